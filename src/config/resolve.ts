@@ -1,0 +1,76 @@
+// The one door from a user config to the ResolvedConfig that planners and renderers see.
+import { isAbsolute, relative, resolve as resolvePath } from 'node:path'
+import { UserError } from '../errors.js'
+import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
+import { validateConfig, type Finding, type ValidateContext } from './validate.js'
+
+export interface ResolveOptions extends ValidateContext {
+  /** Absolute path of the config file, if any. */
+  readonly configFile: string | undefined
+  /** Folder relative paths resolve from (the config file's folder). */
+  readonly root: string
+  /** Every runtime id the layer supports by default. */
+  readonly defaultRuntimes: readonly string[]
+  /** Called once per warning. */
+  readonly onWarning?: (w: Finding) => void
+}
+
+/** Validates `raw` (throwing one UserError listing every problem) and fills in every default. */
+export function resolveConfig(raw: unknown, opts: ResolveOptions): ResolvedConfig {
+  const { errors, warnings } = validateConfig(raw, opts)
+  const where = opts.configFile ? relative(process.cwd(), opts.configFile) || opts.configFile : 'inline config'
+  if (errors.length > 0) {
+    throw new UserError(`${where}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in the config; fix ${errors.length === 1 ? 'it' : 'them'} and run again`, {
+      details: errors.map((e) => `${e.path}: ${e.message}`),
+    })
+  }
+  for (const w of warnings) opts.onWarning?.(w)
+  const c = raw as WrapgenConfig
+  return {
+    name: c.name,
+    failMode: c.failMode ?? 'open',
+    runtimes: [...(c.runtimes ?? opts.defaultRuntimes)],
+    env: envEdits(c.env),
+    node: node(c.node ?? {}, opts.root),
+    python: runtime(c.python),
+    java: runtime(c.java),
+    dotnet: runtime(c.dotnet),
+    ruby: runtime(c.ruby),
+    chain: [...(c.chain ?? [])],
+    configFile: opts.configFile,
+    root: opts.root,
+  }
+}
+
+function envEdits(e: EnvEdits | undefined): ResolvedEnvEdits {
+  return {
+    set: { ...e?.set },
+    default: { ...e?.default },
+    prepend: { ...e?.prepend },
+    append: { ...e?.append },
+    unset: [...(e?.unset ?? [])],
+  }
+}
+
+function runtime(r: RuntimeOptions | undefined): ResolvedRuntime {
+  return { flags: [...(r?.flags ?? [])], env: envEdits(r?.env) }
+}
+
+function node(n: NodeOptions, root: string): ResolvedNode {
+  return {
+    ...runtime(n),
+    inject: n.inject ?? 'argv',
+    external: [...(n.external ?? ['@aws-sdk/*'])],
+    preloads: (n.preloads ?? []).map((p) => {
+      const spec: PreloadSpec = typeof p === 'string' ? { module: p } : p
+      return {
+        name: spec.module,
+        import: isLocal(spec.module) ? resolvePath(root, spec.module) : spec.module,
+        options: { ...spec.options },
+        critical: spec.critical ?? false,
+      }
+    }),
+  }
+}
+
+const isLocal = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || isAbsolute(m)

@@ -1,0 +1,66 @@
+// From the resolved config to the plan: per family, the flags to insert and the environment edits.
+import { createHash } from 'node:crypto'
+import { separatorFor } from '../config/env-vars.js'
+import { FAMILIES, type Family, type ResolvedConfig, type ResolvedEnvEdits } from '../config/types.js'
+import { PRELOAD_FILE, type EnvOp, type FamilyPlan, type Plan, type Value } from './types.js'
+
+/** Stable hash of everything that changes what the layer does (never of absolute paths). */
+export function configHash(config: ResolvedConfig): string {
+  const { configFile: _f, root: _r, ...rest } = config
+  const canonical = {
+    ...rest,
+    node: { ...rest.node, preloads: rest.node.preloads.map(({ import: _i, ...p }) => p) },
+  }
+  return createHash('sha256').update(stableJson(canonical)).digest('hex')
+}
+
+/** JSON with object keys sorted, so equal configs hash equally whatever their key order. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+  return JSON.stringify(v)
+}
+
+function envOps(e: ResolvedEnvEdits): EnvOp[] {
+  const ops: EnvOp[] = []
+  for (const name of e.unset) ops.push({ op: 'unset', name })
+  for (const op of ['set', 'default'] as const) for (const [name, v] of Object.entries(e[op])) ops.push({ op, name, value: [v] })
+  for (const op of ['prepend', 'append'] as const)
+    for (const [name, v] of Object.entries(e[op])) ops.push({ op, name, value: [v], sep: separatorFor(name) })
+  return ops
+}
+
+/** Joins values with a space (for NODE_OPTIONS). */
+function joinValues(values: readonly Value[]): Value {
+  return values.flatMap((v, i) => (i === 0 ? v : [' ', ...v]))
+}
+
+function nodePlan(config: ResolvedConfig, common: EnvOp[]): FamilyPlan {
+  const n = config.node
+  const hasPreload = n.preloads.length > 0
+  const injected: Value[] = [...n.flags.map((f) => [f]), ...(hasPreload ? [['--require'], [{ file: PRELOAD_FILE }]] : [])]
+  const requires = hasPreload ? [PRELOAD_FILE] : []
+  if (n.inject === 'argv') return { family: 'node', flags: injected, env: [...common, ...envOps(n.env)], requires }
+  // NODE_OPTIONS: one prepend, so our hooks run before any the user's own NODE_OPTIONS add.
+  const env = [...common, ...envOps(n.env)]
+  if (injected.length > 0) env.push({ op: 'prepend', name: 'NODE_OPTIONS', value: joinValues(injected), sep: ' ' })
+  return { family: 'node', flags: [], env, requires }
+}
+
+export function plan(config: ResolvedConfig): Plan {
+  const common = envOps(config.env)
+  const families = {} as Record<Family, FamilyPlan>
+  for (const family of FAMILIES) {
+    if (family === 'node') families.node = nodePlan(config, common)
+    else families[family] = { family, flags: config[family].flags.map((f) => [f]), env: [...common, ...envOps(config[family].env)], requires: [] }
+  }
+  return {
+    name: config.name,
+    id: `${config.name}@${configHash(config).slice(0, 12)}`,
+    failMode: config.failMode,
+    families,
+    otherEnv: common,
+    chain: config.chain,
+  }
+}

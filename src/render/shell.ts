@@ -1,0 +1,32 @@
+// Shell text for values: every literal goes through shell-quote; our own files through "$wrapgen_dir".
+import { quote } from 'shell-quote'
+import type { Part, Value } from '../plan/types.js'
+
+/**
+ * One literal as a shell word. Plain words stay bare and words without a single quote are single-
+ * quoted (shell-quote would backslash-escape `:` `=` `@`, which shellcheck flags as SC1001 and readers
+ * stumble on); anything holding a single quote is left to shell-quote.
+ */
+export function q(s: string): string {
+  if (/^[A-Za-z0-9_./-]+$/.test(s)) return s
+  if (!s.includes("'")) return `'${s}'`
+  return quote([s])
+}
+
+/** Joins adjacent literal parts so each quoted run is as readable as it can be. */
+function merge(v: Value): Part[] {
+  const out: Part[] = []
+  for (const p of v) {
+    const last = out[out.length - 1]
+    if (typeof p === 'string' && typeof last === 'string') out[out.length - 1] = last + p
+    else if (p !== '') out.push(p)
+  }
+  return out
+}
+
+/** One shell word that expands to the value, byte for byte, with no splitting or globbing. */
+export function shellWord(v: Value): string {
+  const parts = merge(v)
+  if (parts.length === 0) return "''"
+  return parts.map((p) => (typeof p === 'string' ? q(p) : `"$wrapgen_dir"${q(`/${p.file}`)}`)).join('')
+}

@@ -1,0 +1,115 @@
+// Renders the exec wrapper: the template in wrappers/exec.sh, filled from the plan.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { FAMILIES, type Family } from '../config/types.js'
+import { packageRoot } from '../package-root.js'
+import { ARGV_RULES } from '../plan/argv-rules.js'
+import type { EnvOp, Plan } from '../plan/types.js'
+import { q, shellWord } from './shell.js'
+
+/** Interpreter file names (case patterns) per family, as in familyOf(). */
+const INTERPRETERS: Readonly<Record<Family, string>> = {
+  node: 'node | node[0-9]*',
+  python: 'python | python[0-9]*',
+  java: 'java',
+  dotnet: 'dotnet',
+  ruby: 'ruby | ruby[0-9]*',
+}
+
+const indent = (text: string, n: number): string => text.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n')
+
+function envOpText(op: EnvOp): string {
+  const name = op.name
+  if (op.op === 'unset') return `unset ${name}`
+  const value = shellWord(op.value)
+  if (op.op === 'set') return `export ${name}=${value}`
+  if (op.op === 'default') return `if [ -z "\${${name}-}" ]; then export ${name}=${value}; fi`
+  const sep = op.sep
+  const padded = shellWord([sep, ...op.value, sep])
+  const joined = op.op === 'prepend' ? `${value}"\${${name}:+${sep}$${name}}"` : `"\${${name}:+$${name}${sep}}"${value}`
+  return [`case ${q(sep)}"\${${name}-}"${q(sep)} in`, `  *${padded}*) ;;`, `  *) ${name}=${joined}; export ${name} ;;`, 'esac'].join('\n')
+}
+
+/** Groups families whose text is identical into one `a | b)` branch; drops empty ones. */
+function caseBranches(byKey: ReadonlyArray<[string, string]>, depth: number): string {
+  const groups = new Map<string, string[]>()
+  for (const [key, text] of byKey) if (text) groups.set(text, [...(groups.get(text) ?? []), key])
+  return [...groups].map(([text, keys]) => indent(`${keys.join(' | ')})\n${indent(text, 2)}\n  ;;`, depth)).join('\n')
+}
+
+const patterns = (words: readonly string[], family: Family): string[] => words.map((w) => `${family}:${q(w)}`)
+
+export function renderWrapper(plan: Plan, version: string): string {
+  const template = readFileSync(join(packageRoot(), 'wrappers/exec.sh'), 'utf8')
+  const fams = FAMILIES.map((f) => plan.families[f])
+  const notice = (what: string): string => q(`wrapgen: ${what}`)
+
+  const familyCases = [
+    ...fams.map((f) => `  ${INTERPRETERS[f.family]}) wrapgen_family=${f.family}${f.flags.length ? ' wrapgen_insert=1' : ''} ;;`),
+    '  *)',
+    '    case ${AWS_EXECUTION_ENV-} in',
+    '      AWS_Lambda_dotnet*) wrapgen_family=dotnet ;;',
+    '      *) wrapgen_family=other ;;',
+    '    esac',
+    '    ;;',
+  ].join('\n')
+
+  const requireBranches = fams.map((f): [string, string] => [
+    f.family,
+    f.requires
+      .map((file) => {
+        const path = `"$wrapgen_dir"${q(`/${file}`)}`
+        const action = plan.failMode === 'closed'
+          ? `printf '%s\\n' "wrapgen: $wrapgen_dir/${file} is missing and failMode is \\"closed\\"; not starting the function" >&2\n  exit 1`
+          : `printf '%s\\n' "wrapgen: $wrapgen_dir/${file} is missing; running the function without wrapgen (failMode \\"open\\")" >&2\n  exec "$@"`
+        return `if [ ! -r ${path} ]; then\n  ${action}\nfi`
+      })
+      .join('\n'),
+  ])
+  const requires = requireBranches.some(([, t]) => t) ? `case $wrapgen_family in\n${caseBranches(requireBranches, 2)}\nesac` : '# (this layer needs no files beside the wrapper)'
+
+  const envBranches: Array<[string, string]> = [
+    ...fams.map((f): [string, string] => [f.family, f.env.map(envOpText).join('\n')]),
+    ['other', plan.otherEnv.map(envOpText).join('\n')],
+  ]
+  const envCases = caseBranches(envBranches, 2) || '  *) ;;'
+
+  const withFlags = fams.filter((f) => f.flags.length > 0)
+  const verbCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].verbs, f.family))
+  const valueCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].valueOptions, f.family))
+  const entryCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].entryOptions, f.family))
+  const branch = (pats: string[], action: string, comment: string): string =>
+    pats.length ? `          # ${comment}\n          ${pats.join(' | ')})\n            ${action} ;;` : ''
+  const flagCases = withFlags.map((f) => `            ${f.family}) set -- "$@" ${f.flags.map(shellWord).join(' ')} ;;`).join('\n')
+
+  const chain = [...plan.chain].reverse().map((w) => {
+    const qw = q(w)
+    const missing = plan.failMode === 'closed'
+      ? `printf '%s\\n' ${notice(`chained wrapper ${w} is not an executable file and failMode is "closed"; not starting the function`)} >&2\n  exit 1`
+      : `printf '%s\\n' ${notice(`chained wrapper ${w} is not an executable file; skipped`)} >&2`
+    return `if [ -f ${qw} ] && [ -x ${qw} ]; then\n  set -- ${qw} "$@"\nelse\n  ${missing}\nfi`
+  })
+
+  const fill: Record<string, string> = {
+    name: plan.name,
+    id: q(plan.id),
+    idPattern: q(plan.id),
+    version,
+    failMode: `"${plan.failMode}"`,
+    familyCases,
+    requires,
+    envCases,
+    verbCases: branch(verbCases, '[ "$wrapgen_i" = 1 ] || wrapgen_done=1', 'a verb right after the interpreter, not the entry'),
+    valueOptionCases: branch(valueCases, 'wrapgen_skip=1', 'options whose value is the next argument'),
+    entryOptionCases: branch(entryCases, 'wrapgen_done=1', 'options that start the program: the flags go before them'),
+    flagCases,
+    chain: chain.length ? `\n# Chained wrappers run next, in order, each given the edited command (${plan.chain.length}).\n${chain.join('\n')}\n` : '',
+  }
+  return template
+    .replace(/^\{\{(\w+)\}\}\n/gm, (_, key: string) => (fill[key] ? `${fill[key]}\n` : ''))
+    .replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const v = fill[key]
+      if (v === undefined) throw new Error(`wrappers/exec.sh: unknown placeholder {{${key}}}`)
+      return v
+    })
+}
