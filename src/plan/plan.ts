@@ -25,9 +25,10 @@ export function stableJson(v: unknown): string {
 function envOps(e: ResolvedEnvEdits): EnvOp[] {
   const ops: EnvOp[] = []
   for (const name of e.unset) ops.push({ op: 'unset', name })
-  for (const op of ['set', 'default'] as const) for (const [name, v] of Object.entries(e[op])) ops.push({ op, name, value: [v] })
-  for (const op of ['prepend', 'append'] as const)
-    for (const [name, v] of Object.entries(e[op])) ops.push({ op, name, value: [v], sep: separatorFor(name) })
+  for (const [name, v] of Object.entries(e.set)) ops.push({ op: 'set', name, value: [v] })
+  for (const [name, v] of Object.entries(e.default)) ops.push({ op: 'default', name, value: [v] })
+  for (const [name, v] of Object.entries(e.prepend)) ops.push({ op: 'prepend', name, value: [v], sep: separatorFor(name) })
+  for (const [name, v] of Object.entries(e.append)) ops.push({ op: 'append', name, value: [v], sep: separatorFor(name) })
   return ops
 }
 

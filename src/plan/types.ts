@@ -8,8 +8,10 @@ export type Value = readonly Part[]
 
 export type EnvOp =
   | { readonly op: 'unset'; readonly name: string }
-  | { readonly op: 'set' | 'default'; readonly name: string; readonly value: Value }
-  | { readonly op: 'prepend' | 'append'; readonly name: string; readonly value: Value; readonly sep: string }
+  | { readonly op: 'set'; readonly name: string; readonly value: Value }
+  | { readonly op: 'default'; readonly name: string; readonly value: Value }
+  | { readonly op: 'prepend'; readonly name: string; readonly value: Value; readonly sep: string }
+  | { readonly op: 'append'; readonly name: string; readonly value: Value; readonly sep: string }
 
 export interface FamilyPlan {
   readonly family: Family
