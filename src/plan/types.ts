@@ -37,5 +37,5 @@ export interface Plan {
 /** Where the layer's files sit under /opt (and beside each other anywhere else). */
 export const LAYER_DIR = 'wrapgen'
 export const WRAPPER_FILE = 'exec'
-export const PRELOAD_FILE = 'preload.js'
+export const PRELOAD_FILE = 'preload.cjs'
 export const MANIFEST_FILE = 'manifest.json'

@@ -1,0 +1,6 @@
+// Built-in hook: source-mapped stack traces, without editing the runtime's flags.
+import { definePreload } from '../src/preload/index.js'
+
+export default definePreload(() => {
+  process.setSourceMapsEnabled(true)
+})

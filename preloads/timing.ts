@@ -1,0 +1,67 @@
+// Built-in hook: one structured line on stderr saying where init time went: node's own start, each
+// preload hook, and (for CommonJS handlers) loading the handler module.
+import Module from 'node:module'
+import { definePreload, logLine, preloadState } from '../src/preload/index.js'
+
+interface TimingOptions {
+  /** The `message` field of the line. @default 'wrapgen init timing' */
+  message?: string
+}
+
+type Load = (request: string, parent: unknown, isMain: boolean) => unknown
+
+/** The handler module's name as Lambda reads `_HANDLER` (`src/app.handler` -> `src/app`). */
+function handlerModule(): string | undefined {
+  const h = process.env._HANDLER
+  if (!h) return undefined
+  const dot = h.lastIndexOf('.')
+  return dot > 0 ? h.slice(0, dot) : undefined
+}
+
+export default definePreload<TimingOptions>((options) => {
+  const state = preloadState()
+  const mod = handlerModule()
+  const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd()
+  let handler: { module: string; loadMs: number } | undefined
+  let emitted = false
+  const emit = (): void => {
+    if (emitted) return
+    emitted = true
+    logLine({
+      message: options.message ?? 'wrapgen init timing',
+      nodeStartEpochMs: Math.round(performance.timeOrigin),
+      preloadStartMs: round(state.startedAt),
+      hooks: state.timings.map((t) => ({ ...t, ms: round(t.ms) })),
+      handler: handler ?? { module: mod ?? null, loadMs: null, note: 'not observed: the runtime loaded it with import()' },
+      atMs: round(performance.now()),
+    })
+  }
+  // CommonJS handlers go through Module._load; wrap it until the handler has loaded.
+  const M = Module as unknown as { _load: Load }
+  const original = M._load
+  if (mod) {
+    const target = `${root}/${mod}`
+    M._load = function (this: unknown, request, parent, isMain) {
+      const hit = typeof request === 'string' && (request === target || request.startsWith(`${target}.`))
+      const t0 = performance.now()
+      const result = original.call(this, request, parent, isMain)
+      if (hit && !handler) {
+        handler = { module: request, loadMs: round(performance.now() - t0) }
+        M._load = original
+        emit()
+      }
+      return result
+    }
+  }
+  // Otherwise report once start-up work is over, without the handler's share.
+  const later = (): void => {
+    setImmediate(() => {
+      M._load = original
+      emit()
+    }).unref?.()
+  }
+  if (state.done) later()
+  else state.onDone.push(later)
+})
+
+const round = (ms: number): number => Math.round(ms * 100) / 100

@@ -1,0 +1,35 @@
+// `build`: config -> plan -> rendered files -> layer tree, zip and manifest, all in memory.
+import type { ResolvedConfig } from './config/types.js'
+import { bundlePreload, type Bundle } from './layer/bundle.js'
+import { sortFiles, type LayerFile } from './layer/files.js'
+import { zipLayer } from './layer/zip.js'
+import { configHash, plan as makePlan } from './plan/plan.js'
+import { LAYER_DIR, MANIFEST_FILE, PRELOAD_FILE, WRAPPER_FILE, type Plan } from './plan/types.js'
+import { renderManifest, type Manifest } from './render/manifest.js'
+import { renderWrapper } from './render/wrapper.js'
+import { version } from './version.js'
+
+export interface BuildResult {
+  readonly config: ResolvedConfig
+  readonly plan: Plan
+  /** The layer tree, as it appears under /opt (manifest included). */
+  readonly files: readonly LayerFile[]
+  readonly zip: Buffer
+  readonly manifest: Manifest
+  readonly bundle: Bundle | undefined
+}
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+export async function buildLayer(config: ResolvedConfig): Promise<BuildResult> {
+  const plan = makePlan(config)
+  const hash = configHash(config)
+  const bundle = config.node.preloads.length > 0 ? await bundlePreload(config) : undefined
+  const files: LayerFile[] = [{ path: `${LAYER_DIR}/${WRAPPER_FILE}`, mode: 0o755, contents: text(renderWrapper(plan, version())) }]
+  if (bundle) files.push({ path: `${LAYER_DIR}/${PRELOAD_FILE}`, mode: 0o644, contents: bundle.code })
+  const manifest = renderManifest({ config, plan, configHash: hash, version: version(), files: sortFiles(files), bundle })
+  files.push({ path: `${LAYER_DIR}/${MANIFEST_FILE}`, mode: 0o644, contents: text(`${JSON.stringify(manifest, null, 2)}\n`) })
+  const sorted = sortFiles(files)
+  const zip = await zipLayer(sorted, `${plan.id} (wrapgen ${version()})`)
+  return { config, plan, files: sorted, zip, manifest, bundle }
+}

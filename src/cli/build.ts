@@ -1,0 +1,52 @@
+// `wrapgen build`: writes DIR/layer/, DIR/layer.zip and DIR/manifest.json.
+import { relative, resolve } from 'node:path'
+import { buildLayer } from '../build.js'
+import { openConfig } from '../config/open.js'
+import { EXIT } from '../errors.js'
+import { writeLayer } from '../layer/write.js'
+import { CONFIG_HELP, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+
+const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
+
+const command: Command = {
+  summary: 'build the layer',
+  help: `Usage: wrapgen build [--config FILE] [--cwd DIR] [--out DIR] [--json]
+
+Builds the layer from the config: DIR/layer/ (the tree exactly as it appears under /opt),
+DIR/layer.zip (deterministic, modes kept) and DIR/manifest.json.
+
+Options:
+  --out DIR       where to write (default: dist, relative to the config's folder)
+${CONFIG_HELP}
+`,
+  options: { ...CONFIG_OPTIONS, out: { type: 'string' } },
+  async run(values, _positionals, ctx) {
+    const started = performance.now()
+    const config = await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
+    const result = await buildLayer(config)
+    const outDir = resolve(values.out === undefined ? config.root : ctx.cwd, (values.out as string | undefined) ?? 'dist')
+    const written = writeLayer(result, outDir)
+    const ms = Math.round(performance.now() - started)
+    if (values.json) {
+      ctx.out(`${JSON.stringify({ ...written, ms, manifest: result.manifest }, null, 2)}\n`)
+      return EXIT.ok
+    }
+    const rel = (p: string): string => relative(process.cwd(), p) || '.'
+    const m = result.manifest
+    ctx.out(
+      [
+        `built ${m.name} (${m.id}) in ${ms} ms`,
+        `  layer tree  ${rel(written.layerDir)}/ (${result.files.map((f) => f.path).join(', ')})`,
+        `  layer zip   ${rel(written.zip)} (${kb(result.zip.byteLength)})`,
+        `  manifest    ${rel(written.manifest)}`,
+        m.bundle ? `  preload     ${m.preload} (${kb(m.bundle.bytes)}, ${m.bundle.inputs.length} inputs, target ${m.bundle.target}, external ${m.bundle.external.join(' ') || 'none'})` : '  preload     none (no node preloads configured)',
+        '',
+        'Attach the layer to a function and set:',
+        ...Object.entries(m.functionEnvironment).map(([k, v]) => `  ${k}=${v}`),
+        '',
+      ].join('\n'),
+    )
+    return EXIT.ok
+  },
+}
+export default command

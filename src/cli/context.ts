@@ -1,0 +1,33 @@
+// What every subcommand gets: where it runs and where it writes, so tests can capture both.
+import type { Finding } from '../config/validate.js'
+
+export interface Context {
+  readonly cwd: string
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+  readonly debug: boolean
+}
+
+export interface Command {
+  /** One line for the command list. */
+  readonly summary: string
+  /** Full `--help` text. */
+  readonly help: string
+  /** node:util parseArgs option spec. */
+  readonly options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
+  readonly run: (values: Record<string, string | boolean | Array<string | boolean> | undefined>, positionals: string[], ctx: Context) => Promise<number>
+}
+
+/** Prints config warnings, one line each. */
+export const warnTo = (ctx: Context) => (w: Finding): void => ctx.err(`wrapgen: warning: ${w.path}: ${w.message}\n`)
+
+/** Options every command that reads a config takes. */
+export const CONFIG_OPTIONS = {
+  config: { type: 'string' },
+  cwd: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+export const CONFIG_HELP = `  --config FILE   use this config file instead of searching for one
+  --cwd DIR       run as if started in DIR (the config search starts there)
+  --json          print machine-readable JSON on stdout`

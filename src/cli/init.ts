@@ -1,0 +1,62 @@
+// `wrapgen init`: writes a commented starter config.
+import { existsSync, writeFileSync } from 'node:fs'
+import { basename, join, relative } from 'node:path'
+import { EXIT, UserError } from '../errors.js'
+import type { Command } from './context.js'
+
+export function starterConfig(name: string): string {
+  return `// wrapgen config: "npx wrapgen build" turns it into a Lambda layer (dist/layer.zip).
+// Every key is optional except name; hover a key in your editor for its documentation.
+import { defineConfig } from 'wrapgen'
+
+export default defineConfig({
+  // Names the layer zip and the manifest.
+  name: ${JSON.stringify(name)},
+
+  // 'open': if the layer's own files are missing, run the function unchanged (one stderr line).
+  // 'closed': refuse to start instead.
+  failMode: 'open',
+
+  // Environment edits for every runtime: set, default (only if unset), prepend/append (with the
+  // variable's own separator, never twice), unset.
+  env: {
+    default: { AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1' },
+  },
+
+  node: {
+    // Inserted just before the entry script, so they override the runtime's own flags.
+    flags: ['--enable-source-maps'],
+    // Startup hooks, bundled into one file loaded with --require: local files, packages,
+    // or wrapgen's built-ins.
+    preloads: [{ module: 'wrapgen/preloads/timing', options: {} }],
+  },
+
+  python: {
+    // flags: ['-X', 'importtime'],
+  },
+})
+`
+}
+
+const command: Command = {
+  summary: 'write a starter config',
+  help: `Usage: wrapgen init [--cwd DIR] [--name NAME] [--force]
+
+Writes wrapgen.config.ts with every section commented.
+
+Options:
+  --name NAME     the layer's name (default: the folder's name)
+  --force         overwrite an existing wrapgen.config.ts
+  --cwd DIR       write in DIR
+`,
+  options: { cwd: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } },
+  async run(values, _p, ctx) {
+    const file = join(ctx.cwd, 'wrapgen.config.ts')
+    if (existsSync(file) && !values.force) throw new UserError(`${relative(process.cwd(), file) || file}: already exists; pass --force to overwrite it`)
+    const name = (values.name as string | undefined) ?? (basename(ctx.cwd).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'my-layer')
+    writeFileSync(file, starterConfig(name))
+    ctx.out(`wrote ${relative(ctx.cwd, file)}; edit it, then run: npx wrapgen build\n`)
+    return EXIT.ok
+  },
+}
+export default command

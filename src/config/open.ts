@@ -1,0 +1,34 @@
+// Load + resolve in one call, with the runtime catalogue supplying known and default runtimes.
+import { loadCatalogue } from '../runtimes/catalogue.js'
+import { loadConfig } from './load.js'
+import { resolveConfig } from './resolve.js'
+import type { ResolvedConfig, WrapgenConfig } from './types.js'
+import type { Finding } from './validate.js'
+
+export interface OpenOptions {
+  readonly cwd: string
+  readonly configFile?: string | undefined
+  /** An inline config instead of a file (relative paths resolve from cwd). */
+  readonly config?: WrapgenConfig | undefined
+  readonly onWarning?: (w: Finding) => void
+}
+
+/** Every runtime in the catalogue that runs exec wrappers. */
+export function wrappableRuntimes(): string[] {
+  return [...new Set(loadCatalogue().runtimes.filter((r) => r.family !== 'none').map((r) => r.id))]
+}
+
+export async function openConfig(opts: OpenOptions): Promise<ResolvedConfig> {
+  const loaded = opts.config !== undefined
+    ? { raw: opts.config, configFile: undefined, root: opts.cwd }
+    : await loadConfig({ cwd: opts.cwd, configFile: opts.configFile })
+  const runtimes = wrappableRuntimes()
+  return resolveConfig(loaded.raw, {
+    configFile: loaded.configFile,
+    root: loaded.root,
+    knownRuntimes: runtimes,
+    defaultRuntimes: runtimes,
+    nodeOptionsFlags: process.allowedNodeEnvironmentFlags,
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+  })
+}

@@ -1,0 +1,89 @@
+// Bundles the preload entry with esbuild, in memory; resolves wrapgen's own modules to this package.
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Message, Metafile, Plugin } from 'esbuild'
+import type { ResolvedConfig } from '../config/types.js'
+import { UserError } from '../errors.js'
+import { packageRoot } from '../package-root.js'
+import { renderPreloadEntry } from '../render/preload-entry.js'
+
+export interface Bundle {
+  readonly code: Uint8Array
+  readonly target: string
+  /** Inputs relative to the config's folder, with the bytes each contributes to the output. */
+  readonly inputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>
+  readonly external: readonly string[]
+}
+
+/** `wrapgen/preload`, `wrapgen/preload/run` and `wrapgen/preloads/<name>` come from this package, whatever is installed. */
+function wrapgenModules(): Plugin {
+  const root = packageRoot()
+  const builtIns = (): string[] => readdirSync(join(root, 'preloads')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
+  return {
+    name: 'wrapgen-modules',
+    setup(build) {
+      build.onResolve({ filter: /^wrapgen(\/.*)?$/ }, (args) => {
+        if (args.path === 'wrapgen/preload') return { path: join(root, 'src/preload/index.ts') }
+        if (args.path === 'wrapgen/preload/run') return { path: join(root, 'src/preload/run.ts') }
+        const name = /^wrapgen\/preloads\/([\w-]+)$/.exec(args.path)?.[1]
+        const file = name && join(root, 'preloads', `${name}.ts`)
+        if (file && existsSync(file)) return { path: file }
+        return { errors: [{ text: `"${args.path}" is not a wrapgen module; built-in preloads: ${builtIns().map((b) => `wrapgen/preloads/${b}`).join(', ')}` }] }
+      })
+    },
+  }
+}
+
+/** The oldest node runtime the layer supports, as an esbuild target (node18 when none is listed). */
+export function nodeTarget(runtimes: readonly string[]): string {
+  const majors = runtimes.map((r) => /^nodejs(\d+)\.x$/.exec(r)?.[1]).filter((m): m is string => !!m).map(Number)
+  return `node${majors.length ? Math.min(...majors) : 18}`
+}
+
+export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
+  const { build } = await import('esbuild')
+  const target = nodeTarget(config.runtimes)
+  let result
+  try {
+    result = await build({
+      stdin: { contents: renderPreloadEntry(config), resolveDir: config.root, sourcefile: 'wrapgen-preload-entry.js', loader: 'js' },
+      absWorkingDir: config.root,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'cjs',
+      target,
+      external: [...config.node.external],
+      plugins: [wrapgenModules()],
+      logLevel: 'silent',
+      legalComments: 'inline',
+    })
+  } catch (cause) {
+    throw bundleError(cause, config)
+  }
+  return { code: result.outputFiles[0]!.contents, target, inputs: inputsOf(result.metafile), external: config.node.external }
+}
+
+function inputsOf(meta: Metafile): Bundle['inputs'] {
+  const output = Object.values(meta.outputs)[0]
+  return Object.entries(output?.inputs ?? {})
+    .map(([path, v]) => ({ path: path.replace(/^.*node_modules\//, 'node_modules/'), bytes: v.bytesInOutput }))
+    .sort((a, b) => a.path.localeCompare(b.path))
+}
+
+/** Names the preload (by key path) whose module could not be built. */
+function bundleError(cause: unknown, config: ResolvedConfig): UserError {
+  const errors = (cause as { errors?: Message[] }).errors ?? []
+  const details = errors.map((e) => {
+    const missing = /Could not resolve "([^"]+)"/.exec(e.text)?.[1]
+    const i = config.node.preloads.findIndex((p) => p.import === missing || p.name === missing || (missing !== undefined && p.import.endsWith(missing.replace(/^\.\//, '/'))))
+    const where = e.location ? `${e.location.file}:${e.location.line}: ` : ''
+    if (i >= 0) return `node.preloads[${i}].module: cannot resolve ${JSON.stringify(config.node.preloads[i]!.name)} from ${config.root}; check the path, or install the package there`
+    return `${where}${e.text}`
+  })
+  return new UserError(`cannot bundle the preload (${details.length || 1} problem${details.length > 1 ? 's' : ''}); fix and run again`, {
+    details: details.length ? details : [String(cause)],
+    cause,
+  })
+}

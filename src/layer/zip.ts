@@ -1,0 +1,20 @@
+// A deterministic zip: entries sorted, one fixed timestamp, unix modes kept (the wrapper's exec bit).
+import yazl from 'yazl'
+import { sortFiles, type LayerFile } from './files.js'
+
+/** 1980-01-01 00:00 local time: DOS timestamps have no zone, and yazl reads local fields. */
+const EPOCH = new Date(1980, 0, 1, 0, 0, 0)
+
+export function zipLayer(files: readonly LayerFile[], comment: string): Promise<Buffer> {
+  const zip = new yazl.ZipFile()
+  for (const f of sortFiles(files)) {
+    zip.addBuffer(Buffer.from(f.contents), f.path, { mtime: EPOCH, mode: 0o100000 | f.mode, forceDosTimestamp: true, compress: true })
+  }
+  zip.end({ comment, forceZip64Format: false })
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    zip.outputStream.on('data', (c: Buffer) => chunks.push(c))
+    zip.outputStream.on('error', reject)
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)))
+  })
+}

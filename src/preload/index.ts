@@ -1,0 +1,54 @@
+// wrapgen/preload: what a preload hook imports. No dependencies: it ends up inside every bundle.
+
+/** What the runner hands every hook besides its options. */
+export interface PreloadContext {
+  /** The hook's name as written in the config (e.g. `./preloads/banner.ts`). */
+  readonly name: string
+  /** Writes one structured JSON line on stderr, tagged with the hook's name. */
+  log(message: string, fields?: Record<string, unknown>): void
+  /** Timings of the hooks that have run so far, this one excluded. */
+  readonly timings: readonly HookTiming[]
+}
+
+export interface HookTiming {
+  readonly name: string
+  /** Milliseconds the hook took to load and set up. */
+  readonly ms: number
+  readonly ok: boolean
+}
+
+export type Setup<O> = (options: O, context: PreloadContext) => void | Promise<void>
+
+export interface Preload<O = Record<string, unknown>> {
+  /** Runs once, before the runtime loads the handler. Keep it fast: it is on the cold start path. */
+  readonly setup: Setup<O>
+}
+
+/** Types a preload hook; returns it unchanged. Export the result as the module's default. */
+export function definePreload<O = Record<string, unknown>>(hook: Preload<O> | Setup<O>): Preload<O> {
+  return typeof hook === 'function' ? { setup: hook } : hook
+}
+
+/** Shared between the runner and hooks that report on the others (such as `timing`). */
+export interface PreloadState {
+  /** `performance.now()` when the bundle started running. */
+  readonly startedAt: number
+  readonly timings: HookTiming[]
+  /** Called once every hook has run. */
+  readonly onDone: Array<() => void>
+  done: boolean
+}
+
+const KEY = Symbol.for('wrapgen.preload')
+
+/** The state of this process's preload run (created on first use). */
+export function preloadState(): PreloadState {
+  const g = globalThis as { [KEY]?: PreloadState }
+  g[KEY] ??= { startedAt: performance.now(), timings: [], onDone: [], done: false }
+  return g[KEY]
+}
+
+/** One JSON line on stderr: stdout belongs to the function. */
+export function logLine(fields: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify(fields)}\n`)
+}
