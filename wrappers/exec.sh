@@ -40,42 +40,59 @@ esac
 # failMode {{failMode}}: what to do when a file this family needs is missing from the layer.
 {{requires}}
 
-export WRAPGEN_APPLIED="${WRAPGEN_APPLIED:+$WRAPGEN_APPLIED:}"{{id}}
+# Mark the command as done, unless the interpreter was not recognised: that may be another wrapper
+# (even this one again) whose own pass must still insert the flags.
+if [ "$wrapgen_family" != other ]; then
+  export WRAPGEN_APPLIED="${WRAPGEN_APPLIED:+$WRAPGEN_APPLIED:}"{{id}}
+fi
 
 # Environment edits (prepend/append never add an entry that is already there).
 case $wrapgen_family in
 {{envCases}}
 esac
 
-# Insert the flags just before the program entry. Options whose value is the next argument are
-# stepped over, so a value such as 81920 or a classpath is never taken for the entry. "$@" is
-# rotated once: each argument is shifted off the front and appended at the back, byte for byte.
+# Insert the flags just before the program entry. First find the entry's position: options whose
+# value is the next argument are stepped over, so a value such as 81920 or a classpath is never
+# taken for the entry. Then rebuild "$@" in one step: eval sees only "${N}" references and the
+# flags (quoted when this file was generated), never the text of an argument.
 if [ -n "$wrapgen_insert" ]; then
-  wrapgen_i=0 wrapgen_skip='' wrapgen_done=''
+  wrapgen_i=0 wrapgen_at='' wrapgen_skip=''
   for wrapgen_arg do
-    shift
-    if [ -z "$wrapgen_done" ] && [ "$wrapgen_i" -gt 0 ]; then
-      if [ -n "$wrapgen_skip" ]; then
-        wrapgen_skip=''
-      else
-        case $wrapgen_family:$wrapgen_arg in
+    wrapgen_i=$((wrapgen_i + 1))
+    if [ "$wrapgen_i" -eq 1 ]; then
+      continue
+    fi
+    if [ -n "$wrapgen_skip" ]; then
+      wrapgen_skip=''
+      continue
+    fi
+    case $wrapgen_family:$wrapgen_arg in
 {{verbCases}}
 {{valueOptionCases}}
 {{entryOptionCases}}
-          *:-*) ;;
-          *) wrapgen_done=1 ;;
-        esac
-        if [ -n "$wrapgen_done" ]; then
-          case $wrapgen_family in
-{{flagCases}}
-          esac
-        fi
-      fi
+      *:-*) ;;
+      *) wrapgen_at=$wrapgen_i ;;
+    esac
+    if [ -n "$wrapgen_at" ]; then
+      break
     fi
-    wrapgen_i=$((wrapgen_i + 1))
-    set -- "$@" "$wrapgen_arg"
   done
-  if [ -z "$wrapgen_done" ]; then
+  if [ -n "$wrapgen_at" ]; then
+    # Single-quoted on purpose: "$wrapgen_dir" in a flag expands when the eval below reads it.
+    # shellcheck disable=SC2016
+    case $wrapgen_family in
+{{flagCases}}
+    esac
+    wrapgen_words='' wrapgen_i=1
+    while [ "$wrapgen_i" -le $# ]; do
+      if [ "$wrapgen_i" -eq "$wrapgen_at" ]; then
+        wrapgen_words="$wrapgen_words $wrapgen_flags"
+      fi
+      wrapgen_words="$wrapgen_words \"\${$wrapgen_i}\""
+      wrapgen_i=$((wrapgen_i + 1))
+    done
+    eval "set -- $wrapgen_words"
+  else
     printf 'wrapgen: no program entry found in the %s command; flags not added\n' "$wrapgen_family" >&2
   fi
 fi

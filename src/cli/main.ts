@@ -8,12 +8,14 @@ import type { Command, Context } from './context.js'
 /** Subcommands load lazily, so `--help` never pays for esbuild. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   build: async () => (await import('./build.js')).default,
+  verify: async () => (await import('./verify.js')).default,
   print: async () => (await import('./print.js')).default,
   init: async () => (await import('./init.js')).default,
 }
 
 const SUMMARIES: Record<string, string> = {
   build: 'build the layer (exec wrapper + preload bundle) from the config',
+  verify: 'run the wrapper the way each Lambda runtime does and check what it execs',
   print: "show the command and environment the wrapper produces for one runtime",
   init: 'write a commented starter config',
 }

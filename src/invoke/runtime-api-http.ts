@@ -109,7 +109,9 @@ export function parseError(body: string, headerErrorType: string | undefined): F
     parsed = undefined
   }
   const o = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {}
-  const stack = Array.isArray(o.stackTrace) ? o.stackTrace.filter((s): s is string => typeof s === 'string') : undefined
+  // The API documents `stackTrace`; aws-lambda-ric 3.x sends its stack as `trace`.
+  const rawStack = Array.isArray(o.stackTrace) ? o.stackTrace : Array.isArray(o.trace) ? o.trace : undefined
+  const stack = rawStack?.filter((s): s is string => typeof s === 'string')
   return {
     errorType: typeof o.errorType === 'string' ? o.errorType : (headerErrorType ?? 'Unknown'),
     errorMessage: typeof o.errorMessage === 'string' ? o.errorMessage : body,

@@ -70,7 +70,7 @@ export function simulate(plan: Plan, input: SimulateInput): SimulateResult {
     stderr.push(`wrapgen: ${path} is missing; running the function without wrapgen (failMode "open")`)
     return { argv: input.argv, env, branch, stderr, exitCode: undefined }
   }
-  env.WRAPGEN_APPLIED = env.WRAPGEN_APPLIED ? `${env.WRAPGEN_APPLIED}:${plan.id}` : plan.id
+  if (family || envOnly) env.WRAPGEN_APPLIED = env.WRAPGEN_APPLIED ? `${env.WRAPGEN_APPLIED}:${plan.id}` : plan.id
   applyEnv(family || envOnly ? fp.env : plan.otherEnv, env, input.wrapperDir)
 
   let argv = [...input.argv]

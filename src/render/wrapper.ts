@@ -79,8 +79,9 @@ export function renderWrapper(plan: Plan, version: string): string {
   const valueCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].valueOptions, f.family))
   const entryCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].entryOptions, f.family))
   const branch = (pats: string[], action: string, comment: string): string =>
-    pats.length ? `          # ${comment}\n          ${pats.join(' | ')})\n            ${action} ;;` : ''
-  const flagCases = withFlags.map((f) => `            ${f.family}) set -- "$@" ${f.flags.map(shellWord).join(' ')} ;;`).join('\n')
+    pats.length ? `      # ${comment}\n      ${pats.join(' | ')})\n        ${action} ;;` : ''
+  // The flags as shell words, stored quoted once more: eval reads them back as those words.
+  const flagCases = withFlags.map((f) => `      ${f.family}) wrapgen_flags=${q(f.flags.map(shellWord).join(' '))} ;;`).join('\n')
 
   const chain = [...plan.chain].reverse().map((w) => {
     const qw = q(w)
@@ -99,9 +100,9 @@ export function renderWrapper(plan: Plan, version: string): string {
     familyCases,
     requires,
     envCases,
-    verbCases: branch(verbCases, '[ "$wrapgen_i" = 1 ] || wrapgen_done=1', 'a verb right after the interpreter, not the entry'),
+    verbCases: branch(verbCases, '[ "$wrapgen_i" -eq 2 ] || wrapgen_at=$wrapgen_i', 'a verb right after the interpreter, not the entry'),
     valueOptionCases: branch(valueCases, 'wrapgen_skip=1', 'options whose value is the next argument'),
-    entryOptionCases: branch(entryCases, 'wrapgen_done=1', 'options that start the program: the flags go before them'),
+    entryOptionCases: branch(entryCases, 'wrapgen_at=$wrapgen_i', 'options that start the program: the flags go before them'),
     flagCases,
     chain: chain.length ? `\n# Chained wrappers run next, in order, each given the edited command (${plan.chain.length}).\n${chain.join('\n')}\n` : '',
   }

@@ -203,7 +203,7 @@ t.test('streaming response ended by error trailers', async (t) => {
   const api = await withApi(t)
   const result = api.invoke({}, { requestId: 's-2' })
   await next(api)
-  const errBody = '{"errorType":"Error","errorMessage":"mid-stream","trace":[]}'
+  const errBody = '{"errorType":"Error","errorMessage":"mid-stream","trace":["Error: mid-stream",7]}'
   const ack = await respond(api, 's-2', '', {
     body: ['partial '],
     headers: {
@@ -218,7 +218,8 @@ t.test('streaming response ended by error trailers', async (t) => {
   t.equal(ack.status, 202)
   const r = await result
   t.match(r, { requestId: 's-2', status: 'error', streamed: true, payload: 'partial ', contentType: 'application/octet-stream' })
-  t.same(r.error, { errorType: 'Error', errorMessage: 'mid-stream', headerErrorType: 'Error', body: errBody })
+  t.same(r.error, { errorType: 'Error', errorMessage: 'mid-stream', stackTrace: ['Error: mid-stream'], headerErrorType: 'Error', body: errBody },
+    'aws-lambda-ric sends its stack as `trace`; non-strings are dropped')
 })
 
 t.test('an error-type trailer alone still fails the invocation', async (t) => {

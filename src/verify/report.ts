@@ -1,0 +1,68 @@
+// Renders a verify report: a runtime x check table with a verdict, TAP, or JUnit XML.
+import { CHECKS, passed, type CheckResult, type VerifyReport } from './types.js'
+
+const MARK = { pass: 'ok', fail: 'FAIL', skip: 'skip' } as const
+
+function worst(rows: readonly CheckResult[]): keyof typeof MARK | undefined {
+  if (rows.some((r) => r.status === 'fail')) return 'fail'
+  if (rows.some((r) => r.status === 'pass')) return 'pass'
+  return rows.length ? 'skip' : undefined
+}
+
+export function verdict(r: VerifyReport): string {
+  const count = (s: CheckResult['status']): number => r.results.filter((x) => x.status === s).length
+  const runtimes = new Set(r.results.map((x) => x.runtime)).size
+  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${runtimes} runtimes x ${r.memories.length} memory sizes x ${r.shells.length} shells (${r.shells.join(', ')}), ${r.mode}; ${count('pass')} checks passed, ${count('fail')} failed, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s`
+}
+
+export function renderTable(r: VerifyReport): string {
+  const runtimes = [...new Set(r.results.map((x) => x.runtime))]
+  const checks = CHECKS.filter((c) => r.results.some((x) => x.check === c))
+  const width = Math.max(8, ...runtimes.map((x) => x.length))
+  const head = `${'runtime'.padEnd(width)}  ${checks.map((c) => c.padEnd(Math.max(c.length, 4))).join(' ')}`
+  const lines = [head, '-'.repeat(head.length)]
+  for (const rt of runtimes) {
+    const cells = checks.map((c) => (MARK[worst(r.results.filter((x) => x.runtime === rt && x.check === c)) ?? 'skip'] ?? '').padEnd(Math.max(c.length, 4)))
+    lines.push(`${rt.padEnd(width)}  ${cells.join(' ')}`)
+  }
+  for (const n of r.notes) lines.push(`${n.runtime.padEnd(width)}  (not checked) ${n.note}`)
+  const failures = r.results.filter((x) => x.status === 'fail')
+  if (failures.length) {
+    lines.push('', `failures (${failures.length}):`)
+    for (const f of failures.slice(0, 40)) lines.push(`  ${f.runtime} ${f.memory ?? '-'} MB ${f.shell ?? '-'} ${f.check}: ${f.detail}`)
+    if (failures.length > 40) lines.push(`  ... and ${failures.length - 40} more (--json lists all)`)
+  }
+  const skips = [...new Set(r.results.filter((x) => x.status === 'skip').map((x) => `${x.check}: ${x.detail}`))]
+  if (skips.length) lines.push('', 'skipped:', ...skips.slice(0, 20).map((s) => `  ${s}`))
+  for (const w of r.warnings) lines.push(`warning: ${w}`)
+  lines.push('', verdict(r))
+  return `${lines.join('\n')}\n`
+}
+
+export function renderTap(r: VerifyReport): string {
+  const lines = ['TAP version 14', `1..${r.results.length}`]
+  r.results.forEach((x, i) => {
+    const name = `${x.runtime} ${x.memory ?? '-'}MB ${x.shell ?? '-'} ${x.check}`
+    if (x.status === 'skip') lines.push(`ok ${i + 1} - ${name} # SKIP ${x.detail}`)
+    else lines.push(`${x.status === 'pass' ? 'ok' : 'not ok'} ${i + 1} - ${name}`, ...(x.status === 'fail' ? ['  ---', `  message: ${JSON.stringify(x.detail)}`, '  ...'] : []))
+  })
+  lines.push(`# ${verdict(r)}`)
+  return `${lines.join('\n')}\n`
+}
+
+const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
+export function renderJunit(r: VerifyReport): string {
+  const suites = [...new Set(r.results.map((x) => x.runtime))].map((rt) => {
+    const rows = r.results.filter((x) => x.runtime === rt)
+    const cases = rows.map((x) => {
+      const name = xml(`${x.check} ${x.memory ?? '-'}MB ${x.shell ?? '-'}`)
+      const body = x.status === 'fail' ? `<failure message="${xml(x.detail)}"/>` : x.status === 'skip' ? `<skipped message="${xml(x.detail)}"/>` : ''
+      return `    <testcase classname="wrapgen.verify.${xml(rt)}" name="${name}">${body}</testcase>`
+    })
+    const failures = rows.filter((x) => x.status === 'fail').length
+    const skipped = rows.filter((x) => x.status === 'skip').length
+    return `  <testsuite name="${xml(rt)}" tests="${rows.length}" failures="${failures}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`
+  })
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="wrapgen verify" tests="${r.results.length}" failures="${r.results.filter((x) => x.status === 'fail').length}">\n${suites.join('\n')}\n</testsuites>\n`
+}
