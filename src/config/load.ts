@@ -81,14 +81,16 @@ export async function loadConfig(opts: { cwd: string; configFile?: string | unde
     result = opts.configFile ? await explorer.load(resolve(opts.cwd, opts.configFile)) : await explorer.search(opts.cwd)
   } catch (cause) {
     if (cause instanceof UserError) throw cause
-    const e = cause as NodeJS.ErrnoException
-    if (e.code === 'ENOENT') throw new UserError(`${opts.configFile}: no such config file; check --config`, { cause })
-    const where = e.message.match(/^(\/\S+?):/)?.[1] ?? opts.configFile ?? opts.cwd
-    throw new UserError(`${rel(where)}: cannot read the config: ${e.message.split('\n')[0]}`, { cause })
+    // cosmiconfig records the file a loader failed on as `filepath` and prefixes "JSON Error in <path>:\n".
+    const e = cause as NodeJS.ErrnoException & { filepath?: string }
+    if (e.code === 'ENOENT' && e.filepath === undefined && opts.configFile) throw new UserError(`${opts.configFile}: no such config file; check --config`, { cause })
+    const where = e.filepath ?? e.message.match(/^(\/\S+?):/)?.[1] ?? opts.configFile ?? opts.cwd
+    const reason = e.message.replace(/^\w+ Error in .*:\n/, '').split('\n')[0]
+    throw new UserError(`${rel(where)}: cannot read the config: ${reason}`, { cause })
   }
   if (!result || result.isEmpty) {
-    const where = opts.configFile ?? rel(opts.cwd) ?? '.'
-    throw new UserError(`${where || '.'}: no wrapgen config found; run "wrapgen init" to write one, or pass --config FILE`)
+    const where = opts.configFile ?? (relative(process.cwd(), opts.cwd) || '.')
+    throw new UserError(`${where}: no wrapgen config found; run "wrapgen init" to write one, or pass --config FILE`)
   }
   const raw = result.config && typeof result.config === 'object' && 'default' in result.config && Object.keys(result.config).length === 1
     ? (result.config as { default: unknown }).default

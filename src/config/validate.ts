@@ -159,7 +159,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     })
   }
   function moduleSpec(m: string, path: string): void {
-    if (m.trim() === '') err(path, '"" is not a module; give a file path or a package specifier')
+    if (m.trim() === '') err(path, `${show(m)} is not a module; give a file path or a package specifier`)
     noNul(m, path)
   }
   return { errors, warnings }

@@ -1,0 +1,444 @@
+// The config door: finding and reading files (load), checking them (validate), filling defaults (resolve), and what users see.
+import { readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import t, { type Test } from 'tap'
+import { main } from '../src/cli/main.js'
+import { loadConfig, SEARCH_PLACES } from '../src/config/load.js'
+import { openConfig, wrappableRuntimes } from '../src/config/open.js'
+import { resolveConfig } from '../src/config/resolve.js'
+import type { WrapgenConfig } from '../src/config/types.js'
+import type { Finding } from '../src/config/validate.js'
+import { UserError } from '../src/errors.js'
+import { loadCatalogue } from '../src/runtimes/catalogue.js'
+
+/** How messages name files: relative to the process's cwd. */
+const rel = (p: string): string => relative(process.cwd(), p) || p
+const pkg = (extra: object = {}): string => JSON.stringify({ name: 'fixture', private: true, type: 'module', ...extra })
+/** Temp bundles the `.ts` loader writes beside a config (must never survive a load). */
+const leftovers = (dir: string): string[] => readdirSync(dir).filter((f) => /^\.wrapgen\.config\..*\.mjs$/.test(f))
+
+/** Runs `fn`, which must reject with a UserError, and returns that error. */
+async function userError(t: Test, fn: () => Promise<unknown>): Promise<UserError> {
+  try {
+    await fn()
+  } catch (e) {
+    t.type(e, UserError, 'a UserError')
+    return e as UserError
+  }
+  t.fail('expected a UserError')
+  throw new Error('unreachable')
+}
+
+// One raw config per file; each says which file it came from.
+const sample = (place: string): { name: string; failMode: 'closed'; runtimes: string[] } => ({
+  name: `from${place.replace(/[^a-z]/g, '-')}`.replace(/-+/g, '-'),
+  failMode: 'closed',
+  runtimes: ['nodejs20.x'],
+})
+const json = (v: unknown): string => JSON.stringify(v, null, 2)
+const yaml = (v: ReturnType<typeof sample>): string => `# a YAML comment\nname: ${v.name}\nfailMode: ${v.failMode}\nruntimes:\n  - ${v.runtimes[0]}\n`
+// TypeScript syntax on purpose (a type annotation), so only a TS-aware loader reads these.
+const ts = (v: unknown): string => `const config: { name: string } = ${JSON.stringify(v)}\nexport default config\n`
+
+/** The file contents for each search place (package.json carries the config under its `wrapgen` key). */
+const CONTENTS: Record<string, (v: ReturnType<typeof sample>) => string> = {
+  'package.json': (v) => pkg({ wrapgen: v }),
+  '.wrapgenrc': json,
+  '.wrapgenrc.json': json,
+  '.wrapgenrc.yaml': yaml,
+  '.wrapgenrc.yml': yaml,
+  '.wrapgenrc.js': (v) => `export default ${JSON.stringify(v)}\n`,
+  '.wrapgenrc.mjs': (v) => `export default ${JSON.stringify(v)}\n`,
+  '.wrapgenrc.cjs': (v) => `module.exports = ${JSON.stringify(v)}\n`,
+  '.wrapgenrc.ts': ts,
+  'wrapgen.config.ts': ts,
+  'wrapgen.config.mts': ts,
+  'wrapgen.config.cts': ts,
+  'wrapgen.config.mjs': (v) => `export default ${JSON.stringify(v)}\n`,
+  'wrapgen.config.cjs': (v) => `module.exports = ${JSON.stringify(v)}\n`,
+  'wrapgen.config.js': (v) => `export default ${JSON.stringify(v)}\n`,
+}
+
+t.test('load: every search place and format', async (t) => {
+  t.same(Object.keys(CONTENTS), SEARCH_PLACES, 'the table covers every search place, in order')
+  for (const place of SEARCH_PLACES) {
+    const want = sample(place)
+    const dir = t.testdir({
+      ...(place === 'package.json' ? {} : { 'package.json': pkg() }),
+      [place]: CONTENTS[place]!(want),
+    })
+    const got = await loadConfig({ cwd: dir })
+    t.same(got, { raw: want, configFile: join(dir, place), root: dir }, place)
+    t.same(leftovers(dir), [], `${place}: no temp bundle left`)
+  }
+  const yamlRc = sample('.wrapgenrc')
+  const dir = t.testdir({ 'package.json': pkg(), '.wrapgenrc': yaml(yamlRc) })
+  t.same((await loadConfig({ cwd: dir })).raw, yamlRc, '.wrapgenrc holding YAML')
+})
+
+t.test('load: search from a subfolder finds the config in the package root', async (t) => {
+  const dir = t.testdir({ 'package.json': pkg(), '.wrapgenrc.json': json({ name: 'root' }), src: { handlers: { deep: {} } } })
+  const got = await loadConfig({ cwd: join(dir, 'src/handlers/deep') })
+  t.same(got, { raw: { name: 'root' }, configFile: join(dir, '.wrapgenrc.json'), root: dir })
+})
+
+t.test('load: the search stops at the nearest package.json', async (t) => {
+  const dir = t.testdir({ 'wrapgen.config.js': 'export default { name: "outer" }\n', 'package.json': pkg(), inner: { 'package.json': pkg() } })
+  const e = await userError(t, () => loadConfig({ cwd: join(dir, 'inner') }))
+  t.equal(e.message, `${rel(join(dir, 'inner'))}: no wrapgen config found; run "wrapgen init" to write one, or pass --config FILE`)
+})
+
+t.test('load: configFile loads that file, relative to cwd, ignoring the search', async (t) => {
+  const dir = t.testdir({
+    'package.json': pkg(),
+    '.wrapgenrc.json': json({ name: 'searched' }),
+    configs: { 'prod.yaml': 'name: prod\n', 'staging.config.ts': ts({ name: 'staging' }) },
+  })
+  t.same(await loadConfig({ cwd: dir, configFile: 'configs/prod.yaml' }), {
+    raw: { name: 'prod' }, configFile: join(dir, 'configs/prod.yaml'), root: join(dir, 'configs'),
+  })
+  t.same(await loadConfig({ cwd: dir, configFile: join(dir, 'configs/staging.config.ts') }), {
+    raw: { name: 'staging' }, configFile: join(dir, 'configs/staging.config.ts'), root: join(dir, 'configs'),
+  }, 'an absolute path')
+})
+
+t.test('load: precedence is SEARCH_PLACES order (package.json first, wrapgen.config.js last)', async (t) => {
+  const dir = t.testdir({ ...Object.fromEntries(SEARCH_PLACES.map((p) => [p, CONTENTS[p]!(sample(p))])) })
+  t.equal((await loadConfig({ cwd: dir })).configFile, join(dir, 'package.json'), 'a wrapgen key in package.json beats every file')
+  // Take away the winner each time: the next place in the list wins.
+  for (const [i, place] of SEARCH_PLACES.entries()) {
+    const got = await loadConfig({ cwd: dir })
+    t.equal(got.configFile, join(dir, place), `${place} beats ${SEARCH_PLACES.slice(i + 1).join(', ') || 'nothing left'}`)
+    t.same(got.raw, sample(place))
+    if (place === 'package.json') writeFileSync(join(dir, place), pkg())
+    else rmSync(join(dir, place))
+  }
+  t.same(leftovers(dir), [])
+})
+
+t.test('load: a .ts config may import local .ts files, packages beside it, and wrapgen', async (t) => {
+  const dir = t.testdir({
+    'package.json': pkg(),
+    'wrapgen.config.ts': [
+      "import { defineConfig } from 'wrapgen'",
+      "import { flags } from './shared/flags.ts'",
+      "import { pythonFlags } from './shared/python.js'",
+      "import { extra } from 'fake-flags'",
+      "export default defineConfig({ name: 'ts-imports', node: { flags: [...flags, ...extra] }, python: { flags: pythonFlags } })",
+      '',
+    ].join('\n'),
+    shared: {
+      'flags.ts': "export const flags: string[] = ['--enable-source-maps']\n",
+      // Imported as './shared/python.js': the TypeScript convention for a .ts file.
+      'python.ts': "export const pythonFlags: readonly string[] = ['-X', 'importtime']\n",
+    },
+    // A package that exists only in the config folder's node_modules (left external, resolved at import).
+    node_modules: {
+      'fake-flags': {
+        'package.json': JSON.stringify({ name: 'fake-flags', version: '1.0.0', type: 'module', exports: './index.js' }),
+        'index.js': "export const extra = ['--stack-trace-limit=50']\n",
+      },
+    },
+  })
+  const got = await loadConfig({ cwd: dir })
+  t.same(got.raw, {
+    name: 'ts-imports',
+    node: { flags: ['--enable-source-maps', '--stack-trace-limit=50'] },
+    python: { flags: ['-X', 'importtime'] },
+  })
+  t.equal(got.configFile, join(dir, 'wrapgen.config.ts'))
+  t.same(leftovers(dir), [], 'the temporary .wrapgen.config.*.mjs is removed')
+  t.same(readdirSync(dir).sort(), ['node_modules', 'package.json', 'shared', 'wrapgen.config.ts'], 'nothing else was written')
+})
+
+t.test('load: errors name the file', async (t) => {
+  t.test('a .ts syntax error: file and line', async (t) => {
+    const dir = t.testdir({ 'package.json': pkg(), 'wrapgen.config.ts': "export default {\n  name: 'x',\n  oops oops\n}\n" })
+    const e = await userError(t, () => loadConfig({ cwd: dir }))
+    t.equal(e.message, `${rel(join(dir, 'wrapgen.config.ts'))}:3: Expected "}" but found "oops"`)
+    t.ok(e.cause, 'keeps the esbuild error as cause')
+    t.same(leftovers(dir), [])
+  })
+  t.test('a .ts config that throws while loading: no temp bundle left', async (t) => {
+    const dir = t.testdir({ 'package.json': pkg(), 'wrapgen.config.ts': "throw new Error('boom')\nexport default {}\n" })
+    const e = await userError(t, () => loadConfig({ cwd: dir }))
+    t.equal(e.message, `${rel(join(dir, 'wrapgen.config.ts'))}: cannot read the config: boom`)
+    t.same(leftovers(dir), [])
+  })
+  t.test('bad JSON: the file and the parser\'s reason', async (t) => {
+    const dir = t.testdir({ 'package.json': pkg(), '.wrapgenrc.json': '{ "name": "x",\n  "failMode": }\n' })
+    const e = await userError(t, () => loadConfig({ cwd: dir }))
+    t.ok(e.message.startsWith(`${rel(join(dir, '.wrapgenrc.json'))}: cannot read the config: `), e.message)
+    t.match(e.message, /: cannot read the config: \S/, 'with a reason')
+    t.notMatch(e.message, /JSON Error in/, 'no absolute path repeated from cosmiconfig')
+  })
+  t.test('bad YAML: the file and the parser\'s reason', async (t) => {
+    const dir = t.testdir({ 'package.json': pkg(), '.wrapgenrc.yaml': 'name: x\n  bad: [\n' })
+    const e = await userError(t, () => loadConfig({ cwd: dir }))
+    t.equal(e.message, `${rel(join(dir, '.wrapgenrc.yaml'))}: cannot read the config: bad indentation of a mapping entry (2:6)`)
+  })
+  t.test('an explicit config whose own code hits ENOENT is not "no such config file"', async (t) => {
+    const dir = t.testdir({
+      'package.json': pkg(),
+      'my.config.js': "import { readFileSync } from 'node:fs'\nexport default JSON.parse(readFileSync(new URL('./missing.json', import.meta.url), 'utf8'))\n",
+    })
+    const e = await userError(t, () => loadConfig({ cwd: dir, configFile: 'my.config.js' }))
+    t.match(e.message, `${rel(join(dir, 'my.config.js'))}: cannot read the config: ENOENT`)
+  })
+})
+
+t.test('load: not found', async (t) => {
+  const dir = t.testdir({ 'package.json': pkg(), src: {} })
+  const e = await userError(t, () => loadConfig({ cwd: join(dir, 'src') }))
+  t.equal(e.message, `${rel(join(dir, 'src'))}: no wrapgen config found; run "wrapgen init" to write one, or pass --config FILE`)
+  const viaOpen = await userError(t, () => openConfig({ cwd: dir }))
+  t.equal(viaOpen.message, `${rel(dir)}: no wrapgen config found; run "wrapgen init" to write one, or pass --config FILE`)
+
+  const missing = await userError(t, () => loadConfig({ cwd: dir, configFile: 'configs/nope.ts' }))
+  t.equal(missing.message, 'configs/nope.ts: no such config file; check --config')
+})
+
+// One row per bad config: the detail lines users see, in order.
+const BAD: Array<[string, unknown, string[]]> = [
+  ['missing name', {}, ['name: is required: it names the layer zip and the manifest, e.g. "acme-startup"']],
+  ['bad name', { name: 'My Layer' }, ['name: "My Layer" must be 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit']],
+  ['name not a string', { name: 42 }, ['name: 42 is not a string']],
+  ['not an object', ['name'], ['(config): ["name"] is not an object']],
+  ['unknown key, close match', { name: 'a', failmode: 'open' }, ['failmode: unknown key; did you mean "failMode"?']],
+  ['unknown key, no close match', { name: 'a', layers: [] }, ['layers: unknown key; allowed: name, failMode, runtimes, env, node, python, java, dotnet, ruby, chain']],
+  ['unknown nested key', { name: 'a', node: { preload: [] } }, ['node.preload: unknown key; did you mean "preloads"?']],
+  ['failMode "half"', { name: 'a', failMode: 'half' }, ['failMode: "half" is not allowed; use "open" or "closed"']],
+  ['runtimes: unknown, with a guess', { name: 'a', runtimes: ['nodejs19.x'] }, ['runtimes[0]: "nodejs19.x" is not a known runtime; did you mean "nodejs18.x"? (see docs/runtimes.md)']],
+  ['runtimes: OS-only', { name: 'a', runtimes: ['nodejs20.x', 'provided.al2'] }, ['runtimes[1]: "provided.al2" never runs AWS_LAMBDA_EXEC_WRAPPER (OS-only runtime); remove it']],
+  ['runtimes: not an array', { name: 'a', runtimes: 'nodejs20.x' }, ['runtimes: "nodejs20.x" is not an array of strings']],
+  ['env.set: bad variable name', { name: 'a', env: { set: { 'MY-VAR': 'x' } } }, ['env.set.MY-VAR: is not a portable variable name (letters, digits, _; not starting with a digit)']],
+  ['env.set: name starting with a digit', { name: 'a', env: { set: { '1X': 'x' } } }, ['env.set.1X: is not a portable variable name (letters, digits, _; not starting with a digit)']],
+  ['env.set: non-string value', { name: 'a', env: { set: { LOG_LEVEL: 3 } } }, ['env.set.LOG_LEVEL: 3 is not a string']],
+  ['env.set: WRAPGEN_DISABLE', { name: 'a', env: { set: { WRAPGEN_DISABLE: '1' } } }, ["env.set.WRAPGEN_DISABLE: WRAPGEN_DISABLE is wrapgen's own switch; set it on the function instead"]],
+  ['env.unset: WRAPGEN_APPLIED', { name: 'a', java: { env: { unset: ['WRAPGEN_APPLIED'] } } }, ["java.env.unset[0]: WRAPGEN_APPLIED is wrapgen's own switch; set it on the function instead"]],
+  ['env.prepend: ""', { name: 'a', env: { prepend: { PATH: '' } } }, ['env.prepend.PATH: "" adds nothing; remove the key']],
+  ['env.append: ""', { name: 'a', ruby: { env: { append: { RUBYOPT: '' } } } }, ['ruby.env.append.RUBYOPT: "" adds nothing; remove the key']],
+  ['env: unknown op', { name: 'a', env: { sett: {} } }, ['env.sett: unknown key; did you mean "set"?']],
+  ['node.flags: a bare word', { name: 'a', node: { flags: ['importtime'] } }, [
+    'node.flags[0]: "importtime" is not a flag; flags start with "-" (an option\'s value goes in the same element, "--opt=value", or after an option that takes one, such as "-r" or "--require")',
+  ]],
+  ['python.flags: a bare word', { name: 'a', python: { flags: ['importtime'] } }, [
+    'python.flags[0]: "importtime" is not a flag; flags start with "-" (an option\'s value goes in the same element, "--opt=value", or after an option that takes one, such as "-X" or "-W")',
+  ]],
+  ['flags: not strings', { name: 'a', dotnet: { flags: [1] } }, ['dotnet.flags[0]: 1 is not a string']],
+  ['node.preloads[2].module missing', { name: 'a', node: { preloads: ['./a.ts', { module: 'b' }, { critical: true }] } }, [
+    'node.preloads[2].module: is required: a local file, a package specifier or "wrapgen/preloads/<name>"',
+  ]],
+  ['preload: empty module', { name: 'a', node: { preloads: [''] } }, ['node.preloads[0]: "" is not a module; give a file path or a package specifier']],
+  ['preload: blank module', { name: 'a', node: { preloads: [{ module: '  ' }] } }, ['node.preloads[0].module: "  " is not a module; give a file path or a package specifier']],
+  ['preload options: a function', { name: 'a', node: { preloads: [{ module: 'x', options: { onStart: () => {} } }] } }, [
+    'node.preloads[0].options: must be plain JSON (no functions, undefined, symbols, bigints or class instances): it is embedded in the bundle',
+  ]],
+  ['preload options: a Date', { name: 'a', node: { preloads: [{ module: 'x', options: { at: new Date(0) } }] } }, [
+    'node.preloads[0].options: must be plain JSON (no functions, undefined, symbols, bigints or class instances): it is embedded in the bundle',
+  ]],
+  ['preload options: not an object', { name: 'a', node: { preloads: [{ module: 'x', options: 'verbose' }] } }, ['node.preloads[0].options: "verbose" is not an object']],
+  ['preload: critical not boolean', { name: 'a', node: { preloads: [{ module: 'x', critical: 'yes' }] } }, ['node.preloads[0].critical: "yes" is not true or false']],
+  ['node.preloads: not an array', { name: 'a', node: { preloads: './a.ts' } }, ['node.preloads: "./a.ts" is not an array']],
+  ['node.inject "env"', { name: 'a', node: { inject: 'env' } }, ['node.inject: "env" is not allowed; use "argv" or "NODE_OPTIONS"']],
+  ['chain: relative path', { name: 'a', chain: ['opt/otel-handler'] }, ['chain[0]: "opt/otel-handler" must be an absolute path, e.g. "/opt/otel-handler"']],
+  ['a NUL byte in a value', { name: 'a', env: { set: { GREETING: 'hi\0there' } } }, ['env.set.GREETING: "hi\\u0000there" contains a NUL byte, which no argv or environment can carry']],
+  ['a NUL byte in a flag', { name: 'a', java: { flags: ['-Dx=\0'] } }, ['java.flags[0]: "-Dx=\\u0000" contains a NUL byte, which no argv or environment can carry']],
+]
+
+t.test('validate: one row per bad config (inline, via openConfig)', async (t) => {
+  const cwd = t.testdir({})
+  for (const [what, config, details] of BAD) {
+    const e = await userError(t, () => openConfig({ cwd, config: config as WrapgenConfig }))
+    t.equal(e.message, `inline config: ${details.length} problem${details.length === 1 ? '' : 's'} in the config; fix ${details.length === 1 ? 'it' : 'them'} and run again`, what)
+    t.same(e.details, details, what)
+  }
+})
+
+t.test('validate: accepted edge cases', async (t) => {
+  const cwd = t.testdir({})
+  const got = await openConfig({
+    cwd,
+    config: {
+      name: 'ok.name_1-x',
+      python: { flags: ['-X', 'importtime'] },
+      node: { flags: ['--require', './x.cjs', '--max-old-space-size=256'], preloads: [{ module: 'x', options: { a: [1, null, 'b', { c: true }] } }] },
+      java: { flags: ['-classpath', '/opt/java/lib/*'] },
+      env: { set: { _UNDER: '' }, unset: ['NODE_DEBUG'] },
+    },
+  })
+  t.same(got.python.flags, ['-X', 'importtime'], 'a value after an option that takes one')
+  t.same(got.node.flags, ['--require', './x.cjs', '--max-old-space-size=256'])
+  t.same(got.java.flags, ['-classpath', '/opt/java/lib/*'])
+})
+
+t.test('validate: several problems at once are one UserError, in order', async (t) => {
+  const cwd = t.testdir({})
+  const e = await userError(t, () => openConfig({
+    cwd,
+    config: {
+      failmode: 'open',
+      runtimes: ['nodejs19.x', 'provided.al2023'],
+      env: { set: { 'A-B': 'x', WRAPGEN_DISABLE: '1' } },
+      node: { inject: 'env', preloads: [{ options: { f: () => 1 } }] },
+      chain: ['otel'],
+    } as unknown as WrapgenConfig,
+  }))
+  t.equal(e.message, 'inline config: 10 problems in the config; fix them and run again')
+  t.same(e.details, [
+    'failmode: unknown key; did you mean "failMode"?',
+    'name: is required: it names the layer zip and the manifest, e.g. "acme-startup"',
+    'runtimes[0]: "nodejs19.x" is not a known runtime; did you mean "nodejs18.x"? (see docs/runtimes.md)',
+    'runtimes[1]: "provided.al2023" never runs AWS_LAMBDA_EXEC_WRAPPER (OS-only runtime); remove it',
+    'env.set.A-B: is not a portable variable name (letters, digits, _; not starting with a digit)',
+    "env.set.WRAPGEN_DISABLE: WRAPGEN_DISABLE is wrapgen's own switch; set it on the function instead",
+    'chain[0]: "otel" must be an absolute path, e.g. "/opt/otel-handler"',
+    'node.inject: "env" is not allowed; use "argv" or "NODE_OPTIONS"',
+    'node.preloads[0].module: is required: a local file, a package specifier or "wrapgen/preloads/<name>"',
+    'node.preloads[0].options: must be plain JSON (no functions, undefined, symbols, bigints or class instances): it is embedded in the bundle',
+  ])
+})
+
+t.test('validate: the error header names the config file', async (t) => {
+  const dir = t.testdir({ 'package.json': pkg(), '.wrapgenrc.json': json({ name: 'a', failMode: 'half' }) })
+  const e = await userError(t, () => openConfig({ cwd: dir }))
+  t.equal(e.message, `${rel(join(dir, '.wrapgenrc.json'))}: 1 problem in the config; fix it and run again`)
+  t.same(e.details, ['failMode: "half" is not allowed; use "open" or "closed"'])
+
+  const direct = (() => {
+    try {
+      resolveConfig({ name: 'a', node: { inject: 'env' } }, {
+        configFile: join(dir, 'wrapgen.config.ts'), root: dir, knownRuntimes: ['nodejs20.x'], defaultRuntimes: ['nodejs20.x'], nodeOptionsFlags: new Set(),
+      })
+    } catch (e) {
+      return e
+    }
+    return undefined
+  })()
+  t.type(direct, UserError)
+  t.equal((direct as UserError).message, `${rel(join(dir, 'wrapgen.config.ts'))}: 1 problem in the config; fix it and run again`, 'resolveConfig directly')
+  t.same((direct as UserError).details, ['node.inject: "env" is not allowed; use "argv" or "NODE_OPTIONS"'])
+})
+
+t.test('warnings go to onWarning and do not stop the config', async (t) => {
+  const cwd = t.testdir({})
+  // --prof is one node refuses in NODE_OPTIONS; --max-old-space-size is allowed there but the runtime's argv wins.
+  t.equal(process.allowedNodeEnvironmentFlags.has('--prof'), false, 'node refuses --prof in NODE_OPTIONS')
+  t.equal(process.allowedNodeEnvironmentFlags.has('--max-old-space-size'), true)
+  const warnings: Finding[] = []
+  const got = await openConfig({
+    cwd,
+    config: {
+      name: 'warned',
+      env: { set: { PYTHONPATH: '/opt/extra' } },
+      python: { env: { default: { AWS_REGION: 'eu-west-1' } } },
+      node: { inject: 'NODE_OPTIONS', flags: ['--prof', '--max-old-space-size=512', '--max_semi_space_size=32', '--enable-source-maps'] },
+    },
+    onWarning: (w) => warnings.push(w),
+  })
+  t.equal(got.name, 'warned')
+  t.same(warnings, [
+    { path: 'env.set.PYTHONPATH', message: 'setting PYTHONPATH makes the python runtime drop /opt/python and the layer site-packages from sys.path; prefer a .pth file or append to sys.path in code' },
+    { path: 'node.flags[0]', message: '"--prof" is not accepted in NODE_OPTIONS (node refuses to start); use inject: "argv"' },
+    { path: 'node.flags[1]', message: '"--max-old-space-size=512" in NODE_OPTIONS is overridden by the runtime\'s own --max-old-space-size on the command line; use inject: "argv" to win' },
+    { path: 'node.flags[2]', message: '"--max_semi_space_size=32" in NODE_OPTIONS is overridden by the runtime\'s own --max_semi_space_size on the command line; use inject: "argv" to win' },
+    // Families are checked in order node, python, java, dotnet, ruby, after the top-level keys.
+    { path: 'python.env.default.AWS_REGION', message: 'AWS_REGION is reserved by Lambda; changing it in a wrapper misleads the runtime' },
+  ])
+
+  const none: Finding[] = []
+  await openConfig({ cwd, config: { name: 'argv', node: { flags: ['--prof', '--max-old-space-size=512'] } }, onWarning: (w) => none.push(w) })
+  t.same(none, [], 'with inject: argv the same flags are fine')
+  const prefixed: Finding[] = []
+  await openConfig({ cwd, config: { name: 'x', env: { unset: ['AWS_LAMBDA_LOG_FORMAT'] } }, onWarning: (w) => prefixed.push(w) })
+  t.same(prefixed, [{ path: 'env.unset[0]', message: 'AWS_LAMBDA_LOG_FORMAT is reserved by Lambda; changing it in a wrapper misleads the runtime' }], 'reserved prefixes')
+})
+
+t.test('resolve: defaults', async (t) => {
+  const cwd = t.testdir({})
+  const got = await openConfig({
+    cwd,
+    config: {
+      name: 'defaults',
+      node: {
+        preloads: ['./preloads/a.ts', '@acme/preloads/otel', 'wrapgen/preloads/timing', { module: '../up/b.js', options: { level: 2 }, critical: true }, { module: '/abs/c.js' }],
+      },
+    },
+  })
+  const noEdits = { set: {}, default: {}, prepend: {}, append: {}, unset: [] }
+  const catalogueIds = [...new Set(loadCatalogue().runtimes.filter((r) => !r.id.startsWith('provided')).map((r) => r.id))]
+  t.same(got, {
+    name: 'defaults',
+    failMode: 'open',
+    runtimes: catalogueIds,
+    env: noEdits,
+    node: {
+      flags: [],
+      env: noEdits,
+      inject: 'argv',
+      external: ['@aws-sdk/*'],
+      preloads: [
+        { name: './preloads/a.ts', import: join(cwd, 'preloads/a.ts'), options: {}, critical: false },
+        { name: '@acme/preloads/otel', import: '@acme/preloads/otel', options: {}, critical: false },
+        { name: 'wrapgen/preloads/timing', import: 'wrapgen/preloads/timing', options: {}, critical: false },
+        { name: '../up/b.js', import: resolve(cwd, '../up/b.js'), options: { level: 2 }, critical: true },
+        { name: '/abs/c.js', import: '/abs/c.js', options: {}, critical: false },
+      ],
+    },
+    python: { flags: [], env: noEdits },
+    java: { flags: [], env: noEdits },
+    dotnet: { flags: [], env: noEdits },
+    ruby: { flags: [], env: noEdits },
+    chain: [],
+    configFile: undefined,
+    root: cwd,
+  })
+  t.same(got.runtimes, wrappableRuntimes())
+  for (const family of ['node', 'python', 'java', 'dotnet', 'ruby']) t.ok(got.runtimes.some((id) => loadCatalogue().runtimes.find((r) => r.id === id)?.family === family), `default runtimes include ${family}`)
+  t.notOk(got.runtimes.some((id) => id.startsWith('provided')), 'no OS-only runtime')
+})
+
+t.test('resolve: from a file, local paths resolve from the config folder, not cwd', async (t) => {
+  const dir = t.testdir({
+    'package.json': pkg(),
+    'wrapgen.config.ts': ts({ name: 'file', runtimes: ['nodejs22.x'], node: { preloads: ['./hooks/a.ts', 'pkg/b'], external: [] } }),
+    src: {},
+  })
+  const got = await openConfig({ cwd: join(dir, 'src') })
+  t.equal(got.configFile, join(dir, 'wrapgen.config.ts'))
+  t.equal(got.root, dir)
+  t.same(got.runtimes, ['nodejs22.x'])
+  t.same(got.node.external, [], 'an explicit empty external list is kept')
+  t.same(got.node.preloads.map((p) => p.import), [join(dir, 'hooks/a.ts'), 'pkg/b'])
+})
+
+t.test('cli: a config error is one message plus one line per problem, exit 1, no stack', async (t) => {
+  const dir = t.testdir({ 'package.json': pkg(), '.wrapgenrc.json': json({ name: 'cli', failmode: 'open', node: { inject: 'env' } }) })
+  const header = `wrapgen: ${rel(join(dir, '.wrapgenrc.json'))}: 2 problems in the config; fix them and run again\n`
+  const expected = `${header}  - failmode: unknown key; did you mean "failMode"?\n  - node.inject: "env" is not allowed; use "argv" or "NODE_OPTIONS"\n`
+  for (const debug of [false, true]) {
+    let out = ''
+    let err = ''
+    const code = await main(['build', '--cwd', dir, ...(debug ? ['--debug'] : [])], { out: (s) => void (out += s), err: (s) => void (err += s) })
+    t.equal(code, 1, `exit code (debug: ${debug})`)
+    t.equal(out, '', 'nothing on stdout')
+    t.equal(err, expected, `stderr (debug: ${debug}): a validation error has no cause, so --debug adds nothing`)
+    t.notMatch(err, /\n\s+at /, 'no stack trace')
+  }
+  t.same(readdirSync(dir).sort(), ['.wrapgenrc.json', 'package.json'], 'nothing was built')
+})
+
+t.test('cli: a config that does not parse; --debug adds the cause\'s stack', async (t) => {
+  const dir = t.testdir({ 'package.json': pkg(), 'wrapgen.config.ts': "export default {\n  name: 'x',\n  oops oops\n}\n" })
+  const line = `wrapgen: ${rel(join(dir, 'wrapgen.config.ts'))}:3: Expected "}" but found "oops"\n`
+  const run = async (...extra: string[]): Promise<[number, string]> => {
+    let err = ''
+    const code = await main(['build', '--cwd', dir, ...extra], { out: () => {}, err: (s) => void (err += s) })
+    return [code, err]
+  }
+  t.same(await run(), [1, line], 'one line, no stack')
+  const [code, err] = await run('--debug')
+  t.equal(code, 1)
+  t.ok(err.startsWith(line), 'the same line first')
+  t.match(err.slice(line.length), /^Error: Build failed with 1 error[\s\S]*\n\s+at /, 'then the cause\'s stack')
+})
