@@ -1,6 +1,8 @@
 // Built-in hook: one structured line on stderr saying where init time went: node's own start, each
 // preload hook, and (for CommonJS handlers) loading the handler module.
+import { existsSync, readFileSync } from 'node:fs'
 import Module from 'node:module'
+import { dirname, join } from 'node:path'
 import { definePreload, logLine, preloadState } from '../src/preload/index.js'
 
 interface TimingOptions {
@@ -16,6 +18,27 @@ function handlerModule(): string | undefined {
   if (!h) return undefined
   const dot = h.lastIndexOf('.')
   return dot > 0 ? h.slice(0, dot) : undefined
+}
+
+/**
+ * Whether Lambda's runtime will require() the handler: extensionless or .cjs, or .js outside a
+ * "type": "module" package (it import()s the rest). As its UserFunction does, the nearest package.json wins.
+ */
+function requiredByRuntime(target: string): boolean {
+  if (existsSync(target) || existsSync(`${target}.cjs`)) return true
+  if (!existsSync(`${target}.js`)) return false
+  for (let dir = dirname(target); !dir.endsWith('/node_modules'); dir = dirname(dir)) {
+    const pj = join(dir, 'package.json')
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, 'utf8')) as { type?: unknown }).type !== 'module'
+      } catch {
+        return true
+      }
+    }
+    if (dir === dirname(dir)) break
+  }
+  return true
 }
 
 export default definePreload<TimingOptions>((options) => {
@@ -53,6 +76,9 @@ export default definePreload<TimingOptions>((options) => {
       return result
     }
   }
+  // A handler the runtime will require(): wait for it. The runtime's own entry (/var/runtime/index.mjs)
+  // is ESM, loaded asynchronously, so a setImmediate fires before the handler is even looked up.
+  if (mod && requiredByRuntime(`${root}/${mod}`)) return
   // Otherwise report once start-up work is over, without the handler's share.
   const later = (): void => {
     setImmediate(() => {

@@ -6,6 +6,9 @@
 # edits the environment, inserts the configured interpreter flags just before the entry (after the
 # runtime's own options, so they win), and execs the command: same PID, stdout never written.
 # It starts no subprocess and writes no file. POSIX sh: dash, bash, busybox ash, mksh.
+# A "$" inside single quotes below is meant literally: configured values are never expanded.
+# PATH edits keep the existing PATH (SC2123 misfires on values that need double quotes).
+# shellcheck disable=SC2016,SC2123
 
 # WRAPGEN_DISABLE=1 is the kill switch; a command that already went through this same wrapper
 # (two copies chained) is left alone, so flags and edits are applied once.
@@ -20,6 +23,11 @@ if [ $# -eq 0 ]; then
   exit 127
 fi
 
+{{#newline}}
+# A newline, for configured values that contain one (keeps every generated line a single line).
+wrapgen_nl='
+'
+{{/newline}}
 # Our own files sit beside this script; find them without dirname (no subprocess).
 case $0 in
   */*) wrapgen_dir=${0%/*} ;;
@@ -32,7 +40,9 @@ esac
 
 # The runtime family, from the interpreter's file name. A .NET single-file executable has no
 # interpreter: it gets the dotnet environment but no flags.
+{{#insert}}
 wrapgen_insert=''
+{{/insert}}
 case ${1##*/} in
 {{familyCases}}
 esac
@@ -51,6 +61,7 @@ case $wrapgen_family in
 {{envCases}}
 esac
 
+{{#insert}}
 # Insert the flags just before the program entry. First find the entry's position: options whose
 # value is the next argument are stepped over, so a value such as 81920 or a classpath is never
 # taken for the entry. Then rebuild "$@" in one step: eval sees only "${N}" references and the
@@ -96,5 +107,6 @@ if [ -n "$wrapgen_insert" ]; then
     printf 'wrapgen: no program entry found in the %s command; flags not added\n' "$wrapgen_family" >&2
   fi
 fi
+{{/insert}}
 {{chain}}
 exec "$@"

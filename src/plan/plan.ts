@@ -22,13 +22,16 @@ export function stableJson(v: unknown): string {
   return JSON.stringify(v)
 }
 
+/** Entries sorted by name: edits of different variables commute, and the same config must give the same bytes. */
+const sorted = (m: Readonly<Record<string, string>>): Array<[string, string]> => Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+
 function envOps(e: ResolvedEnvEdits): EnvOp[] {
   const ops: EnvOp[] = []
-  for (const name of e.unset) ops.push({ op: 'unset', name })
-  for (const [name, v] of Object.entries(e.set)) ops.push({ op: 'set', name, value: [v] })
-  for (const [name, v] of Object.entries(e.default)) ops.push({ op: 'default', name, value: [v] })
-  for (const [name, v] of Object.entries(e.prepend)) ops.push({ op: 'prepend', name, value: [v], sep: separatorFor(name) })
-  for (const [name, v] of Object.entries(e.append)) ops.push({ op: 'append', name, value: [v], sep: separatorFor(name) })
+  for (const name of [...e.unset].sort()) ops.push({ op: 'unset', name })
+  for (const [name, v] of sorted(e.set)) ops.push({ op: 'set', name, value: [v] })
+  for (const [name, v] of sorted(e.default)) ops.push({ op: 'default', name, value: [v] })
+  for (const [name, v] of sorted(e.prepend)) ops.push({ op: 'prepend', name, value: [v], sep: separatorFor(name) })
+  for (const [name, v] of sorted(e.append)) ops.push({ op: 'append', name, value: [v], sep: separatorFor(name) })
   return ops
 }
 

@@ -1,5 +1,6 @@
 // Runs the configured hooks in order, each isolated: a throwing hook prints one stderr line and the
 // rest still run, unless it is critical. The generated preload entry calls this.
+import { isMainThread } from 'node:worker_threads'
 import { logLine, preloadState, type Preload, type PreloadContext, type Setup } from './index.js'
 
 export interface HookEntry {
@@ -21,6 +22,9 @@ function setupOf(mod: unknown): Setup<Record<string, unknown>> {
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
 
 export function runHooks(hooks: readonly HookEntry[]): void {
+  // --require also runs in every worker thread, including node 20's module-hooks thread when
+  // NODE_OPTIONS has --import/--loader (e.g. OpenTelemetry's ESM hook): hooks run once, on the main thread.
+  if (!isMainThread) return
   const state = preloadState()
   for (const hook of hooks) {
     const t0 = performance.now()

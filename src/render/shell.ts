@@ -24,9 +24,14 @@ function merge(v: Value): Part[] {
   return out
 }
 
-/** One shell word that expands to the value, byte for byte, with no splitting or globbing. */
+/**
+ * One shell word that expands to the value, byte for byte, with no splitting or globbing. A newline
+ * becomes "$wrapgen_nl" (set once at the top of the script), so every generated line stays one line
+ * and the template can indent it safely.
+ */
 export function shellWord(v: Value): string {
   const parts = merge(v)
   if (parts.length === 0) return "''"
-  return parts.map((p) => (typeof p === 'string' ? q(p) : `"$wrapgen_dir"${q(`/${p.file}`)}`)).join('')
+  const literal = (s: string): string => s.split('\n').map((piece) => (piece === '' ? '' : q(piece))).join('"$wrapgen_nl"') || "''"
+  return parts.map((p) => (typeof p === 'string' ? literal(p) : `"$wrapgen_dir"${q(`/${p.file}`)}`)).join('')
 }

@@ -106,7 +106,10 @@ export function renderWrapper(plan: Plan, version: string): string {
     flagCases,
     chain: chain.length ? `\n# Chained wrappers run next, in order, each given the edited command (${plan.chain.length}).\n${chain.join('\n')}\n` : '',
   }
+  const sections: Record<string, boolean> = { insert: withFlags.length > 0, newline: Object.values(fill).some((v) => v.includes('$wrapgen_nl')) }
   return template
+    // {{#name}} ... {{/name}}: a block kept only when the plan needs it.
+    .replace(/^\{\{#(\w+)\}\}\n([\s\S]*?)^\{\{\/\1\}\}\n/gm, (_, key: string, body: string) => (sections[key] ? body : ''))
     .replace(/^\{\{(\w+)\}\}\n/gm, (_, key: string) => (fill[key] ? `${fill[key]}\n` : ''))
     .replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
       const v = fill[key]

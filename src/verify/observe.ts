@@ -69,8 +69,8 @@ export function observe(spec: RunSpec): Promise<Observation> {
   }, spec.timeoutMs ?? 10_000)
   // For "wait": once the interpreter has reported its pid, signal the bootstrap's pid (which it must share).
   const signalled = 'wait' in action
-    ? collectFirstLine(metaP).then((pid) => {
-        if (pid) {
+    ? Promise.all([collectFirstLine(metaP), collectFirstLine(bootP)]).then(([ready, pid]) => {
+        if (ready && pid) {
           try {
             process.kill(Number(pid), action.wait as NodeJS.Signals)
           } catch {

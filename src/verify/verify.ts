@@ -164,7 +164,7 @@ async function runCase(c: CaseContext): Promise<CheckResult[]> {
     row('argv', diffArgv(main.argv, stripChain(exp.argv ?? [], chain)) ?? keptInOrder(main.argv, base.argv) ?? entryCheck(c, main.argv, base.argv))
     row('env', diffEnv(main.env, exp.env))
   } else {
-    row('argv', keptInOrder(main.argv, base.argv))
+    row('argv', keptInOrder(main.argv, base.argv) ?? addedAfterEntry(c, main.argv, base.argv))
     row('env', undefined, 'third-party wrapper: its environment edits are its own (reported with --json)')
   }
   row('exec', main.ran && main.pid !== main.bootstrapPid ? `the interpreter's pid ${main.pid} differs from the wrapper's ${main.bootstrapPid}: the wrapper forked instead of exec` : main.ran ? undefined : 'the interpreter never ran')
@@ -237,6 +237,30 @@ function entryCheck(c: CaseContext, got: readonly string[], base: readonly strin
   if (at < 0) return `the entry ${c.fixture.entry} is gone`
   const inserted = got.slice(before, at)
   if (inserted.length !== fp.flags.length) return `expected ${fp.flags.length} flags just before ${c.fixture.entry}, found ${inserted.length}`
+  return undefined
+}
+
+/**
+ * For a third-party wrapper: elements it added (those of `got` left over once every original element is
+ * matched, in order) must sit before the fixture's entry. After the entry they are program arguments
+ * (java17's handler string, .NET's handler after the RuntimeSupport dll), not interpreter options: the
+ * mistake of "insert before the last argument".
+ */
+function addedAfterEntry(c: CaseContext, got: readonly string[], base: readonly string[]): string | undefined {
+  const entry = c.fixture.entry
+  if (entry === null) return undefined
+  const entryInBase = base.indexOf(entry)
+  if (entryInBase < 0) return undefined
+  let j = 0
+  let entryAt = -1
+  for (const [i, a] of got.entries()) {
+    if (j < base.length && a === base[j]) {
+      if (j === entryInBase) entryAt = i
+      j++
+    } else if (entryAt >= 0) {
+      return `added ${JSON.stringify(a)} after the entry ${entry} (argv[${i}]): it is a program argument there, not an interpreter flag`
+    }
+  }
   return undefined
 }
 

@@ -1,0 +1,272 @@
+// The preload bundle end to end: real esbuild builds it, the real wrapper (sh) inserts it, real node runs
+// it before an entry script. Hooks are small local files that append what they received to a JSON-lines
+// file named by WRAPGEN_TEST_LOG; the entry appends its own record, so order and options can be checked.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { transformSync } from 'esbuild'
+import t from 'tap'
+import { buildLayer } from '../src/build.js'
+import { openConfig } from '../src/config/open.js'
+import type { WrapgenConfig } from '../src/config/types.js'
+import { writeLayer } from '../src/layer/write.js'
+
+interface LogRecord {
+  name: string
+  seq: number
+  time: string
+  pid: number
+  options?: Record<string, unknown>
+  ctxName?: string
+  execArgv?: string[]
+  nodeOptions?: string | null
+  sourceMapsEnabled?: boolean
+  stack?: string
+  gc?: string
+}
+
+// Shared by every hook (bundled into the preload) and the entry (loaded by node): one line per call.
+const RECORD = `const { appendFileSync } = require('node:fs')
+module.exports = function record(name, fields) {
+  globalThis.__wrapgenTestSeq = (globalThis.__wrapgenTestSeq || 0) + 1
+  const line = { name, seq: globalThis.__wrapgenTestSeq, time: process.hrtime.bigint().toString(), pid: process.pid, ...fields }
+  appendFileSync(process.env.WRAPGEN_TEST_LOG, JSON.stringify(line) + '\\n')
+}
+`
+
+// A TypeScript file compiled with an inline source map: with source maps on, its stack names mapped.ts.
+const MAPPED = transformSync(['// padding so mapped and unmapped lines differ', '', '', '', 'export function where(): string {', '  return new Error("where").stack ?? ""', '}', ''].join('\n'), {
+  loader: 'ts',
+  format: 'cjs',
+  sourcemap: 'inline',
+  sourcefile: 'mapped.ts',
+  minifyWhitespace: true,
+}).code
+
+const ENTRY = `const record = require('../hooks/record.cjs')
+const { join } = require('node:path')
+if (process.env._HANDLER) require(join(process.env.LAMBDA_TASK_ROOT, 'handler.cjs'))
+const { where } = require('./mapped.cjs')
+record('entry', {
+  execArgv: process.execArgv,
+  nodeOptions: process.env.NODE_OPTIONS ?? null,
+  sourceMapsEnabled: process.sourceMapsEnabled,
+  stack: where(),
+  gc: typeof globalThis.gc,
+})
+process.stdout.write('ENTRY-OUTPUT\\n')
+if (process.env.START_WORKER) new (require('node:worker_threads').Worker)('1', { eval: true }).on('exit', () => record('worker-exit'))
+`
+
+const hook = (name: string): string =>
+  `const record = require('./record.cjs')\nmodule.exports = (options, ctx) => record(${JSON.stringify(name)}, { options, ctxName: ctx.name })\n`
+
+const dir = t.testdir({
+  'package.json': JSON.stringify({ name: 'preload-fixture', private: true, type: 'commonjs' }),
+  hooks: {
+    'record.cjs': RECORD,
+    'plain.cjs': hook('plain'),
+    'defined.ts': [
+      "import { definePreload } from 'wrapgen/preload'",
+      "import record from './record.cjs'",
+      'export default definePreload<{ label: string }>({',
+      '  setup(options, ctx) {',
+      "    record('defined', { options, ctxName: ctx.name })",
+      '  },',
+      '})',
+      '',
+    ].join('\n'),
+    'default-cjs.cjs': "const record = require('./record.cjs')\nmodule.exports = { default: (options, ctx) => record('default-cjs', { options, ctxName: ctx.name }) }\n",
+    'throws.cjs': "module.exports = () => { throw new Error('setup exploded') }\n",
+    'load-throws.cjs': "throw new Error('module load exploded')\n",
+    'rejects.cjs': "module.exports = async () => { await null; throw new Error('async nope') }\n",
+    'critical.cjs': "module.exports = () => { throw new Error('cannot continue') }\n",
+  },
+  node_modules: {
+    'fake-hooks': {
+      'package.json': JSON.stringify({ name: 'fake-hooks', version: '1.0.0', exports: { './hook': './hook.js' } }),
+      'hook.js': "const { appendFileSync } = require('node:fs')\nmodule.exports = { setup(options, ctx) { globalThis.__wrapgenTestSeq = (globalThis.__wrapgenTestSeq || 0) + 1; appendFileSync(process.env.WRAPGEN_TEST_LOG, JSON.stringify({ name: 'fake-hooks', seq: globalThis.__wrapgenTestSeq, time: process.hrtime.bigint().toString(), pid: process.pid, options, ctxName: ctx.name }) + '\\n') } }\n",
+    },
+  },
+  // What OpenTelemetry's ESM support does: NODE_OPTIONS=--import registering module hooks (a worker thread on node 20).
+  'register-hooks.mjs': "import { register } from 'node:module'\nregister('data:text/javascript,export async function resolve(s, c, next) { return next(s, c) }')\n",
+  task: {
+    'entry.cjs': ENTRY,
+    'handler.cjs': "for (let i = 0; i < 1e5; i++);\nexports.handler = async () => 'ok'\n",
+    'mapped.cjs': MAPPED,
+    // Like Lambda's /var/runtime/index.mjs: an ESM entry (loaded asynchronously) that require()s a
+    // CommonJS handler, or import()s an ESM one.
+    'index.mjs': [
+      "import { createRequire } from 'node:module'",
+      "const file = process.env.LAMBDA_TASK_ROOT + '/' + process.env._HANDLER.split('.')[0]",
+      "if (process.env.ESM_HANDLER) await import(file + '.mjs')",
+      "else createRequire(import.meta.url)(file + '.cjs')",
+      "process.stdout.write('ESM-ENTRY\\n')",
+      '',
+    ].join('\n'),
+    'esm-handler.mjs': 'export const handler = async () => 1\n',
+  },
+})
+const task = join(dir, 'task')
+
+/** Builds the config into DIR/out-NAME and returns the wrapper's path. */
+async function layer(name: string, node: WrapgenConfig['node']): Promise<{ exec: string; preload: string }> {
+  const config = await openConfig({ cwd: dir, config: { name, runtimes: ['nodejs20.x'], node } })
+  const written = writeLayer(await buildLayer(config), join(dir, `out-${name}`))
+  return { exec: join(written.layerDir, 'wrapgen/exec'), preload: join(written.layerDir, 'wrapgen/preload.cjs') }
+}
+
+let runs = 0
+/** Runs `exec node --expose-gc entry.cjs` as Lambda's bootstrap would; returns the result and the log. */
+function run(exec: string | undefined, env: Record<string, string> = {}, entry = join(task, 'entry.cjs')): { r: SpawnSyncReturns<string>; log: LogRecord[]; stderr: string[] } {
+  const log = join(dir, `log-${++runs}.jsonl`)
+  writeFileSync(log, '')
+  const argv = [process.execPath, '--expose-gc', entry]
+  // A clean environment: nothing of an outer wrapgen leaks in, and tap's coverage loader, which it adds to
+  // every child's NODE_OPTIONS, is dropped by a shell in between: NODE_OPTIONS is exactly what the test says.
+  const { NODE_OPTIONS, ...rest } = env
+  const r = spawnSync('/bin/sh', ['-c', 'if [ -n "$TEST_NODE_OPTIONS" ]; then NODE_OPTIONS=$TEST_NODE_OPTIONS; export NODE_OPTIONS; else unset NODE_OPTIONS; fi; unset TEST_NODE_OPTIONS; exec "$@"', 'sh', ...(exec ? [exec] : []), ...argv], {
+    cwd: task,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', WRAPGEN_TEST_LOG: log, LAMBDA_TASK_ROOT: task, TEST_NODE_OPTIONS: NODE_OPTIONS ?? '', ...rest },
+    timeout: 15_000,
+  })
+  const records = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogRecord)
+  return { r, log: records, stderr: r.stderr.split('\n').filter(Boolean) }
+}
+
+const failLine = (name: string, message: string): string => `wrapgen: preload ${name} failed: ${message}; skipped`
+
+t.test('hooks run in order, isolated, before the entry; built-ins report timing and enable source maps', async (t) => {
+  const { exec, preload } = await layer('main', {
+    preloads: [
+      'wrapgen/preloads/timing',
+      'wrapgen/preloads/source-maps',
+      { module: './hooks/plain.cjs', options: { label: 'one', n: 1 } },
+      './hooks/throws.cjs',
+      { module: './hooks/defined.ts', options: { label: 'two', nested: { list: [1, 'x'] } } },
+      './hooks/load-throws.cjs',
+      { module: './hooks/default-cjs.cjs', options: { label: 'three' } },
+      './hooks/rejects.cjs',
+      { module: 'fake-hooks/hook', options: { label: 'pkg' } },
+    ],
+  })
+  const { r, log, stderr } = run(exec, { _HANDLER: 'handler.handler' })
+  t.equal(r.error, undefined, 'spawned')
+  t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`)
+  t.equal(r.stdout, 'ENTRY-OUTPUT\n', "stdout carries only the entry's output")
+
+  t.same(log.map((l) => l.name), ['plain', 'defined', 'default-cjs', 'fake-hooks', 'entry'], 'the working hooks ran in the configured order, then the entry')
+  t.ok(log.every((l, i) => l.seq === i + 1 && l.pid === r.pid), 'all in the one process (sh and the wrapper exec node)')
+  t.ok(log.every((l, i) => i === 0 || BigInt(l.time) >= BigInt(log[i - 1]!.time)), 'times rise with the order')
+  const by = Object.fromEntries(log.map((l) => [l.name, l]))
+  t.same(by.plain!.options, { label: 'one', n: 1 }, 'a plain function gets its options')
+  t.equal(by.plain!.ctxName, './hooks/plain.cjs', 'and its name in the context')
+  t.same(by.defined!.options, { label: 'two', nested: { list: [1, 'x'] } }, 'definePreload({ setup }) gets its options')
+  t.same(by['default-cjs']!.options, { label: 'three' }, 'a CommonJS { default: fn } gets its options')
+  t.same(by['fake-hooks']!.options, { label: 'pkg' }, 'a package-specifier hook from node_modules gets its options')
+  t.equal(by['fake-hooks']!.ctxName, 'fake-hooks/hook')
+
+  const e = by.entry!
+  t.same(e.execArgv, ['--expose-gc', '--require', preload], 'the runtime flag stays, --require of the preload sits just before the entry')
+  t.equal(e.gc, 'function', '--expose-gc still took effect')
+  t.equal(e.sourceMapsEnabled, true, 'wrapgen/preloads/source-maps turned source maps on')
+  t.match(e.stack, /mapped\.ts:6:\d+/, 'a stack trace is mapped through the inline source map')
+
+  // Each failure: exactly one line, the rest still ran (checked above).
+  for (const [name, message] of [
+    ['./hooks/throws.cjs', 'setup exploded'],
+    ['./hooks/load-throws.cjs', 'module load exploded'],
+    ['./hooks/rejects.cjs', 'async nope'],
+  ] as const) {
+    t.equal(stderr.filter((l) => l.startsWith(`wrapgen: preload ${name} `)).length, 1, `one line for ${name}`)
+    t.ok(stderr.includes(failLine(name, message)), `${name}: ${failLine(name, message)}`)
+  }
+
+  const json = stderr.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+  const timing = json.filter((j) => j.message === 'wrapgen init timing')
+  t.equal(timing.length, 1, 'timing writes one JSON line on stderr')
+  const tl = timing[0] as { hooks: Array<{ name: string; ms: number; ok: boolean }>; handler: { module: string; loadMs: unknown }; nodeStartEpochMs: number; preloadStartMs: number }
+  t.same(
+    tl.hooks.map((h) => h.name),
+    ['wrapgen/preloads/timing', 'wrapgen/preloads/source-maps', './hooks/plain.cjs', './hooks/throws.cjs', './hooks/defined.ts', './hooks/load-throws.cjs', './hooks/default-cjs.cjs', './hooks/rejects.cjs', 'fake-hooks/hook'],
+    'it lists every hook',
+  )
+  t.ok(tl.hooks.every((h) => typeof h.ms === 'number' && h.ms >= 0), 'each with a time')
+  t.same(tl.hooks.filter((h) => !h.ok).map((h) => h.name), ['./hooks/throws.cjs', './hooks/load-throws.cjs'], 'the synchronous failures are marked ok: false')
+  t.equal(tl.handler.module, join(task, 'handler.cjs'), 'the CommonJS handler named by _HANDLER was observed')
+  t.type(tl.handler.loadMs, 'number', 'handler.loadMs is a number')
+  t.type(tl.nodeStartEpochMs, 'number')
+  t.equal(stderr.length, 4, `nothing else on stderr: ${JSON.stringify(stderr)}`)
+
+  // Control: the same entry without the wrapper has neither source maps nor hooks.
+  const plain = run(undefined)
+  t.equal(plain.r.status, 0)
+  t.same(plain.log.map((l) => l.name), ['entry'])
+  t.equal(plain.log[0]!.sourceMapsEnabled, false, 'node 20 has source maps off by default')
+  t.notMatch(plain.log[0]!.stack, /mapped\.ts/, 'and the stack is not mapped without the hook')
+})
+
+t.test('a critical hook that throws stops start-up', async (t) => {
+  const { exec } = await layer('critical', {
+    preloads: ['./hooks/plain.cjs', { module: './hooks/critical.cjs', critical: true }, './hooks/default-cjs.cjs'],
+  })
+  const { r, log, stderr } = run(exec)
+  t.not(r.status, 0, 'non-zero exit')
+  t.equal(r.stdout, '', 'the entry wrote nothing')
+  t.same(log.map((l) => l.name), ['plain'], 'the hooks after it and the entry never ran')
+  t.ok(stderr.includes('wrapgen: preload ./hooks/critical.cjs failed: cannot continue (critical: stopping start-up)'), 'stderr says critical')
+  t.notOk(stderr.some((l) => l.endsWith('; skipped')), 'not reported as skipped')
+})
+
+t.test("inject: 'NODE_OPTIONS' loads the preload through NODE_OPTIONS, not argv", async (t) => {
+  const { exec, preload } = await layer('nodeopts', { inject: 'NODE_OPTIONS', preloads: [{ module: './hooks/plain.cjs', options: { via: 'NODE_OPTIONS' } }] })
+  const { r, log } = run(exec)
+  t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`)
+  t.equal(r.stdout, 'ENTRY-OUTPUT\n')
+  t.same(log.map((l) => l.name), ['plain', 'entry'], 'the hook ran before the entry')
+  t.same(log[0]!.options, { via: 'NODE_OPTIONS' })
+  const e = log[1]!
+  t.same(e.execArgv, ['--expose-gc'], 'process.execArgv has no --require')
+  t.equal(e.nodeOptions, `--require ${preload}`, 'NODE_OPTIONS carries it')
+  t.ok(existsSync(preload))
+})
+
+t.test('hooks run once, on the main thread, even with module hooks in NODE_OPTIONS and worker threads', async (t) => {
+  const { exec } = await layer('threads', { preloads: ['wrapgen/preloads/timing', './hooks/plain.cjs'] })
+  const { r, log, stderr } = run(exec, { NODE_OPTIONS: `--import=${join(dir, 'register-hooks.mjs')}`, START_WORKER: '1', _HANDLER: 'handler.handler' })
+  t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`)
+  t.same(log.map((l) => l.name), ['plain', 'entry', 'worker-exit'], 'not again in the module-hooks thread or the worker')
+  const timing = stderr.filter((l) => l.includes('"wrapgen init timing"'))
+  t.equal(timing.length, 1, 'one timing line')
+  t.type((JSON.parse(timing[0] ?? '{}') as { handler?: { loadMs?: unknown } }).handler?.loadMs, 'number')
+})
+
+t.test('timing observes a CommonJS handler required from an ESM entry, and says so when it cannot', async (t) => {
+  const { exec } = await layer('timing', { preloads: ['wrapgen/preloads/timing'] })
+  const timingOf = (stderr: string[]): { handler: { module: string | null; loadMs: unknown; note?: string } } => {
+    const lines = stderr.filter((l) => l.includes('"wrapgen init timing"'))
+    t.equal(lines.length, 1, 'one timing line')
+    return JSON.parse(lines[0] ?? '{}')
+  }
+  const cjs = run(exec, { _HANDLER: 'handler.handler' }, join(task, 'index.mjs'))
+  t.equal(cjs.r.status, 0, cjs.r.stderr)
+  t.equal(cjs.r.stdout, 'ESM-ENTRY\n')
+  const c = timingOf(cjs.stderr).handler
+  t.equal(c.module, join(task, 'handler.cjs'), 'the CommonJS handler was observed')
+  t.type(c.loadMs, 'number')
+
+  const esm = run(exec, { _HANDLER: 'esm-handler.handler', ESM_HANDLER: '1' }, join(task, 'index.mjs'))
+  t.equal(esm.r.status, 0, esm.r.stderr)
+  const e = timingOf(esm.stderr).handler
+  t.equal(e.loadMs, null, 'an import()ed handler is not timed')
+  t.match(e.note, /import\(\)/, 'and the line says why')
+})
+
+t.test("inject: 'NODE_OPTIONS' goes in front of the function's own NODE_OPTIONS", async (t) => {
+  const { exec, preload } = await layer('nodeopts-own', { inject: 'NODE_OPTIONS', preloads: ['./hooks/plain.cjs'] })
+  const { r, log } = run(exec, { NODE_OPTIONS: '--no-deprecation' })
+  t.equal(r.status, 0, r.stderr)
+  t.equal(log.at(-1)?.nodeOptions, `--require ${preload} --no-deprecation`)
+  t.same(log.map((l) => l.name), ['plain', 'entry'])
+})
