@@ -1,0 +1,12 @@
+// wrapgen's API: the config helpers, the build, and verify.
+export { defineConfig } from './config/define.js'
+export { loadConfig } from './config/load.js'
+export { openConfig } from './config/open.js'
+export { resolveConfig } from './config/resolve.js'
+export { buildLayer as build, buildLayer, type BuildResult } from './build.js'
+export { writeLayer } from './layer/write.js'
+export { verify, type VerifyOptions } from './verify/run.js'
+export { UserError, UsageError, EXIT } from './errors.js'
+export type * from './config/types.js'
+export type { Manifest } from './render/manifest.js'
+export type { VerifyReport, CheckResult } from './verify/types.js'
