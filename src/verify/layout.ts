@@ -1,6 +1,6 @@
 // The Lambda file layout a verify run uses: /opt (the layer), /var/task, /var/runtime, /var/lang/bin
 // (stand-in interpreters), /tmp. Built once per run in a temp folder; removed afterwards.
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { packageRoot } from '../package-root.js'
@@ -45,6 +45,7 @@ export function makeLayout(input: LayoutInput): Layout {
   for (const p of input.passThrough ?? []) {
     if (!p.startsWith('/opt/')) continue
     const file = join(root, p)
+    if (existsSync(file)) continue // a real one from a --with-layer tree
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, '#!/bin/sh\n# stand-in for a chained wrapper: passes the command on unchanged\nexec "$@"\n', { flag: 'wx' })
     chmodSync(file, 0o755)

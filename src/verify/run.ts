@@ -14,7 +14,7 @@ import type { Manifest } from '../render/manifest.js'
 import { loadCatalogue, selectRuntimes } from '../runtimes/catalogue.js'
 import { runHarness, type Target } from './verify.js'
 import { sandboxAvailable, type Mode } from './sandbox.js'
-import { findShells, SHELLS } from './shells.js'
+import { findShells, SHELLS, type Shell } from './shells.js'
 import type { VerifyReport } from './types.js'
 import { runRealChecks } from './real.js'
 
@@ -89,15 +89,30 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     const notes = fixtures.filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
     const results = await runHarness({ target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, mode, ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}) })
     if (!opts.standInOnly) results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories })))
-    if (target.kind === 'layer') warnings.push(...chainWarnings(target.plan.chain))
+    if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.plan.chain, opts.extraLayers ?? [], catalogue.commonEnv, shells, mode)))
     return { target: label, mode, shells: shells.map((s) => s.name), memories, results, notes, warnings, ms: Math.round(performance.now() - started) }
   } finally {
     rmSync(temp, { recursive: true, force: true })
   }
 }
 
-/** Known wrappers that ignore their arguments (they exec their own command) must come last in a chain. */
-function chainWarnings(chain: readonly string[]): string[] {
-  const ignoring = ['/opt/bootstrap', '/opt/extensions/lambda-adapter']
-  return chain.slice(0, -1).filter((w) => ignoring.includes(w)).map((w) => `chain: ${w} ignores its arguments (it runs its own command), so the wrappers after it never run; put it last`)
+/**
+ * A chained wrapper that does not pass its arguments on (it execs its own command, like a web
+ * adapter's) must be last: the wrappers after it never run. Each one found in a --with-layer tree
+ * is run once on nodejs20.x to see whether it keeps the command.
+ */
+async function chainWarnings(chain: readonly string[], extraLayers: readonly string[], commonEnv: Readonly<Record<string, string>>, shells: readonly Shell[], mode: Mode): Promise<string[]> {
+  const warnings: string[] = []
+  const node = selectRuntimes(loadCatalogue().runtimes, 'nodejs20.x')
+  for (const [i, w] of chain.entries()) {
+    const dir = extraLayers.find((d) => w.startsWith('/opt/') && existsSync(join(d, w.slice(5))))
+    if (!dir) {
+      warnings.push(`chain: ${w} was not checked (not in any --with-layer tree); it must pass its arguments on${i === chain.length - 1 ? '' : ' or come last'}`)
+      continue
+    }
+    const rows = await runHarness({ target: { kind: 'wrapper', layerDir: dir, wrapper: w }, fixtures: node, commonEnv, memories: [1024], shells: shells.slice(0, 1), mode })
+    const argv = rows.find((r) => r.check === 'argv')
+    if (argv?.status === 'fail' && i < chain.length - 1) warnings.push(`chain: ${w} does not pass its arguments on (${argv.detail}), so the wrappers after it never run; put it last`)
+  }
+  return warnings
 }
