@@ -49,6 +49,9 @@ const loadTs: Loader = async (filepath) => {
       packages: 'external',
       // `import { defineConfig } from 'wrapgen'` works even where wrapgen is not installed beside the config.
       alias: { wrapgen: join(packageRoot(), 'src/config/define.ts') },
+      // The bundle is ESM; a .cts config's require() of a package needs a require to call.
+      // (Only for .cts: an ESM config may declare its own `require`.)
+      banner: { js: filepath.endsWith('.cts') ? "import { createRequire as __wrapgenCreateRequire } from 'node:module'; const require = __wrapgenCreateRequire(import.meta.url);" : '' },
       logLevel: 'silent',
     })
   } catch (cause) {

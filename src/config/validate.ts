@@ -68,7 +68,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     v.forEach((s, i) => string(s, keyPath(path, i)) && each(s, keyPath(path, i)))
   }
   const varName = (name: string, path: string): boolean => {
-    if (!VAR_NAME.test(name)) return err(path, 'is not a portable variable name (letters, digits, _; not starting with a digit)'), false
+    if (!VAR_NAME.test(name)) return err(path, `${show(name)} is not a portable variable name (letters, digits, _; not starting with a digit)`), false
     if (WRAPGEN_VARS.includes(name)) return err(path, `${name} is wrapgen's own switch; set it on the function instead`), false
     if (isReserved(name)) warn(path, `${name} is reserved by Lambda; changing it in a wrapper misleads the runtime`)
     if (name === 'PYTHONPATH') warn(path, 'setting PYTHONPATH makes the python runtime drop /opt/python and the layer site-packages from sys.path; prefer a .pth file or append to sys.path in code')
@@ -136,7 +136,9 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
         if (!ctx.nodeOptionsFlags.has(bare) && !ctx.nodeOptionsFlags.has(bare.replace(/_/g, '-')))
           warn(p, `${show(f)} is not accepted in NODE_OPTIONS (node refuses to start); use inject: "argv"`)
         else if (NODE_ARGV_FLAGS.includes(bare.replace(/_/g, '-')))
-          warn(p, `${show(f)} in NODE_OPTIONS is overridden by the runtime's own ${bare} on the command line; use inject: "argv" to win`)
+          warn(p, f.includes('=')
+            ? `${show(f)} in NODE_OPTIONS is overridden by the runtime's own ${bare} on the command line; use inject: "argv" to win`
+            : `${show(f)} is already on the runtime's command line; remove it`)
       })
     }
   }
