@@ -40,7 +40,7 @@ ${CONFIG_HELP}
       const r = simulate(plan, { argv: inst.argv, env, wrapperDir: `/opt/${LAYER_DIR}` })
       const changed: Record<string, string | null> = {}
       for (const k of new Set([...Object.keys(env), ...Object.keys(r.env)])) if (env[k] !== r.env[k]) changed[k] = r.env[k] ?? null
-      return { runtime: fixture.id, mode: fixture.mode, memory, branch: r.branch, argvIn: inst.argv, argvOut: r.argv ?? null, envChanged: changed, stderr: r.stderr, exitCode: r.exitCode ?? null }
+      return { runtime: fixture.id, mode: fixture.mode, memory, branch: r.branch, argvIn: inst.argv, argvOut: r.argv ?? null, added: r.added, envChanged: changed, stderr: r.stderr, exitCode: r.exitCode ?? null }
     })
     if (values.json) {
       ctx.out(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`)
@@ -53,7 +53,7 @@ ${CONFIG_HELP}
         continue
       }
       ctx.out(`  bootstrap passes:\n${r.argvIn.map((a) => `    ${JSON.stringify(a)}\n`).join('')}`)
-      ctx.out(r.argvOut ? `  wrapper execs:\n${r.argvOut.map((a, i) => `  ${r.argvIn.includes(a) && r.argvIn.indexOf(a) <= i ? ' ' : '+'} ${JSON.stringify(a)}\n`).join('')}` : `  wrapper exits ${r.exitCode}\n`)
+      ctx.out(r.argvOut ? `  wrapper execs:\n${r.argvOut.map((a, i) => `  ${r.added.includes(i) ? '+' : ' '} ${JSON.stringify(a)}\n`).join('')}` : `  wrapper exits ${r.exitCode}\n`)
       const env = Object.entries(r.envChanged)
       ctx.out(env.length ? `  environment changes:\n${env.map(([k, v]) => `    ${k}=${v === null ? '(unset)' : JSON.stringify(v)}\n`).join('')}` : '  environment unchanged\n')
       for (const line of r.stderr) ctx.out(`  stderr: ${line}\n`)

@@ -24,6 +24,8 @@ export interface SimulateResult {
   /** Lines the wrapper writes to stderr. */
   readonly stderr: readonly string[]
   readonly exitCode: number | undefined
+  /** Indexes in `argv` of the elements the wrapper added (flags, chained wrappers). */
+  readonly added: readonly number[]
 }
 
 const valueText = (v: Value, dir: string): string => v.map((p) => (typeof p === 'string' ? p : `${dir}/${p.file}`)).join('')
@@ -52,9 +54,9 @@ export function simulate(plan: Plan, input: SimulateInput): SimulateResult {
   const executable = input.executable ?? (() => true)
   const applied = `:${env.WRAPGEN_APPLIED ?? ''}:`
   if (applied.includes(`:${plan.id}:`) || env.WRAPGEN_DISABLE === '1')
-    return { argv: input.argv, env, branch: 'bypass', stderr, exitCode: undefined }
+    return { argv: input.argv, env, branch: 'bypass', stderr, exitCode: undefined, added: [] }
   if (input.argv.length === 0)
-    return { argv: undefined, env, branch: 'bypass', stderr: ['wrapgen: no command to run; Lambda passes the runtime command as arguments'], exitCode: 127 }
+    return { argv: undefined, env, branch: 'bypass', stderr: ['wrapgen: no command to run; Lambda passes the runtime command as arguments'], exitCode: 127, added: [] }
 
   const family = familyOf(input.argv[0]!)
   const fp = family ? plan.families[family] : plan.families.dotnet
@@ -65,26 +67,33 @@ export function simulate(plan: Plan, input: SimulateInput): SimulateResult {
     const path = `${input.wrapperDir}/${file}`
     if (plan.failMode === 'closed') {
       stderr.push(`wrapgen: ${path} is missing and failMode is "closed"; not starting the function`)
-      return { argv: undefined, env, branch, stderr, exitCode: 1 }
+      return { argv: undefined, env, branch, stderr, exitCode: 1, added: [] }
     }
     stderr.push(`wrapgen: ${path} is missing; running the function without wrapgen (failMode "open")`)
-    return { argv: input.argv, env, branch, stderr, exitCode: undefined }
+    return { argv: input.argv, env, branch, stderr, exitCode: undefined, added: [] }
   }
   if (family || envOnly) env.WRAPGEN_APPLIED = env.WRAPGEN_APPLIED ? `${env.WRAPGEN_APPLIED}:${plan.id}` : plan.id
   applyEnv(family || envOnly ? fp.env : plan.otherEnv, env, input.wrapperDir)
 
   let argv = [...input.argv]
+  let added: number[] = []
   if (family && fp.flags.length > 0) {
     const at = findEntry(family, argv)
     if (at < 0) stderr.push(`wrapgen: no program entry found in the ${family} command; flags not added`)
-    else argv.splice(at, 0, ...fp.flags.map((f) => valueText(f, input.wrapperDir)))
+    else {
+      argv.splice(at, 0, ...fp.flags.map((f) => valueText(f, input.wrapperDir)))
+      added = fp.flags.map((_, i) => at + i)
+    }
   }
   for (const w of [...plan.chain].reverse()) {
-    if (executable(w)) argv = [w, ...argv]
+    if (executable(w)) {
+      argv = [w, ...argv]
+      added = [0, ...added.map((i) => i + 1)]
+    }
     else if (plan.failMode === 'closed') {
       stderr.push(`wrapgen: chained wrapper ${w} is not an executable file and failMode is "closed"; not starting the function`)
-      return { argv: undefined, env, branch, stderr, exitCode: 1 }
+      return { argv: undefined, env, branch, stderr, exitCode: 1, added: [] }
     } else stderr.push(`wrapgen: chained wrapper ${w} is not an executable file; skipped`)
   }
-  return { argv, env, branch, stderr, exitCode: undefined }
+  return { argv, env, branch, stderr, exitCode: undefined, added }
 }
