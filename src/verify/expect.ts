@@ -36,7 +36,12 @@ export function keptInOrder(all: readonly string[], sub: readonly string[]): str
 
 /** Arguments no wrapper may mangle: the runtime may pass any of these after its entry. */
 export const ADVERSARIAL_ARGS: readonly string[] = [
-  'two words', '', "it's", 'say "hi"', 'line\nbreak', '$(touch /tmp/pwned-argv)', '`id`', '*', '/var/*', '?', '[a]',
+  'two words', '', "it's", 'say "hi"', 'line\nbreak', '$(echo pwned >&2)', '`echo pwned >&2`', '"; echo pwned >&2; "', "'; echo pwned >&2; '", '*', '/var/*', '?', '[a]',
   '$HOME', '${PATH}', '\\', '-', '--', '--max-old-space-size=1', 'tab\there', 'ünïcødé ✓', ' leading', 'trailing ', '#hash', ';', '&&', '|', '>out', '!', '~',
   ...Array.from({ length: 1000 }, (_, i) => `arg${i}`),
+]
+
+/** Config values a wrapper must carry byte for byte and never run: each would print "pwned" if it ran. */
+export const ADVERSARIAL_VALUES: readonly string[] = [
+  '$(echo pwned >&2)', '`echo pwned >&2`', "it's \"quoted\" $HOME", 'a;b|c&d>e<f', '* ? [x] ~', 'line\nbreak', "'; echo pwned >&2; '", ' ',
 ]

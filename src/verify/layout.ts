@@ -33,6 +33,8 @@ export interface LayoutInput {
   readonly missing?: readonly string[]
   /** Path relative to /opt of the wrapper, whose exec bit the `no-exec-bit` variant drops. */
   readonly wrapper?: string
+  /** Further complete /opt trees by name (e.g. `adversarial`: the layer built from a derived config). */
+  readonly variants?: Readonly<Record<string, string>>
   /** Executables to put at absolute paths in /opt that do not exist (stand-ins for chained wrappers). */
   readonly passThrough?: readonly string[]
 }
@@ -62,6 +64,12 @@ export function makeLayout(input: LayoutInput): Layout {
     cpSync(opt, variant, { recursive: true })
     chmodSync(join(variant, input.wrapper), 0o644)
     opts.set('no-exec-bit', variant)
+  }
+  for (const [name, dir] of Object.entries(input.variants ?? {})) {
+    const variant = join(root, 'variants', name)
+    cpSync(opt, variant, { recursive: true })
+    cpSync(dir, variant, { recursive: true, force: true })
+    opts.set(name, variant)
   }
   for (const dir of ['var/task', 'var/runtime', 'var/lang/bin', 'tmp']) mkdirSync(join(root, dir), { recursive: true })
   const bootstrap = join(root, 'var/runtime/bootstrap.sh')

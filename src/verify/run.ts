@@ -17,6 +17,7 @@ import { sandboxAvailable, type Mode } from './sandbox.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import type { VerifyReport } from './types.js'
 import { runRealChecks } from './real.js'
+import { ADVERSARIAL_VALUES } from './expect.js'
 
 export interface VerifyOptions {
   /** The config whose layer is verified (built fresh unless `layerDir` is given). */
@@ -81,7 +82,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       }
       const plan = makePlan(config)
       const requires = [...new Set(Object.values(plan.families).flatMap((f) => f.requires))]
-      target = { kind: 'layer', layerDir, plan, wrapper: `/opt/${LAYER_DIR}/${WRAPPER_FILE}`, requires }
+      const hostile = adversarialConfig(config)
+      const adversarial = { layerDir: writeLayer(await buildLayer(hostile), join(temp, 'adversarial')).layerDir, plan: makePlan(hostile) }
+      target = { kind: 'layer', layerDir, plan, wrapper: `/opt/${LAYER_DIR}/${WRAPPER_FILE}`, requires, adversarial }
     }
     const ids = opts.runtime ?? (config ? config.runtimes.join(',') : '*')
     const fixtures = selectRuntimes(catalogue.runtimes, ids)
@@ -93,6 +96,23 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     return { target: label, mode, shells: shells.map((s) => s.name), memories, results, notes, warnings, ms: Math.round(performance.now() - started) }
   } finally {
     rmSync(temp, { recursive: true, force: true })
+  }
+}
+
+/** The config with a flag per runtime and env values full of shell syntax (all stand-in safe). */
+function adversarialConfig(config: ResolvedConfig): ResolvedConfig {
+  const values = ADVERSARIAL_VALUES
+  const set = Object.fromEntries(values.map((v, i) => [`WRAPGEN_VERIFY_VALUE_${i}`, v]))
+  const env = { ...config.env, set: { ...config.env.set, ...set }, append: { ...config.env.append, WRAPGEN_VERIFY_LIST: values[0]! } }
+  const flag = values.join('|')
+  return {
+    ...config,
+    env,
+    node: { ...config.node, flags: [...config.node.flags, `--wrapgen-verify=${flag}`] },
+    python: { ...config.python, flags: [...config.python.flags, '-X', `wrapgen_verify=${flag}`] },
+    java: { ...config.java, flags: [...config.java.flags, `-Dwrapgen.verify=${flag}`] },
+    dotnet: { ...config.dotnet, flags: [...config.dotnet.flags, '--additionalprobingpath', flag] },
+    ruby: { ...config.ruby, flags: [...config.ruby.flags, '-I', flag] },
   }
 }
 

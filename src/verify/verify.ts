@@ -15,7 +15,15 @@ import { linkShell, type Shell } from './shells.js'
 import type { CheckName, CheckResult } from './types.js'
 
 export type Target =
-  | { readonly kind: 'layer'; readonly layerDir: string; readonly plan: Plan; readonly wrapper: string; readonly requires: readonly string[] }
+  | {
+      readonly kind: 'layer'
+      readonly layerDir: string
+      readonly plan: Plan
+      readonly wrapper: string
+      readonly requires: readonly string[]
+      /** The same config with adversarial flag and env values added, built as a second layer. */
+      readonly adversarial?: { readonly layerDir: string; readonly plan: Plan }
+    }
   | { readonly kind: 'wrapper'; readonly layerDir: string; readonly wrapper: string }
 
 export interface HarnessOptions {
@@ -59,6 +67,7 @@ export async function runHarness(opts: HarnessOptions): Promise<CheckResult[]> {
     missing: target.kind === 'layer' ? target.requires.map((f) => join(target.wrapper.slice(5, target.wrapper.lastIndexOf('/')), f)) : [],
     wrapper: target.wrapper.slice(5),
     passThrough: chain,
+    ...(target.kind === 'layer' && target.adversarial ? { variants: { adversarial: target.adversarial.layerDir } } : {}),
   })
   try {
     const shells = opts.shells.map((s) => ({ shell: s, path: linkShell(layout.root, s) }))
@@ -140,7 +149,7 @@ async function runCase(c: CaseContext): Promise<CheckResult[]> {
   }
   const expectFor = (b: Observation, mode: Mode, opt = 'layer', env: Record<string, string> = {}) =>
     target.kind === 'layer'
-      ? simulate(target.plan, {
+      ? simulate(opt === 'adversarial' && target.adversarial ? target.adversarial.plan : target.plan, {
           argv: b.argv,
           env: { ...b.env, ...env, AWS_LAMBDA_EXEC_WRAPPER: launch(mode, c.layout, c.layout.opts.get(opt)!, c.shellPath, []).path(target.wrapper) },
           wrapperDir: wrapperDir(mode, opt),
@@ -179,7 +188,17 @@ async function runCase(c: CaseContext): Promise<CheckResult[]> {
     const [b2, o2] = await Promise.all([baseline(c, c.opts.mode, advArgv), run(c, { argv: advArgv })])
     const e2 = expectFor(b2, c.opts.mode)
     const executed = /pwned/.test(o2.stderr) ? 'an argument was executed by the shell' : undefined
-    row('adversarial', !o2.ran ? `the interpreter never ran (exit ${o2.code}): ${o2.stderr.split('\n')[0]}` : (executed ?? (e2 ? diffArgv(o2.argv, stripChain(e2.argv ?? [], chain)) : keptInOrder(o2.argv, b2.argv))))
+    let problem = !o2.ran ? `the interpreter never ran (exit ${o2.code}): ${o2.stderr.split('\n')[0]}` : (executed ?? (e2 ? diffArgv(o2.argv, stripChain(e2.argv ?? [], chain)) : keptInOrder(o2.argv, b2.argv)))
+    // Adversarial config values: flags and env values full of shell syntax, byte for byte, never run.
+    if (!problem && target.kind === 'layer' && target.adversarial) {
+      const o3 = await run(c, { opt: 'adversarial' })
+      const e3 = expectFor(base, c.opts.mode, 'adversarial')!
+      problem = !o3.ran ? `with adversarial config values the interpreter never ran (exit ${o3.code}): ${o3.stderr.split('\n')[0]}`
+        : /pwned/.test(o3.stderr) ? 'a configured value was executed by the shell'
+        : diffArgv(o3.argv, stripChain(e3.argv ?? [], chain)) ?? diffEnv(o3.env, e3.env)
+      if (problem && o3.ran) problem = `adversarial config values: ${problem}`
+    }
+    row('adversarial', problem)
   }
   if (!c.first) return rows
 
@@ -206,7 +225,8 @@ async function runCase(c: CaseContext): Promise<CheckResult[]> {
       else row('fail-mode', miss.ran ? 'failMode closed, files missing: the function started anyway' : miss.code === 0 ? 'failMode closed: exit code 0' : lines[0] !== em.stderr[0] ? `stderr ${JSON.stringify(lines[0])}, expected ${JSON.stringify(em.stderr[0])}` : undefined)
     }
     // Idempotence: the wrapper run through itself adds its flags and edits once.
-    const twice = await run(c, { argv: [mapped(c.opts.mode)(target.wrapper), ...c.inst.argv] })
+    // launch() maps argv[0] (so the Lambda path of the wrapper goes there), not the interpreter after it.
+    const twice = await run(c, { argv: [target.wrapper, mapped(c.opts.mode)(c.inst.argv[0]!), ...c.inst.argv.slice(1)] })
     row('idempotence', !twice.ran ? `the wrapper run through itself did not start the interpreter (exit ${twice.code})` : diffArgv(twice.argv, main.argv) ?? diffEnv(twice.env, main.env))
     if (target.plan.chain.length) row('chain', main.ran ? undefined : 'the chained wrappers did not pass the command on')
   }
