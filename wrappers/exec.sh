@@ -25,6 +25,7 @@ fi
 
 {{#newline}}
 # A newline, for configured values that contain one (keeps every generated line a single line).
+# shellcheck disable=SC2034 # flags read it through eval, where shellcheck cannot see
 wrapgen_nl='
 '
 {{/newline}}
@@ -40,6 +41,7 @@ esac
 
 # The runtime family, from the interpreter's file name. A .NET single-file executable has no
 # interpreter: it gets the dotnet environment but no flags.
+wrapgen_env_only=''
 {{#insert}}
 wrapgen_insert=''
 {{/insert}}
@@ -50,9 +52,10 @@ esac
 # failMode {{failMode}}: what to do when a file this family needs is missing from the layer.
 {{requires}}
 
-# Mark the command as done, unless the interpreter was not recognised: that may be another wrapper
-# (even this one again) whose own pass must still insert the flags.
-if [ "$wrapgen_family" != other ]; then
+# Mark the command as done, unless the interpreter was not recognised (the .NET environment-only
+# fallback included): that may be another wrapper (even this one again) whose own pass must still
+# insert the flags. The environment edits never add a thing twice, so applying them again is harmless.
+if [ "$wrapgen_family" != other ] && [ -z "$wrapgen_env_only" ]; then
   export WRAPGEN_APPLIED="${WRAPGEN_APPLIED:+$WRAPGEN_APPLIED:}"{{id}}
 fi
 

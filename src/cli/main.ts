@@ -9,6 +9,7 @@ import type { Command, Context } from './context.js'
 const COMMANDS: Record<string, () => Promise<Command>> = {
   build: async () => (await import('./build.js')).default,
   verify: async () => (await import('./verify.js')).default,
+  invoke: async () => (await import('./invoke.js')).default,
   print: async () => (await import('./print.js')).default,
   init: async () => (await import('./init.js')).default,
 }
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 const SUMMARIES: Record<string, string> = {
   build: 'build the layer (exec wrapper + preload bundle) from the config',
   verify: 'run the wrapper the way each Lambda runtime does and check what it execs',
+  invoke: 'run a function through the layer on a local Lambda Runtime API and report its cold start',
   print: "show the command and environment the wrapper produces for one runtime",
   init: 'write a commented starter config',
 }

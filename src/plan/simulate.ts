@@ -72,7 +72,8 @@ export function simulate(plan: Plan, input: SimulateInput): SimulateResult {
     stderr.push(`wrapgen: ${path} is missing; running the function without wrapgen (failMode "open")`)
     return { argv: input.argv, env, branch, stderr, exitCode: undefined, added: [] }
   }
-  if (family || envOnly) env.WRAPGEN_APPLIED = env.WRAPGEN_APPLIED ? `${env.WRAPGEN_APPLIED}:${plan.id}` : plan.id
+  // The .NET environment-only fallback does not mark the command: argv[0] may be another wrapper.
+  if (family) env.WRAPGEN_APPLIED = env.WRAPGEN_APPLIED ? `${env.WRAPGEN_APPLIED}:${plan.id}` : plan.id
   applyEnv(family || envOnly ? fp.env : plan.otherEnv, env, input.wrapperDir)
 
   let argv = [...input.argv]

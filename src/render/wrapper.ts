@@ -27,7 +27,7 @@ function envOpText(op: EnvOp): string {
   const sep = op.sep
   const padded = shellWord([sep, ...op.value, sep])
   const joined = op.op === 'prepend' ? `${value}"\${${name}:+${sep}$${name}}"` : `"\${${name}:+$${name}${sep}}"${value}`
-  return [`case ${q(sep)}"\${${name}-}"${q(sep)} in`, `  *${padded}*) ;;`, `  *) ${name}=${joined}; export ${name} ;;`, 'esac'].join('\n')
+  return [`case ${q(sep)}"\${${name}-}"${q(sep)} in`, `  *${padded}*) ;;`, `  *) export ${name}=${joined} ;;`, 'esac'].join('\n')
 }
 
 /** Groups families whose text is identical into one `a | b)` branch; drops empty ones. */
@@ -48,7 +48,7 @@ export function renderWrapper(plan: Plan, version: string): string {
     ...fams.map((f) => `  ${INTERPRETERS[f.family]}) wrapgen_family=${f.family}${f.flags.length ? ' wrapgen_insert=1' : ''} ;;`),
     '  *)',
     '    case ${AWS_EXECUTION_ENV-} in',
-    '      AWS_Lambda_dotnet*) wrapgen_family=dotnet ;;',
+    '      AWS_Lambda_dotnet*) wrapgen_family=dotnet wrapgen_env_only=1 ;;',
     '      *) wrapgen_family=other ;;',
     '    esac',
     '    ;;',

@@ -1,0 +1,117 @@
+// `wrapgen invoke`: run a function through the layer on a local Lambda Runtime API, with AWS's real
+// Node runtime client, and show where its cold start went.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { openConfig } from '../config/open.js'
+import { EXIT, UsageError, UserError } from '../errors.js'
+import { allSucceeded, renderInvokeRun } from '../invoke/report.js'
+import { runInvoke } from '../invoke/run.js'
+import { CONFIG_HELP, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+
+const positiveInt = (name: string, v: unknown, min: number, max: number): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} ${String(v)}: give a whole number from ${min} to ${max}`)
+  return n
+}
+
+function readEvent(spec: string | undefined, cwd: string): unknown {
+  if (spec === undefined) return {}
+  const where = spec === '-' ? 'standard input' : spec
+  let text: string
+  try {
+    text = readFileSync(spec === '-' ? 0 : resolve(cwd, spec), 'utf8')
+  } catch (cause) {
+    throw new UserError(`--event ${spec}: cannot read ${where}: ${(cause as Error).message}`, { cause })
+  }
+  try {
+    return JSON.parse(text) as unknown
+  } catch (cause) {
+    throw new UserError(`--event ${spec}: ${where} is not JSON: ${(cause as Error).message}`, { cause })
+  }
+}
+
+const command: Command = {
+  summary: 'run a function through the layer on a local Lambda Runtime API and report its cold start',
+  help: `Usage: wrapgen invoke [--handler index.handler] [--task DIR] [--event FILE|-] [options]
+
+Builds the layer from the config (in a temp folder), starts the function the way Lambda does -- the
+emulated bootstrap, AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapgen/exec, node with the preload, AWS's own Node
+runtime client (aws-lambda-ric 3.3.0), the handler -- on a local Runtime API (127.0.0.1 only), sends
+the event, prints each result (or the error as Lambda reports it) and an init report: wrapper start ->
+node start -> each preload hook -> handler loaded -> first invoke answered, in milliseconds.
+Inside bubblewrap the layer is at /opt and the task at /var/task, read-only; without it, the same
+tree under a temp folder. No Docker, no AWS account. Node runtimes only. See docs/invoke.md.
+
+Options:
+  --handler H       the handler, module.export (default index.handler)
+  --task DIR        the function's code, mounted at /var/task (default: the current folder)
+  --event FILE|-    the event as JSON, from a file or standard input (default {})
+  --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv
+                    and environment (the interpreter is always this machine's node)
+  --count N         invoke N times on the same warm process (default 1)
+  --memory MB       function memory, 128 to 10240 (default 128)
+  --timeout S       per-invoke timeout in seconds (default 3)
+  --env K=V         a function environment variable (e.g. WRAPGEN_DISABLE=1); repeatable
+  --layer DIR       use an already-built layer tree (wrapgen build's out/layer) instead of building
+  --no-layer        run the same function without wrapgen, for comparison
+  --mode MODE       sandboxed, path-mapped, or auto (default)
+  --quiet           leave out the function's logs
+${CONFIG_HELP}
+
+Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed out, or a config problem; 2 usage.
+`,
+  options: {
+    ...CONFIG_OPTIONS,
+    handler: { type: 'string' },
+    task: { type: 'string' },
+    event: { type: 'string' },
+    runtime: { type: 'string' },
+    count: { type: 'string' },
+    memory: { type: 'string' },
+    timeout: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    layer: { type: 'string' },
+    'no-layer': { type: 'boolean' },
+    mode: { type: 'string' },
+    quiet: { type: 'boolean' },
+  },
+  async run(values, positionals, ctx) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see wrapgen invoke --help)`)
+    const mode = (values.mode as string | undefined) ?? 'auto'
+    if (mode !== 'auto' && mode !== 'sandboxed' && mode !== 'path-mapped') throw new UsageError(`--mode ${mode}: use auto, sandboxed or path-mapped`)
+    const handler = (values.handler as string | undefined) ?? 'index.handler'
+    if (!/^[^.].*\.[^.]/.test(handler)) throw new UsageError(`--handler ${handler}: give module.export, e.g. index.handler or src/app.main`)
+    const count = positiveInt('count', values.count, 1, 1000) ?? 1
+    const memory = positiveInt('memory', values.memory, 128, 10240) ?? 128
+    const timeout = positiveInt('timeout', values.timeout, 1, 900) ?? 3
+    const env: Record<string, string> = {}
+    for (const kv of (values.env as string[] | undefined) ?? []) {
+      const eq = kv.indexOf('=')
+      if (eq <= 0) throw new UsageError(`--env ${kv}: give NAME=VALUE`)
+      env[kv.slice(0, eq)] = kv.slice(eq + 1)
+    }
+    const noLayer = values['no-layer'] === true
+    if (noLayer && values.layer !== undefined) throw new UsageError('--no-layer and --layer: give one or the other')
+    const event = readEvent(values.event as string | undefined, ctx.cwd)
+    const config = noLayer || values.layer !== undefined ? undefined
+      : await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
+    const run = await runInvoke({
+      config,
+      ...(values.layer !== undefined ? { layerDir: resolve(ctx.cwd, values.layer as string) } : {}),
+      noLayer,
+      taskDir: resolve(ctx.cwd, (values.task as string | undefined) ?? '.'),
+      handler,
+      runtime: (values.runtime as string | undefined) ?? 'nodejs20.x',
+      events: Array.from({ length: count }, () => event),
+      memory,
+      timeoutMs: timeout * 1000,
+      mode,
+      env,
+      ...(config ? { functionName: config.name } : {}),
+    })
+    ctx.out(values.json ? `${JSON.stringify(run, null, 2)}\n` : renderInvokeRun(run, { logs: values.quiet !== true }))
+    return allSucceeded(run) ? EXIT.ok : EXIT.user
+  },
+}
+export default command

@@ -1,0 +1,43 @@
+// How an invoke run starts the emulated bootstrap: inside bubblewrap with the real Lambda paths
+// (sandboxed: the layer, the task and the runtime read-only, only /tmp writable), or on the host with
+// every Lambda path under the layout's temp folder (path-mapped, when bubblewrap is missing).
+import { join } from 'node:path'
+import { bwrapArgs, type Launch } from '../verify/sandbox.js'
+import type { InvokeLayout, Mode } from './layout.js'
+
+export type InvokeLaunch = Launch
+
+/** The path a Lambda path has in `mode` for this layout. */
+export function mapPath(mode: Mode, layout: InvokeLayout): (p: string) => string {
+  if (mode === 'sandboxed') return (p) => p
+  return (p) => {
+    if (p === '/opt' || p.startsWith('/opt/')) return join(layout.opt, p.slice(4))
+    if (p.startsWith('/var/') || p === '/tmp' || p.startsWith('/tmp/')) return join(layout.root, p)
+    return p
+  }
+}
+
+/**
+ * The command that runs `bootstrap.sh - ARGV...` (the wrapper's own #! line picks its shell) with
+ * exactly `env`: the environment is set inside the command (bubblewrap's --clearenv, or `env -i`),
+ * so nothing the parent's spawn adds (a test runner's NODE_OPTIONS, say) reaches the function.
+ */
+export function invokeLaunch(mode: Mode, layout: InvokeLayout, argv: readonly string[], env: Readonly<Record<string, string>>, shell = '-'): InvokeLaunch {
+  const path = mapPath(mode, layout)
+  if (mode === 'path-mapped') {
+    const sh = shell === '-' ? shell : path(shell)
+    // argv is already path-mapped (functionCommand does it, with the variables).
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`)
+    return { command: 'env', args: ['-i', ...vars, layout.bootstrap, sh, ...argv], cwd: path('/var/task'), path }
+  }
+  const binds: Array<[string, string]> = [
+    [layout.opt, '/opt'],
+    [layout.taskDir, '/var/task'],
+    [join(layout.root, 'var/runtime'), '/var/runtime'],
+    [layout.ricDir, '/var/runtime/node_modules/aws-lambda-ric'],
+    [join(layout.root, 'var/lang'), '/var/lang'],
+    [process.execPath, '/var/lang/bin/node'],
+  ]
+  const args = bwrapArgs(binds, ['/var/runtime/bootstrap.sh', shell, ...argv], env)
+  return { command: 'bwrap', args, cwd: '/', path }
+}

@@ -1,0 +1,70 @@
+// The Lambda file layout an invoke run uses: the layer at /opt, the user's code at /var/task, the
+// real node at /var/lang/bin/node, and /var/runtime with the emulated bootstrap, our entry
+// (index.mjs) and AWS's runtime client (node_modules/aws-lambda-ric). Built in a temp folder.
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { UserError } from '../errors.js'
+import { packageRoot } from '../package-root.js'
+
+export interface InvokeLayout {
+  /** Temp folder holding opt/, var/task, var/runtime, var/lang/bin, tmp/. */
+  readonly root: string
+  /** The tree mounted at /opt (empty with --no-layer). */
+  readonly opt: string
+  /** The user's code, mounted at /var/task (copied under root when path-mapped). */
+  readonly taskDir: string
+  /** The installed aws-lambda-ric package folder on the host. */
+  readonly ricDir: string
+  readonly bootstrap: string
+  readonly remove: () => void
+}
+
+export type Mode = 'sandboxed' | 'path-mapped'
+
+export interface InvokeLayoutInput {
+  readonly mode: Mode
+  /** The layer tree (the layer/ folder wrapgen build writes); undefined for --no-layer. */
+  readonly layerDir: string | undefined
+  /** The function's code folder. */
+  readonly taskDir: string
+}
+
+/** The folder of the installed aws-lambda-ric, or a UserError that says how to install it. */
+export function ricPackageDir(): string {
+  try {
+    const req = createRequire(join(packageRoot(), 'package.json'))
+    return dirname(req.resolve('aws-lambda-ric/package.json'))
+  } catch (cause) {
+    throw new UserError('aws-lambda-ric is not installed: wrapgen invoke runs AWS\'s Node runtime client. Run "npm install" in wrapgen\'s folder (its native build needs autoconf, automake, libtool, cmake, make and g++)', { cause })
+  }
+}
+
+const asset = (name: string): string => join(packageRoot(), 'src', name)
+
+export function makeInvokeLayout(input: InvokeLayoutInput): InvokeLayout {
+  const ricDir = ricPackageDir()
+  const root = mkdtempSync(join(tmpdir(), 'wrapgen-invoke-'))
+  const opt = join(root, 'opt')
+  if (input.layerDir) cpSync(input.layerDir, opt, { recursive: true })
+  else mkdirSync(opt)
+  for (const dir of ['var/runtime/node_modules/aws-lambda-ric', 'var/lang/bin', 'tmp']) mkdirSync(join(root, dir), { recursive: true })
+  const bootstrap = join(root, 'var/runtime/bootstrap.sh')
+  copyFileSync(asset('verify/assets/bootstrap.sh'), bootstrap)
+  chmodSync(bootstrap, 0o755)
+  copyFileSync(asset('invoke/assets/runtime-entry.mjs'), join(root, 'var/runtime/index.mjs'))
+  if (input.mode === 'sandboxed') {
+    // Mount points the sandbox binds the real node and the client over (bubblewrap needs them to exist).
+    writeFileSync(join(root, 'var/lang/bin/node'), '')
+  } else {
+    // Path-mapped: the same tree made of symlinks to the host's files.
+    rmSync(join(root, 'var/runtime/node_modules/aws-lambda-ric'), { recursive: true })
+    symlinkSync(ricDir, join(root, 'var/runtime/node_modules/aws-lambda-ric'))
+    symlinkSync(process.execPath, join(root, 'var/lang/bin/node'))
+    // A copy, not a symlink: node resolves symlinks, and the real folder's parents (a package.json
+    // with "type", a node_modules) would then change how the handler loads, which /var/task has not.
+    cpSync(input.taskDir, join(root, 'var/task'), { recursive: true, verbatimSymlinks: true })
+  }
+  return { root, opt, taskDir: input.taskDir, ricDir, bootstrap, remove: () => rmSync(root, { recursive: true, force: true }) }
+}

@@ -1,0 +1,49 @@
+// What `wrapgen invoke` prints: each result (or the error as Lambda reports it), then the init report.
+import type { InvokeRun } from './run.js'
+import type { InitReport } from './timing.js'
+
+const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
+
+/** The init timeline, one phase a line, in ms from the bootstrap's start. */
+export function renderInitReport(r: InitReport, layer: InvokeRun['layer']): string {
+  const rows: Array<[string, number | undefined, string]> = [
+    ['wrapper start (bootstrap spawned)', r.wrapperStartMs, ''],
+    ['node start', r.nodeStartMs, ''],
+  ]
+  if (r.preloadStartMs !== undefined) rows.push(['preload start', r.preloadStartMs, ''])
+  for (const h of r.hooks) rows.push([`  hook ${h.name}`, h.startMs, `${h.ms.toFixed(2)} ms${h.ok ? '' : ' (failed)'}`])
+  rows.push(['runtime entry (aws-lambda-ric loads)', r.runtimeEntryMs, ''])
+  if (r.handlerModule?.loadMs != null) rows.push([`  handler module ${r.handlerModule.module ?? ''}`, undefined, `${r.handlerModule.loadMs.toFixed(2)} ms to load`])
+  rows.push(['handler loaded (first /next)', r.handlerReadyMs, 'init duration'])
+  rows.push(['first invoke answered', r.firstInvokeMs, ''])
+  const note = layer === 'none' ? ' (no layer)' : r.hooks.length === 0 && r.preloadStartMs === undefined ? ' (add wrapgen/preloads/timing to the config for per-hook times)' : ''
+  const lines = rows.map(([label, at, extra]) => `  ${ms(at)} ms  ${label}${extra ? `  [${extra}]` : ''}`)
+  return `init report${note}, ms since the bootstrap started:\n${lines.join('\n')}\n`
+}
+
+/** Results, logs and the init report, as text. */
+export function renderInvokeRun(run: InvokeRun, opts: { logs: boolean }): string {
+  let text = `wrapgen invoke: ${run.handler} on ${run.runtime}, ${run.layer === 'wrapgen' ? 'with the wrapgen layer' : 'without a layer (--no-layer)'}, ${run.mode}\n`
+  if (run.init.status === 'error' && run.init.error) {
+    text += `init failed: ${run.init.error.errorType}: ${run.init.error.errorMessage}\n`
+  }
+  for (const inv of run.invokes) {
+    const head = `invoke ${inv.index + 1}${inv.requestId ? ` (${inv.requestId})` : ''}`
+    if (inv.status === 'success') text += `${head}: success in ${inv.durationMs.toFixed(1)} ms\n${inv.payload ?? ''}\n`
+    else if (inv.status === 'not-run') text += `${head}: not run (the function process is gone)\n`
+    else {
+      const e = inv.error
+      const body = e ? JSON.stringify({ errorType: e.errorType, errorMessage: e.errorMessage, ...(e.stackTrace ? { stackTrace: e.stackTrace } : {}) }) : ''
+      text += `${head}: ${inv.status}${inv.durationMs ? ` after ${inv.durationMs.toFixed(1)} ms` : ''}\n${body}\n`
+    }
+  }
+  if (run.exit) text += `function process ended: ${run.exit.signal ? `signal ${run.exit.signal}` : `exit ${run.exit.code}`}\n`
+  if (opts.logs && (run.logs.stdout || run.logs.stderr)) {
+    text += `function logs (stdout, then stderr):\n${[run.logs.stdout, run.logs.stderr].filter(Boolean).join('').replace(/^/gm, '  | ')}`
+    if (!text.endsWith('\n')) text += '\n'
+  }
+  return text + renderInitReport(run.initReport, run.layer)
+}
+
+/** Whether every invoke succeeded (the command's exit code). */
+export const allSucceeded = (run: InvokeRun): boolean => run.init.status === 'ok' && run.invokes.every((i) => i.status === 'success')

@@ -1,0 +1,177 @@
+// `wrapgen invoke` without the command line: start the Runtime API, start the emulated function
+// (bootstrap -> wrapper -> node -> our entry -> aws-lambda-ric -> the handler), send the events one
+// at a time to the same warm process, and collect results, logs and the init report.
+import { existsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ResolvedConfig } from '../config/types.js'
+import { UserError } from '../errors.js'
+import { sandboxAvailable } from '../verify/sandbox.js'
+import { functionCommand, nodeRuntime } from './env.js'
+import { invokeLaunch, mapPath } from './launch.js'
+import { buildTempLayer, type PreparedLayer } from './layer.js'
+import { makeInvokeLayout, type Mode } from './layout.js'
+import { startFunction, type FunctionProcess } from './process.js'
+import { startRuntimeApi, type FunctionError, type InvokeResult, type RuntimeApi, type Timestamp } from './runtime-api.js'
+import { initReport, type InitReport } from './timing.js'
+
+export interface InvokeRunOptions {
+  /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */
+  readonly config?: ResolvedConfig | undefined
+  /** An already-built /opt tree (the layer/ folder of `wrapgen build`). */
+  readonly layerDir?: string | undefined
+  /** Run the same function without wrapgen (no layer, no AWS_LAMBDA_EXEC_WRAPPER). */
+  readonly noLayer?: boolean
+  /** The function's code, mounted at /var/task. */
+  readonly taskDir: string
+  /** @default 'index.handler' */
+  readonly handler?: string
+  /** @default 'nodejs20.x' */
+  readonly runtime?: string
+  /** One invoke per event, all on one warm process. */
+  readonly events: readonly unknown[]
+  /** @default 128 */
+  readonly memory?: number
+  /** Per invoke. @default 3000 */
+  readonly timeoutMs?: number
+  /** @default 'auto' (sandboxed when bubblewrap works) */
+  readonly mode?: Mode | 'auto'
+  /** The function's own variables. */
+  readonly env?: Readonly<Record<string, string>>
+  /** @default 'wrapgen-invoke' */
+  readonly functionName?: string
+}
+
+export interface InvokeOutcome {
+  readonly index: number
+  readonly requestId: string
+  readonly status: InvokeResult['status'] | 'not-run'
+  readonly payload?: string | undefined
+  readonly error?: FunctionError | undefined
+  readonly durationMs: number
+}
+
+export interface InvokeRun {
+  readonly mode: Mode
+  readonly layer: 'wrapgen' | 'none'
+  readonly runtime: string
+  readonly handler: string
+  readonly init: { readonly status: 'ok' | 'error'; readonly error?: FunctionError | undefined; readonly durationMs?: number | undefined }
+  readonly initReport: InitReport
+  readonly invokes: readonly InvokeOutcome[]
+  readonly logs: { readonly stdout: string; readonly stderr: string }
+  readonly exit: { readonly code: number | null; readonly signal: string | null } | undefined
+}
+
+/** Lambda's limit on an on-demand function's init phase. */
+const INIT_LIMIT_MS = 10_000
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null }
+
+/** How Lambda reports a runtime process that ended without answering. */
+const exitError = (e: Exit): FunctionError => {
+  const how = e.signal ? `signal: ${e.signal.replace(/^SIG/, '').toLowerCase()}` : `exit status ${e.code}`
+  const errorMessage = `Runtime exited with error: ${how}`
+  return { errorType: 'Runtime.ExitError', errorMessage, body: JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage }) }
+}
+
+/** The /opt tree in DIR: DIR itself, or DIR/layer (the out folder of `wrapgen build`). */
+function layerTree(dir: string): string {
+  if (existsSync(join(dir, 'wrapgen/exec'))) return dir
+  if (existsSync(join(dir, 'layer/wrapgen/exec'))) return join(dir, 'layer')
+  throw new UserError(`--layer ${dir}: no wrapgen/exec there or in its layer/ folder; run wrapgen build first`)
+}
+
+export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
+  const mode: Mode = opts.mode === undefined || opts.mode === 'auto' ? (sandboxAvailable() ? 'sandboxed' : 'path-mapped') : opts.mode
+  if (mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot create namespaces here; use --mode path-mapped')
+  const runtime = nodeRuntime(opts.runtime ?? 'nodejs20.x')
+  const handler = opts.handler ?? 'index.handler'
+  const memory = opts.memory ?? 128
+  if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code`)
+  let prepared: PreparedLayer | undefined
+  let layerDir: string | undefined
+  if (!opts.noLayer) {
+    if (opts.layerDir) layerDir = layerTree(opts.layerDir)
+    else if (opts.config) layerDir = (prepared = await buildTempLayer(opts.config)).layerDir
+    else throw new UserError('no layer to run: give a config, a built layer (--layer), or --no-layer')
+  }
+  const layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir })
+  let fn: FunctionProcess | undefined
+  let api: RuntimeApi | undefined
+  try {
+    api = await startRuntimeApi({ timeoutMs: opts.timeoutMs ?? 3000, onTimeout: () => fn?.kill() })
+    const path = mapPath(mode, layout)
+    const { argv, env } = functionCommand({
+      runtime, memory, handler, runtimeApi: api.address,
+      functionName: opts.functionName ?? 'wrapgen-invoke',
+      wrapper: layerDir ? '/opt/wrapgen/exec' : undefined,
+      functionEnv: opts.env ?? {}, path, mapped: mode === 'path-mapped',
+    })
+    const launch = invokeLaunch(mode, layout, argv, env)
+    const proc = (fn = startFunction(launch.command, launch.args, launch.cwd))
+    let exit: Exit | undefined
+    const exited = proc.exited.then((e) => (exit = e))
+    // Init ends with the first /next, an /init/error, the process ending first, or Lambda's 10 s init limit.
+    let initTimer: NodeJS.Timeout | undefined
+    const initOutcome = await Promise.race([
+      api.initDone().then(() => 'ready' as const),
+      api.initError().then(() => 'init-error' as const),
+      exited.then(() => 'exited' as const),
+      new Promise<'init-timeout'>((r) => (initTimer = setTimeout(() => r('init-timeout'), INIT_LIMIT_MS))),
+    ])
+    clearTimeout(initTimer)
+    let initErr: FunctionError | undefined
+    if (initOutcome === 'init-error') {
+      initErr = api.initErrorValue
+      // The runtime exits right after reporting (aws-lambda-ric: 129); wait briefly to report how.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())])
+    } else if (initOutcome === 'exited') {
+      initErr = api.initErrorValue ?? exitError(exit as Exit)
+    } else if (initOutcome === 'init-timeout') {
+      const errorMessage = `Init did not finish within ${INIT_LIMIT_MS / 1000} seconds`
+      initErr = { errorType: 'Sandbox.Timedout', errorMessage, body: JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage }) }
+      proc.kill()
+    }
+    const invokes: InvokeOutcome[] = []
+    let stop = false
+    let firstResponse: Timestamp | undefined
+    for (const [index, event] of opts.events.entries()) {
+      if (initErr || stop) {
+        // An init failure is what every invoke gets back, as on Lambda; after a timeout or crash this
+        // process is gone (Lambda would start a new one: run again for that).
+        invokes.push({ index, requestId: '', status: initErr ? 'error' : 'not-run', error: initErr, durationMs: 0 })
+        continue
+      }
+      const r = await Promise.race([api.invoke(event), exited.then(() => undefined)])
+      if (r === undefined) {
+        invokes.push({ index, requestId: '', status: 'error', error: exitError(exit as Exit), durationMs: 0 })
+        stop = true
+        continue
+      }
+      invokes.push({ index, requestId: r.requestId, status: r.status, payload: r.payload, error: r.error, durationMs: Math.round(r.durationMs * 100) / 100 })
+      if (r.status === 'timeout') stop = true
+      if (index === 0) firstResponse = r.respondedAt
+    }
+    // The exit that ended init or an invoke is reported; our own kill at the end is not.
+    const endedBy = exit
+    proc.kill()
+    await proc.exited
+    const report = initReport({
+      spawnedAt: proc.spawnedAt, stderr: proc.stderr(), reportLines: proc.reportLines(),
+      initDoneAt: api.initDoneAt, firstResponseAt: firstResponse,
+    })
+    return {
+      mode, layer: layerDir ? 'wrapgen' : 'none', runtime: runtime.id, handler,
+      init: initErr ? { status: 'error', error: initErr } : { status: 'ok', durationMs: report.handlerReadyMs },
+      initReport: report,
+      invokes,
+      logs: { stdout: proc.stdout(), stderr: proc.stderr() },
+      exit: endedBy === undefined ? undefined : { code: endedBy.code, signal: endedBy.signal },
+    }
+  } finally {
+    fn?.kill()
+    await api?.close().catch(() => undefined)
+    layout.remove()
+    prepared?.remove()
+  }
+}

@@ -1,0 +1,109 @@
+// The init report: where a cold start's time went, in ms from the bootstrap's spawn. Sources: the
+// spawn time (wrapper start), our entry's fd-3 line or the timing preload's line (node start), the
+// timing preload's hooks, and the Runtime API's clock (first /next = handler loaded, first response).
+import type { Timestamp } from './runtime-api.js'
+
+export interface HookPhase {
+  readonly name: string
+  /** When the hook started, ms after the spawn. */
+  readonly startMs: number
+  readonly ms: number
+  readonly ok: boolean
+}
+
+export interface InitReport {
+  /** Always 0: the origin is the spawn of the emulated bootstrap, which execs the wrapper. */
+  readonly wrapperStartMs: number
+  /** When node's process started (performance.timeOrigin), if reported. */
+  readonly nodeStartMs?: number | undefined
+  /** When the preload bundle started running (needs the timing preload). */
+  readonly preloadStartMs?: number | undefined
+  readonly hooks: readonly HookPhase[]
+  /** When the runtime entry (/var/runtime/index.mjs) started, after every --require preload. */
+  readonly runtimeEntryMs?: number | undefined
+  /** The handler module as the timing preload saw it (CommonJS handlers only: import() is not observed). */
+  readonly handlerModule?: { readonly module: string | null; readonly loadMs: number | null } | undefined
+  /** First GET /next: the handler module is loaded and the runtime is ready. The init duration. */
+  readonly handlerReadyMs?: number | undefined
+  /** The first invoke's response arrived. */
+  readonly firstInvokeMs?: number | undefined
+}
+
+interface TimingLine {
+  nodeStartEpochMs: number
+  preloadStartMs: number
+  hooks: Array<{ name: string; ms: number; ok: boolean }>
+  handler?: { module?: string | null; loadMs?: number | null }
+}
+
+interface EntryLine {
+  nodeStartEpochMs: number
+  entryMs: number
+}
+
+const parse = (line: string): Record<string, unknown> | undefined => {
+  if (!line.startsWith('{')) return undefined
+  try {
+    const v: unknown = JSON.parse(line)
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The wrapgen timing preload's line (preloads/timing.ts) among the function's stderr lines. */
+export function findTimingLine(stderr: string): TimingLine | undefined {
+  for (const line of stderr.split('\n')) {
+    const o = parse(line)
+    if (o && typeof o.nodeStartEpochMs === 'number' && Array.isArray(o.hooks) && typeof o.preloadStartMs === 'number') return o as unknown as TimingLine
+  }
+  return undefined
+}
+
+/** Our entry's line from fd 3 (src/invoke/assets/runtime-entry.mjs). */
+export function findEntryLine(lines: readonly string[]): EntryLine | undefined {
+  for (const line of lines) {
+    const o = parse(line)
+    if (o && o.wrapgenInvokeEntry === true && typeof o.nodeStartEpochMs === 'number' && typeof o.entryMs === 'number') return o as unknown as EntryLine
+  }
+  return undefined
+}
+
+const r2 = (ms: number): number => Math.round(ms * 100) / 100
+
+export interface InitSources {
+  readonly spawnedAt: Timestamp
+  readonly stderr: string
+  readonly reportLines: readonly string[]
+  readonly initDoneAt: Timestamp | undefined
+  readonly firstResponseAt: Timestamp | undefined
+}
+
+export function initReport(s: InitSources): InitReport {
+  const timing = findTimingLine(s.stderr)
+  const entry = findEntryLine(s.reportLines)
+  const nodeEpoch = entry?.nodeStartEpochMs ?? timing?.nodeStartEpochMs
+  const nodeStartMs = nodeEpoch === undefined ? undefined : r2(Math.max(0, nodeEpoch - s.spawnedAt.epochMs))
+  const hooks: HookPhase[] = []
+  let preloadStartMs: number | undefined
+  if (timing && nodeStartMs !== undefined) {
+    // The timing line's node start is rounded to 1 ms; its offsets are relative to node's own start.
+    preloadStartMs = r2(nodeStartMs + timing.preloadStartMs)
+    let at = preloadStartMs
+    for (const h of timing.hooks) {
+      hooks.push({ name: h.name, startMs: r2(at), ms: h.ms, ok: h.ok })
+      at += h.ms
+    }
+  }
+  const since = (t: Timestamp | undefined): number | undefined => (t === undefined ? undefined : r2(t.hr - s.spawnedAt.hr))
+  return {
+    wrapperStartMs: 0,
+    nodeStartMs,
+    preloadStartMs,
+    hooks,
+    runtimeEntryMs: entry && nodeStartMs !== undefined ? r2(nodeStartMs + entry.entryMs) : undefined,
+    handlerModule: timing?.handler ? { module: timing.handler.module ?? null, loadMs: timing.handler.loadMs ?? null } : undefined,
+    handlerReadyMs: since(s.initDoneAt),
+    firstInvokeMs: since(s.firstResponseAt),
+  }
+}

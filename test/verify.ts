@@ -1,0 +1,346 @@
+// `wrapgen verify` end to end, with real processes: broken third-party wrappers fail the precise check
+// with a precise detail, peer-style wrappers and the example configs pass across the catalogue, the
+// exec-bit and failMode contracts hold byte for byte, and the reporters and the CLI say so.
+import { spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { Parser } from 'tap-parser'
+import { buildLayer } from '../src/build.js'
+import { main } from '../src/cli/main.js'
+import { openConfig } from '../src/config/open.js'
+import type { WrapgenConfig } from '../src/config/types.js'
+import { UserError } from '../src/errors.js'
+import { writeLayer } from '../src/layer/write.js'
+import { loadCatalogue } from '../src/runtimes/catalogue.js'
+import { expandRuntime } from '../src/runtimes/expand.js'
+import { makeLayout } from '../src/verify/layout.js'
+import { observe } from '../src/verify/observe.js'
+import { renderJunit, renderTable, renderTap, verdict } from '../src/verify/report.js'
+import { verify } from '../src/verify/run.js'
+import { launch, sandboxAvailable } from '../src/verify/sandbox.js'
+import { findShells, linkShell } from '../src/verify/shells.js'
+import { passed, type CheckName, type VerifyReport } from '../src/verify/types.js'
+
+const repo = fileURLToPath(new URL('..', import.meta.url))
+const wrapperFile = (name: string): string => join(repo, 'test/fixtures/wrappers', name)
+const example = (name: string): string => join(repo, 'examples', name)
+
+const dir = t.testdir({
+  'package.json': JSON.stringify({ name: 'verify-fixture', private: true, type: 'commonjs' }),
+  hooks: { 'noop.cjs': 'module.exports = () => {}\n' },
+})
+
+const catalogue = loadCatalogue()
+const runnable = catalogue.runtimes.filter((f) => f.family !== 'none')
+const rid = (f: (typeof runnable)[number]): string => (f.mode === 'default' ? f.id : `${f.id}:${f.mode}`)
+const installedShells = findShells().found.map((s) => s.name)
+const sandboxed = sandboxAvailable()
+
+/** One memory size, dash, no real interpreters: the quick shape most tests use. */
+const FAST = { memories: [1024], shells: ['dash'], standInOnly: true } as const
+
+const failures = (r: VerifyReport, runtime?: string) => r.results.filter((x) => x.status === 'fail' && (runtime === undefined || x.runtime === runtime))
+const failedChecks = (r: VerifyReport, runtime: string): CheckName[] => [...new Set(failures(r, runtime).map((x) => x.check))].sort()
+const show = (r: VerifyReport): string => failures(r).slice(0, 5).map((x) => `${x.runtime} ${x.memory} ${x.shell} ${x.check}: ${x.detail}`).join('\n')
+
+// The whole catalogue for both examples is the slow part: started now, awaited by its test below.
+const examplesStarted = performance.now()
+const examples = Promise.all(
+  ['basic', 'service'].map(async (name) => {
+    const config = await openConfig({ cwd: example(name) })
+    const report = await verify({ config, runtime: '*', memories: [128, 1024, 10240], standInOnly: true })
+    return { name, report, ms: Math.round(performance.now() - examplesStarted) }
+  }),
+)
+examples.catch(() => {})
+
+interface Broken {
+  readonly file: string
+  readonly runtime: string
+  /** Per runtime: the checks that must fail (every other check passes or is skipped), with detail substrings. */
+  readonly expect: Record<string, Partial<Record<CheckName, readonly string[]>>>
+  readonly skip?: string | false
+}
+
+const BROKEN: readonly Broken[] = [
+  {
+    file: 'before-last.sh',
+    runtime: 'nodejs20.x,python3.12,java17,dotnet8:class-library',
+    expect: {
+      java17: { argv: ['added "-XX:+Flag" after the entry com.amazonaws.services.lambda.runtime.api.client.AWSLambda', 'it is a program argument there, not an interpreter flag'] },
+      'dotnet8:class-library': { argv: ['added "--flag" after the entry /var/runtime/Amazon.Lambda.RuntimeSupport.dll', 'it is a program argument there, not an interpreter flag'] },
+      'nodejs20.x': {},
+      'python3.12': {},
+    },
+  },
+  {
+    file: 'loses-quoting.sh',
+    runtime: 'nodejs20.x,python3.12,java17',
+    expect: {
+      'nodejs20.x': { adversarial: ['original argument "two words" (index 8) is lost or out of order'] },
+      'python3.12': { adversarial: ['original argument "two words" (index 2) is lost or out of order'] },
+      java17: { adversarial: ['original argument "two words"'] },
+    },
+  },
+  {
+    file: 'forks.sh',
+    runtime: 'nodejs20.x,java17',
+    expect: {
+      'nodejs20.x': { exec: ['differs from the wrapper', 'the wrapper forked instead of exec'], signals: ['an interpreter killed by SIGTERM came back as exit 143'] },
+      java17: { exec: ['the wrapper forked instead of exec'], signals: ['came back as exit 143'] },
+    },
+  },
+  {
+    file: 'prints-stdout.sh',
+    runtime: 'nodejs20.x,dotnet8:single-file',
+    expect: {
+      'nodejs20.x': { stdio: ['stdout carried "acme-extension 1.4.2: instrumentation enabled\\n" besides the interpreter\'s own output'] },
+      'dotnet8:single-file': { stdio: ['stdout carried "acme-extension 1.4.2: instrumentation enabled\\n"'] },
+    },
+  },
+  {
+    file: 'writes-opt.sh',
+    runtime: 'nodejs20.x,python3.12',
+    skip: sandboxed ? false : 'bubblewrap is not usable here: only the sandbox makes /opt read-only',
+    expect: {
+      'nodejs20.x': { stdio: ['the wrapper tried to write outside /tmp', '/opt/wrapper/state', 'Read-only file system'] },
+      'python3.12': { stdio: ['the wrapper tried to write outside /tmp', 'Read-only file system'] },
+    },
+  },
+  {
+    file: 'ignores-argv.sh',
+    runtime: 'nodejs20.x,python3.12',
+    expect: {
+      'nodejs20.x': { argv: ['original argument "--expose-gc" (index 1) is lost or out of order'], adversarial: ['original argument "--expose-gc"'] },
+      'python3.12': { argv: ['original argument "/var/runtime/bootstrap.py" (index 1) is lost or out of order'], adversarial: ['lost or out of order'] },
+    },
+  },
+]
+
+const reports = new Map<string, VerifyReport>()
+
+t.test('broken third-party wrappers fail the precise check', async (t) => {
+  const runs = await Promise.all(BROKEN.filter((b) => !b.skip).map(async (b) => ({ b, r: await verify({ wrapperFile: wrapperFile(b.file), runtime: b.runtime, mode: 'auto', ...FAST }) })))
+  for (const b of BROKEN.filter((b) => b.skip)) t.test(b.file, { skip: String(b.skip) }, async () => {})
+  for (const { b, r } of runs) {
+    reports.set(b.file, r)
+    t.test(b.file, async (t) => {
+      t.match(r.target, `wrapper ${wrapperFile(b.file)}`)
+      t.equal(passed(r), false, 'the verdict is FAIL')
+      for (const [runtime, checks] of Object.entries(b.expect)) {
+        t.strictSame(failedChecks(r, runtime), Object.keys(checks).sort(), `${runtime}: exactly ${Object.keys(checks).join(', ') || 'no check'} failed`)
+        for (const [check, parts] of Object.entries(checks)) {
+          const row = failures(r, runtime).find((x) => x.check === check)
+          for (const part of parts ?? []) t.ok(row?.detail.includes(part), `${runtime} ${check}: detail has ${JSON.stringify(part)}`, { detail: row?.detail })
+        }
+      }
+    })
+  }
+})
+
+t.test('peer-style wrappers pass the generic contract on every runtime', async (t) => {
+  const [otel, after] = await Promise.all(['otel-style.sh', 'inserts-after-argv0.sh'].map((file) => verify({ wrapperFile: wrapperFile(file), runtime: '*', ...FAST })))
+  for (const [file, r] of [['otel-style.sh', otel!], ['inserts-after-argv0.sh', after!]] as const) {
+    t.equal(failures(r).length, 0, `${file}: no failures`, { detail: show(r) })
+    t.strictSame([...new Set(r.results.map((x) => x.runtime))].sort(), runnable.map(rid).sort(), `${file}: every runtime that runs wrappers was checked`)
+    for (const check of ['argv', 'exec', 'exit-codes', 'signals', 'stdio', 'adversarial', 'exec-bit'] as const)
+      t.ok(r.results.some((x) => x.check === check && x.status === 'pass'), `${file}: ${check} ran and passed`)
+    t.ok(r.results.filter((x) => x.check === 'env').every((x) => x.status === 'skip'), `${file}: env is the wrapper's own (skipped)`)
+  }
+})
+
+t.test('every installed shell, one runtime', async (t) => {
+  const [forks, otel] = await Promise.all(['forks.sh', 'otel-style.sh'].map((f) => verify({ wrapperFile: wrapperFile(f), runtime: 'nodejs20.x', memories: [1024], standInOnly: true })))
+  t.strictSame(forks!.shells, installedShells, `shells: ${installedShells.join(', ')}`)
+  for (const shell of installedShells) {
+    t.ok(forks!.results.some((x) => x.shell === shell && x.check === 'exec' && x.status === 'fail'), `forks.sh fails exec under ${shell}`)
+    t.ok(otel!.results.filter((x) => x.shell === shell).every((x) => x.status !== 'fail'), `otel-style.sh passes under ${shell}`)
+  }
+})
+
+t.test('examples/basic and examples/service pass across the whole catalogue', async (t) => {
+  const done = await examples
+  for (const { name, report: r, ms } of done) {
+    t.comment(`examples/${name}: ${r.results.length} checks, verify took ${(r.ms / 1000).toFixed(1)} s (wall ${(ms / 1000).toFixed(1)} s since the start of this file)`)
+    t.equal(failures(r).length, 0, `examples/${name}: zero failures`, { detail: show(r) })
+    t.equal(r.mode, sandboxed ? 'sandboxed' : 'path-mapped', `examples/${name}: mode`)
+    t.strictSame(r.memories, [128, 1024, 10240], `examples/${name}: three memory sizes`)
+    t.strictSame(r.shells, installedShells, `examples/${name}: every installed shell`)
+    t.strictSame([...new Set(r.results.map((x) => x.runtime))].sort(), runnable.map(rid).sort(), `examples/${name}: every runtime that runs wrappers`)
+    t.ok(r.results.some((x) => x.check === 'idempotence' && x.status === 'pass'), `examples/${name}: idempotence checked`)
+    t.ok(r.results.some((x) => x.check === 'disable' && x.status === 'pass'), `examples/${name}: WRAPGEN_DISABLE checked`)
+    t.ok(r.results.some((x) => x.check === 'fail-mode' && x.status === 'pass'), `examples/${name}: failMode checked (node needs the preload)`)
+    // OS-only runtimes are explained, never checked.
+    for (const id of ['provided.al2', 'provided.al2023']) {
+      t.ok(r.notes.some((n) => n.runtime === id && n.note.includes('never reads AWS_LAMBDA_EXEC_WRAPPER')), `examples/${name}: ${id} is in the notes`)
+      t.notOk(r.results.some((x) => x.runtime === id), `examples/${name}: ${id} has no results`)
+    }
+  }
+})
+
+t.test('path-mapped mode passes for examples/service', async (t) => {
+  const config = await openConfig({ cwd: example('service') })
+  const r = await verify({ config, runtime: '*', mode: 'path-mapped', ...FAST })
+  t.equal(r.mode, 'path-mapped')
+  t.equal(failures(r).length, 0, 'zero failures', { detail: show(r) })
+  t.ok(r.results.filter((x) => x.check === 'idempotence').every((x) => x.status === 'pass'), 'idempotence passes path-mapped too')
+})
+
+t.test('a config with .NET flags passes idempotence (the env-only fallback does not mark the command)', async (t) => {
+  const config = await openConfig({ cwd: dir, config: { name: 'dotnet-flags', dotnet: { flags: ['--roll-forward', 'Major'] } } })
+  const r = await verify({ config, runtime: 'dotnet8:*', ...FAST })
+  t.equal(failures(r).length, 0, 'zero failures', { detail: show(r) })
+  t.equal(r.results.filter((x) => x.check === 'idempotence' && x.status === 'pass').length, 3, 'idempotence passes on all three dotnet8 modes')
+})
+
+t.test('--layer: a built layer is checked against the config it came from', async (t) => {
+  const a = await openConfig({ cwd: dir, config: { name: 'layer-a', node: { flags: ['--enable-source-maps'] } } })
+  const b = await openConfig({ cwd: dir, config: { name: 'layer-a', node: { flags: ['--enable-source-maps', '--no-deprecation'] } } })
+  const out = join(dir, 'built-a')
+  writeLayer(await buildLayer(a), out)
+  const ok = await verify({ config: a, layerDir: out, runtime: 'nodejs20.x', ...FAST })
+  t.equal(failures(ok).length, 0, 'the matching config passes', { detail: show(ok) })
+  t.match(ok.target, /^layer .*built-a \(layer-a@[0-9a-f]{12}\)$/)
+  await t.rejects(verify({ config: b, layerDir: out, runtime: 'nodejs20.x', ...FAST }), UserError, 'a mismatching config is a UserError')
+  await t.rejects(verify({ config: b, layerDir: out, runtime: 'nodejs20.x', ...FAST }), { message: /built-a: built from a different config \(layer-a@[0-9a-f]{12}, the config is layer-a@[0-9a-f]{12}\); rebuild it or pass the config it came from/ })
+  await t.rejects(verify({ config: a, layerDir: join(dir, 'hooks'), ...FAST }), { name: 'UserError', message: /no wrapgen\/manifest\.json here/ })
+  await t.rejects(verify({ wrapperFile: join(dir, 'no-such-wrapper.sh'), ...FAST }), { name: 'UserError', message: /no such wrapper file/ })
+})
+
+t.test('exec bit: exit 126 and the exact stdout line, as on Lambda', async (t) => {
+  const bootstrap = join(repo, 'src/verify/assets/bootstrap.sh')
+  mkdirSync(join(dir, 'noexec'), { recursive: true })
+  const noExec = join(dir, 'noexec/otel-style.sh')
+  copyFileSync(wrapperFile('otel-style.sh'), noExec)
+  chmodSync(noExec, 0o644)
+  const stdio = ['pipe', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore', 'pipe'] as const
+  const run = (wrapper: string) => spawnSync(bootstrap, ['-', '/bin/true'], { env: { PATH: '/usr/bin:/bin', AWS_LAMBDA_EXEC_WRAPPER: wrapper }, stdio: [...stdio], encoding: 'utf8' })
+  const r = run(noExec)
+  t.equal(r.status, 126, 'exit 126')
+  t.equal(r.stdout, `${noExec}: is not an executable\n`, 'the exact stdout line')
+  t.equal(r.stderr, '', 'nothing on stderr')
+  const gone = run(join(dir, 'noexec/missing.sh'))
+  t.equal(gone.status, 127, 'a missing wrapper: exit 127')
+  t.equal(gone.stdout, `${join(dir, 'noexec/missing.sh')}: does not exist\n`, 'a missing wrapper: the exact stdout line')
+
+  // The harness's own check, and a wrapper handed to verify without its exec bit.
+  const r2 = await verify({ wrapperFile: noExec, runtime: 'nodejs20.x', ...FAST })
+  t.ok(r2.results.some((x) => x.check === 'exec-bit' && x.status === 'pass'), 'exec-bit row passes (126 and the line, as the bootstrap prints it)')
+  t.match(failures(r2, 'nodejs20.x').find((x) => x.check === 'argv')?.detail, /^the interpreter never ran \(exit 126\)/, 'a wrapper shipped without its exec bit: the interpreter never runs (exit 126)')
+})
+
+t.test('failMode closed: the function does not start, with the message', async (t) => {
+  const closed: WrapgenConfig = { name: 'closed-mode', failMode: 'closed', node: { flags: ['--enable-source-maps'], preloads: ['./hooks/noop.cjs'] } }
+  const config = await openConfig({ cwd: dir, config: closed })
+  const r = await verify({ config, runtime: 'nodejs20.x,python3.12', ...FAST })
+  t.equal(failures(r).length, 0, 'the layer passes, fail-mode included', { detail: show(r) })
+  t.equal(r.results.find((x) => x.runtime === 'nodejs20.x' && x.check === 'fail-mode')?.status, 'pass', 'node: fail-mode checked and passed')
+  t.match(r.results.find((x) => x.runtime === 'python3.12' && x.check === 'fail-mode'), { status: 'skip', detail: 'python needs no files beside the wrapper' })
+
+  // By hand: the layer without its preload, run the way the node runtime runs it.
+  const { layerDir } = writeLayer(await buildLayer(config), join(dir, 'built-closed'))
+  const node = runnable.find((f) => f.id === 'nodejs20.x')!
+  const layout = makeLayout({ layerDir, fixtures: [node], missing: ['wrapgen/preload.cjs'], wrapper: 'wrapgen/exec' })
+  try {
+    const dash = findShells().found.find((s) => s.name === 'dash')!
+    const inst = expandRuntime(node, { memory: 1024, commonEnv: catalogue.commonEnv })
+    const l = launch(sandboxed ? 'sandboxed' : 'path-mapped', layout, layout.opts.get('missing')!, linkShell(layout.root, dash), inst.argv)
+    const wrapper = l.path('/opt/wrapgen/exec')
+    const o = await observe({ launch: l, env: { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }, action: { exit: 0 } })
+    t.equal(o.ran, false, 'the interpreter never ran')
+    t.equal(o.code, 1, 'exit 1')
+    t.equal(o.stdout, '', 'nothing on stdout')
+    t.equal(o.stderr, `wrapgen: ${wrapper.slice(0, -'/exec'.length)}/preload.cjs is missing and failMode is "closed"; not starting the function\n`, 'the exact stderr line')
+  } finally {
+    layout.remove()
+  }
+})
+
+/** A small XML well-formedness check: one root, tags nested and closed, attributes quoted, entities valid. */
+function xmlProblem(xml: string): string | undefined {
+  const token = /<\?xml[^?]*\?>|<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[A-Za-z_][\w.:-]*="[^"<]*")*)\s*(\/?)>|[^<]+/y
+  const badEntity = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/
+  const stack: string[] = []
+  let roots = 0
+  let pos = 0
+  while (pos < xml.length) {
+    token.lastIndex = pos
+    const m = token.exec(xml)
+    if (!m) return `cannot read at ${pos}: ${JSON.stringify(xml.slice(pos, pos + 40))}`
+    pos = token.lastIndex
+    const [text, close, name, attrs, selfClose] = m
+    if (name === undefined) {
+      if (text.startsWith('<?')) continue
+      if (!stack.length && text.trim()) return `text outside the root: ${JSON.stringify(text.slice(0, 40))}`
+      if (badEntity.test(text)) return `bare & in text: ${JSON.stringify(text.slice(0, 40))}`
+      continue
+    }
+    if (badEntity.test(attrs ?? '')) return `bare & in the attributes of <${name}>`
+    if (close) {
+      if (stack.pop() !== name) return `</${name}> closes the wrong element`
+      continue
+    }
+    if (!stack.length) roots++
+    if (!selfClose) stack.push(name)
+  }
+  if (stack.length) return `<${stack[stack.length - 1]}> is never closed`
+  return roots === 1 ? undefined : `${roots} root elements`
+}
+
+t.test('reporters: table verdict, valid TAP, well-formed JUnit', async (t) => {
+  const failing = reports.get('forks.sh') ?? (await verify({ wrapperFile: wrapperFile('forks.sh'), runtime: 'nodejs20.x,java17', ...FAST }))
+  const passing = (await examples)[1]!.report
+  for (const [name, r] of [['failing', failing], ['passing', passing]] as const) {
+    const table = renderTable(r)
+    t.ok(table.endsWith(`\n${verdict(r)}\n`), `${name}: the table ends with the verdict line`)
+    t.match(verdict(r), passed(r) ? /^PASS: / : /^FAIL: /, `${name}: verdict`)
+    if (!passed(r)) t.match(table, /failures \(\d+\):\n {2}\S+ 1024 MB dash \S+: /, `${name}: the table lists the failures`)
+    if (r.notes.length) t.match(table, /provided\.al2 +\(not checked\) OS-only runtime/, `${name}: provided.al2 shown as a note`)
+
+    const tap = renderTap(r)
+    const parsed = await new Promise<Parser['results']>((resolve) => {
+      const p = new Parser((results) => resolve(results))
+      p.end(tap)
+    })
+    const count = (s: string): number => r.results.filter((x) => x.status === s).length
+    t.equal(parsed?.count, r.results.length, `${name}: TAP has one test per result`)
+    t.equal(parsed?.plan.end, r.results.length, `${name}: TAP plan matches`)
+    t.equal(parsed?.fail, count('fail'), `${name}: TAP failures`)
+    t.equal(parsed?.skip, count('skip'), `${name}: TAP skips`)
+    t.equal(parsed?.ok, passed(r), `${name}: TAP ok is the verdict`)
+    t.strictSame(parsed?.failures.filter((f) => f.tapError), [], `${name}: no TAP parse errors`)
+
+    const junit = renderJunit(r)
+    t.equal(xmlProblem(junit), undefined, `${name}: JUnit is well-formed`)
+    t.equal(junit.match(/<testcase /g)?.length, r.results.length, `${name}: one <testcase per result`)
+    t.equal(junit.match(/<failure /g)?.length ?? 0, count('fail'), `${name}: one <failure per failing result`)
+    t.match(junit, new RegExp(`<testsuites name="wrapgen verify" tests="${r.results.length}" failures="${count('fail')}">`), `${name}: totals`)
+  }
+  t.equal(xmlProblem('<a><b></a></b>'), '</a> closes the wrong element', 'the XML check catches bad nesting')
+  t.equal(xmlProblem('<a x="1 & 2"/>'), 'bare & in the attributes of <a>', 'the XML check catches bare ampersands')
+})
+
+t.test('CLI: wrapgen verify exits 0 on a good layer, 3 on a failing wrapper', async (t) => {
+  const cli = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = ''
+    let err = ''
+    const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s), cwd: repo })
+    return { code, out, err }
+  }
+  const good = await cli('verify', '--cwd', example('service'), '--runtime', 'nodejs20.x', '--memory', '1024', '--reporter', 'tap')
+  t.equal(good.code, 0, 'exit 0', { detail: good.out + good.err })
+  t.match(good.out, /^TAP version 14\n1\.\.\d+\n/, 'TAP on stdout')
+  t.match(good.out, /\n# PASS: layer orders-startup built from .*wrapgen\.config\.ts: 1 runtimes x 1 memory sizes/, 'the verdict as a TAP comment')
+  t.notMatch(good.out, /^not ok/m, 'no failing test')
+
+  const bad = await cli('verify', '--wrapper', 'test/fixtures/wrappers/forks.sh', '--runtime', 'nodejs20.x', '--memory', '1024', '--shell', 'dash', '--stand-in-only', '--reporter', 'tap')
+  t.equal(bad.code, 3, 'exit 3: a check failed')
+  t.match(bad.out, /^not ok \d+ - nodejs20\.x 1024MB dash exec\n {2}---\n {2}message: ".*the wrapper forked instead of exec"\n {2}\.\.\.$/m, 'the failing exec check with its message')
+  t.match(bad.out, /\n# FAIL: wrapper .*forks\.sh: 1 runtimes/, 'FAIL verdict')
+
+  const usage = await cli('verify', '--wrapper', 'test/fixtures/wrappers/forks.sh', '--reporter', 'xml')
+  t.equal(usage.code, 2, 'an unknown reporter is a usage error')
+  t.match(usage.err, /--reporter xml: use table, tap, junit or json/)
+})
