@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import Module from 'node:module'
 import { dirname, join } from 'node:path'
-import { definePreload, logLine, preloadState } from '../src/preload/index.js'
+import { definePreload, logLine, now, preloadState } from '../src/preload/index.js'
 
 interface TimingOptions {
   /** The `message` field of the line. @default 'wrapgen init timing' */
@@ -52,11 +52,11 @@ export default definePreload<TimingOptions>((options) => {
     emitted = true
     logLine({
       message: options.message ?? 'wrapgen init timing',
-      nodeStartEpochMs: Math.round(performance.timeOrigin),
+      nodeStartEpochMs: Math.round(Date.now() - now()),
       preloadStartMs: round(state.startedAt),
       hooks: state.timings.map((t) => ({ ...t, ms: round(t.ms) })),
       handler: handler ?? { module: mod ?? null, loadMs: null, note: 'not observed: the runtime loaded it with import()' },
-      atMs: round(performance.now()),
+      atMs: round(now()),
     })
   }
   // CommonJS handlers go through Module._load; wrap it until the handler has loaded.
@@ -66,10 +66,10 @@ export default definePreload<TimingOptions>((options) => {
     const target = `${root}/${mod}`
     M._load = function (this: unknown, request, parent, isMain) {
       const hit = typeof request === 'string' && (request === target || request.startsWith(`${target}.`))
-      const t0 = performance.now()
+      const t0 = now()
       const result = original.call(this, request, parent, isMain)
       if (hit && !handler) {
-        handler = { module: request, loadMs: round(performance.now() - t0) }
+        handler = { module: request, loadMs: round(now() - t0) }
         M._load = original
         emit()
       }

@@ -31,7 +31,7 @@ export function definePreload<O = Record<string, unknown>>(hook: Preload<O> | Se
 
 /** Shared between the runner and hooks that report on the others (such as `timing`). */
 export interface PreloadState {
-  /** `performance.now()` when the bundle started running. */
+  /** now() when the bundle started running. */
   readonly startedAt: number
   readonly timings: HookTiming[]
   /** Called once every hook has run. */
@@ -44,11 +44,19 @@ const KEY = Symbol.for('wrapgen.preload')
 /** The state of this process's preload run (created on first use). */
 export function preloadState(): PreloadState {
   const g = globalThis as { [KEY]?: PreloadState }
-  g[KEY] ??= { startedAt: performance.now(), timings: [], onDone: [], done: false }
+  g[KEY] ??= { startedAt: now(), timings: [], onDone: [], done: false }
   return g[KEY]
 }
 
 /** One JSON line on stderr: stdout belongs to the function. */
 export function logLine(fields: Record<string, unknown>): void {
   process.stderr.write(`${JSON.stringify(fields)}\n`)
+}
+
+/**
+ * Milliseconds since the process started. Not performance.now(): the `performance` global loads
+ * node's perf_hooks modules on first use, a few milliseconds on every cold start.
+ */
+export function now(): number {
+  return process.uptime() * 1000
 }

@@ -1,7 +1,6 @@
 // Runs the configured hooks in order, each isolated: a throwing hook prints one stderr line and the
 // rest still run, unless it is critical. The generated preload entry calls this.
-import { isMainThread } from 'node:worker_threads'
-import { logLine, preloadState, type Preload, type PreloadContext, type Setup } from './index.js'
+import { logLine, now, preloadState, type Preload, type PreloadContext, type Setup } from './index.js'
 
 export interface HookEntry {
   readonly name: string
@@ -21,13 +20,25 @@ function setupOf(mod: unknown): Setup<Record<string, unknown>> {
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
 
+/**
+ * Whether this is a worker thread. node:worker_threads costs milliseconds to load (streams, perf
+ * modules), so it is asked only once the process has loaded worker internals at all.
+ */
+function inWorker(): boolean {
+  const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList
+  if (loaded && !loaded.some((m) => m.endsWith('internal/worker'))) return false
+  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule
+  const threads = (get ? get('node:worker_threads') : require('node:worker_threads')) as { isMainThread: boolean }
+  return !threads.isMainThread
+}
+
 export function runHooks(hooks: readonly HookEntry[]): void {
   // --require also runs in every worker thread, including node 20's module-hooks thread when
   // NODE_OPTIONS has --import/--loader (e.g. OpenTelemetry's ESM hook): hooks run once, on the main thread.
-  if (!isMainThread) return
+  if (inWorker()) return
   const state = preloadState()
   for (const hook of hooks) {
-    const t0 = performance.now()
+    const t0 = now()
     const fail = (e: unknown): void => {
       process.stderr.write(`wrapgen: preload ${hook.name} failed: ${firstLine(e)}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
     }
@@ -46,7 +57,7 @@ export function runHooks(hooks: readonly HookEntry[]): void {
       fail(e)
       if (hook.critical) throw e
     }
-    state.timings.push({ name: hook.name, ms: performance.now() - t0, ok })
+    state.timings.push({ name: hook.name, ms: now() - t0, ok })
   }
   state.done = true
   for (const fn of state.onDone.splice(0)) fn()
