@@ -155,7 +155,7 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
     }, inv.timeoutMs)
   }
 
-  function onNext(req: IncomingMessage, res: ServerResponse): void {
+  function onNext(_req: IncomingMessage, res: ServerResponse): void {
     if (initErr || busy()) return invalidStateTransition(res, stateName(), 'Ready')
     if (!initDoneAt) initDone.resolve((initDoneAt = stamp()))
     waiters.push(res)
