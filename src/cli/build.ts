@@ -1,9 +1,7 @@
 // `wrapgen build`: writes DIR/layer/, DIR/layer.zip and DIR/manifest.json.
 import { relative, resolve } from 'node:path'
-import { buildLayer } from '../build.js'
-import { openConfig } from '../config/open.js'
+import { build } from '../api.js'
 import { EXIT } from '../errors.js'
-import { writeLayer } from '../layer/write.js'
 import { CONFIG_HELP, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
@@ -22,10 +20,9 @@ ${CONFIG_HELP}
   options: { ...CONFIG_OPTIONS, out: { type: 'string' } },
   async run(values, _positionals, ctx) {
     const started = performance.now()
-    const config = await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
-    const result = await buildLayer(config)
-    const outDir = resolve(values.out === undefined ? config.root : ctx.cwd, (values.out as string | undefined) ?? 'dist')
-    const written = writeLayer(result, outDir)
+    const out = values.out === undefined ? undefined : resolve(ctx.cwd, values.out as string)
+    const result = await build({ cwd: ctx.cwd, configFile: values.config as string | undefined, ...(out ? { outDir: out } : {}), onWarning: warnTo(ctx) })
+    const written = result.written!
     const ms = Math.round(performance.now() - started)
     if (values.json) {
       ctx.out(`${JSON.stringify({ ...written, ms, manifest: result.manifest }, null, 2)}\n`)
