@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import type { Readable } from 'node:stream'
 import t from 'tap'
 import yauzl from 'yauzl'
-import { build } from '../src/api.js'
+import { build as apiBuild } from '../src/api.js'
 import { buildLayer, type BuildResult } from '../src/build.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
@@ -285,13 +285,13 @@ t.test('the config hash follows the config, not its key order', async (t) => {
 })
 
 t.test('the programmatic build() loads, builds and writes like the CLI', async (t) => {
-  const dir = t.testdir({ 'wrapgen.config.json': JSON.stringify({ name: 'api', node: { flags: ['--enable-source-maps'] } }) })
-  const written = await build({ cwd: dir })
+  const dir = t.testdir({ '.wrapgenrc.json': JSON.stringify({ name: 'api', node: { flags: ['--enable-source-maps'] } }) })
+  const written = await apiBuild({ cwd: dir })
   t.equal(written.written?.zip, join(dir, 'dist/layer.zip'), 'writes dist/ beside the config by default')
   t.ok(existsSync(join(dir, 'dist/layer/wrapgen/exec')), 'the layer tree is on disk')
   t.equal(written.manifest.name, 'api')
-  const memory = await build({ cwd: dir, config: { name: 'inline' }, write: false })
+  const memory = await apiBuild({ cwd: dir, config: { name: 'inline' }, write: false })
   t.equal(memory.written, undefined, 'write: false builds in memory only')
   t.equal(memory.manifest.name, 'inline', 'an inline config wins over the file')
-  await t.rejects(build({ cwd: dir, config: { name: 'Bad' } as WrapgenConfig }), UserError, 'config problems are UserErrors')
+  await t.rejects(apiBuild({ cwd: dir, config: { name: 'Bad' } as WrapgenConfig }), UserError, 'config problems are UserErrors')
 })
