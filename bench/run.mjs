@@ -256,7 +256,7 @@ How each is measured:
    (with \`sonic-boom\`, \`thread-stream\`, …), several hundred files. Bundled = wrapgen's esbuild preload;
    unbundled = the same hook require()d from node_modules.
 3. **Cold start**: \`wrapgen invoke\` (the real aws-lambda-ric on the local Runtime API) of
-   examples/service/function with the example layer (timing hook, the org's log-context and http-keepalive
+   examples/service/function with the example layer (timing hook, the org's log-context and required-env
    hooks, --enable-source-maps) against \`--no-layer\`; init = bootstrap spawn → first \`GET /next\`.
 4. **CLI**: \`wrapgen build\` of examples/service (into a temp folder) and one \`wrapgen verify --runtime '*'\`,
    against \`wrapgen --version\`.

@@ -12,7 +12,7 @@ export default defineConfig({
     preloads: [
       { module: 'wrapgen/preloads/timing' },
       { module: '@example-org/lambda-preloads/log-context', options: { service: 'orders', team: 'checkout' } },
-      { module: '@example-org/lambda-preloads/http-keepalive', options: { maxSockets: 20 } },
+      { module: '@example-org/lambda-preloads/required-env', options: { names: ['AWS_REGION', 'AWS_LAMBDA_FUNCTION_NAME'] } },
     ],
   },
   python: { flags: ['-X', 'importtime'] },

@@ -1,4 +1,5 @@
 // wrapgen/preload: what a preload hook imports. No dependencies: it ends up inside every bundle.
+import { writeSync } from 'node:fs'
 
 /** What the runner hands every hook besides its options. */
 export interface PreloadContext {
@@ -50,7 +51,15 @@ export function preloadState(): PreloadState {
 
 /** One JSON line on stderr: stdout belongs to the function. */
 export function logLine(fields: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify(fields)}\n`)
+  writeErr(`${JSON.stringify(fields)}\n`)
+}
+
+/**
+ * Writes to stderr without process.stderr: its first use builds the stream machinery (several
+ * milliseconds of module loading on the cold start). fs is loaded already; one small write is atomic.
+ */
+export function writeErr(text: string): void {
+  writeSync(2, text)
 }
 
 /**

@@ -1,6 +1,6 @@
 // Runs the configured hooks in order, each isolated: a throwing hook prints one stderr line and the
 // rest still run, unless it is critical. The generated preload entry calls this.
-import { logLine, now, preloadState, type Preload, type PreloadContext, type Setup } from './index.js'
+import { logLine, now, preloadState, writeErr, type Preload, type PreloadContext, type Setup } from './index.js'
 
 export interface HookEntry {
   readonly name: string
@@ -40,7 +40,7 @@ export function runHooks(hooks: readonly HookEntry[]): void {
   for (const hook of hooks) {
     const t0 = now()
     const fail = (e: unknown): void => {
-      process.stderr.write(`wrapgen: preload ${hook.name} failed: ${firstLine(e)}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
+      writeErr(`wrapgen: preload ${hook.name} failed: ${firstLine(e)}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
     }
     const context: PreloadContext = {
       name: hook.name,

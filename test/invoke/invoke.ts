@@ -133,7 +133,7 @@ t.test('the org preload package from examples/ is in effect inside the handler',
   t.same(p.logContext, { org: 'example-org', service: 'orders', team: 'checkout' })
   t.equal(p.orgService, 'orders')
   t.same(p.echo, { source: 'test' })
-  t.same(run.initReport.hooks.map((h) => h.name), ['wrapgen/preloads/timing', '@example-org/lambda-preloads/log-context', '@example-org/lambda-preloads/http-keepalive'])
+  t.same(run.initReport.hooks.map((h) => h.name), ['wrapgen/preloads/timing', '@example-org/lambda-preloads/log-context', '@example-org/lambda-preloads/required-env'])
 })
 
 t.test('--no-layer runs the same function without wrapgen, with the Lambda variables', async (t) => {
