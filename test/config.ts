@@ -241,6 +241,7 @@ const BAD: Array<[string, unknown, string[]]> = [
   ['preload: critical not boolean', { name: 'a', node: { preloads: [{ module: 'x', critical: 'yes' }] } }, ['node.preloads[0].critical: "yes" is not true or false']],
   ['node.preloads: not an array', { name: 'a', node: { preloads: './a.ts' } }, ['node.preloads: "./a.ts" is not an array']],
   ['node.inject "env"', { name: 'a', node: { inject: 'env' } }, ['node.inject: "env" is not allowed; use "argv" or "NODE_OPTIONS"']],
+  ['node.mainFields unknown field', { name: 'a', node: { mainFields: ['module', 'exports'] } }, ['node.mainFields[1]: "exports" is not a package.json field esbuild reads; use "main", "module" or "browser"']],
   ['chain: relative path', { name: 'a', chain: ['opt/otel-handler'] }, ['chain[0]: "opt/otel-handler" must be an absolute path, e.g. "/opt/otel-handler"']],
   ['a NUL byte in a value', { name: 'a', env: { set: { GREETING: 'hi\0there' } } }, ['env.set.GREETING: "hi\\u0000there" contains a NUL byte, which no argv or environment can carry']],
   ['a NUL byte in a flag', { name: 'a', java: { flags: ['-Dx=\0'] } }, ['java.flags[0]: "-Dx=\\u0000" contains a NUL byte, which no argv or environment can carry']],
@@ -377,6 +378,7 @@ t.test('resolve: defaults', async (t) => {
       env: noEdits,
       inject: 'argv',
       external: ['@aws-sdk/*'],
+      mainFields: ['main', 'module'],
       preloads: [
         { name: './preloads/a.ts', import: join(cwd, 'preloads/a.ts'), options: {}, critical: false },
         { name: '@acme/preloads/otel', import: '@acme/preloads/otel', options: {}, critical: false },

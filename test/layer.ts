@@ -295,3 +295,24 @@ t.test('the programmatic build() loads, builds and writes like the CLI', async (
   t.equal(memory.manifest.name, 'inline', 'an inline config wins over the file')
   await t.rejects(apiBuild({ cwd: dir, config: { name: 'Bad' } as WrapgenConfig }), UserError, 'config problems are UserErrors')
 })
+
+t.test('node.mainFields decides which build of a package without an exports map is bundled', async (t) => {
+  const dir = t.testdir({
+    'hook.cjs': "const { which } = require('dual')\nmodule.exports = () => { globalThis.which = which }\n",
+    node_modules: {
+      dual: {
+        'package.json': JSON.stringify({ name: 'dual', main: 'cjs.js', module: 'esm.js' }),
+        'cjs.js': "exports.which = 'built from main'\n",
+        'esm.js': "export const which = 'built from module'\n",
+      },
+    },
+  })
+  const bundleOf = async (mainFields?: string[]) => {
+    const config = await openConfig({ cwd: dir, config: { name: 'dual', node: { preloads: ['./hook.cjs'], ...(mainFields ? { mainFields } : {}) } } })
+    return Buffer.from((await buildLayer(config)).files.find((f) => f.path === 'wrapgen/preload.cjs')!.contents).toString()
+  }
+  const byDefault = await bundleOf()
+  t.match(byDefault, 'built from main', 'by default, main (as esbuild does for node)')
+  t.notMatch(byDefault, 'built from module')
+  t.match(await bundleOf(['module', 'main']), 'built from module', "['module', 'main'] takes the ES module build")
+})

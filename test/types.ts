@@ -26,6 +26,7 @@ const full = defineConfig({
     ],
     inject: 'NODE_OPTIONS',
     external: ['@aws-sdk/*', 'pg-native'],
+    mainFields: ['module', 'main'],
   },
   python: { flags: ['-X', 'importtime'], env: { default: { PYTHONUNBUFFERED: '1' } } },
   java: { flags: ['-XX:+UseSerialGC'], env: { append: { JAVA_TOOL_OPTIONS: '-Dacme=1' } } },

@@ -61,6 +61,7 @@ function node(n: NodeOptions, root: string): ResolvedNode {
     ...runtime(n),
     inject: n.inject ?? 'argv',
     external: [...(n.external ?? ['@aws-sdk/*'])],
+    mainFields: [...(n.mainFields ?? ['main', 'module'])],
     preloads: (n.preloads ?? []).map((p) => {
       const spec: PreloadSpec = typeof p === 'string' ? { module: p } : p
       return {

@@ -45,6 +45,12 @@ export interface NodeOptions extends RuntimeOptions {
   inject?: 'argv' | 'NODE_OPTIONS'
   /** Packages left out of the bundle (resolved at run time). @default ['@aws-sdk/*'] */
   external?: string[]
+  /**
+   * Which package.json fields esbuild reads for packages without an `exports` map. `['module', 'main']`
+   * takes their ES module builds, which esbuild can tree-shake (a smaller, faster preload), but a
+   * package whose `module` build targets browsers would then break. @default ['main', 'module']
+   */
+  mainFields?: string[]
 }
 
 /** What `defineConfig` accepts. */
@@ -101,6 +107,7 @@ export interface ResolvedNode extends ResolvedRuntime {
   readonly preloads: readonly ResolvedPreload[]
   readonly inject: 'argv' | 'NODE_OPTIONS'
   readonly external: readonly string[]
+  readonly mainFields: readonly string[]
 }
 
 /** The validated config every planner and renderer works from: every field present, paths absolute. */

@@ -118,7 +118,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   })
 
   for (const family of FAMILIES) {
-    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external'] : ['flags', 'env']
+    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields'] : ['flags', 'env']
     if (root[family] === undefined) continue
     const rt = object(root[family], family, keys)
     if (!rt) continue
@@ -127,6 +127,9 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     if (family !== 'node') continue
     oneOf(rt.inject, 'node.inject', ['argv', 'NODE_OPTIONS'])
     stringArray(rt.external, 'node.external')
+    stringArray(rt.mainFields, 'node.mainFields', (f, p) => {
+      if (!['main', 'module', 'browser'].includes(f)) err(p, `${show(f)} is not a package.json field esbuild reads; use "main", "module" or "browser"`)
+    })
     preloads(rt.preloads)
     if (rt.inject === 'NODE_OPTIONS' && Array.isArray(rt.flags)) {
       rt.flags.forEach((f: unknown, i) => {

@@ -55,6 +55,7 @@ export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
       format: 'cjs',
       target,
       external: [...config.node.external],
+      mainFields: [...config.node.mainFields],
       plugins: [wrapgenModules()],
       logLevel: 'silent',
       legalComments: 'inline',
