@@ -297,7 +297,7 @@ t.test('reporters: table verdict, valid TAP, well-formed JUnit', async (t) => {
     t.ok(table.endsWith(`\n${verdict(r)}\n`), `${name}: the table ends with the verdict line`)
     t.match(verdict(r), passed(r) ? /^PASS: / : /^FAIL: /, `${name}: verdict`)
     if (!passed(r)) t.match(table, /failures \(\d+\):\n {2}\S+ 1024 MB dash \S+: /, `${name}: the table lists the failures`)
-    if (r.notes.length) t.match(table, /provided\.al2 +\(not checked\) OS-only runtime/, `${name}: provided.al2 shown as a note`)
+    if (r.notes.length) t.match(table, /not checked: provided\.al2, provided\.al2023: OS-only runtime/, `${name}: provided.al2 shown as a note`)
 
     const tap = renderTap(r)
     const parsed = await new Promise<Parser['results']>((resolve) => {

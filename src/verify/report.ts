@@ -25,7 +25,10 @@ export function renderTable(r: VerifyReport): string {
     const cells = checks.map((c) => (MARK[worst(r.results.filter((x) => x.runtime === rt && x.check === c)) ?? 'skip'] ?? '').padEnd(Math.max(c.length, 4)))
     lines.push(`${rt.padEnd(width)}  ${cells.join(' ')}`)
   }
-  for (const n of r.notes) lines.push(`${n.runtime.padEnd(width)}  (not checked) ${n.note}`)
+  // Runtimes that never run the wrapper, grouped by note; the first sentence here, all of it in --json.
+  const byNote = new Map<string, string[]>()
+  for (const n of r.notes) byNote.set(n.note, [...(byNote.get(n.note) ?? []), n.runtime])
+  for (const [note, ids] of byNote) lines.push('', `not checked: ${ids.join(', ')}: ${note.split(/(?<=\.) /)[0]} (docs/runtimes.md)`)
   const failures = r.results.filter((x) => x.status === 'fail')
   if (failures.length) {
     lines.push('', `failures (${failures.length}):`)

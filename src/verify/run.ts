@@ -89,7 +89,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     const ids = opts.runtime ?? (config ? config.runtimes.join(',') : '*')
     const fixtures = selectRuntimes(catalogue.runtimes, ids)
     if (!fixtures.length) throw new UsageError(`--runtime ${opts.runtime}: matches no runtime; known: ${[...new Set(catalogue.runtimes.map((r) => r.id))].join(', ')}`)
-    const notes = fixtures.filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
+    // OS-only runtimes never run the wrapper: say so whenever the selection was not narrowed by hand.
+    const unwrapped = opts.runtime ? fixtures : catalogue.runtimes
+    const notes = unwrapped.filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
     const results = await runHarness({ target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, mode, ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}) })
     if (!opts.standInOnly) results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories })))
     if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.plan.chain, opts.extraLayers ?? [], catalogue.commonEnv, shells, mode)))
