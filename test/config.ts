@@ -170,6 +170,7 @@ t.test('load: errors name the file', async (t) => {
     const e = await userError(t, () => loadConfig({ cwd: dir }))
     t.ok(e.message.startsWith(`${rel(join(dir, '.wrapgenrc.json'))}: cannot read the config: `), e.message)
     t.match(e.message, /: cannot read the config: \S/, 'with a reason')
+    t.match(e.message, /: cannot read the config: Unexpected token|: cannot read the config: Expected|: cannot read the config: Unexpected/, "the parser's reason, not a line of its code frame")
     t.notMatch(e.message, /JSON Error in/, 'no absolute path repeated from cosmiconfig')
   })
   t.test('bad YAML: the file and the parser\'s reason', async (t) => {
@@ -241,6 +242,9 @@ const BAD: Array<[string, unknown, string[]]> = [
   ['preload: critical not boolean', { name: 'a', node: { preloads: [{ module: 'x', critical: 'yes' }] } }, ['node.preloads[0].critical: "yes" is not true or false']],
   ['node.preloads: not an array', { name: 'a', node: { preloads: './a.ts' } }, ['node.preloads: "./a.ts" is not an array']],
   ['node.inject "env"', { name: 'a', node: { inject: 'env' } }, ['node.inject: "env" is not allowed; use "argv" or "NODE_OPTIONS"']],
+  ['env.set: IFS', { name: 'a', env: { set: { IFS: ':' } } }, ['env.set.IFS: IFS changes how the wrapper itself reads words; it cannot be set from a wrapper']],
+  ['env.unset: a wrapper variable', { name: 'a', node: { env: { unset: ['wrapgen_insert'] } } }, ['node.env.unset[0]: wrapgen_insert is a variable of the wrapper itself; choose another name']],
+  ['python.flags ending in an option that takes a value', { name: 'a', python: { flags: ['-X', 'importtime', '-X'] } }, ['python.flags[2]: "-X" takes a value, which must follow it in the list; without one the runtime\'s entry would become its value']],
   ['node.mainFields unknown field', { name: 'a', node: { mainFields: ['module', 'exports'] } }, ['node.mainFields[1]: "exports" is not a package.json field esbuild reads; use "main", "module" or "browser"']],
   ['chain: relative path', { name: 'a', chain: ['opt/otel-handler'] }, ['chain[0]: "opt/otel-handler" must be an absolute path, e.g. "/opt/otel-handler"']],
   ['a NUL byte in a value', { name: 'a', env: { set: { GREETING: 'hi\0there' } } }, ['env.set.GREETING: "hi\\u0000there" contains a NUL byte, which no argv or environment can carry']],

@@ -2,7 +2,7 @@
 // bundle's target and externals, and a generated wrapper that shellcheck passes and sh runs byte-exactly.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Readable } from 'node:stream'
@@ -247,13 +247,11 @@ t.test('adversarial values reach the process byte for byte', async (t) => {
   })
   t.equal(r.status, 0, r.stderr)
   const got = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { execArgv: string[]; argv: string[]; env: Record<string, string> }
-  // A value with a newline gets the env case branch's indentation after it (src/render/wrapper.ts indents
-  // every line of the rendered edit, quoted text included).
-  const newline = {}
-  NASTY.forEach((v, i) => t.equal(got.env[`NASTY_${i}`], v, `NASTY_${i} = ${JSON.stringify(v)}`, v.includes('\n') ? newline : {}))
-  t.equal(got.env.NASTY_DEF, NASTY.join('|'), 'NASTY_DEF', newline)
+  // Values with a newline included: the renderer writes them as "$wrapgen_nl", never a raw line break.
+  NASTY.forEach((v, i) => t.equal(got.env[`NASTY_${i}`], v, `NASTY_${i} = ${JSON.stringify(v)}`))
+  t.equal(got.env.NASTY_DEF, NASTY.join('|'), 'NASTY_DEF')
   t.ok(got.env.PATH?.startsWith("/opt/it's $x:"), 'PATH prepended literally')
-  t.equal(got.env.NODE_PATH, '/x:/opt/`b`\n*', 'NODE_PATH appended literally', newline)
+  t.equal(got.env.NODE_PATH, '/x:/opt/`b`\n*', 'NODE_PATH appended literally')
   t.same(got.execArgv, ['--title', NASTY.join(' '), '--no-deprecation', '--require', join(w.layerDir, 'wrapgen/preload.cjs')], 'flags inserted byte for byte')
   t.same(got.argv, ['arg with space', '*'], "the function's own arguments untouched")
 })
@@ -315,4 +313,19 @@ t.test('node.mainFields decides which build of a package without an exports map 
   t.match(byDefault, 'built from main', 'by default, main (as esbuild does for node)')
   t.notMatch(byDefault, 'built from module')
   t.match(await bundleOf(['module', 'main']), 'built from module', "['module', 'main'] takes the ES module build")
+})
+
+t.test('an entry containing ":-" is still the entry; "{{...}}" in a value is not a template placeholder', async (t) => {
+  const w = write(await build({ name: 'edge', node: { flags: ['--title', 'it is {{version}} and {{nope}}'] } }))
+  const entry = join(dir, 'echo/a:-b.cjs')
+  writeFileSync(entry, readFileSync(join(dir, 'echo/report.cjs')))
+  const r = spawnSync('/bin/sh', ['-c', 'unset NODE_OPTIONS; exec "$@"', 'sh', join(w.layerDir, 'wrapgen/exec'), process.execPath, '--max-http-header-size', '81920', entry], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cwd: dir,
+  })
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stderr, '', 'no "no program entry found" line')
+  const got = JSON.parse(r.stdout) as { execArgv: string[] }
+  t.same(got.execArgv, ['--max-http-header-size', '81920', '--title', 'it is {{version}} and {{nope}}'], 'flags inserted before the entry, the value untouched')
 })

@@ -18,7 +18,7 @@ esac
 if [ "${WRAPGEN_DISABLE-}" = 1 ]; then
   exec "$@"
 fi
-if [ $# -eq 0 ]; then
+if [ "$#" -eq 0 ]; then
   printf '%s\n' 'wrapgen: no command to run; Lambda passes the runtime command as arguments' >&2
   exit 127
 fi
@@ -84,7 +84,8 @@ if [ -n "$wrapgen_insert" ]; then
 {{verbCases}}
 {{valueOptionCases}}
 {{entryOptionCases}}
-      *:-*) ;;
+      # any other option of the interpreter's own
+      {{optionPattern}}) ;;
       *) wrapgen_at=$wrapgen_i ;;
     esac
     if [ -n "$wrapgen_at" ]; then
@@ -98,7 +99,7 @@ if [ -n "$wrapgen_insert" ]; then
 {{flagCases}}
     esac
     wrapgen_words='' wrapgen_i=1
-    while [ "$wrapgen_i" -le $# ]; do
+    while [ "$wrapgen_i" -le "$#" ]; do
       if [ "$wrapgen_i" -eq "$wrapgen_at" ]; then
         wrapgen_words="$wrapgen_words $wrapgen_flags"
       fi

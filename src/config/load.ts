@@ -88,7 +88,8 @@ export async function loadConfig(opts: { cwd: string; configFile?: string | unde
     const e = cause as NodeJS.ErrnoException & { filepath?: string }
     if (e.code === 'ENOENT' && e.filepath === undefined && opts.configFile) throw new UserError(`${opts.configFile}: no such config file; check --config`, { cause })
     const where = e.filepath ?? e.message.match(/^(\/\S+?):/)?.[1] ?? opts.configFile ?? opts.cwd
-    const reason = e.message.replace(/^\w+ Error in .*:\n/, '').split('\n')[0]
+    // The reason is the first line of prose: parse errors come with a code frame ("  1 | ...", "> 2 |").
+    const reason = e.message.replace(/^\w+ Error in .*: *\n/, '').split('\n').find((l) => /^[A-Za-z]/.test(l))?.replace(/ while parsing .*$/, '') ?? e.message.split('\n')[0]
     throw new UserError(`${rel(where)}: cannot read the config: ${reason}`, { cause })
   }
   if (!result || result.isEmpty) {

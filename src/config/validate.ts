@@ -70,6 +70,9 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   const varName = (name: string, path: string): boolean => {
     if (!VAR_NAME.test(name)) return err(path, `${show(name)} is not a portable variable name (letters, digits, _; not starting with a digit)`), false
     if (WRAPGEN_VARS.includes(name)) return err(path, `${name} is wrapgen's own switch; set it on the function instead`), false
+    // The wrapper's own variables are wrapgen_*; IFS would change how it splits its own words.
+    if (name.startsWith('wrapgen_')) return err(path, `${name} is a variable of the wrapper itself; choose another name`), false
+    if (name === 'IFS') return err(path, 'IFS changes how the wrapper itself reads words; it cannot be set from a wrapper'), false
     if (isReserved(name)) warn(path, `${name} is reserved by Lambda; changing it in a wrapper misleads the runtime`)
     if (name === 'PYTHONPATH') warn(path, 'setting PYTHONPATH makes the python runtime drop /opt/python and the layer site-packages from sys.path; prefer a .pth file or append to sys.path in code')
     return true
@@ -90,13 +93,21 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     stringArray(e.unset, keyPath(path, 'unset'), (name, p) => void varName(name, p))
   }
   // A flag starts with "-"; only the element after an option that takes a separate value may not.
-  const flags = (v: unknown, path: string, family: Family): void =>
+  const flags = (v: unknown, path: string, family: Family): void => {
+    if (Array.isArray(v) && v.length > 0) {
+      const last = v[v.length - 1]
+      const beforeLast = v[v.length - 2]
+      const waiting = (o: unknown): boolean => typeof o === 'string' && ARGV_RULES[family].valueOptions.includes(o)
+      if (waiting(last) && !waiting(beforeLast))
+        err(keyPath(path, v.length - 1), `${show(last)} takes a value, which must follow it in the list; without one the runtime's entry would become its value`)
+    }
     stringArray(v, path, (f, p) => {
       const i = Number(/\[(\d+)\]$/.exec(p)?.[1])
       const prev = Array.isArray(v) ? v[i - 1] : undefined
       if (f.startsWith('-') || (typeof prev === 'string' && ARGV_RULES[family].valueOptions.includes(prev))) return
       err(p, `${show(f)} is not a flag; flags start with "-" (an option's value goes in the same element, "--opt=value", or after an option that takes one, such as ${ARGV_RULES[family].valueOptions.slice(0, 2).map((o) => `"${o}"`).join(' or ')})`)
     })
+  }
 
   const root = object(raw, '', ['name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain'])
   if (!root) return { errors, warnings }

@@ -104,16 +104,19 @@ export function renderWrapper(plan: Plan, version: string): string {
     valueOptionCases: branch(valueCases, 'wrapgen_skip=1', 'options whose value is the next argument'),
     entryOptionCases: branch(entryCases, 'wrapgen_at=$wrapgen_i', 'options that start the program: the flags go before them'),
     flagCases,
+    optionPattern: withFlags.map((f) => `${f.family}:-*`).join(' | ') || '*:-*',
     chain: chain.length ? `\n# Chained wrappers run next, in order, each given the edited command (${plan.chain.length}).\n${chain.join('\n')}\n` : '',
   }
   const sections: Record<string, boolean> = { insert: withFlags.length > 0, newline: Object.values(fill).some((v) => v.includes('$wrapgen_nl')) }
   return template
     // {{#name}} ... {{/name}}: a block kept only when the plan needs it.
     .replace(/^\{\{#(\w+)\}\}\n([\s\S]*?)^\{\{\/\1\}\}\n/gm, (_, key: string, body: string) => (sections[key] ? body : ''))
-    .replace(/^\{\{(\w+)\}\}\n/gm, (_, key: string) => (fill[key] ? `${fill[key]}\n` : ''))
-    .replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    // One pass: a placeholder alone on its line (dropped with its line when empty) or inline. What is
+    // inserted is never scanned again, so a configured value may contain "{{...}}".
+    .replace(/^\{\{(\w+)\}\}\n|\{\{(\w+)\}\}/gm, (_, line: string | undefined, inline: string | undefined) => {
+      const key = (line ?? inline)!
       const v = fill[key]
       if (v === undefined) throw new Error(`wrappers/exec.sh: unknown placeholder {{${key}}}`)
-      return v
+      return line === undefined ? v : v ? `${v}\n` : ''
     })
 }
