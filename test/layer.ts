@@ -329,3 +329,13 @@ t.test('an entry containing ":-" is still the entry; "{{...}}" in a value is not
   const got = JSON.parse(r.stdout) as { execArgv: string[] }
   t.same(got.execArgv, ['--max-http-header-size', '81920', '--title', 'it is {{version}} and {{nope}}'], 'flags inserted before the entry, the value untouched')
 })
+
+t.test('the bundle does not depend on where wrapgen sits relative to the config', async (t) => {
+  const files = (): Record<string, string> => ({ 'h.cjs': 'module.exports = () => {}\n' })
+  const near = t.testdir({ a: files(), deep: { er: { still: files() } } })
+  const config: WrapgenConfig = { name: 'where', node: { preloads: ['./h.cjs', 'wrapgen/preloads/timing'] } }
+  const one = await build(config, join(near, 'a'))
+  const two = await build(config, join(near, 'deep/er/still'))
+  t.ok(one.zip.equals(two.zip), 'byte-identical zips from two folders at different depths')
+  t.match(Buffer.from(one.bundle!.code).toString(), '// wrapgen:src/preload/run.ts', "wrapgen's own modules are named by their path in the package")
+})

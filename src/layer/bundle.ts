@@ -1,7 +1,7 @@
 // Bundles the preload entry with esbuild, in memory; resolves wrapgen's own modules to this package.
-import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
-import type { Message, Metafile, Plugin } from 'esbuild'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, posix } from 'node:path'
+import type { Message, Metafile, OnResolveResult, Plugin } from 'esbuild'
 import type { ResolvedConfig } from '../config/types.js'
 import { UserError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
@@ -15,21 +15,33 @@ export interface Bundle {
   readonly external: readonly string[]
 }
 
-/** `wrapgen/preload`, `wrapgen/preload/run` and `wrapgen/preloads/<name>` come from this package, whatever is installed. */
+/**
+ * `wrapgen/preload`, `wrapgen/preload/run` and `wrapgen/preloads/<name>` come from this package,
+ * whatever is installed. They load in a namespace of their own, named by their path inside the
+ * package, so the bundle reads the same wherever wrapgen is installed relative to the config.
+ */
 function wrapgenModules(): Plugin {
   const root = packageRoot()
   const builtIns = (): string[] => readdirSync(join(root, 'preloads')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
+  const inPackage = (path: string): OnResolveResult => ({ path, namespace: 'wrapgen' })
   return {
     name: 'wrapgen-modules',
     setup(build) {
       build.onResolve({ filter: /^wrapgen(\/.*)?$/ }, (args) => {
-        if (args.path === 'wrapgen/preload') return { path: join(root, 'src/preload/index.ts') }
-        if (args.path === 'wrapgen/preload/run') return { path: join(root, 'src/preload/run.ts') }
+        if (args.path === 'wrapgen/preload') return inPackage('src/preload/index.ts')
+        if (args.path === 'wrapgen/preload/run') return inPackage('src/preload/run.ts')
         const name = /^wrapgen\/preloads\/([\w-]+)$/.exec(args.path)?.[1]
-        const file = name && join(root, 'preloads', `${name}.ts`)
-        if (file && existsSync(file)) return { path: file }
+        if (name && existsSync(join(root, 'preloads', `${name}.ts`))) return inPackage(`preloads/${name}.ts`)
         return { errors: [{ text: `"${args.path}" is not a wrapgen module; built-in preloads: ${builtIns().map((b) => `wrapgen/preloads/${b}`).join(', ')}` }] }
       })
+      // Relative imports between wrapgen's own files ('./index.js' is the TypeScript file index.ts).
+      build.onResolve({ filter: /^\./, namespace: 'wrapgen' }, (args) =>
+        inPackage(posix.join(posix.dirname(args.importer), args.path).replace(/\.js$/, '.ts')))
+      build.onLoad({ filter: /.*/, namespace: 'wrapgen' }, (args) => ({
+        contents: readFileSync(join(root, args.path), 'utf8'),
+        loader: 'ts',
+        resolveDir: join(root, dirname(args.path)),
+      }))
     },
   }
 }
