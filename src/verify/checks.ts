@@ -1,6 +1,8 @@
 // The checks of one case: argv, env, exec, stdio, adversarial input, exit codes, signals, disable,
 // failMode, idempotence and the exec bit, each a row with a one-line reason when it fails.
 import { existsSync } from 'node:fs'
+import { ARGV_RULES, familyOf, findEntry } from '../plan/argv-rules.js'
+import type { Family } from '../config/types.js'
 import { simulate } from '../plan/simulate.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { baseline, rid, run, type CaseContext } from './case.js'
@@ -46,10 +48,11 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     row('argv', diffArgv(main.argv, stripChain(exp.argv ?? [], chain)) ?? keptInOrder(main.argv, base.argv) ?? entryCheck(c, main.argv, base.argv))
     row('env', diffEnv(main.env, exp.env))
   } else {
-    row('argv', keptInOrder(main.argv, base.argv) ?? addedAfterEntry(c, main.argv, base.argv))
+    row('argv', thirdPartyArgv(c, main.argv, base.argv))
     row('env', undefined, 'third-party wrapper: its environment edits are its own (reported with --json)')
   }
-  row('exec', main.ran && main.pid !== main.bootstrapPid ? `the interpreter's pid ${main.pid} differs from the wrapper's ${main.bootstrapPid}: the wrapper forked instead of exec` : main.ran ? undefined : 'the interpreter never ran')
+  const leftBehind = main.leaked ? 'the wrapper left a process running in the background (it still held the function\'s pipes after the function ended)' : undefined
+  row('exec', leftBehind ?? (main.ran && main.pid !== main.bootstrapPid ? `the interpreter's pid ${main.pid} differs from the wrapper's ${main.bootstrapPid}: the wrapper forked instead of exec` : main.ran ? undefined : 'the interpreter never ran'))
   const MARK = 'stand-in stdout\n'
   const extra = main.ran ? main.stdout.replace(MARK, '') : main.stdout
   const stdoutOk = extra ? `stdout carried ${JSON.stringify(extra.slice(0, 80))} besides the interpreter's own output` : main.ran && !main.stdout.includes(MARK) ? "the interpreter's own stdout did not arrive" : undefined
@@ -64,7 +67,7 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     const [b2, o2] = await Promise.all([baseline(c, c.opts.mode, advArgv), run(c, { argv: advArgv })])
     const e2 = expectFor(b2, c.opts.mode)
     const executed = /pwned/.test(o2.stderr) ? 'an argument was executed by the shell' : undefined
-    let problem = !o2.ran ? `the interpreter never ran (exit ${o2.code}): ${o2.stderr.split('\n')[0]}` : (executed ?? (e2 ? diffArgv(o2.argv, stripChain(e2.argv ?? [], chain)) : keptInOrder(o2.argv, b2.argv)))
+    let problem = !o2.ran ? `the interpreter never ran (exit ${o2.code}): ${o2.stderr.split('\n')[0]}` : (executed ?? (e2 ? diffArgv(o2.argv, stripChain(e2.argv ?? [], chain)) : thirdPartyArgv(c, o2.argv, b2.argv)))
     // Adversarial config values: flags and env values full of shell syntax, byte for byte, never run.
     if (!problem && target.kind === 'layer' && target.adversarial) {
       const o3 = await run(c, { opt: 'adversarial' })
@@ -142,6 +145,11 @@ function entryCheck(c: CaseContext, got: readonly string[], base: readonly strin
  * (java17's handler string, .NET's handler after the RuntimeSupport dll), not interpreter options: the
  * mistake of "insert before the last argument".
  */
+/** The generic contract for argv: every original element kept in order, the same program started, the runtime's options intact. */
+function thirdPartyArgv(c: CaseContext, got: readonly string[], base: readonly string[]): string | undefined {
+  return keptInOrder(got, base) ?? addedAfterEntry(c, got, base)
+}
+
 function addedAfterEntry(c: CaseContext, got: readonly string[], base: readonly string[]): string | undefined {
   const entry = c.fixture.entry
   if (entry === null) return undefined
@@ -157,10 +165,38 @@ function addedAfterEntry(c: CaseContext, got: readonly string[], base: readonly 
       return `added ${JSON.stringify(a)} after the entry ${entry} (argv[${i}]): it is a program argument there, not an interpreter flag`
     }
   }
+  // Read as the interpreter reads it, the command must start the same program: an added non-option
+  // before the entry (another script), or a value option robbed of its value, changes what runs.
+  const family = familyOf(got[0] ?? '')
+  if (family) {
+    const at = findEntry(family, got)
+    if (got[at] !== entry) return `the interpreter would now start ${at < 0 ? 'no program' : JSON.stringify(got[at])} instead of ${entry}`
+    // Every option of the runtime's, with its value, must still be read as that option.
+    const before = options(family, base)
+    const after = options(family, got)
+    const lost = keptInOrder(after.map((o) => o.join(' ')), before.map((o) => o.join(' ')))
+    if (lost) {
+      const which = before.find((o) => !after.some((a) => a.join(' ') === o.join(' ')))
+      const thief = which && after.find((a) => a[1] === which[0])
+      return `the runtime's option ${JSON.stringify(which?.join(' '))} is no longer read as such${thief ? `: it is now the value of ${thief[0]}` : ''}`
+    }
+  }
   return undefined
 }
 
 /** stderr lines of the wrapper's own: a shell's locale warnings (mksh: "W: ...: setlocale: ...") are not. */
 function ownLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l && !/^W: .*setlocale/.test(l))
+}
+
+/** The interpreter's options before the entry, as it reads them: [option] or [option, value]. */
+function options(family: Family, argv: readonly string[]): string[][] {
+  const end = findEntry(family, argv)
+  const out: string[][] = []
+  for (let i = 1; i < (end < 0 ? argv.length : end); i++) {
+    const a = argv[i]!
+    if (ARGV_RULES[family].valueOptions.includes(a)) out.push([a, argv[++i] ?? ''])
+    else out.push([a])
+  }
+  return out
 }

@@ -28,6 +28,8 @@ export interface Observation {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
   readonly timedOut: boolean
+  /** A process the wrapper left behind still held stdout, stderr or a side channel after the command ended. */
+  readonly leaked: boolean
 }
 
 const split0 = (b: Buffer): string[] => {
@@ -80,6 +82,17 @@ export function observe(spec: RunSpec): Promise<Observation> {
         ctlP?.end()
       })
     : Promise.resolve()
+  // 'exit' comes when the command ends; 'close' only when every pipe is closed too. A background process
+  // the wrapper left running keeps them open: give it a moment, then stop listening and say so.
+  let leaked = false
+  child.on('exit', () => {
+    setTimeout(() => {
+      if (child.stdio.some((s) => s && !s.destroyed && (s as Readable).readable)) {
+        leaked = true
+        for (const s of child.stdio) s?.destroy()
+      }
+    }, 1500).unref()
+  })
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])))
   child.on('error', () => {})
   return Promise.all([outputs, exited, signalled]).then(([buffers, [code, signal]]) => {
@@ -103,6 +116,7 @@ export function observe(spec: RunSpec): Promise<Observation> {
       code,
       signal,
       timedOut,
+      leaked,
     }
   })
 }
