@@ -167,3 +167,10 @@ t.test('the built bin builds examples/basic', async (t) => {
   t.ok(existsSync(join(out, 'layer.zip')))
   t.ok(existsSync(join(out, 'layer/wrapgen/exec')))
 })
+
+t.test('--cwd that is not a folder is a usage error', async (t) => {
+  const err: string[] = []
+  const code = await main(['build', '--cwd', '/nonexistent/wrapgen-test'], { out: () => {}, err: (s) => void err.push(s) })
+  t.equal(code, 2)
+  t.equal(err.join(''), 'wrapgen: --cwd /nonexistent/wrapgen-test: no such folder\n')
+})

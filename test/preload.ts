@@ -219,6 +219,13 @@ t.test('a critical hook that throws stops start-up', async (t) => {
   t.notOk(stderr.some((l) => l.endsWith('; skipped')), 'not reported as skipped')
 })
 
+t.test('a critical hook whose async setup rejects ends the process too', async (t) => {
+  const { exec } = await layer('critical-async', { preloads: ['./hooks/plain.cjs', { module: './hooks/rejects.cjs', critical: true }] })
+  const { r, stderr } = run(exec)
+  t.equal(r.status, 1, 'exit 1: the start failed')
+  t.ok(stderr.includes('wrapgen: preload ./hooks/rejects.cjs failed: async nope (critical: stopping start-up)'), 'stderr says critical')
+})
+
 t.test("inject: 'NODE_OPTIONS' loads the preload through NODE_OPTIONS, not argv", async (t) => {
   const { exec, preload } = await layer('nodeopts', { inject: 'NODE_OPTIONS', preloads: [{ module: './hooks/plain.cjs', options: { via: 'NODE_OPTIONS' } }] })
   const { r, log } = run(exec)

@@ -1,4 +1,5 @@
 // Parses the command line, runs one subcommand, and sorts errors by audience into exit codes.
+import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { EXIT, UsageError, UserError } from '../errors.js'
@@ -65,6 +66,7 @@ export async function main(argv: string[], io: Partial<Pick<Context, 'out' | 'er
     }
     const cwdOpt = parsed.values.cwd
     const cwd = resolve(io.cwd ?? process.cwd(), typeof cwdOpt === 'string' ? cwdOpt : '.')
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`--cwd ${String(cwdOpt)}: no such folder`)
     return await cmd.run(parsed.values, parsed.positionals, { cwd, out, err, debug })
   } catch (e) {
     return report(e, err, debug)

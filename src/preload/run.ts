@@ -50,8 +50,13 @@ export function runHooks(hooks: readonly HookEntry[]): void {
     let ok = true
     try {
       const result = setupOf(hook.load())(hook.options, context)
-      // An async setup cannot delay the handler's load; its failure is still reported.
-      if (result && typeof result.then === 'function') result.then(undefined, fail)
+      // An async setup cannot delay the handler's load; its failure is still reported, and a critical
+      // one ends the process (Lambda then reports the failed start), as a synchronous throw would.
+      if (result && typeof result.then === 'function')
+        result.then(undefined, (e: unknown) => {
+          fail(e)
+          if (hook.critical) process.exit(1)
+        })
     } catch (e) {
       ok = false
       fail(e)

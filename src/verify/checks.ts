@@ -2,6 +2,7 @@
 // failMode, idempotence and the exec bit, each a row with a one-line reason when it fails.
 import { existsSync } from 'node:fs'
 import { ARGV_RULES, familyOf, findEntry } from '../plan/argv-rules.js'
+import { isReserved } from '../config/env-vars.js'
 import type { Family } from '../config/types.js'
 import { simulate } from '../plan/simulate.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
@@ -49,10 +50,13 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     row('env', diffEnv(main.env, exp.env))
   } else {
     row('argv', thirdPartyArgv(c, main.argv, base.argv))
-    row('env', undefined, 'third-party wrapper: its environment edits are its own (reported with --json)')
+    // Its own edits are its business; the variables Lambda sets for the runtime are not.
+    const broken = Object.keys(base.env).filter((k) => isReserved(k) && main.env[k] !== base.env[k])
+    row('env', main.ran && broken.length ? `changed or removed what Lambda sets for the runtime: ${broken.map((k) => `${k}=${JSON.stringify(main.env[k] ?? null)}`).join(', ')}` : undefined)
   }
   const leftBehind = main.leaked ? 'the wrapper left a process running in the background (it still held the function\'s pipes after the function ended)' : undefined
-  row('exec', leftBehind ?? (main.ran && main.pid !== main.bootstrapPid ? `the interpreter's pid ${main.pid} differs from the wrapper's ${main.bootstrapPid}: the wrapper forked instead of exec` : main.ran ? undefined : 'the interpreter never ran'))
+  const cwd = main.ran && base.cwd !== undefined && main.cwd !== base.cwd ? `the interpreter started in ${main.cwd}, not ${base.cwd} as the runtime does` : undefined
+  row('exec', leftBehind ?? cwd ?? (main.ran && main.pid !== main.bootstrapPid ? `the interpreter's pid ${main.pid} differs from the wrapper's ${main.bootstrapPid}: the wrapper forked instead of exec` : main.ran ? undefined : 'the interpreter never ran'))
   const MARK = 'stand-in stdout\n'
   const extra = main.ran ? main.stdout.replace(MARK, '') : main.stdout
   const stdoutOk = extra ? `stdout carried ${JSON.stringify(extra.slice(0, 80))} besides the interpreter's own output` : main.ran && !main.stdout.includes(MARK) ? "the interpreter's own stdout did not arrive" : undefined

@@ -6,11 +6,12 @@
 #   fd 4: the environment exactly as exec'd, NUL-separated
 #   fd 5: pid, ppid, cwd (one per line), then a copy of stdin
 #   fd 6: one instruction from the harness: "exit N", "kill SIGNAL" or "wait" (until signalled)
-cat "/proc/$$/cmdline" >&3
-cat "/proc/$$/environ" >&4
+# cat by absolute path: a wrapper that edits PATH must not break the recording.
+/bin/cat "/proc/$$/cmdline" >&3
+/bin/cat "/proc/$$/environ" >&4
 exec 3>&- 4>&-
 printf '%s\n%s\n%s\n' "$$" "$PPID" "$(pwd)" >&5
-cat >&5
+/bin/cat >&5
 exec 5>&-
 printf 'stand-in stdout\n'
 read -r action arg <&6 || action='exit'
