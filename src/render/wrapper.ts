@@ -1,8 +1,5 @@
 // Renders the exec wrapper: the template in wrappers/exec.sh, filled from the plan.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { FAMILIES, type Family } from '../config/types.js'
-import { packageRoot } from '../package-root.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import type { EnvOp, Plan } from '../plan/types.js'
 import { q, shellWord } from './shell.js'
@@ -39,8 +36,8 @@ function caseBranches(byKey: ReadonlyArray<[string, string]>, depth: number): st
 
 const patterns = (words: readonly string[], family: Family): string[] => words.map((w) => `${family}:${q(w)}`)
 
-export function renderWrapper(plan: Plan, version: string): string {
-  const template = readFileSync(join(packageRoot(), 'wrappers/exec.sh'), 'utf8')
+/** The wrapper script for a plan: `template` (wrappers/exec.sh) with every placeholder filled. */
+export function renderWrapper(plan: Plan, version: string, template: string): string {
   const fams = FAMILIES.map((f) => plan.families[f])
   const notice = (what: string): string => q(`wrapgen: ${what}`)
 
