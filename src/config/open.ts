@@ -1,6 +1,6 @@
 // Load + resolve in one call, with the runtime catalogue supplying known and default runtimes.
 import { loadCatalogue } from '../runtimes/catalogue.js'
-import { loadConfig } from './load.js'
+import { checkConfigValues, loadConfig } from './load.js'
 import { resolveConfig } from './resolve.js'
 import type { ResolvedConfig, WrapgenConfig } from './types.js'
 import type { Finding } from './validate.js'
@@ -22,6 +22,7 @@ export async function openConfig(opts: OpenOptions): Promise<ResolvedConfig> {
   const loaded = opts.config !== undefined
     ? { raw: opts.config, configFile: undefined, root: opts.cwd }
     : await loadConfig({ cwd: opts.cwd, configFile: opts.configFile })
+  if (opts.config !== undefined) checkConfigValues(opts.config, 'the config')
   const runtimes = wrappableRuntimes()
   return resolveConfig(loaded.raw, {
     configFile: loaded.configFile,
