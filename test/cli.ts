@@ -67,7 +67,21 @@ t.test('a bad command line exits 2 with a message', async (t) => {
 
   const option = await cli('build', '--nope')
   t.equal(option.code, 2)
-  t.match(option.err, /^wrapgen: .*'--nope'.*\(see wrapgen build --help\)\n$/)
+  t.equal(option.err, 'wrapgen: build: unknown option --nope (see wrapgen build --help)\nUsage: wrapgen build [--config FILE] [--cwd DIR] [--out DIR] [--json]\n')
+
+  const typo = await cli('build', '--outt', 'x')
+  t.equal(typo.code, 2)
+  t.match(typo.err, /^wrapgen: build: unknown option --outt; did you mean --out\? \(see wrapgen build --help\)\nUsage: wrapgen build /)
+  t.match((await cli('print', '--runtim', 'nodejs20.x')).err, 'unknown option --runtim; did you mean --runtime?')
+  t.match((await cli('build', '--out')).err, /^wrapgen: build: --out needs a value /)
+  t.match((await cli('build', '--json=yes')).err, /^wrapgen: build: --json takes no value /)
+
+  // Commands take options only: a stray word is an error, not silently ignored.
+  for (const name of ['build', 'print', 'init', 'invoke', 'verify']) {
+    const stray = await cli(name, 'stray')
+    t.equal(stray.code, 2, `${name} stray`)
+    t.match(stray.err, new RegExp(`^wrapgen: ${name}: unexpected argument "stray"; it takes options only \\(see wrapgen ${name} --help\\)\nUsage: wrapgen ${name}`))
+  }
 
   const noRuntime = await cli('print')
   t.equal(noRuntime.code, 2)

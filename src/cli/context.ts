@@ -13,6 +13,8 @@ export interface Command {
   readonly summary: string
   /** Full `--help` text. */
   readonly help: string
+  /** Whether it takes arguments besides options; a stray argument is a usage error otherwise. */
+  readonly positionals?: boolean
   /** node:util parseArgs option spec. */
   readonly options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>
   readonly run: (values: Record<string, string | boolean | Array<string | boolean> | undefined>, positionals: string[], ctx: Context) => Promise<number>

@@ -1,7 +1,8 @@
 // `wrapgen init`: writes a commented starter config.
 import { existsSync, writeFileSync } from 'node:fs'
 import { basename, join, relative } from 'node:path'
-import { EXIT, UserError } from '../errors.js'
+import { validateConfig } from '../config/validate.js'
+import { EXIT, UsageError, UserError } from '../errors.js'
 import type { Command } from './context.js'
 
 export function starterConfig(name: string): string {
@@ -38,6 +39,17 @@ export default defineConfig({
 `
 }
 
+/** Why `name` would fail the config's own check of `name` (the same rule, so init never writes a config that cannot build). */
+export function nameProblem(name: string): string | undefined {
+  return validateConfig({ name }, { knownRuntimes: [], nodeOptionsFlags: new Set() }).errors.find((e) => e.path === 'name')?.message
+}
+
+/** A valid layer name made from a folder's name. */
+export function nameFromFolder(folder: string): string {
+  const name = folder.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64)
+  return name && nameProblem(name) === undefined ? name : 'my-layer'
+}
+
 const command: Command = {
   summary: 'write a starter config',
   help: `Usage: wrapgen init [--cwd DIR] [--name NAME] [--force]
@@ -53,8 +65,15 @@ Options:
   async run(values, _p, ctx) {
     const file = join(ctx.cwd, 'wrapgen.config.ts')
     if (existsSync(file) && !values.force) throw new UserError(`${relative(process.cwd(), file) || file}: already exists; pass --force to overwrite it`)
-    const name = (values.name as string | undefined) ?? (basename(ctx.cwd).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'my-layer')
-    writeFileSync(file, starterConfig(name))
+    const given = values.name as string | undefined
+    const problem = given === undefined ? undefined : nameProblem(given)
+    if (problem) throw new UsageError(`--name: ${problem}`)
+    const name = given ?? nameFromFolder(basename(ctx.cwd))
+    try {
+      writeFileSync(file, starterConfig(name))
+    } catch (cause) {
+      throw new UserError(`${relative(process.cwd(), file) || file}: cannot write it: ${(cause as Error).message}`, { cause })
+    }
     ctx.out(`wrote ${relative(ctx.cwd, file)}; edit it, then run: npx wrapgen build\n`)
     return EXIT.ok
   },

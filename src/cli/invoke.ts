@@ -76,8 +76,7 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     mode: { type: 'string' },
     quiet: { type: 'boolean' },
   },
-  async run(values, positionals, ctx) {
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see wrapgen invoke --help)`)
+  async run(values, _positionals, ctx) {
     const mode = (values.mode as string | undefined) ?? 'auto'
     if (mode !== 'auto' && mode !== 'sandboxed' && mode !== 'path-mapped') throw new UsageError(`--mode ${mode}: use auto, sandboxed or path-mapped`)
     const handler = (values.handler as string | undefined) ?? 'index.handler'

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { closest } from '../config/suggest.js'
 import { EXIT, UsageError, UserError } from '../errors.js'
 import { version } from '../version.js'
 import type { Command, Context } from './context.js'
@@ -58,12 +59,7 @@ export async function main(argv: string[], io: Partial<Pick<Context, 'out' | 'er
     if (!load) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see wrapgen --help)`)
     const cmd = await load()
     if (rest.includes('--help') || rest.includes('-h')) return out(cmd.help), EXIT.ok
-    let parsed
-    try {
-      parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true })
-    } catch (cause) {
-      throw new UsageError(`${(cause as Error).message.split('\n')[0]} (see wrapgen ${name} --help)`, { cause })
-    }
+    const parsed = parseCommandLine(name, cmd, rest)
     const cwdOpt = parsed.values.cwd
     const cwd = resolve(io.cwd ?? process.cwd(), typeof cwdOpt === 'string' ? cwdOpt : '.')
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw new UsageError(`--cwd ${String(cwdOpt)}: no such folder`)
@@ -71,6 +67,38 @@ export async function main(argv: string[], io: Partial<Pick<Context, 'out' | 'er
   } catch (e) {
     return report(e, err, debug)
   }
+}
+
+/** The command's first help line ("Usage: wrapgen build ..."), shown under a command-line error. */
+const usageLine = (cmd: Command): string => cmd.help.split('\n').find((l) => l.startsWith('Usage:')) ?? ''
+
+/** node's parseArgs, with its errors turned into one line in wrapgen's words plus the usage line. */
+function parseCommandLine(name: string, cmd: Command, args: string[]): ReturnType<typeof parseArgs<{ options: Command['options']; allowPositionals: true; strict: true }>> {
+  const fail = (what: string, cause?: unknown): never => {
+    throw new UsageError(`${what} (see wrapgen ${name} --help)\n${usageLine(cmd)}`, { cause })
+  }
+  let parsed
+  try {
+    parsed = parseArgs({ args, options: cmd.options, allowPositionals: true, strict: true })
+  } catch (cause) {
+    const e = cause as NodeJS.ErrnoException
+    const option = e.message.match(/'(-[^' ]+)/)?.[1]
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+      const known = [...Object.entries(cmd.options).flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]), '--help', '--debug']
+      const bare = option.split('=')[0]!
+      const guess = closest(bare, known)
+      return fail(`${name}: unknown option ${bare}${guess ? `; did you mean ${guess}?` : ''}`, cause)
+    }
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+      const spec = cmd.options[option.replace(/^--?/, '')]
+      if (spec?.type === 'boolean') return fail(`${name}: ${option} takes no value`, cause)
+      if (/argument missing/.test(e.message)) return fail(`${name}: ${option} needs a value`, cause)
+    }
+    return fail(`${name}: ${e.message.split('\n')[0]}`, cause)
+  }
+  if (!cmd.positionals && parsed.positionals.length > 0)
+    fail(`${name}: unexpected argument "${parsed.positionals[0]}"; it takes options only`)
+  return parsed
 }
 
 /** The one final catch: users get one line per problem; bugs get a hint, stacks only with --debug. */
