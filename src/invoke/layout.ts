@@ -1,10 +1,10 @@
 // The Lambda file layout an invoke run uses: the layer at /opt, the user's code at /var/task, the
 // real node at /var/lang/bin/node, and /var/runtime with the emulated bootstrap, our entry
 // (index.mjs) and AWS's runtime client (node_modules/aws-lambda-ric). Built in a temp folder.
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { makeTemp, removeTemp } from '../cleanup.js'
 import { UserError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
 
@@ -45,7 +45,8 @@ const asset = (name: string): string => join(packageRoot(), 'src', name)
 
 export function makeInvokeLayout(input: InvokeLayoutInput): InvokeLayout {
   const ricDir = ricPackageDir()
-  const root = mkdtempSync(join(tmpdir(), 'wrapgen-invoke-'))
+  // Registered with cleanup.ts: an interrupted invoke removes it too.
+  const root = makeTemp('invoke')
   const opt = join(root, 'opt')
   if (input.layerDir) cpSync(input.layerDir, opt, { recursive: true })
   else mkdirSync(opt)
@@ -66,5 +67,5 @@ export function makeInvokeLayout(input: InvokeLayoutInput): InvokeLayout {
     // with "type", a node_modules) would then change how the handler loads, which /var/task has not.
     cpSync(input.taskDir, join(root, 'var/task'), { recursive: true, verbatimSymlinks: true })
   }
-  return { root, opt, taskDir: input.taskDir, ricDir, bootstrap, remove: () => rmSync(root, { recursive: true, force: true }) }
+  return { root, opt, taskDir: input.taskDir, ricDir, bootstrap, remove: () => removeTemp(root) }
 }

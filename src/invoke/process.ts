@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
+import { trackChild } from '../cleanup.js'
 import type { Timestamp } from './runtime-api.js'
 
 export interface FunctionProcess {
@@ -25,6 +26,8 @@ export function startFunction(command: string, args: readonly string[], cwd: str
     cwd, detached: true,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'],
   })
+  // Its own process group: an interrupted wrapgen kills the whole group (the function and its children).
+  trackChild(child, true)
   let out = ''
   let err = ''
   let fd3 = ''
