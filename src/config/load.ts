@@ -80,13 +80,13 @@ const dataLoader = (parse: Loader): Loader => (filepath, content) => {
   }
 }
 
-/** A JS module's config: its default export, with a clear error for what is not one. */
-function defaultExport(filepath: string, mod: Record<string, unknown>): unknown {
+/** A JS module's config: its default export (awaited, as cosmiconfig does), with a clear error for what is not one. */
+async function defaultExport(filepath: string, mod: Record<string, unknown>): Promise<unknown> {
   if (!('default' in mod)) {
     const names = Object.keys(mod)
     throw new UserError(`${rel(filepath)}: has no default export${names.length ? ` (only ${names.slice(0, 5).join(', ')})` : ''}; write: export default defineConfig({ name: ... })`)
   }
-  const value = mod.default
+  const value: unknown = await mod.default
   if (value === null || value === undefined)
     throw new UserError(`${rel(filepath)}: its default export is ${String(value)}; export the config object: export default defineConfig({ name: ... })`)
   return value
@@ -159,13 +159,11 @@ export function guardLoad<T>(filepath: string, load: () => Promise<T>): Promise<
 
 /** Imports a module by URL under the watchdog and returns its config. */
 async function importConfig(filepath: string, content: string, url: string): Promise<unknown> {
-  let mod: Record<string, unknown>
   try {
-    mod = await guardLoad(filepath, () => import(url) as Promise<Record<string, unknown>>)
+    return await guardLoad(filepath, async () => defaultExport(filepath, (await import(url)) as Record<string, unknown>))
   } catch (cause) {
     throw await importFailure(filepath, content, cause)
   }
-  return defaultExport(filepath, mod)
 }
 
 const loadJs: Loader = async (filepath, content) => {
