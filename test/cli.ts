@@ -161,6 +161,11 @@ t.test('init', async (t) => {
   t.equal(again.code, 1)
   t.match(again.err, /wrapgen\.config\.ts: already exists; pass --force to overwrite it/)
 
+  const badName = await cli('init', '--cwd', fresh, '--force', '--name', 'Not Valid')
+  t.equal(badName.code, 2, 'a name the config would refuse is refused here')
+  t.equal(badName.err, 'wrapgen: --name: "Not Valid" must be 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit\n')
+  t.match(readFileSync(file, 'utf8'), 'name: "fresh"', 'the config is unchanged')
+
   const forced = await cli('init', '--cwd', fresh, '--force', '--name', 'renamed')
   t.equal(forced.code, 0, forced.err)
   t.match(readFileSync(file, 'utf8'), 'name: "renamed"')
@@ -180,6 +185,19 @@ t.test('the built bin builds examples/basic', async (t) => {
   t.ok(r.stdout.split('\n').includes('  AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapgen/exec'), 'prints the variable to set')
   t.ok(existsSync(join(out, 'layer.zip')))
   t.ok(existsSync(join(out, 'layer/wrapgen/exec')))
+})
+
+t.test('errors are bounded: a huge value or many problems print a few KiB', async (t) => {
+  const dir = t.testdir({
+    'package.json': JSON.stringify({ name: 'big', private: true }),
+    '.wrapgenrc.json': JSON.stringify({ name: 'A'.repeat(500_000), env: { set: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`${i}bad`, 'x'])) } }),
+  })
+  let err = ''
+  const code = await main(['build', '--cwd', dir], { out: () => {}, err: (s) => void (err += s) })
+  t.equal(code, 1)
+  t.ok(err.length < 60_000, `${err.length} characters`)
+  t.match(err, /\.\.\. \(\d+ more characters\)/, 'a long line is clipped')
+  t.match(err, /^ {2}\.\.\. and \d+ more\n$/m, 'the list of problems is cut')
 })
 
 t.test('--cwd that is not a folder is a usage error', async (t) => {

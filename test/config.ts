@@ -448,3 +448,61 @@ t.test('cli: a config that does not parse; --debug adds the cause\'s stack', asy
   t.ok(err.startsWith(line), 'the same line first')
   t.match(err.slice(line.length), /^Error: Build failed with 1 error[\s\S]*\n\s+at /, 'then the cause\'s stack')
 })
+
+t.test('load: .ts configs are bundled in memory and behave as if loaded from their own file', async (t) => {
+  const dir = t.testdir({
+    'package.json': pkg(),
+    'wrapgen.config.ts': [
+      "import { fileURLToPath } from 'node:url'",
+      "import { extra } from 'esm-flags'",
+      'const here: string = fileURLToPath(import.meta.url)',
+      "export default { name: 'where', node: { flags: extra }, python: { flags: ['-X', here] } }",
+      '',
+    ].join('\n'),
+    'cjs.config.cts': "const flags: string[] = require('cjs-flags')\nexport default { name: 'cts', node: { flags } }\n",
+    // Both kinds of package, beside the config only: resolved from the config's folder, not the bundle's.
+    node_modules: {
+      'esm-flags': { 'package.json': JSON.stringify({ name: 'esm-flags', type: 'module', exports: { import: './index.js' } }), 'index.js': "export const extra = ['--no-warnings']\n" },
+      'cjs-flags': { 'package.json': JSON.stringify({ name: 'cjs-flags', main: 'main.js' }), 'main.js': "module.exports = ['--no-deprecation']\n" },
+    },
+  })
+  const before = readdirSync(dir).sort()
+  const got = await loadConfig({ cwd: dir })
+  t.same(got.raw, { name: 'where', node: { flags: ['--no-warnings'] }, python: { flags: ['-X', join(dir, 'wrapgen.config.ts')] } }, 'import.meta.url is the config file')
+  const cts = await loadConfig({ cwd: dir, configFile: 'cjs.config.cts' })
+  t.same(cts.raw, { name: 'cts', node: { flags: ['--no-deprecation'] } }, "a .cts config's require() resolves from its folder")
+  t.same(readdirSync(dir).sort(), before, 'nothing written beside the configs')
+  // Loaded twice, the second load is a fresh module (data: URLs are cached by their text).
+  t.not((await loadConfig({ cwd: dir })).raw, got.raw)
+})
+
+t.test('load: what a JS config module exports', async (t) => {
+  const cases: Array<[string, string, RegExp | unknown]> = [
+    ['default.config.mjs', "export default { name: 'ok' }\n", { name: 'ok' }],
+    ['promise.config.mjs', "export default Promise.resolve({ name: 'later' })\n", { name: 'later' }],
+    ['cjs.config.cjs', "module.exports = { name: 'cjs' }\n", { name: 'cjs' }],
+    ['null.config.mjs', 'export default null\n', /: its default export is null; export the config object/],
+    ['undef.config.cjs', 'module.exports = undefined\n', /: its default export is undefined; /],
+    ['named.config.mjs', 'export const name = "x"\n', /: has no default export \(only name\); write: export default defineConfig/],
+    ['nothing.config.mjs', 'const x = 1\n', /: has no default export; write: /],
+    ['string.config.mjs', 'throw "text"\n', /: cannot read the config: threw "text"$/],
+    ['syntax.config.mjs', 'export default {\n  name: "x" "y"\n}\n', /syntax\.config\.mjs:2:13: syntax error: /],
+  ]
+  const dir = t.testdir({ 'package.json': pkg(), ...Object.fromEntries(cases.map(([f, c]) => [f, c])) })
+  for (const [file, , want] of cases) {
+    if (want instanceof RegExp) t.match((await userError(t, () => loadConfig({ cwd: dir, configFile: file }))).message, want, file)
+    else t.same((await loadConfig({ cwd: dir, configFile: file })).raw, want, file)
+  }
+})
+
+t.test('load: sizes are bounded', async (t) => {
+  const bomb = ['name: bomb', 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 6 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`), ''].join('\n')
+  const cyclic = 'const c = { name: "cycle" }\nc.self = c\nexport default c\n'
+  const dir = t.testdir({ 'package.json': pkg(), 'bomb.yaml': bomb, 'cycle.config.mjs': cyclic, 'big.json': `{"name":"${'a'.repeat(1024 * 1024 + 1)}"}` })
+  const started = Date.now()
+  t.match((await userError(t, () => loadConfig({ cwd: dir, configFile: 'bomb.yaml' }))).message, /bomb\.yaml: the config holds more than 100000 values/)
+  t.ok(Date.now() - started < 2000, `the alias bomb fails fast (${Date.now() - started} ms)`)
+  t.match((await userError(t, () => loadConfig({ cwd: dir, configFile: 'cycle.config.mjs' }))).message, /the config holds more than 100000 values/, 'a cycle too')
+  t.match((await userError(t, () => loadConfig({ cwd: dir, configFile: 'big.json' }))).message, /^big\.json: 1\.0 MiB is too large for a config \(at most 1 MiB\)$/)
+  t.match((await userError(t, () => openConfig({ cwd: dir, config: { name: 'x', node: { flags: Array(200_000).fill('-x') } } as WrapgenConfig }))).message, /^the config: the config holds more than/, 'an inline config too')
+})

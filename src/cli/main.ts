@@ -101,15 +101,22 @@ function parseCommandLine(name: string, cmd: Command, args: string[]): ReturnTyp
   return parsed
 }
 
+/** What an error may print: a config value can be megabytes, and a message quoting it must not be. */
+const MAX_LINE = 1000
+const MAX_DETAILS = 50
+const clip = (line: string): string => (line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}... (${line.length - MAX_LINE} more characters)` : line)
+
 /** The one final catch: users get one line per problem; bugs get a hint, stacks only with --debug. */
 export function report(e: unknown, err: (t: string) => void, debug: boolean): number {
   if (e instanceof UserError) {
-    err(`wrapgen: ${e.message}\n${e.details.map((d) => `  - ${d}\n`).join('')}`)
+    const details = e.details.slice(0, MAX_DETAILS).map((d) => `  - ${clip(d)}\n`).join('')
+    const more = e.details.length > MAX_DETAILS ? `  ... and ${e.details.length - MAX_DETAILS} more\n` : ''
+    err(`wrapgen: ${e.message.split('\n').map(clip).join('\n')}\n${details}${more}`)
     if (debug && e.cause instanceof Error) err(`${e.cause.stack ?? ''}\n`)
     return e.exitCode
   }
   const error = e instanceof Error ? e : new Error(String(e))
-  err(`wrapgen: internal error: ${error.message.split('\n')[0]}\n`)
+  err(`wrapgen: internal error: ${clip(error.message.split('\n')[0] ?? '')}\n`)
   err(debug ? `${error.stack ?? ''}\n` : 'wrapgen: this is a bug in wrapgen; re-run with --debug for the stack trace and report it\n')
   return EXIT.internal
 }
