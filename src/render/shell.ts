@@ -43,5 +43,7 @@ export function shellWord(v: Value): string {
 
 /** A file of ours as a NODE_OPTIONS word: "$wrapgen_nq" is `"` when the folder holds a space (set by the wrapper). */
 function nodeOptionsPath(file: string): string {
-  return `"$wrapgen_nq$wrapgen_dir"${q(`/${file}`)}"$wrapgen_nq"`
+  // One double-quoted word (shellcheck SC2140 flags "a"'b'"c"): our own file names are plain.
+  if (!/^[A-Za-z0-9_.-]+$/.test(file)) throw new Error(`a file of ours with an unusual name: ${file}`)
+  return `"$wrapgen_nq$wrapgen_dir/${file}$wrapgen_nq"`
 }
