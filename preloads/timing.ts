@@ -47,9 +47,7 @@ export default definePreload<TimingOptions>((options) => {
   const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd()
   let handler: { module: string; loadMs: number } | undefined
   let emitted = false
-  const emit = (): void => {
-    if (emitted) return
-    emitted = true
+  const write = (): void =>
     logLine({
       message: options.message ?? 'wrapgen init timing',
       nodeStartEpochMs: Math.round(Date.now() - now()),
@@ -58,6 +56,13 @@ export default definePreload<TimingOptions>((options) => {
       handler: handler ?? { module: mod ?? null, loadMs: null, note: 'not observed: the runtime loaded it with import()' },
       atMs: round(now()),
     })
+  const emit = (): void => {
+    if (emitted) return
+    emitted = true
+    // Async setups still running: the line waits until each has settled or run out of its budget,
+    // so a rejected one is shown failed, not ok. The wait never delays the handler: only this line.
+    if (state.pending.length > 0) void Promise.all(state.pending).then(write)
+    else write()
   }
   // CommonJS handlers go through Module._load; wrap it until the handler has loaded.
   const M = Module as unknown as { _load: Load }

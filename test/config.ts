@@ -366,7 +366,7 @@ t.test('resolve: defaults', async (t) => {
     config: {
       name: 'defaults',
       node: {
-        preloads: ['./preloads/a.ts', '@acme/preloads/otel', 'wrapgen/preloads/timing', { module: '../up/b.js', options: { level: 2 }, critical: true }, { module: '/abs/c.js' }],
+        preloads: ['./preloads/a.ts', '@acme/preloads/otel', 'wrapgen/preloads/timing', { module: '../up/b.js', options: { level: 2 }, critical: true }, { module: './c.js', budgetMs: 250 }],
       },
     },
   })
@@ -384,11 +384,11 @@ t.test('resolve: defaults', async (t) => {
       external: ['@aws-sdk/*'],
       mainFields: ['main', 'module'],
       preloads: [
-        { name: './preloads/a.ts', import: join(cwd, 'preloads/a.ts'), options: {}, critical: false },
-        { name: '@acme/preloads/otel', import: '@acme/preloads/otel', options: {}, critical: false },
-        { name: 'wrapgen/preloads/timing', import: 'wrapgen/preloads/timing', options: {}, critical: false },
-        { name: '../up/b.js', import: resolve(cwd, '../up/b.js'), options: { level: 2 }, critical: true },
-        { name: '/abs/c.js', import: '/abs/c.js', options: {}, critical: false },
+        { name: './preloads/a.ts', import: join(cwd, 'preloads/a.ts'), options: {}, critical: false, budgetMs: 1000 },
+        { name: '@acme/preloads/otel', import: '@acme/preloads/otel', options: {}, critical: false, budgetMs: 1000 },
+        { name: 'wrapgen/preloads/timing', import: 'wrapgen/preloads/timing', options: {}, critical: false, budgetMs: 1000 },
+        { name: '../up/b.js', import: resolve(cwd, '../up/b.js'), options: { level: 2 }, critical: true, budgetMs: 1000 },
+        { name: './c.js', import: join(cwd, 'c.js'), options: {}, critical: false, budgetMs: 250 },
       ],
     },
     python: { flags: [], env: noEdits },

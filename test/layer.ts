@@ -2,7 +2,7 @@
 // bundle's target and externals, and a generated wrapper that shellcheck passes and sh runs byte-exactly.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Readable } from 'node:stream'
@@ -190,6 +190,28 @@ t.test('a preload that cannot be resolved is a UserError naming its key path', a
   t.match((err as UserError).details.join('\n'), /wrapgen\/preloads\/timing/, 'listing the built-ins')
 })
 
+t.test('a preload that is a folder, or that wrapgen may not read, is said to be so', async (t) => {
+  const d = t.testdir({ 'package.json': '{}', hooks: { 'a-folder': { 'index.cjs': 'module.exports = () => {}\n' }, 'locked.cjs': 'module.exports = () => {}\n' } })
+  const err = await build({ name: 'folder', node: { preloads: ['./hooks/a-folder'] } }, d).then(() => undefined, (e: unknown) => e)
+  t.type(err, UserError, 'a folder: a UserError')
+  t.same((err as UserError).details, ['node.preloads[0].module: "./hooks/a-folder" is a folder; name the hook\'s file in it, e.g. "./hooks/a-folder/index.ts"'])
+  // Unreadable: root reads anything, so the build runs as nobody (setpriv), on the compiled code.
+  const setpriv = '/usr/bin/setpriv'
+  const dist = join(repo, 'dist/src/build.js')
+  if (process.getuid?.() !== 0 || !existsSync(setpriv) || !existsSync(dist)) return void t.pass('skipped: needs root, setpriv and a built dist/')
+  chmodSync(join(d, 'hooks/locked.cjs'), 0o000)
+  const script = `import { openConfig } from ${JSON.stringify(join(repo, 'dist/src/config/open.js'))}
+import { buildLayer } from ${JSON.stringify(dist)}
+try { await buildLayer(await openConfig({ cwd: process.argv[1], config: { name: 'locked', node: { preloads: ['./hooks/locked.cjs'] } } })); console.log('built') }
+catch (e) { console.log(JSON.stringify({ message: e.message, details: e.details })) }`
+  const r = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script, d], { encoding: 'utf8', timeout: 30_000 })
+  t.equal(r.status, 0, r.stderr)
+  t.same(JSON.parse(r.stdout), {
+    message: 'cannot bundle the preload (1 problem); fix and run again',
+    details: ['node.preloads[0].module: "./hooks/locked.cjs" exists but is not readable (permission denied); give the user running wrapgen read access'],
+  }, 'unreadable, not missing')
+})
+
 // Values meant to break quoting: quotes, $, backticks, backslashes, newlines, globs, leading dashes.
 const NASTY = ["it's", 'say "hi"', '$HOME and ${PATH}', '`id` $(id)', 'back\\slash\\n', 'line1\nline2', '*', '?[a]*', '~', ' spaced  out ', '!bang', ';&|<>']
 
@@ -217,6 +239,15 @@ const CONFIGS: Record<string, () => Promise<BuildResult>> = {
   chain: () => build({ name: 'chained', chain: ['/opt/otel-handler', '/opt/second wrapper'], node: { flags: ['--enable-source-maps'] } }),
   'failMode closed': () => build({ name: 'closed', failMode: 'closed', chain: ['/opt/otel-handler'], node: { preloads: ['./hooks/banner.cjs'] } }),
   adversarial: () => build({ ...NASTY_CONFIG, failMode: 'closed', chain: ["/opt/it's $dir/`x`/*", '/opt/new\nline'] }),
+  // A value ending in a backslash once rendered as 'x\' (shellcheck SC1003).
+  'values ending in backslashes': () =>
+    build({
+      name: 'backslashes',
+      env: { set: { ENDS_ONE: 'one\\', ENDS_TWO: 'two\\\\', ONLY: '\\', MULTI: 'a\\\nb\\' }, prepend: { PATH: '/opt/x\\' }, append: { ACME_LIST: 'y\\' } },
+      node: { inject: 'NODE_OPTIONS', flags: ['--title=a b\\'], preloads: ['./hooks/banner.cjs'] },
+      java: { flags: ['-Dx=a\\'] },
+      python: { flags: ['-X', 'b\\'] },
+    }),
 }
 
 /** Findings the generator is known to produce; each check still runs, as a tap todo, until it is fixed. */

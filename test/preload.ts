@@ -10,6 +10,8 @@ import { buildLayer } from '../src/build.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { writeLayer } from '../src/layer/write.js'
+import { renderInitReport } from '../src/invoke/report.js'
+import { initReport } from '../src/invoke/timing.js'
 
 interface LogRecord {
   name: string
@@ -23,6 +25,8 @@ interface LogRecord {
   sourceMapsEnabled?: boolean
   stack?: string
   gc?: string
+  isFunctionProcess?: boolean
+  title?: string
 }
 
 // Shared by every hook (bundled into the preload) and the entry (loaded by node): one line per call.
@@ -81,6 +85,10 @@ const dir = t.testdir({
     'load-throws.cjs': "throw new Error('module load exploded')\n",
     'rejects.cjs': "module.exports = async () => { await null; throw new Error('async nope') }\n",
     'critical.cjs': "module.exports = () => { throw new Error('cannot continue') }\n",
+    'exits.cjs': "module.exports = () => { process.exit(3) }\n",
+    'busy.cjs': "module.exports = () => { const end = Date.now() + 60; while (Date.now() < end); }\n",
+    'slow-async.cjs': "module.exports = () => new Promise((resolve) => setTimeout(resolve, 150))\n",
+    'which.cjs': "const record = require('./record.cjs')\nmodule.exports = (options, ctx) => record('which', { isFunctionProcess: ctx.isFunctionProcess, title: process.title })\n",
   },
   node_modules: {
     'fake-hooks': {
@@ -105,6 +113,16 @@ const dir = t.testdir({
       '',
     ].join('\n'),
     'esm-handler.mjs': 'export const handler = async () => 1\n',
+    // The function forks a node child (inheriting execArgv) and spawns another (inheriting NODE_OPTIONS).
+    'forks.cjs': [
+      "const { fork, spawnSync } = require('node:child_process')",
+      "const record = require('../hooks/record.cjs')",
+      "record('entry', { execArgv: process.execArgv })",
+      "spawnSync(process.execPath, [__dirname + '/child.cjs'], { stdio: 'inherit' })",
+      "fork(__dirname + '/child.cjs').on('exit', () => record('fork-exit'))",
+      '',
+    ].join('\n'),
+    'child.cjs': "require('../hooks/record.cjs')('child', { execArgv: process.execArgv })\nif (process.send) process.disconnect()\n",
   },
 })
 const task = join(dir, 'task')
@@ -193,7 +211,15 @@ t.test('hooks run in order, isolated, before the entry; built-ins report timing 
     'it lists every hook',
   )
   t.ok(tl.hooks.every((h) => typeof h.ms === 'number' && h.ms >= 0), 'each with a time')
-  t.same(tl.hooks.filter((h) => !h.ok).map((h) => h.name), ['./hooks/throws.cjs', './hooks/load-throws.cjs'], 'the synchronous failures are marked ok: false')
+  t.same(
+    tl.hooks.filter((h) => !h.ok).map((h) => h.name),
+    ['./hooks/throws.cjs', './hooks/load-throws.cjs', './hooks/rejects.cjs'],
+    'every failure is marked ok: false, the rejected async setup too (the line waits for it)',
+  )
+  const rejected = tl.hooks.find((h) => h.name === './hooks/rejects.cjs') as { error?: string; settledMs?: number } | undefined
+  t.equal(rejected?.error, 'async nope', 'with its reason')
+  t.type(rejected?.settledMs, 'number', 'and when it settled')
+  t.match(renderInitReport(reportOf(r.stderr), 'wrapgen'), /hook \.\/hooks\/rejects\.cjs .*\(async, settled after \d+\.\d\d ms; failed: async nope\)\]/, "the init report shows the rejected hook failed, not ok")
   t.equal(tl.handler.module, join(task, 'handler.cjs'), 'the CommonJS handler named by _HANDLER was observed')
   t.type(tl.handler.loadMs, 'number', 'handler.loadMs is a number')
   t.type(tl.nodeStartEpochMs, 'number')
@@ -276,4 +302,92 @@ t.test("inject: 'NODE_OPTIONS' goes in front of the function's own NODE_OPTIONS"
   t.equal(r.status, 0, r.stderr)
   t.equal(log.at(-1)?.nodeOptions, `--require ${preload} --no-deprecation`)
   t.same(log.map((l) => l.name), ['plain', 'entry'])
+})
+
+/** wrapgen invoke's init report from a run's stderr (no Runtime API here: only the hook rows matter). */
+const reportOf = (stderr: string): ReturnType<typeof initReport> =>
+  initReport({ spawnedAt: { hr: 0, epochMs: Date.now() - 1000 }, stderr, reportLines: [], initDoneAt: undefined, firstResponseAt: undefined })
+
+/** The timing preload's one line among the stderr lines. */
+const timingLine = (stderr: string[]): { hooks: Array<{ name: string; ms: number; ok: boolean; error?: string; overBudget?: boolean; budgetMs?: number; settledMs?: number; pending?: boolean }> } => {
+  const lines = stderr.filter((l) => l.includes('"wrapgen init timing"'))
+  if (lines.length !== 1) throw new Error(`expected one timing line: ${JSON.stringify(stderr)}`)
+  return JSON.parse(lines[0]!)
+}
+
+t.test('a non-critical hook calling process.exit is reported and does not end start-up; a critical one may', async (t) => {
+  const { exec } = await layer('exits', { preloads: ['wrapgen/preloads/timing', './hooks/exits.cjs', './hooks/plain.cjs'] })
+  const { r, log, stderr } = run(exec, { _HANDLER: 'handler.handler' })
+  t.equal(r.status, 0, `the function started and ended normally (stderr: ${r.stderr})`)
+  t.equal(r.stdout, 'ENTRY-OUTPUT\n')
+  t.same(log.map((l) => l.name), ['plain', 'entry'], 'the next hook and the entry ran')
+  t.ok(stderr.includes(failLine('./hooks/exits.cjs', 'called process.exit(3) during setup')), 'one line names the hook and the call')
+  const h = timingLine(stderr).hooks.find((x) => x.name === './hooks/exits.cjs')
+  t.equal(h?.ok, false, 'the timing line marks it failed')
+  t.equal(h?.error, 'called process.exit(3) during setup')
+  t.match(renderInitReport(reportOf(r.stderr), 'wrapgen'), /hook \.\/hooks\/exits\.cjs .*\(failed: called process\.exit\(3\) during setup\)\]/, 'the init report says failed, and why')
+
+  const critical = await layer('exits-critical', { preloads: [{ module: './hooks/exits.cjs', critical: true }, './hooks/plain.cjs'] })
+  const c = run(critical.exec)
+  t.equal(c.r.status, 3, 'a critical hook ends start-up with its own code')
+  t.same(c.log, [], 'nothing after it ran')
+  t.ok(c.stderr.includes('wrapgen: preload ./hooks/exits.cjs called process.exit(3) during setup (critical: start-up ends)'), 'with one line')
+})
+
+t.test('a hook over its time budget is reported (it is not stopped), synchronously and while its async setup runs', async (t) => {
+  const { exec } = await layer('budget', {
+    preloads: ['wrapgen/preloads/timing', { module: './hooks/busy.cjs', budgetMs: 20 }, { module: './hooks/slow-async.cjs', budgetMs: 40 }, './hooks/plain.cjs', { module: './hooks/default-cjs.cjs', budgetMs: 5000 }],
+  })
+  const { r, log, stderr } = run(exec, { _HANDLER: 'handler.handler' })
+  t.equal(r.status, 0, r.stderr)
+  t.same(log.map((l) => l.name), ['plain', 'default-cjs', 'entry'], 'every hook and the entry ran')
+  t.ok(stderr.some((l) => /^wrapgen: preload \.\/hooks\/busy\.cjs took \d+(\.\d+)? ms, over its budget of 20 ms$/.test(l)), 'the busy hook: one line')
+  t.ok(stderr.includes('wrapgen: preload ./hooks/slow-async.cjs is still running, over its budget of 40 ms'), 'the slow async hook: one line')
+  const hooks = timingLine(stderr).hooks
+  const busy = hooks.find((h) => h.name === './hooks/busy.cjs')
+  t.equal(busy?.overBudget, true, 'busy: over budget in the timing line')
+  t.ok((busy?.ms ?? 0) >= 55, `busy: its time (${busy?.ms} ms)`)
+  t.equal(busy?.ok, true, 'but not failed')
+  const slow = hooks.find((h) => h.name === './hooks/slow-async.cjs')
+  t.equal(slow?.overBudget, true, 'slow async: over budget')
+  t.equal(slow?.pending, true, 'and still running when the line was written (at its budget, not after 150 ms)')
+  t.equal(hooks.find((h) => h.name === './hooks/default-cjs.cjs')?.budgetMs, 5000, 'each hook carries its budget')
+  // wrapgen invoke's init report reads the same line.
+  const report = renderInitReport(reportOf(r.stderr), 'wrapgen')
+  t.match(report, /hook \.\/hooks\/busy\.cjs .*\[\d+\.\d\d ms \(over its budget of 20 ms\)\]/, 'the init report: busy over budget')
+  t.match(report, /hook \.\/hooks\/slow-async\.cjs .*\(async, still running; over its budget of 40 ms\)\]/, 'the init report: slow async still running, over budget')
+  t.equal(hooks.find((h) => h.name === './hooks/plain.cjs')?.budgetMs, 1000, 'the default budget is 1000 ms')
+  t.notOk(hooks.find((h) => h.name === './hooks/plain.cjs')?.overBudget, 'a fast hook is not over budget')
+})
+
+t.test('hooks know whether they run in the function process or in a node child that inherited the preload', async (t) => {
+  for (const inject of ['argv', 'NODE_OPTIONS'] as const) {
+    const { exec } = await layer(`which-${inject.toLowerCase().replace("_", "-")}`, { inject, preloads: ['./hooks/which.cjs'] })
+    const { r, log } = run(exec, {}, join(task, 'forks.cjs'))
+    t.equal(r.status, 0, r.stderr)
+    const main = log.find((l) => l.name === 'entry')
+    t.ok(main, `${inject}: the function ran`)
+    const which = log.filter((l) => l.name === 'which')
+    const mainHook = which.find((l) => l.pid === main?.pid)
+    t.equal(mainHook?.isFunctionProcess, true, `${inject}: in the function process, isFunctionProcess is true`)
+    const children = log.filter((l) => l.name === 'child')
+    t.equal(children.length, 2, `${inject}: a spawned and a forked child ran`)
+    const forked = children[1]!
+    if (inject === 'argv') {
+      t.ok(forked.execArgv?.includes('--require'), 'argv: the forked child inherited --require through execArgv (documented)')
+      t.equal(which.filter((l) => l.pid === children[0]!.pid).length, 0, 'argv: a spawned node child does not run the hooks')
+    } else t.equal(which.filter((l) => l.pid === children[0]!.pid)[0]?.isFunctionProcess, false, 'NODE_OPTIONS: a spawned child runs the hooks, and knows it is a child')
+    t.equal(which.filter((l) => l.pid === forked.pid)[0]?.isFunctionProcess, false, `${inject}: the forked child runs the hooks, and knows it is a child`)
+  }
+})
+
+t.test("inject: 'NODE_OPTIONS' with a flag holding a space, from a layer folder holding a space", async (t) => {
+  const config = await openConfig({ cwd: dir, config: { name: 'spaced', runtimes: ['nodejs20.x'], node: { inject: 'NODE_OPTIONS', flags: ['--title=my app'], preloads: ['./hooks/which.cjs'] } } })
+  const written = writeLayer(await buildLayer(config), join(dir, 'out dir with space'))
+  const exec = join(written.layerDir, 'wrapgen/exec')
+  const { r, log } = run(exec)
+  t.equal(r.status, 0, r.stderr)
+  t.same(log.map((l) => l.name), ['which', 'entry'], 'the preload ran from the folder with a space')
+  t.equal(log[0]?.title, 'my app', 'the flag arrived whole')
+  t.equal(log[1]?.nodeOptions, `"--title=my app" --require "${join(written.layerDir, 'wrapgen/preload.cjs')}"`, 'NODE_OPTIONS in node\'s quoted form')
 })

@@ -4,8 +4,8 @@
 // exactly what the simulator says, the configured flags must sit immediately before the entry, and no
 // argument or config value may be split, globbed or executed on the way.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import t from 'tap'
@@ -358,5 +358,135 @@ t.test('shellcheck finds nothing in any generated wrapper', { skip: existsSync(s
     const todo = known[w.name] ? { todo: known[w.name] } : {}
     t.equal(r.status, 0, `${w.name}: shellcheck exit 0`, todo)
     t.equal(r.stdout + r.stderr, '', `${w.name}: no findings`, todo)
+  }
+})
+
+// Literal expectations, written out by hand: the simulator shares the plan with the script, so a mistake
+// in the plan (a `:` join for JAVA_TOOL_OPTIONS, a default applied only when unset) would pass a
+// comparison with it. Each starts from an environment that already holds values.
+t.test('literal: existing values are joined with a space, empty gets the default, $ stays $', async (t) => {
+  const l = await layer({
+    name: 'literal',
+    env: { default: { ACME_DEFAULT: 'dflt' }, set: { ACME_DOLLAR: '$', ACME_PID: '$$', ACME_HOME: '$HOME', ACME_MIX: 'a$HOME$$b${HOME}`id`$(id)' } },
+    node: { inject: 'NODE_OPTIONS', flags: ['--title=my app'], preloads: ['./hooks/noop.cjs'], env: { prepend: { NODE_OPTIONS: '--no-deprecation' } } },
+    python: { flags: ['-X', '$HOME'] },
+    java: { env: { prepend: { JAVA_TOOL_OPTIONS: '-Xshare:auto' } } },
+    ruby: { env: { append: { RUBYOPT: '-W0' } }, flags: ['-I', '$$'] },
+  })
+  const held = { HOME: '/home/sbx_user1051', JAVA_TOOL_OPTIONS: '-XX:+UseSerialGC', RUBYOPT: '-rbundler/setup', NODE_OPTIONS: '--max-old-space-size=100', ACME_DEFAULT: '' }
+  const literal = { ACME_DOLLAR: '$', ACME_PID: '$$', ACME_HOME: '$HOME', ACME_MIX: 'a$HOME$$b${HOME}`id`$(id)' }
+  const tail = ['$', '$$', '$HOME', '${HOME}']
+  for (const shell of SHELLS) {
+    for (const [id, want] of [
+      ['nodejs20.x', { NODE_OPTIONS: `"--title=my app" --require ${l.wrapperDir}/preload.cjs --no-deprecation --max-old-space-size=100` }],
+      ['java17', { JAVA_TOOL_OPTIONS: '-Xshare:auto -XX:+UseSerialGC' }],
+      ['ruby3.3', { RUBYOPT: '-rbundler/setup -W0' }],
+      ['python3.12', {}],
+    ] as const) {
+      const { argv, env } = instance(fixture(id))
+      const r = run(shell, l.exec, [...argv, ...tail], { ...env, ...held })
+      const name = `${id} ${shell.name}`
+      t.equal(r.code, 0, `${name}: exit 0 (${r.stderr})`)
+      t.same(lines(r.stderr), [], `${name}: nothing on stderr`)
+      t.has(r.env, { ...held, ...literal, ACME_DEFAULT: 'dflt', ...want }, `${name}: the literal environment`)
+      t.strictSame(r.argv?.slice(-tail.length), tail, `${name}: $, $$ and $HOME after the entry arrive as written`)
+      const entry = r.argv?.indexOf(fixture(id).entry ?? '') ?? -1
+      if (id === 'python3.12') t.strictSame(r.argv?.slice(entry - 2, entry), ['-X', '$HOME'], `${name}: a flag holding $HOME arrives as written`)
+      if (id === 'ruby3.3') t.strictSame(r.argv?.slice(entry - 2, entry), ['-I', '$$'], `${name}: a flag holding $$ arrives as written`)
+      const sim = simulate(l.plan, { argv: [...argv, ...tail], env: { ...env, ...held }, wrapperDir: l.wrapperDir })
+      t.strictSame(clean(r.env), clean(sim.env), `${name}: and the simulator agrees`)
+    }
+    // A default is not applied over a value, and is applied when the variable is unset.
+    const { argv, env } = instance(fixture('python3.12'))
+    t.equal(run(shell, l.exec, argv, { ...env, ACME_DEFAULT: 'kept' }).env?.ACME_DEFAULT, 'kept', `${shell.name}: a value is kept`)
+    t.equal(run(shell, l.exec, argv, env).env?.ACME_DEFAULT, 'dflt', `${shell.name}: unset gets the default`)
+  }
+})
+
+t.test('fail-open in both inject modes: the preload missing, the function starts as it came, with one line', async (t) => {
+  for (const inject of ['argv', 'NODE_OPTIONS'] as const) {
+    const l = await layer({ name: `open-${inject.toLowerCase().replace('_', '-')}`, node: { inject, flags: ['--enable-source-maps'], preloads: ['./hooks/noop.cjs'] } })
+    rmSync(join(l.wrapperDir, 'preload.cjs'))
+    const { argv, env } = instance(fixture('nodejs20.x'))
+    const start = { ...env, NODE_OPTIONS: '--max-old-space-size=100' }
+    for (const shell of SHELLS) {
+      const r = run(shell, l.exec, argv, start)
+      const name = `${inject} ${shell.name}`
+      t.equal(r.code, 0, `${name}: the function starts`)
+      t.strictSame(lines(r.stderr), [`wrapgen: ${l.wrapperDir}/preload.cjs is missing; running the function without wrapgen (failMode "open")`], `${name}: one line`)
+      t.strictSame(r.argv, argv, `${name}: the command as it came`)
+      t.equal(r.env?.NODE_OPTIONS, '--max-old-space-size=100', `${name}: NODE_OPTIONS as it came`)
+      t.strictSame(clean(r.env), clean(start), `${name}: the environment as it came`)
+    }
+  }
+})
+
+t.test('a wrapper reached through a symlink finds its files beside its real location', async (t) => {
+  const l = await layer({ name: 'linked', node: { flags: ['--enable-source-maps'], preloads: ['./hooks/noop.cjs'] } })
+  const links = join(dir, 'links')
+  mkdirSync(join(links, 'bin'), { recursive: true })
+  symlinkSync(l.exec, join(links, 'absolute'))
+  symlinkSync(relative(links, l.exec), join(links, 'relative'))
+  symlinkSync('../relative', join(links, 'bin/two-hops'))
+  const { argv, env } = instance(fixture('nodejs20.x'))
+  const entry = argv.indexOf(fixture('nodejs20.x').entry!)
+  for (const shell of SHELLS) {
+    for (const link of ['absolute', 'relative', 'bin/two-hops']) {
+      const r = run(shell, join(links, link), argv, env)
+      const name = `${link} ${shell.name}`
+      t.equal(r.code, 0, `${name}: exit 0`)
+      t.same(lines(r.stderr), [], `${name}: nothing on stderr (the preload was found)`)
+      const preload = r.argv?.[entry + 2]
+      t.equal(r.argv?.[entry + 1], '--require', `${name}: the preload is required`)
+      t.ok(preload && realpathSync(preload) === join(l.wrapperDir, 'preload.cjs'), `${name}: ${preload} is the layer's preload`)
+    }
+  }
+})
+
+t.test("inject: 'NODE_OPTIONS' from a folder holding a space or a double quote", async (t) => {
+  for (const failMode of ['open', 'closed'] as const) {
+    const l = await layer({ name: `quoted-${failMode}`, failMode, node: { inject: 'NODE_OPTIONS', preloads: ['./hooks/noop.cjs'] } })
+    const { argv, env } = instance(fixture('nodejs20.x'))
+    for (const [folder, ok] of [['with space', true], ['with"quote', false], ['back\\slash', false]] as const) {
+      const copy = join(dir, `${failMode} ${folder}`)
+      mkdirSync(copy)
+      for (const f of ['exec', 'preload.cjs']) copyFileSync(join(l.wrapperDir, f), join(copy, f))
+      chmodSync(join(copy, 'exec'), 0o755)
+      const sim = simulate(l.plan, { argv, env, wrapperDir: copy })
+      for (const shell of SHELLS) {
+        const r = run(shell, join(copy, 'exec'), argv, env)
+        const name = `${failMode} ${folder} ${shell.name}`
+        t.strictSame(lines(r.stderr), sim.stderr, `${name}: stderr as simulated`)
+        t.strictSame(r.argv, sim.argv, `${name}: argv as simulated`)
+        if (ok) {
+          t.equal(r.env?.NODE_OPTIONS, `--require "${copy}/preload.cjs"`, `${name}: the path in node's quotes`)
+          continue
+        }
+        const problem = `wrapgen: the layer's folder ${copy} holds a double quote or a backslash, which NODE_OPTIONS cannot carry`
+        if (failMode === 'open') {
+          t.strictSame(lines(r.stderr), [`${problem}; running the function without wrapgen (failMode "open")`], `${name}: one line`)
+          t.equal(r.code, 0, `${name}: the function starts`)
+          t.strictSame(clean(r.env), clean(env), `${name}: as it came`)
+        } else {
+          t.strictSame(lines(r.stderr), [`${problem} and failMode is "closed"; not starting the function`], `${name}: one line`)
+          t.equal(r.code, 1, `${name}: exit 1`)
+        }
+      }
+    }
+  }
+})
+
+t.test('10,000 arguments after the entry arrive intact under every shell', async (t) => {
+  const many = Array.from({ length: 10_000 }, (_, i) => (i % 7 === 0 ? `$${i} "q" *` : `a${i}`))
+  for (const f of [fixture('nodejs20.x'), fixture('java17'), fixture('dotnet8', 'class-library')]) {
+    const id = rid(f)
+    const { argv, env } = instance(f)
+    const full = [...argv, ...many]
+    const sim = simulate(main.plan, { argv: full, env, wrapperDir: main.wrapperDir })
+    for (const shell of SHELLS) {
+      const r = run(shell, main.exec, full, env)
+      t.equal(r.code, 0, `${id} ${shell.name}: exit 0`)
+      t.ok(JSON.stringify(r.argv) === JSON.stringify(sim.argv), `${id} ${shell.name}: argv as simulated (${r.argv?.length} elements)`)
+    }
   }
 })

@@ -29,9 +29,22 @@ fi
 wrapgen_nl='
 '
 {{/newline}}
-# Our own files sit beside this script; find them without dirname (no subprocess).
-case $0 in
-  */*) wrapgen_dir=${0%/*} ;;
+# Our own files sit beside this script's real location. $0 is how it was called; when that is a
+# symbolic link (e.g. /opt/bin/x -> /opt/wrapgen/exec), follow it. "test -h" is a builtin, so the usual
+# path starts no subprocess; readlink (POSIX.1-2024, coreutils, busybox) runs only for a link. Without
+# readlink the link's own folder is used, and a missing file then takes the failMode path below.
+wrapgen_self=$0 wrapgen_hops=0
+while [ -h "$wrapgen_self" ] && [ "$wrapgen_hops" -lt 40 ]; do
+  wrapgen_link=$(readlink -- "$wrapgen_self" 2>/dev/null) || break
+  case $wrapgen_link in
+    /*) wrapgen_self=$wrapgen_link ;;
+    *) case $wrapgen_self in */*) wrapgen_self=${wrapgen_self%/*}/$wrapgen_link ;; *) wrapgen_self=$wrapgen_link ;; esac ;;
+  esac
+  wrapgen_hops=$((wrapgen_hops + 1))
+done
+# The folder, without dirname (no subprocess).
+case $wrapgen_self in
+  */*) wrapgen_dir=${wrapgen_self%/*} ;;
   *) wrapgen_dir=. ;;
 esac
 case $wrapgen_dir in
@@ -67,30 +80,32 @@ esac
 {{#insert}}
 # Insert the flags just before the program entry. First find the entry's position: options whose
 # value is the next argument are stepped over, so a value such as 81920 or a classpath is never
-# taken for the entry. Then rebuild "$@" in one step: eval sees only "${N}" references and the
-# flags (quoted when this file was generated), never the text of an argument.
+# taken for the entry. The arguments before the entry (a few) are kept in numbered variables; then
+# the command is rebuilt in one step: those, the flags, and the rest as "$@" after a shift. eval sees
+# only variable references and the flags (quoted when this file was generated), never the text of an
+# argument. Linear in the number of arguments: "${N}" costs O(N) in bash, so it is never used.
 if [ -n "$wrapgen_insert" ]; then
-  wrapgen_i=0 wrapgen_at='' wrapgen_skip=''
+  wrapgen_i=0 wrapgen_at='' wrapgen_skip='' wrapgen_words=''
   for wrapgen_arg do
     wrapgen_i=$((wrapgen_i + 1))
-    if [ "$wrapgen_i" -eq 1 ]; then
-      continue
-    fi
-    if [ -n "$wrapgen_skip" ]; then
-      wrapgen_skip=''
-      continue
-    fi
-    case $wrapgen_family:$wrapgen_arg in
+    if [ "$wrapgen_i" -gt 1 ] && [ -z "$wrapgen_skip" ]; then
+      case $wrapgen_family:$wrapgen_arg in
 {{verbCases}}
 {{valueOptionCases}}
 {{entryOptionCases}}
-      # any other option of the interpreter's own
-      {{optionPattern}}) ;;
-      *) wrapgen_at=$wrapgen_i ;;
-    esac
-    if [ -n "$wrapgen_at" ]; then
-      break
+        # any other option of the interpreter's own
+        {{optionPattern}}) ;;
+        *) wrapgen_at=$wrapgen_i ;;
+      esac
+      if [ -n "$wrapgen_at" ]; then
+        break
+      fi
+    else
+      # the interpreter itself, or the value of the option before
+      wrapgen_skip=''
     fi
+    eval "wrapgen_a$wrapgen_i=\$wrapgen_arg"
+    wrapgen_words="$wrapgen_words \"\$wrapgen_a$wrapgen_i\""
   done
   if [ -n "$wrapgen_at" ]; then
     # Single-quoted on purpose: "$wrapgen_dir" in a flag expands when the eval below reads it.
@@ -98,15 +113,8 @@ if [ -n "$wrapgen_insert" ]; then
     case $wrapgen_family in
 {{flagCases}}
     esac
-    wrapgen_words='' wrapgen_i=1
-    while [ "$wrapgen_i" -le "$#" ]; do
-      if [ "$wrapgen_i" -eq "$wrapgen_at" ]; then
-        wrapgen_words="$wrapgen_words $wrapgen_flags"
-      fi
-      wrapgen_words="$wrapgen_words \"\${$wrapgen_i}\""
-      wrapgen_i=$((wrapgen_i + 1))
-    done
-    eval "set -- $wrapgen_words"
+    shift $((wrapgen_at - 1))
+    eval "set -- $wrapgen_words $wrapgen_flags \"\$@\""
   else
     printf 'wrapgen: no program entry found in the %s command; flags not added\n' "$wrapgen_family" >&2
   fi

@@ -15,13 +15,20 @@ export interface ResolveOptions extends ValidateContext {
   readonly onWarning?: (w: Finding) => void
 }
 
+/** How many problems one error lists. */
+const MAX_LISTED = 50
+
 /** Validates `raw` (throwing one UserError listing every problem) and fills in every default. */
 export function resolveConfig(raw: unknown, opts: ResolveOptions): ResolvedConfig {
   const { errors, warnings } = validateConfig(raw, opts)
   const where = opts.configFile ? relative(process.cwd(), opts.configFile) || opts.configFile : 'inline config'
   if (errors.length > 0) {
     throw new UserError(`${where}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in the config; fix ${errors.length === 1 ? 'it' : 'them'} and run again`, {
-      details: errors.map((e) => `${e.path}: ${e.message}`),
+      // Bounded: a generated config with a million bad keys must not print a million lines.
+      details: [
+        ...errors.slice(0, MAX_LISTED).map((e) => `${e.path}: ${e.message}`),
+        ...(errors.length > MAX_LISTED ? [`... and ${errors.length - MAX_LISTED} more`] : []),
+      ],
     })
   }
   for (const w of warnings) opts.onWarning?.(w)
@@ -69,9 +76,13 @@ function node(n: NodeOptions, root: string): ResolvedNode {
         import: isLocal(spec.module) ? resolvePath(root, spec.module) : spec.module,
         options: { ...spec.options },
         critical: spec.critical ?? false,
+        budgetMs: spec.budgetMs ?? DEFAULT_BUDGET_MS,
       }
     }),
   }
 }
+
+/** A hook's time budget unless the config says otherwise (see PreloadSpec.budgetMs). */
+export const DEFAULT_BUDGET_MS = 1000
 
 const isLocal = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || isAbsolute(m)

@@ -26,6 +26,13 @@ export interface PreloadSpec {
   options?: Record<string, unknown>
   /** A critical hook that throws stops start-up (the function fails init) instead of being skipped. @default false */
   critical?: boolean
+  /**
+   * Milliseconds the hook may take to load and set up (an async setup included) before it is reported
+   * as over budget: in the timing line, on stderr, and in `wrapgen invoke`'s init report. The hook is
+   * not stopped: a synchronous loop cannot be interrupted from inside the process, and an async one
+   * keeps running. @default 1000
+   */
+  budgetMs?: number
 }
 
 export interface RuntimeOptions {
@@ -96,6 +103,7 @@ export interface ResolvedPreload {
   readonly import: string
   readonly options: Readonly<Record<string, unknown>>
   readonly critical: boolean
+  readonly budgetMs: number
 }
 
 export interface ResolvedRuntime {

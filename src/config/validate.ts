@@ -1,6 +1,6 @@
 // Checks a raw config against the schema; reports every problem at once, each with its key path.
 import { closest } from './suggest.js'
-import { isReserved, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
+import { isReserved, MAX_ADDED_BYTES, MAX_ARG_STRLEN, SHELL_MAINTAINED, SHELL_SPECIAL, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
 
@@ -25,7 +25,43 @@ export interface ValidateContext {
 /** Node flags the Lambda node runtime passes on its own command line: a NODE_OPTIONS copy loses to them. */
 const NODE_ARGV_FLAGS = ['--max-old-space-size', '--max-semi-space-size', '--expose-gc', '--max-http-header-size']
 
-const show = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v) ?? String(v))
+/** How much of a value a message shows: a huge value must not turn into megabytes of error text. */
+const SHOWN = 80
+
+/** A value as a message shows it: JSON, cut after about 80 characters (with the full length said). */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return v.length > SHOWN ? `${JSON.stringify(v.slice(0, SHOWN))}... (${v.length} characters)` : JSON.stringify(v)
+  const budget = { left: SHOWN }
+  const text = brief(v, budget, new Set())
+  return budget.left < 0 ? `${text}...` : text
+}
+
+/** Bounded JSON-like text: stops once `budget` characters are spent, so shared or cyclic data costs nothing. */
+function brief(v: unknown, budget: { left: number }, open: Set<object>): string {
+  const spend = (s: string): string => ((budget.left -= s.length), s)
+  if (budget.left < 0) return ''
+  if (typeof v === 'string') return spend(JSON.stringify(v.length > budget.left ? v.slice(0, Math.max(budget.left, 0)) : v))
+  if (v === undefined) return spend('undefined')
+  if (typeof v === 'function') return spend('a function')
+  if (typeof v === 'bigint') return spend(`${v}n`)
+  if (typeof v === 'symbol') return spend(v.toString())
+  if (typeof v !== 'object' || v === null) return spend(JSON.stringify(v))
+  if (open.has(v)) return spend('(cycle)')
+  open.add(v)
+  const out: string[] = []
+  const entries = Array.isArray(v) ? v.entries() : Object.entries(v)[Symbol.iterator]()
+  for (const [k, x] of entries) {
+    if (budget.left < 0) break
+    out.push(Array.isArray(v) ? brief(x, budget, open) : `${spend(JSON.stringify(k))}:${brief(x, budget, open)}`)
+  }
+  open.delete(v)
+  const [a, b] = Array.isArray(v) ? ['[', ']'] : ['{', '}']
+  return `${a}${out.join(',')}${budget.left < 0 ? '' : b}`
+}
+
+/** Index of the first UTF-16 surrogate without its pair, or -1. */
+const loneSurrogate = (s: string): number => s.search(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/)
+const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8')
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const keyPath = (base: string, key: string | number): string =>
   typeof key === 'number' ? `${base}[${key}]` : base ? `${base}.${key}` : key
@@ -50,6 +86,9 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   }
   const noNul = (v: string, path: string): void => {
     if (v.includes('\0')) err(path, `${show(v)} contains a NUL byte, which no argv or environment can carry`)
+    const at = loneSurrogate(v)
+    if (at >= 0) err(path, `${show(v)} holds a lone UTF-16 surrogate (\\u${v.charCodeAt(at).toString(16).toUpperCase()} at index ${at}), which UTF-8 cannot carry: it would become U+FFFD; fix the text`)
+    else if (utf8Bytes(v) >= MAX_ARG_STRLEN) err(path, `${show(v)} is ${utf8Bytes(v)} bytes; exec refuses any argument or variable of ${MAX_ARG_STRLEN} bytes or more ("Argument list too long"), so the function would not start`)
   }
   const string = (v: unknown, path: string, what = 'a string'): v is string => {
     if (typeof v === 'string') {
@@ -73,6 +112,10 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     // The wrapper's own variables are wrapgen_*; IFS would change how it splits its own words.
     if (name.startsWith('wrapgen_')) return err(path, `${name} is a variable of the wrapper itself; choose another name`), false
     if (name === 'IFS') return err(path, 'IFS changes how the wrapper itself reads words; it cannot be set from a wrapper'), false
+    const special = SHELL_SPECIAL[name]
+    if (special !== undefined) return err(path, `${name} is special to the shells that run the wrapper (${special}); choose another name`), false
+    const maintained = SHELL_MAINTAINED[name]
+    if (maintained !== undefined) warn(path, maintained)
     if (isReserved(name)) warn(path, `${name} is reserved by Lambda; changing it in a wrapper misleads the runtime`)
     if (name === 'PYTHONPATH') warn(path, 'setting PYTHONPATH makes the python runtime drop /opt/python and the layer site-packages from sys.path; prefer a .pth file or append to sys.path in code')
     return true
@@ -86,7 +129,8 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
       const map = object(e[op], keyPath(path, op), Object.keys(e[op] ?? {}))
       for (const [name, value] of Object.entries(map ?? {})) {
         const p = keyPath(keyPath(path, op), name)
-        if (varName(name, p)) string(value, p)
+        if (varName(name, p) && string(value, p) && utf8Bytes(`${name}=${value}`) >= MAX_ARG_STRLEN && utf8Bytes(value) < MAX_ARG_STRLEN)
+          err(p, `${name}=${show(value)} is ${utf8Bytes(`${name}=${value}`) + 1} bytes with its name; exec refuses any variable over ${MAX_ARG_STRLEN} bytes, so the function would not start`)
         if ((op === 'prepend' || op === 'append') && value === '') err(p, `"" adds nothing; remove the key`)
       }
     }
@@ -104,7 +148,11 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     stringArray(v, path, (f, p) => {
       const i = Number(/\[(\d+)\]$/.exec(p)?.[1])
       const prev = Array.isArray(v) ? v[i - 1] : undefined
-      if (f.startsWith('-') || (typeof prev === 'string' && ARGV_RULES[family].valueOptions.includes(prev))) return
+      if (typeof prev === 'string' && ARGV_RULES[family].valueOptions.includes(prev)) return
+      if (f === '-') return err(p, `"-" makes ${family} read the program from stdin instead of the runtime's entry; remove it`)
+      if (f === '--') return err(p, `"--" ends ${family}'s options: what follows (the runtime's entry${family === 'node' ? ', and the preload' : ''}) would be read as the program and its arguments; remove it`)
+      if (ARGV_RULES[family].entryOptions.includes(f)) return err(p, `${show(f)} makes ${family} run a program of its own instead of the runtime's entry; remove it`)
+      if (f.startsWith('-')) return
       err(p, `${show(f)} is not a flag; flags start with "-" (an option's value goes in the same element, "--opt=value", or after an option that takes one, such as ${ARGV_RULES[family].valueOptions.slice(0, 2).map((o) => `"${o}"`).join(' or ')})`)
     })
   }
@@ -116,6 +164,8 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   else if (string(root.name, 'name') && !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(root.name))
     err('name', `${show(root.name)} must be 1-64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit`)
   oneOf(root.failMode, 'failMode', ['open', 'closed'])
+  if (Array.isArray(root.runtimes) && root.runtimes.length === 0)
+    err('runtimes', '[] lists no runtime, so the layer would serve none; list the runtimes (e.g. ["nodejs20.x"]) or remove the key for every one in the catalogue')
   stringArray(root.runtimes, 'runtimes', (id, p) => {
     if (id.startsWith('provided')) err(p, `${show(id)} never runs AWS_LAMBDA_EXEC_WRAPPER (OS-only runtime); remove it`)
     else if (!ctx.knownRuntimes.includes(id)) {
@@ -157,34 +207,90 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     }
   }
 
+  // What exec must carry, per family: the variables and flags this config adds, each with its NUL and
+  // pointer. Over MAX_ADDED_BYTES, exec (with Lambda's own variables) would fail: E2BIG.
+  const total = (strings: readonly string[]): number => strings.reduce((n, s) => n + utf8Bytes(s) + 9, 0)
+  const tooMuch = (bytes: number, what: string): string =>
+    `${what} would carry ${bytes} bytes of configured variables and flags; exec fails ("Argument list too long") near 2 MiB with Lambda's own, and wrapgen allows ${MAX_ADDED_BYTES}: move large data to a file`
+  const common = total(envStrings(root.env))
+  if (common > MAX_ADDED_BYTES) err('env', tooMuch(common, 'every command'))
+  else for (const family of FAMILIES) {
+    const strings = [...envStrings(root.env), ...envStrings(isObject(root[family]) ? root[family].env : undefined)]
+    const rt = root[family]
+    if (isObject(rt) && Array.isArray(rt.flags)) strings.push(...rt.flags.filter((f): f is string => typeof f === 'string'))
+    const bytes = total(strings)
+    if (bytes > MAX_ADDED_BYTES) err(family, tooMuch(bytes, `the ${family} command`))
+  }
+
   function preloads(v: unknown): void {
     if (v === undefined) return
     if (!Array.isArray(v)) return err('node.preloads', `${show(v)} is not an array`)
     v.forEach((p: unknown, i) => {
       const path = `node.preloads[${i}]`
       if (typeof p === 'string') return void moduleSpec(p, path)
-      const spec = object(p, path, ['module', 'options', 'critical'])
+      const spec = object(p, path, ['module', 'options', 'critical', 'budgetMs'])
       if (!spec) return
       if (spec.module === undefined) err(keyPath(path, 'module'), 'is required: a local file, a package specifier or "wrapgen/preloads/<name>"')
       else if (string(spec.module, keyPath(path, 'module'))) moduleSpec(spec.module, keyPath(path, 'module'))
       if (spec.options !== undefined) {
         if (!isObject(spec.options)) err(keyPath(path, 'options'), `${show(spec.options)} is not an object`)
-        else if (!isJson(spec.options)) err(keyPath(path, 'options'), 'must be plain JSON (no functions, undefined, symbols, bigints or class instances): it is embedded in the bundle')
+        else {
+          const size = jsonSize(spec.options, MAX_OPTIONS_BYTES)
+          if (size === 'not-json') err(keyPath(path, 'options'), 'must be plain JSON (no functions, undefined, symbols, bigints or class instances): it is embedded in the bundle')
+          else if (size > MAX_OPTIONS_BYTES) err(keyPath(path, 'options'), `is over ${MAX_OPTIONS_BYTES} bytes as JSON (shared parts count each time they appear); it is embedded in the bundle, which node reads on every cold start: load large data at run time instead`)
+        }
       }
       if (spec.critical !== undefined && typeof spec.critical !== 'boolean') err(keyPath(path, 'critical'), `${show(spec.critical)} is not true or false`)
+      if (spec.budgetMs !== undefined && (typeof spec.budgetMs !== 'number' || !Number.isFinite(spec.budgetMs) || spec.budgetMs <= 0 || spec.budgetMs > 600_000))
+        err(keyPath(path, 'budgetMs'), `${show(spec.budgetMs)} is not a number of milliseconds above 0 and at most 600000`)
     })
   }
   function moduleSpec(m: string, path: string): void {
     if (m.trim() === '') err(path, `${show(m)} is not a module; give a file path or a package specifier`)
+    // esbuild names inputs by their path: an absolute one would make the bundle differ between checkouts.
+    else if (m.startsWith('/')) err(path, `${show(m)} is an absolute path, which would make the layer differ wherever the project is checked out; write it relative to the config's folder ("./preloads/hook.ts") or install it as a package`)
     noNul(m, path)
   }
   return { errors, warnings }
 }
 
-function isJson(v: unknown): boolean {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true
-  if (typeof v === 'number') return Number.isFinite(v)
-  if (Array.isArray(v)) return v.every(isJson)
-  if (isObject(v) && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).every(isJson)
-  return false
+/** `NAME=value` for every string value of an env edits object. */
+function envStrings(e: unknown): string[] {
+  if (!isObject(e)) return []
+  return (['set', 'default', 'prepend', 'append'] as const).flatMap((op) => {
+    const m = e[op]
+    return isObject(m) ? Object.entries(m).filter((kv): kv is [string, string] => typeof kv[1] === 'string').map(([k, s]) => `${k}=${s}`) : []
+  })
+}
+
+/** Hook options are embedded in the bundle: 256 KiB of JSON is far more than any option needs. */
+const MAX_OPTIONS_BYTES = 256 * 1024
+
+/**
+ * About how many bytes `v` takes as JSON, counting shared parts each time (as JSON.stringify would);
+ * stops once over `limit`, so an alias bomb or a huge value costs no more than the limit. `not-json`
+ * for anything JSON cannot hold as it is (functions, undefined, class instances, cycles).
+ */
+function jsonSize(v: unknown, limit: number): number | 'not-json' {
+  let size = 0
+  const open = new Set<object>()
+  const walk = (x: unknown): boolean => {
+    if (size > limit) return true
+    if (x === null || typeof x === 'boolean') return (size += 5), true
+    if (typeof x === 'string') return (size += x.length + 2), true
+    if (typeof x === 'number') return (size += 8), Number.isFinite(x)
+    if (typeof x !== 'object' || open.has(x)) return false
+    const array = Array.isArray(x)
+    if (!array && Object.getPrototypeOf(x) !== Object.prototype) return false
+    open.add(x)
+    size += 2
+    for (const [k, y] of Object.entries(x)) {
+      size += array ? 1 : k.length + 4
+      if (!walk(y)) return false
+      if (size > limit) break
+    }
+    open.delete(x)
+    return true
+  }
+  return walk(v) ? size : 'not-json'
 }

@@ -1,8 +1,18 @@
 // What `wrapgen invoke` prints: each result (or the error as Lambda reports it), then the init report.
 import type { InvokeRun } from './run.js'
-import type { InitReport } from './timing.js'
+import type { HookPhase, InitReport } from './timing.js'
 
 const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
+
+/** A hook's time and how it ended: failed (with why), async, over its budget. */
+export function hookNote(h: HookPhase): string {
+  const notes: string[] = []
+  if (h.settledMs !== undefined) notes.push(`async, settled after ${h.settledMs.toFixed(2)} ms`)
+  if (h.pending) notes.push('async, still running')
+  if (!h.ok) notes.push(`failed${h.error ? `: ${h.error.length > 120 ? `${h.error.slice(0, 120)}...` : h.error}` : ''}`)
+  if (h.overBudget) notes.push(`over its budget of ${h.budgetMs ?? '?'} ms`)
+  return `${h.ms.toFixed(2)} ms${notes.length ? ` (${notes.join('; ')})` : ''}`
+}
 
 /** The init timeline, one phase a line, in ms from the bootstrap's start. */
 export function renderInitReport(r: InitReport, layer: InvokeRun['layer']): string {
@@ -11,7 +21,7 @@ export function renderInitReport(r: InitReport, layer: InvokeRun['layer']): stri
     ['node start', r.nodeStartMs, ''],
   ]
   if (r.preloadStartMs !== undefined) rows.push(['preload start', r.preloadStartMs, ''])
-  for (const h of r.hooks) rows.push([`  hook ${h.name}`, h.startMs, `${h.ms.toFixed(2)} ms${h.ok ? '' : ' (failed)'}`])
+  for (const h of r.hooks) rows.push([`  hook ${h.name}`, h.startMs, hookNote(h)])
   rows.push(['runtime entry (aws-lambda-ric loads)', r.runtimeEntryMs, ''])
   if (r.handlerModule?.loadMs != null) rows.push([`  handler module ${r.handlerModule.module ?? ''}`, undefined, `${r.handlerModule.loadMs.toFixed(2)} ms to load`])
   rows.push(['handler loaded (first /next)', r.handlerReadyMs, 'init duration'])

@@ -9,6 +9,14 @@ export interface HookPhase {
   readonly startMs: number
   readonly ms: number
   readonly ok: boolean
+  /** Why it failed (a throw, a rejected async setup, a process.exit call), in one line. */
+  readonly error?: string | undefined
+  readonly budgetMs?: number | undefined
+  readonly overBudget?: boolean | undefined
+  /** For an async setup: ms from its start until it settled. */
+  readonly settledMs?: number | undefined
+  /** For an async setup still running when the timing line was written (past its budget). */
+  readonly pending?: boolean | undefined
 }
 
 export interface InitReport {
@@ -32,7 +40,7 @@ export interface InitReport {
 interface TimingLine {
   nodeStartEpochMs: number
   preloadStartMs: number
-  hooks: Array<{ name: string; ms: number; ok: boolean }>
+  hooks: Array<{ name: string; ms: number; ok: boolean; error?: unknown; budgetMs?: unknown; overBudget?: unknown; settledMs?: unknown; pending?: unknown }>
   handler?: { module?: string | null; loadMs?: number | null }
 }
 
@@ -91,7 +99,17 @@ export function initReport(s: InitSources): InitReport {
     preloadStartMs = r2(nodeStartMs + timing.preloadStartMs)
     let at = preloadStartMs
     for (const h of timing.hooks) {
-      hooks.push({ name: h.name, startMs: r2(at), ms: h.ms, ok: h.ok })
+      hooks.push({
+        name: h.name,
+        startMs: r2(at),
+        ms: h.ms,
+        ok: h.ok === true,
+        ...(typeof h.error === 'string' ? { error: h.error } : {}),
+        ...(typeof h.budgetMs === 'number' ? { budgetMs: h.budgetMs } : {}),
+        ...(h.overBudget === true ? { overBudget: true } : {}),
+        ...(typeof h.settledMs === 'number' ? { settledMs: h.settledMs } : {}),
+        ...(h.pending === true ? { pending: true } : {}),
+      })
       at += h.ms
     }
   }

@@ -1,5 +1,5 @@
 // Bundles the preload entry with esbuild, in memory; resolves wrapgen's own modules to this package.
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, posix } from 'node:path'
 import type { Message, Metafile, OnResolveResult, Plugin } from 'esbuild'
 import type { ResolvedConfig } from '../config/types.js'
@@ -52,7 +52,38 @@ export function nodeTarget(runtimes: readonly string[]): string {
   return `node${majors.length ? Math.min(...majors) : 18}`
 }
 
+/**
+ * A local preload that exists but cannot be a hook's file: a folder, or a file wrapgen may not read.
+ * Said before esbuild runs, which would call the first a missing module and the second "missing" too.
+ * A path that does not exist is left to esbuild (it tries extensions: ./hooks/x finds x.ts).
+ */
+function checkLocalPreloads(config: ResolvedConfig): void {
+  const details: string[] = []
+  config.node.preloads.forEach((p, i) => {
+    if (!p.import.startsWith('/')) return
+    const where = `node.preloads[${i}].module: ${JSON.stringify(p.name)}`
+    let folder: boolean
+    try {
+      folder = statSync(p.import).isDirectory()
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'EACCES') details.push(`${where} cannot be read: permission denied on a folder on its path; give the user running wrapgen access`)
+      return
+    }
+    if (folder) details.push(`${where} is a folder; name the hook's file in it, e.g. "${p.name.replace(/\/+$/, '')}/index.ts"`)
+    else {
+      try {
+        accessSync(p.import, constants.R_OK)
+      } catch {
+        details.push(`${where} exists but is not readable (permission denied); give the user running wrapgen read access`)
+      }
+    }
+  })
+  if (details.length > 0) throw new UserError(`cannot bundle the preload (${details.length} problem${details.length > 1 ? 's' : ''}); fix and run again`, { details })
+}
+
 export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
+  checkLocalPreloads(config)
   const { build } = await import('esbuild')
   const target = nodeTarget(config.runtimes)
   let result

@@ -40,15 +40,26 @@ function joinValues(values: readonly Value[]): Value {
   return values.flatMap((v, i) => (i === 0 ? v : [' ', ...v]))
 }
 
+/**
+ * One argument as a NODE_OPTIONS word. Node splits NODE_OPTIONS at spaces only; `"` starts and ends a
+ * quoted run, inside which `\` escapes the next character (node >= 12; checked on node 20). A backslash
+ * outside quotes is literal, so only a space or a quote needs the quoted form.
+ */
+export function nodeOptionsWord(arg: string): string {
+  return /[ "]/.test(arg) ? `"${arg.replace(/[\\"]/g, '\\$&')}"` : arg
+}
+
 function nodePlan(config: ResolvedConfig, common: EnvOp[]): FamilyPlan {
   const n = config.node
   const hasPreload = n.preloads.length > 0
   const injected: Value[] = [...n.flags.map((f) => [f]), ...(hasPreload ? [['--require'], [{ file: PRELOAD_FILE }]] : [])]
   const requires = hasPreload ? [PRELOAD_FILE] : []
   if (n.inject === 'argv') return { family: 'node', flags: injected, env: [...common, ...envOps(n.env)], requires }
-  // NODE_OPTIONS: one prepend, so our hooks run before any the user's own NODE_OPTIONS add.
+  // NODE_OPTIONS: one prepend, so our hooks run before any the user's own NODE_OPTIONS add. Each
+  // word is written in NODE_OPTIONS syntax: flags now, the preload's path by the wrapper at run time.
   const env = [...common, ...envOps(n.env)]
-  if (injected.length > 0) env.push({ op: 'prepend', name: 'NODE_OPTIONS', value: joinValues(injected), sep: ' ' })
+  const words: Value[] = [...n.flags.map((f) => [nodeOptionsWord(f)]), ...(hasPreload ? [['--require'], [{ file: PRELOAD_FILE, nodeOptions: true as const }]] : [])]
+  if (words.length > 0) env.push({ op: 'prepend', name: 'NODE_OPTIONS', value: joinValues(words), sep: ' ' })
   return { family: 'node', flags: [], env, requires }
 }
 

@@ -2,7 +2,7 @@
 // is rendered from: `wrapgen print` shows it, and verify compares the real script's effect against it.
 import type { Family } from '../config/types.js'
 import { familyOf, findEntry } from './argv-rules.js'
-import type { EnvOp, Plan, Value } from './types.js'
+import { nodeOptionsDirProblem, usesNodeOptionsPath, type EnvOp, type Plan, type Value } from './types.js'
 
 export interface SimulateInput {
   readonly argv: readonly string[]
@@ -28,7 +28,9 @@ export interface SimulateResult {
   readonly added: readonly number[]
 }
 
-const valueText = (v: Value, dir: string): string => v.map((p) => (typeof p === 'string' ? p : `${dir}/${p.file}`)).join('')
+/** A value's text; a NODE_OPTIONS path is put in double quotes when the folder holds a space. */
+const valueText = (v: Value, dir: string): string =>
+  v.map((p) => (typeof p === 'string' ? p : p.nodeOptions && dir.includes(' ') ? `"${dir}/${p.file}"` : `${dir}/${p.file}`)).join('')
 
 function applyEnv(ops: readonly EnvOp[], env: Record<string, string>, dir: string): void {
   for (const op of ops) {
@@ -70,6 +72,15 @@ export function simulate(plan: Plan, input: SimulateInput): SimulateResult {
       return { argv: undefined, env, branch, stderr, exitCode: 1, added: [] }
     }
     stderr.push(`wrapgen: ${path} is missing; running the function without wrapgen (failMode "open")`)
+    return { argv: input.argv, env, branch, stderr, exitCode: undefined, added: [] }
+  }
+  if (family && usesNodeOptionsPath(fp) && /["\\]/.test(input.wrapperDir)) {
+    const problem = nodeOptionsDirProblem(input.wrapperDir)
+    if (plan.failMode === 'closed') {
+      stderr.push(`wrapgen: ${problem} and failMode is "closed"; not starting the function`)
+      return { argv: undefined, env, branch, stderr, exitCode: 1, added: [] }
+    }
+    stderr.push(`wrapgen: ${problem}; running the function without wrapgen (failMode "open")`)
     return { argv: input.argv, env, branch, stderr, exitCode: undefined, added: [] }
   }
   // The .NET environment-only fallback does not mark the command: argv[0] may be another wrapper.

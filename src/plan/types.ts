@@ -1,8 +1,13 @@
 // The plan: what the wrapper does for each runtime family, as data both the renderer and the simulator read.
 import type { Family } from '../config/types.js'
 
-/** Part of a value: literal text, or the absolute path of a file of ours beside the wrapper. */
-export type Part = string | { readonly file: string }
+/**
+ * Part of a value: literal text, or the absolute path of a file of ours beside the wrapper. With
+ * `nodeOptions`, that path as one NODE_OPTIONS word: node splits NODE_OPTIONS at spaces but reads
+ * "..." as one word, so the path is put in double quotes when the wrapper's folder holds a space.
+ * A folder holding `"` or `\` cannot be written that way: the wrapper then takes its failMode path.
+ */
+export type Part = string | { readonly file: string; readonly nodeOptions?: true }
 /** A value is its parts concatenated. */
 export type Value = readonly Part[]
 
@@ -35,6 +40,13 @@ export interface Plan {
 }
 
 /** Where the layer's files sit under /opt (and beside each other anywhere else). */
+/** Whether a family's edits carry a path of ours inside NODE_OPTIONS (the wrapper checks its folder first). */
+export const usesNodeOptionsPath = (fp: FamilyPlan): boolean =>
+  fp.env.some((op) => op.op !== 'unset' && op.value.some((p) => typeof p !== 'string' && p.nodeOptions === true))
+
+/** The one line the wrapper writes when its folder cannot be carried in NODE_OPTIONS. */
+export const nodeOptionsDirProblem = (dir: string): string => `the layer's folder ${dir} holds a double quote or a backslash, which NODE_OPTIONS cannot carry`
+
 export const LAYER_DIR = 'wrapgen'
 export const WRAPPER_FILE = 'exec'
 export const PRELOAD_FILE = 'preload.cjs'

@@ -9,13 +9,31 @@ export interface PreloadContext {
   log(message: string, fields?: Record<string, unknown>): void
   /** Timings of the hooks that have run so far, this one excluded. */
   readonly timings: readonly HookTiming[]
+  /**
+   * Whether this is the function's own process. With `inject: 'argv'` node copies the preload flags
+   * into `execArgv`, which `child_process.fork()` children inherit (and with `NODE_OPTIONS` every node
+   * child inherits them): the hooks then run again in each child, where this is false. Skip work
+   * that belongs once per function (exporters, servers) when it is false.
+   */
+  readonly isFunctionProcess: boolean
 }
 
 export interface HookTiming {
   readonly name: string
-  /** Milliseconds the hook took to load and set up. */
-  readonly ms: number
-  readonly ok: boolean
+  /** Milliseconds the hook took to load and set up (its synchronous part). */
+  ms: number
+  /** False once its load or setup threw, its async setup rejected, or it called process.exit. */
+  ok: boolean
+  /** The hook's time budget (config `budgetMs`). */
+  budgetMs?: number
+  /** Set when the hook went over its budget (synchronously, or while its async setup ran). */
+  overBudget?: boolean
+  /** For an async setup: ms from the hook's start until its promise settled (absent while pending). */
+  settledMs?: number
+  /** For an async setup still running when the timing line was written. */
+  pending?: boolean
+  /** Why it failed, in one line. */
+  error?: string
 }
 
 export type Setup<O> = (options: O, context: PreloadContext) => void | Promise<void>
@@ -38,6 +56,11 @@ export interface PreloadState {
   /** Called once every hook has run. */
   readonly onDone: Array<() => void>
   done: boolean
+  /**
+   * One promise per async setup, settled when it settles or when its budget runs out, whichever is
+   * first (never rejected): a report written after these says how each ended.
+   */
+  readonly pending: Array<Promise<void>>
 }
 
 const KEY = Symbol.for('wrapgen.preload')
@@ -45,7 +68,7 @@ const KEY = Symbol.for('wrapgen.preload')
 /** The state of this process's preload run (created on first use). */
 export function preloadState(): PreloadState {
   const g = globalThis as { [KEY]?: PreloadState }
-  g[KEY] ??= { startedAt: now(), timings: [], onDone: [], done: false }
+  g[KEY] ??= { startedAt: now(), timings: [], onDone: [], done: false, pending: [] }
   return g[KEY]
 }
 

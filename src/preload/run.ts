@@ -1,11 +1,13 @@
 // Runs the configured hooks in order, each isolated: a throwing hook prints one stderr line and the
 // rest still run, unless it is critical. The generated preload entry calls this.
-import { logLine, now, preloadState, writeErr, type Preload, type PreloadContext, type Setup } from './index.js'
+import { logLine, now, preloadState, writeErr, type HookTiming, type Preload, type PreloadContext, type Setup } from './index.js'
 
 export interface HookEntry {
   readonly name: string
   readonly options: Record<string, unknown>
   readonly critical: boolean
+  /** Milliseconds before the hook is reported as over budget (it is never stopped). */
+  readonly budgetMs?: number
   /** Loads the hook's module (a bundled require, so loading is timed and isolated too). */
   readonly load: () => unknown
 }
@@ -19,6 +21,7 @@ function setupOf(mod: unknown): Setup<Record<string, unknown>> {
 }
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
+const round = (ms: number): number => Math.round(ms * 100) / 100
 
 /**
  * Whether this is a worker thread. node:worker_threads costs milliseconds to load (streams, perf
@@ -32,38 +35,105 @@ function inWorker(): boolean {
   return !threads.isMainThread
 }
 
+/** Marks the environment with the pid of the function's process: node children inherit it. */
+const PROCESS_MARK = 'WRAPGEN_PRELOAD_PID'
+
+/**
+ * Whether this is the function's own process rather than a child that inherited the preload (through
+ * `execArgv` after fork(), or NODE_OPTIONS). The first process to run the hooks marks the environment
+ * with its pid; a child sees another pid there. A fork() child started with an environment of its own
+ * is still known by its IPC channel (Lambda never starts the function with one).
+ */
+function functionProcess(): boolean {
+  const mark = process.env[PROCESS_MARK]
+  if (mark !== undefined && mark !== String(process.pid)) return false
+  if (typeof process.send === 'function') return false
+  process.env[PROCESS_MARK] = String(process.pid)
+  return true
+}
+
+/** What a hook's process.exit() throws during its synchronous setup (a non-critical hook may not end start-up). */
+class ExitCalled extends Error {
+  constructor(readonly code: unknown) {
+    super(`called process.exit(${code === undefined ? '' : String(code)}) during setup`)
+  }
+}
+
 export function runHooks(hooks: readonly HookEntry[]): void {
   // --require also runs in every worker thread, including node 20's module-hooks thread when
   // NODE_OPTIONS has --import/--loader (e.g. OpenTelemetry's ESM hook): hooks run once, on the main thread.
   if (inWorker()) return
   const state = preloadState()
+  const isFunctionProcess = functionProcess()
   for (const hook of hooks) {
     const t0 = now()
+    const budget = hook.budgetMs
+    const timing: HookTiming = { name: hook.name, ms: 0, ok: true, ...(budget === undefined ? {} : { budgetMs: budget }) }
     const fail = (e: unknown): void => {
-      writeErr(`wrapgen: preload ${hook.name} failed: ${firstLine(e)}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
+      timing.ok = false
+      timing.error = firstLine(e)
+      writeErr(`wrapgen: preload ${hook.name} failed: ${timing.error}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
+    }
+    const overBudget = (what: string): void => {
+      if (timing.overBudget) return
+      timing.overBudget = true
+      writeErr(`wrapgen: preload ${hook.name} ${what}, over its budget of ${budget} ms\n`)
     }
     const context: PreloadContext = {
       name: hook.name,
       log: (message, fields) => logLine({ preload: hook.name, message, ...fields }),
       timings: [...state.timings],
+      isFunctionProcess,
     }
-    let ok = true
+    // process.exit() inside a hook's synchronous setup: a non-critical hook may not end start-up, so
+    // the call throws (the hook is then reported as failed); a critical one may, after a line saying so.
+    // Async continuations are not covered: by then the function's own code runs too, and its
+    // process.exit must work.
+    const exit = process.exit
+    process.exit = ((code?: number) => {
+      if (!hook.critical) throw new ExitCalled(code)
+      writeErr(`wrapgen: preload ${hook.name} called process.exit(${code === undefined ? '' : String(code)}) during setup (critical: start-up ends)\n`)
+      return exit.call(process, code)
+    }) as typeof process.exit
     try {
       const result = setupOf(hook.load())(hook.options, context)
-      // An async setup cannot delay the handler's load; its failure is still reported, and a critical
-      // one ends the process (Lambda then reports the failed start), as a synchronous throw would.
-      if (result && typeof result.then === 'function')
-        result.then(undefined, (e: unknown) => {
-          fail(e)
-          if (hook.critical) process.exit(1)
+      // An async setup cannot delay the handler's load; how it ends is still reported, and a critical
+      // one that rejects ends the process (Lambda then reports the failed start), as a synchronous throw would.
+      if (result && typeof result.then === 'function') {
+        timing.pending = true
+        const settled = result.then(
+          () => undefined,
+          (e: unknown) => {
+            fail(e)
+            if (hook.critical) process.exit(1)
+          },
+        ).then(() => {
+          delete timing.pending
+          timing.settledMs = round(now() - t0)
+          if (budget !== undefined && timing.settledMs > budget) overBudget(`took ${timing.settledMs} ms (async)`)
         })
+        state.pending.push(budget === undefined ? settled : Promise.race([settled, afterBudget(budget - (now() - t0), () => overBudget('is still running'))]))
+      }
     } catch (e) {
-      ok = false
       fail(e)
-      if (hook.critical) throw e
+      if (hook.critical && !(e instanceof ExitCalled)) throw e
+    } finally {
+      process.exit = exit
     }
-    state.timings.push({ name: hook.name, ms: now() - t0, ok })
+    timing.ms = now() - t0
+    if (budget !== undefined && timing.ms > budget) overBudget(`took ${round(timing.ms)} ms`)
+    state.timings.push(timing)
   }
   state.done = true
   for (const fn of state.onDone.splice(0)) fn()
+}
+
+/** Resolves after `ms` (calling `then` first) without keeping the process alive for it. */
+function afterBudget(ms: number, then: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    setTimeout(() => {
+      then()
+      resolve()
+    }, Math.max(0, ms)).unref?.()
+  })
 }

@@ -17,6 +17,7 @@ export function renderPreloadEntry(config: ResolvedConfig): string {
       `    name: ${JSON.stringify(p.name)},`,
       `    options: ${JSON.stringify(p.options)},`,
       `    critical: ${p.critical},`,
+      `    budgetMs: ${p.budgetMs},`,
       `    load: () => require(${JSON.stringify(specifier(p.import, config.root))}),`,
       '  },',
     ].join('\n'),

@@ -9,6 +9,11 @@ import type { Part, Value } from '../plan/types.js'
  */
 export function q(s: string): string {
   if (/^[A-Za-z0-9_./-]+$/.test(s)) return s
+  // A backslash just before a closing single quote reads as an attempt to escape it (shellcheck
+  // SC1003): trailing backslashes go outside the quotes, each as \\.
+  const tail = /\\+$/.exec(s)?.[0] ?? ''
+  if (tail && tail.length < s.length && !s.includes("'")) return `'${s.slice(0, -tail.length)}'${tail.replace(/\\/g, '\\\\')}`
+  if (tail !== '' && tail === s) return tail.replace(/\\/g, '\\\\')
   if (!s.includes("'")) return `'${s}'`
   return quote([s])
 }
@@ -33,5 +38,12 @@ export function shellWord(v: Value): string {
   const parts = merge(v)
   if (parts.length === 0) return "''"
   const literal = (s: string): string => s.split('\n').map((piece) => (piece === '' ? '' : q(piece))).join('"$wrapgen_nl"') || "''"
-  return parts.map((p) => (typeof p === 'string' ? literal(p) : `"$wrapgen_dir"${q(`/${p.file}`)}`)).join('')
+  return parts.map((p) => (typeof p === 'string' ? literal(p) : p.nodeOptions ? nodeOptionsPath(p.file) : `"$wrapgen_dir"${q(`/${p.file}`)}`)).join('')
+}
+
+/** A file of ours as a NODE_OPTIONS word: "$wrapgen_nq" is `"` when the folder holds a space (set by the wrapper). */
+function nodeOptionsPath(file: string): string {
+  // One double-quoted word (shellcheck SC2140 flags "a"'b'"c"): our own file names are plain.
+  if (!/^[A-Za-z0-9_.-]+$/.test(file)) throw new Error(`a file of ours with an unusual name: ${file}`)
+  return `"$wrapgen_nq$wrapgen_dir/${file}$wrapgen_nq"`
 }

@@ -1,7 +1,7 @@
 // Renders the exec wrapper: the template in wrappers/exec.sh, filled from the plan.
 import { FAMILIES, type Family } from '../config/types.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
-import type { EnvOp, Plan } from '../plan/types.js'
+import { nodeOptionsDirProblem, usesNodeOptionsPath, type EnvOp, type Plan } from '../plan/types.js'
 import { q, shellWord } from './shell.js'
 
 /** Interpreter file names (case patterns) per family, as in familyOf(). */
@@ -25,6 +25,25 @@ function envOpText(op: EnvOp): string {
   const padded = shellWord([sep, ...op.value, sep])
   const joined = op.op === 'prepend' ? `${value}"\${${name}:+${sep}$${name}}"` : `"\${${name}:+$${name}${sep}}"${value}`
   return [`case ${q(sep)}"\${${name}-}"${q(sep)} in`, `  *${padded}*) ;;`, `  *) export ${name}=${joined} ;;`, 'esac'].join('\n')
+}
+
+/**
+ * NODE_OPTIONS carries the preload's path: node splits it at spaces, reads "..." as one word, and
+ * treats `"` and `\` specially inside it. Sets wrapgen_nq (the quote to put around our paths) from the
+ * folder found at run time; a folder holding `"` or `\` takes the failMode path.
+ */
+function nodeOptionsDirCheck(failMode: 'open' | 'closed'): string {
+  const problem = nodeOptionsDirProblem('$wrapgen_dir')
+  const action = failMode === 'closed'
+    ? `printf '%s\\n' "wrapgen: ${problem} and failMode is \\"closed\\"; not starting the function" >&2\n    exit 1`
+    : `printf '%s\\n' "wrapgen: ${problem}; running the function without wrapgen (failMode \\"open\\")" >&2\n    exec "$@"`
+  return [
+    'case $wrapgen_dir in',
+    `  *[\\"\\\\]*)\n    ${action}\n    ;;`,
+    `  *' '*) wrapgen_nq='"' ;;`,
+    "  *) wrapgen_nq='' ;;",
+    'esac',
+  ].join('\n')
 }
 
 /** Groups families whose text is identical into one `a | b)` branch; drops empty ones. */
@@ -61,6 +80,7 @@ export function renderWrapper(plan: Plan, version: string, template: string): st
           : `printf '%s\\n' "wrapgen: $wrapgen_dir/${file} is missing; running the function without wrapgen (failMode \\"open\\")" >&2\n  exec "$@"`
         return `if [ ! -r ${path} ]; then\n  ${action}\nfi`
       })
+      .concat(usesNodeOptionsPath(f) ? [nodeOptionsDirCheck(plan.failMode)] : [])
       .join('\n'),
   ])
   const requires = requireBranches.some(([, t]) => t) ? `case $wrapgen_family in\n${caseBranches(requireBranches, 2)}\nesac` : '# (this layer needs no files beside the wrapper)'
@@ -76,7 +96,7 @@ export function renderWrapper(plan: Plan, version: string, template: string): st
   const valueCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].valueOptions, f.family))
   const entryCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].entryOptions, f.family))
   const branch = (pats: string[], action: string, comment: string): string =>
-    pats.length ? `      # ${comment}\n      ${pats.join(' | ')})\n        ${action} ;;` : ''
+    pats.length ? `        # ${comment}\n        ${pats.join(' | ')})\n          ${action} ;;` : ''
   // The flags as shell words, stored quoted once more: eval reads them back as those words.
   const flagCases = withFlags.map((f) => `      ${f.family}) wrapgen_flags=${q(f.flags.map(shellWord).join(' '))} ;;`).join('\n')
 
