@@ -2,8 +2,9 @@
 // The `wrapgen` command: everything lives in cli/main.ts.
 import { cleanupNow } from './cleanup.js'
 import { main } from './cli/main.js'
+import { EXIT } from './errors.js'
 
-// Kept before any config runs: a config's load replaces process.exit for a while (config/load.ts).
+// The real exit, kept before anything replaces process.exit (below, and config/load.ts while a config loads).
 const exit = process.exit.bind(process)
 
 // `wrapgen print ... | head` closes stdout early: that is the reader's choice, not an error.
@@ -24,6 +25,35 @@ for (const [signal, code] of Object.entries(SIGNALS)) {
   })
 }
 
+/** Whether main() has returned its exit code. */
+let settled = false
+
+// wrapgen itself never calls process.exit (only `exit` above). A call from code the config loaded
+// (say, its timer, once the load is over) would otherwise end the command with that code, 0 included,
+// before it finished its work.
+process.exit = ((code?: number | string | null) => {
+  if (settled) return exit(process.exitCode ?? 0)
+  process.stderr.write(`wrapgen: code loaded by the config called process.exit(${code ?? ''}) before wrapgen finished; stopping with exit 1\n`)
+  cleanupNow()
+  exit(EXIT.user)
+}) as typeof process.exit
+
+// Node exits 0 when nothing is left to wait for, even if main() never settled: that is not success.
+// (A config load that never settles is reported by its own watchdog first, with the file's name.)
+process.on('beforeExit', () => {
+  if (settled) return
+  setImmediate(() => {
+    if (settled) return
+    settled = true
+    process.stderr.write('wrapgen: internal error: the command stopped before it finished (it waited for something that can never happen)\nwrapgen: this is a bug in wrapgen; report it\n')
+    process.exitCode = EXIT.internal
+  })
+})
+
+// Exits once the command is done and its output is flushed: a timer or socket the config left open
+// must not keep wrapgen running. (An empty write's callback runs after the writes before it.)
 main(process.argv.slice(2)).then((code) => {
+  settled = true
   process.exitCode = code
+  process.stdout.write('', () => process.stderr.write('', () => exit(code)))
 })

@@ -506,3 +506,21 @@ t.test('load: sizes are bounded', async (t) => {
   t.match((await userError(t, () => loadConfig({ cwd: dir, configFile: 'big.json' }))).message, /^big\.json: 1\.0 MiB is too large for a config \(at most 1 MiB\)$/)
   t.match((await userError(t, () => openConfig({ cwd: dir, config: { name: 'x', node: { flags: Array(200_000).fill('-x') } } as WrapgenConfig }))).message, /^the config: the config holds more than/, 'an inline config too')
 })
+
+t.test('load: the watchdog in-process: process.exit is intercepted while loading and restored after, also for loads at once', async (t) => {
+  const dir = t.testdir({
+    'package.json': pkg(),
+    'exits.config.mjs': 'process.exit(0)\nexport default { name: "x" }\n',
+    'slow.config.mjs': 'await new Promise((r) => setTimeout(r, 50))\nexport default { name: "slow" }\n',
+    'fast.config.mjs': 'export default { name: "fast" }\n',
+  })
+  const exit = process.exit
+  const listeners = process.listenerCount('beforeExit')
+  const results = await Promise.allSettled(['slow', 'exits', 'fast'].map((n) => loadConfig({ cwd: dir, configFile: `${n}.config.mjs` })))
+  t.equal(process.exit, exit, 'process.exit is the original again')
+  t.same(results.slice(0, 2).map((r) => r.status), ['rejected', 'rejected'], 'an exit during loads at once fails the loads still running (the slow one surely is)')
+  t.match((results[1] as PromiseRejectedResult).reason, { message: /exits\.config\.mjs: called process\.exit\(0\) while loading/ })
+  t.same((await loadConfig({ cwd: dir, configFile: 'slow.config.mjs' })).raw, { name: 'slow' }, 'alone, the slow config loads')
+  t.equal(process.exit, exit)
+  t.equal(process.listenerCount('beforeExit'), listeners, 'no watchdog left listening')
+})

@@ -301,6 +301,23 @@ t.test('no silent success: a config that never settles or exits while loading fa
   t.notOk(existsSync(join(dir, 'out')), 'nothing was built')
 })
 
+t.test('no silent success: a config timer calling process.exit after the load does not end the command with 0', async (t) => {
+  const dir = t.testdir({
+    'package.json': pkg,
+    // verify takes seconds: the timer fires while it runs.
+    'wrapgen.config.mjs': "setTimeout(() => process.exit(0), 300)\nexport default { name: 'late', node: { preloads: ['wrapgen/preloads/timing'] } }\n",
+    'interval.config.mjs': "setInterval(() => {}, 1000)\nexport default { name: 'interval' }\n",
+  })
+  const r = wrapgen(['verify', '--runtime', 'nodejs20.x'], { cwd: dir })
+  t.equal(r.code, 1)
+  t.equal(r.err, 'wrapgen: code loaded by the config called process.exit(0) before wrapgen finished; stopping with exit 1\n')
+  // A handle the config leaves open does not keep wrapgen running once its work is done.
+  const open = wrapgen(['print', '--runtime', 'nodejs20.x', '--json', '--config', 'interval.config.mjs'], { cwd: dir, timeout: 20_000 })
+  t.equal(open.code, 0, open.err)
+  t.equal(open.signal, null, 'ended by itself, not by the timeout')
+  t.equal((JSON.parse(open.out) as { runtime: string }).runtime, 'nodejs20.x', 'its output is whole')
+})
+
 t.test('user mistakes are one clear line, exit 1 or 2, never 70', async (t) => {
   const bomb = ['name: bomb', 'a0: &a0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`), 'node: { flags: *a8 }', ''].join('\n')
   const cases: Array<{ name: string; files: Record<string, string>; args?: string[]; code: number; err: RegExp }> = [

@@ -490,3 +490,15 @@ t.test('10,000 arguments after the entry arrive intact under every shell', async
     }
   }
 })
+
+t.test('the failMode lines survive a configured PATH (mksh has no printf builtin; found by npm run fuzz)', async (t) => {
+  for (const env of [{ unset: ['PATH'] }, { set: { PATH: '/nonexistent' } }]) {
+    const l = await layer({ name: `path-${env.unset ? 'unset' : 'set'}`, failMode: 'closed', env, chain: ['/nonexistent/wrapgen-test/missing-wrapper'] })
+    const { argv, env: start } = instance(fixture('python3.12'))
+    for (const shell of SHELLS) {
+      const r = run(shell, l.exec, argv, start)
+      t.strictSame(lines(r.stderr), ['wrapgen: chained wrapper /nonexistent/wrapgen-test/missing-wrapper is not an executable file and failMode is "closed"; not starting the function'], `${shell.name}: the line`)
+      t.equal(r.code, 1, `${shell.name}: exit 1`)
+    }
+  }
+})

@@ -10,6 +10,13 @@
 # PATH edits keep the existing PATH (SC2123 misfires on values that need double quotes).
 # shellcheck disable=SC2016,SC2123
 
+# One line on stderr. mksh has no printf builtin: /usr/bin/printf would be a subprocess, and one a
+# configured PATH can hide (the line was lost). Its own print is used there (found by the fuzzer).
+case ${KSH_VERSION-} in
+  *MIRBSD*|*'PD KSH'*) wrapgen_say() { print -r -- "$1" >&2; } ;;
+  *) wrapgen_say() { printf '%s\n' "$1" >&2; } ;;
+esac
+
 # WRAPGEN_DISABLE=1 is the kill switch; a command that already went through this same wrapper
 # (two copies chained) is left alone, so flags and edits are applied once.
 case ":${WRAPGEN_APPLIED-}:" in
@@ -19,7 +26,7 @@ if [ "${WRAPGEN_DISABLE-}" = 1 ]; then
   exec "$@"
 fi
 if [ "$#" -eq 0 ]; then
-  printf '%s\n' 'wrapgen: no command to run; Lambda passes the runtime command as arguments' >&2
+  wrapgen_say 'wrapgen: no command to run; Lambda passes the runtime command as arguments'
   exit 127
 fi
 
@@ -116,7 +123,7 @@ if [ -n "$wrapgen_insert" ]; then
     shift $((wrapgen_at - 1))
     eval "set -- $wrapgen_words $wrapgen_flags \"\$@\""
   else
-    printf 'wrapgen: no program entry found in the %s command; flags not added\n' "$wrapgen_family" >&2
+    wrapgen_say "wrapgen: no program entry found in the $wrapgen_family command; flags not added"
   fi
 fi
 {{/insert}}

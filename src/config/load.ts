@@ -117,42 +117,62 @@ async function importFailure(filepath: string, content: string, cause: unknown):
 /** Thrown by process.exit while a config loads, to stop the config's own code there. */
 class ExitDuringLoad extends Error {}
 
+/** The loads in progress (several may run at once through the API), each with its way to fail. */
+const loading = new Map<symbol, { readonly filepath: string; readonly fail: (e: unknown) => void }>()
+let exitBefore: typeof process.exit | undefined
+
+const failAll = (message: (file: string) => string, cause?: unknown): void => {
+  for (const { filepath, fail } of [...loading.values()]) fail(new UserError(message(rel(filepath)), { cause }))
+}
+const onBeforeExit = (): void =>
+  failAll((f) => `${f}: never finished loading: its code waits on something that never happens (e.g. await on a promise nothing resolves); the config must finish loading and export the config`)
+const onUncaught = (e: unknown): void => {
+  if (e instanceof ExitDuringLoad) return
+  failAll((f) => `${f}: cannot read the config: ${e instanceof Error ? e.message : String(e)}`, e)
+}
+const exitDuringLoad = ((code?: number | string | null) => {
+  failAll((f) => `${f}: called process.exit(${code ?? ''}) while loading; a config must export its settings, not end the process`)
+  throw new ExitDuringLoad('process.exit during config load')
+}) as typeof process.exit
+
+function watch(): void {
+  if (loading.size > 0) return
+  exitBefore = process.exit
+  process.exit = exitDuringLoad
+  process.on('beforeExit', onBeforeExit)
+  process.on('uncaughtException', onUncaught)
+}
+
+function unwatch(): void {
+  if (loading.size > 0) return
+  if (process.exit === exitDuringLoad && exitBefore) process.exit = exitBefore
+  process.off('beforeExit', onBeforeExit)
+  // Kept a moment longer: a timer's process.exit throws after the load has already failed.
+  setImmediate(() => {
+    if (loading.size === 0) process.off('uncaughtException', onUncaught)
+  })
+}
+
 /**
  * Runs `load` (a config module's evaluation) with a watchdog. Node exits quietly, with code 0, when
  * its event loop empties; a module awaiting a promise nothing settles would make wrapgen exit 0
  * having done nothing. `beforeExit` fires exactly then, so the load fails instead. process.exit()
- * called by the config while it loads is turned into an error too, as is an uncaught exception
- * thrown from its timers meanwhile.
+ * called by the config while it loads is turned into an error too (it does not end the process), as
+ * is an uncaught exception thrown from its timers meanwhile.
  */
 export function guardLoad<T>(filepath: string, load: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolvePromise, reject) => {
-    let done = false
-    const realExit = process.exit
-    const finish = (): boolean => {
-      if (done) return false
-      done = true
-      process.off('beforeExit', onBeforeExit)
-      process.exit = realExit
-      // Kept a moment longer: a timer's process.exit throws after the load has already failed.
-      setImmediate(() => process.off('uncaughtException', onUncaught))
+    const id = Symbol(filepath)
+    const settle = (): boolean => {
+      if (!loading.delete(id)) return false
+      unwatch()
       return true
     }
-    const fail = (e: unknown): void => void (finish() && reject(e))
-    const onBeforeExit = (): void =>
-      fail(new UserError(`${rel(filepath)}: never finished loading: its code waits on something that never happens (e.g. await on a promise nothing resolves); the config must finish loading and export the config`))
-    const onUncaught = (e: unknown): void => {
-      if (e instanceof ExitDuringLoad) return
-      fail(new UserError(`${rel(filepath)}: cannot read the config: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
-    }
-    process.on('beforeExit', onBeforeExit)
-    process.on('uncaughtException', onUncaught)
-    process.exit = ((code?: number | string | null) => {
-      fail(new UserError(`${rel(filepath)}: called process.exit(${code ?? ''}) while loading; a config must export its settings, not end the process`))
-      throw new ExitDuringLoad('process.exit during config load')
-    }) as typeof process.exit
+    watch()
+    loading.set(id, { filepath, fail: (e) => void (settle() && reject(e)) })
     load().then(
-      (v) => void (finish() && resolvePromise(v)),
-      (e: unknown) => fail(e),
+      (v) => void (settle() && resolvePromise(v)),
+      (e: unknown) => void (settle() && reject(e)),
     )
   })
 }

@@ -35,8 +35,8 @@ function envOpText(op: EnvOp): string {
 function nodeOptionsDirCheck(failMode: 'open' | 'closed'): string {
   const problem = nodeOptionsDirProblem('$wrapgen_dir')
   const action = failMode === 'closed'
-    ? `printf '%s\\n' "wrapgen: ${problem} and failMode is \\"closed\\"; not starting the function" >&2\n    exit 1`
-    : `printf '%s\\n' "wrapgen: ${problem}; running the function without wrapgen (failMode \\"open\\")" >&2\n    exec "$@"`
+    ? `wrapgen_say "wrapgen: ${problem} and failMode is \\"closed\\"; not starting the function"\n    exit 1`
+    : `wrapgen_say "wrapgen: ${problem}; running the function without wrapgen (failMode \\"open\\")"\n    exec "$@"`
   return [
     'case $wrapgen_dir in',
     `  *[\\"\\\\]*)\n    ${action}\n    ;;`,
@@ -76,8 +76,8 @@ export function renderWrapper(plan: Plan, version: string, template: string): st
       .map((file) => {
         const path = `"$wrapgen_dir"${q(`/${file}`)}`
         const action = plan.failMode === 'closed'
-          ? `printf '%s\\n' "wrapgen: $wrapgen_dir/${file} is missing and failMode is \\"closed\\"; not starting the function" >&2\n  exit 1`
-          : `printf '%s\\n' "wrapgen: $wrapgen_dir/${file} is missing; running the function without wrapgen (failMode \\"open\\")" >&2\n  exec "$@"`
+          ? `wrapgen_say "wrapgen: $wrapgen_dir/${file} is missing and failMode is \\"closed\\"; not starting the function"\n  exit 1`
+          : `wrapgen_say "wrapgen: $wrapgen_dir/${file} is missing; running the function without wrapgen (failMode \\"open\\")"\n  exec "$@"`
         return `if [ ! -r ${path} ]; then\n  ${action}\nfi`
       })
       .concat(usesNodeOptionsPath(f) ? [nodeOptionsDirCheck(plan.failMode)] : [])
@@ -103,8 +103,8 @@ export function renderWrapper(plan: Plan, version: string, template: string): st
   const chain = [...plan.chain].reverse().map((w) => {
     const qw = q(w)
     const missing = plan.failMode === 'closed'
-      ? `printf '%s\\n' ${notice(`chained wrapper ${w} is not an executable file and failMode is "closed"; not starting the function`)} >&2\n  exit 1`
-      : `printf '%s\\n' ${notice(`chained wrapper ${w} is not an executable file; skipped`)} >&2`
+      ? `wrapgen_say ${notice(`chained wrapper ${w} is not an executable file and failMode is "closed"; not starting the function`)}\n  exit 1`
+      : `wrapgen_say ${notice(`chained wrapper ${w} is not an executable file; skipped`)}`
     return `if [ -f ${qw} ] && [ -x ${qw} ]; then\n  set -- ${qw} "$@"\nelse\n  ${missing}\nfi`
   })
 
