@@ -37,9 +37,16 @@ ${CONFIG_HELP}
         `  layer zip   ${rel(written.zip)} (${kb(result.zip.byteLength)})`,
         `  manifest    ${rel(written.manifest)}`,
         m.bundle ? `  preload     ${m.preload} (${kb(m.bundle.bytes)}, ${m.bundle.inputs.length} inputs, target ${m.bundle.target}, external ${m.bundle.external.join(' ') || 'none'})` : '  preload     none (no node preloads configured)',
+        `  runtimes    ${m.compatibleRuntimes.join(', ')}`,
+        // Lambda's PublishLayerVersion takes at most 15; the layer still works on the others.
+        ...(m.compatibleRuntimesLeftOut.length
+          ? [`  left out    ${m.compatibleRuntimesLeftOut.join(', ')} (not in the manifest's compatibleRuntimes: Lambda accepts at most 15; the layer still works there)`]
+          : []),
         '',
         'Attach the layer to a function and set:',
         ...Object.entries(m.functionEnvironment).map(([k, v]) => `  ${k}=${v}`),
+        // Ends with a blank line, so what runs next (verify's table in npm run example) stands apart.
+        '',
         '',
       ].join('\n'),
     )

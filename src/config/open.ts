@@ -1,5 +1,6 @@
 // Load + resolve in one call, with the runtime catalogue supplying known and default runtimes.
 import { loadCatalogue } from '../runtimes/catalogue.js'
+import { supportedRuntimes } from '../runtimes/supported.js'
 import { loadConfig } from './load.js'
 import { resolveConfig } from './resolve.js'
 import type { ResolvedConfig, WrapgenConfig } from './types.js'
@@ -27,7 +28,8 @@ export async function openConfig(opts: OpenOptions): Promise<ResolvedConfig> {
     configFile: loaded.configFile,
     root: loaded.root,
     knownRuntimes: runtimes,
-    defaultRuntimes: runtimes,
+    // Not every known runtime: the deprecated ones are accepted when listed, not added by default.
+    defaultRuntimes: supportedRuntimes(loadCatalogue()),
     nodeOptionsFlags: process.allowedNodeEnvironmentFlags,
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   })

@@ -1,4 +1,7 @@
 // The two config types: what users write (everything optional) and what the core sees (resolved).
+import type { RuntimeId } from '../runtimes/ids.js'
+
+export type { RuntimeId }
 
 /** Environment edits. Applied in this order: unset, set, default, prepend, append. */
 export interface EnvEdits {
@@ -62,8 +65,12 @@ export interface WrapgenConfig {
    * on stderr. `closed`: exit non-zero instead. @default 'open'
    */
   failMode?: 'open' | 'closed'
-  /** Runtimes the layer supports (Lambda runtime identifiers). The oldest node one sets the bundle target. @default every node, python, java, dotnet and ruby runtime in the catalogue */
-  runtimes?: string[]
+  /**
+   * Runtimes the layer supports (Lambda runtime identifiers). The oldest node one sets the bundle
+   * target; the manifest lists at most 15 of them (Lambda's limit).
+   * @default the runtimes AWS supported when this wrapgen version's catalogue was checked (docs/runtimes.md)
+   */
+  runtimes?: RuntimeId[]
   /** Environment edits for every runtime. @default {} */
   env?: EnvEdits
   node?: NodeOptions
