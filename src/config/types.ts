@@ -58,6 +58,8 @@ export interface NodeOptions extends RuntimeOptions {
 
 /** What `defineConfig` accepts. */
 export interface WrapgenConfig {
+  /** The JSON Schema a .wrapgenrc.json or .yaml file follows (`wrapgen/schema.json`); ignored by wrapgen. */
+  $schema?: string
   /** Names the layer zip and the manifest. Lowercase letters, digits, `-`, `_`. */
   name: string
   /**
