@@ -2,7 +2,7 @@
 import { relative, resolve } from 'node:path'
 import { build } from '../api.js'
 import { EXIT } from '../errors.js'
-import { CONFIG_HELP, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
 
@@ -15,7 +15,7 @@ DIR/layer.zip (deterministic, modes kept) and DIR/manifest.json.
 
 Options:
   --out DIR       where to write (default: dist, relative to the config's folder)
-${CONFIG_HELP}
+${configHelp(16)}
 `,
   options: { ...CONFIG_OPTIONS, out: { type: 'string' } },
   async run(values, _positionals, ctx) {
