@@ -104,6 +104,10 @@ if (!existsSync(join(repo, 'dist/src/bin.js'))) {
     t.equal(misspelt.status, 2)
     t.match(misspelt.stderr, 'did you mean "nodejs20.x"?')
 
+    // The schema is exported for editors and validators ("$schema": "wrapgen/schema.json" or the file path).
+    const schema = run(process.execPath, ['--input-type=module', '-e', "const m = await import('wrapgen/schema.json', { with: { type: 'json' } }); console.log(m.default.title)"], project)
+    t.equal(schema.stdout.trim(), 'wrapgen config', `wrapgen/schema.json resolves through exports (${show(schema)})`)
+
     // The runtime client is an optional peer: invoke names the exact command.
     writeFileSync(join(project, 'index.mjs'), 'export const handler = async () => "ok"\n')
     const invoke = wrapgen('invoke', '--handler', 'index.handler')
@@ -116,7 +120,7 @@ if (!existsSync(join(repo, 'dist/src/bin.js'))) {
   t.test('the published types compile in a consumer without @types/node', async (t) => {
     if (!existsSync(join(project, 'node_modules/wrapgen/dist/src/index.d.ts'))) return t.fail('not installed')
     t.notOk(existsSync(join(project, 'node_modules/@types/node')), 'the consumer has no @types/node')
-    const consumer = `import { defineConfig, type BuildResult, type RuntimeId, type WrapgenConfig } from 'wrapgen'
+    const consumer = `import { configSchema, defineConfig, RUNTIME_IDS, type BuildResult, type RuntimeId, type WrapgenConfig } from 'wrapgen'
 import { definePreload } from 'wrapgen/preload'
 import timing from 'wrapgen/preloads/timing'
 
@@ -127,6 +131,8 @@ defineConfig({ name: 'consumer', runtimes: ['nodejs20'] })
 export const zipBytes = (r: BuildResult): number => r.zip.byteLength
 export const hook = definePreload<{ service: string }>((options) => void options.service)
 export const builtIn = timing
+export const ids: readonly RuntimeId[] = RUNTIME_IDS
+export const schemaTitle: string | undefined = configSchema().title
 `
     const settings: Record<string, { module: string; type: 'module' | 'commonjs' }> = {
       node16: { module: 'node16', type: 'module' },
