@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { transformSync } from 'esbuild'
 import t from 'tap'
 import { build } from '../src/api.js'
+import { main } from '../src/cli/main.js'
 import { makeTemp, removeTemp } from '../src/cleanup.js'
 import { RUNTIME_IDS } from '../src/runtimes/ids.js'
 
@@ -39,6 +40,19 @@ t.test('the build gives what the snippets name', async (t) => {
   t.equal(manifest.compatibleRuntimesLeftOut.length, RUNTIME_IDS.length - 15, 'and says which it left out')
   t.equal(wrapperVar, '/opt/wrapgen/exec')
   for (const label of ['SAM', 'CDK', 'Terraform']) t.match(readme, new RegExp(`\\*\\*${label}\\*\\*[\\s\\S]*?/opt/wrapgen/exec`), `${label} sets ${wrapperVar}`)
+})
+
+t.test('wrapgen build says which runtimes it left out of the manifest', async (t) => {
+  const dir = join(project, 'cli')
+  mkdirSync(dir)
+  writeFileSync(join(dir, '.wrapgenrc.json'), JSON.stringify({ name: 'many', runtimes: RUNTIME_IDS }))
+  let out = ''
+  let err = ''
+  const code = await main(['build', '--cwd', dir], { out: (s) => void (out += s), err: (s) => void (err += s), cwd: dir })
+  t.equal(code, 0, err)
+  t.match(out, `  runtimes    ${manifest.compatibleRuntimes.join(', ')}\n`)
+  t.match(out, `  left out    ${manifest.compatibleRuntimesLeftOut.join(', ')} (not in the manifest's compatibleRuntimes: Lambda accepts at most 15; the layer still works there)\n`)
+  t.match(out, /AWS_LAMBDA_EXEC_WRAPPER=\/opt\/wrapgen\/exec\n\n$/, 'ends with a blank line, so a following command\'s output stands apart')
 })
 
 const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' })
