@@ -7,6 +7,8 @@ import { configHash, plan as makePlan } from './plan/plan.js'
 import { LAYER_DIR, MANIFEST_FILE, PRELOAD_FILE, WRAPPER_FILE, type Plan } from './plan/types.js'
 import { renderManifest, type Manifest } from './render/manifest.js'
 import { renderWrapper } from './render/wrapper.js'
+import { loadCatalogue } from './runtimes/catalogue.js'
+import { compatibleRuntimes } from './runtimes/supported.js'
 import { wrapperTemplate } from './assets.js'
 import { version } from './version.js'
 
@@ -15,7 +17,8 @@ export interface BuildResult {
   readonly plan: Plan
   /** The layer tree, as it appears under /opt (manifest included). */
   readonly files: readonly LayerFile[]
-  readonly zip: Buffer
+  /** The layer zip (a Uint8Array, so the published types need no @types/node). */
+  readonly zip: Uint8Array
   readonly manifest: Manifest
   readonly bundle: Bundle | undefined
 }
@@ -28,7 +31,7 @@ export async function buildLayer(config: ResolvedConfig): Promise<BuildResult> {
   const bundle = config.node.preloads.length > 0 ? await bundlePreload(config) : undefined
   const files: LayerFile[] = [{ path: `${LAYER_DIR}/${WRAPPER_FILE}`, mode: 0o755, contents: text(renderWrapper(plan, version(), wrapperTemplate())) }]
   if (bundle) files.push({ path: `${LAYER_DIR}/${PRELOAD_FILE}`, mode: 0o644, contents: bundle.code })
-  const manifest = renderManifest({ config, plan, configHash: hash, version: version(), files: sortFiles(files), bundle })
+  const manifest = renderManifest({ config, plan, configHash: hash, version: version(), files: sortFiles(files), bundle, compatible: compatibleRuntimes(config.runtimes, loadCatalogue()) })
   files.push({ path: `${LAYER_DIR}/${MANIFEST_FILE}`, mode: 0o644, contents: text(`${JSON.stringify(manifest, null, 2)}\n`) })
   const sorted = sortFiles(files)
   const zip = await zipLayer(sorted, `${plan.id} (wrapgen ${version()})`)

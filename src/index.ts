@@ -1,4 +1,4 @@
-// wrapgen's API: the config helpers, the build, and verify.
+// wrapgen's API: the config helpers, the build, verify, and the runtime ids and config schema they use.
 export { defineConfig } from './config/define.js'
 export { loadConfig } from './config/load.js'
 export { openConfig } from './config/open.js'
@@ -11,3 +11,6 @@ export { UserError, UsageError, EXIT } from './errors.js'
 export type * from './config/types.js'
 export type { Manifest } from './render/manifest.js'
 export type { VerifyReport, CheckResult } from './verify/types.js'
+export { RUNTIME_IDS } from './runtimes/ids.js'
+export { CATALOGUE_DATE, MAX_COMPATIBLE_RUNTIMES } from './runtimes/supported.js'
+export { configSchema } from './config/schema.js'

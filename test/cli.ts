@@ -116,7 +116,7 @@ t.test('print', async (t) => {
   const node = await cli('print', '--runtime', 'nodejs20.x')
   t.equal(node.code, 0, node.err)
   const lines = node.out.split('\n')
-  t.equal(lines[0], 'nodejs20.x at 1024 MB')
+  t.equal(lines[0], 'nodejs20.x at 128 MB')
   const preload = lines.findIndex((l) => /^ {2}\+ "\/opt\/wrapgen\/preload\.cjs"$/.test(l))
   t.ok(preload > 0, 'the preload is added')
   t.match(lines[preload - 1], /^ {2}\+ "--require"$/, '--require just before it')
@@ -127,13 +127,13 @@ t.test('print', async (t) => {
   t.equal(java.code, 0, java.err)
   const j = JSON.parse(java.out) as { runtime: string; mode: string; memory: number; argvIn: string[]; argvOut: string[] }
   t.equal(j.runtime, 'java17')
-  t.equal(j.memory, 1024)
+  t.equal(j.memory, 128, 'the same default memory as invoke: 128 MB, as on Lambda')
   t.ok(j.argvOut.includes('-XX:+TieredCompilation'), 'the java flag is in the output argv')
   t.equal(j.argvOut.length, j.argvIn.length + 1)
 
   const dotnet = await cli('print', '--runtime', 'dotnet8:single-file')
   t.equal(dotnet.code, 0, dotnet.err)
-  t.match(dotnet.out, /^dotnet8 \(single-file\) at 1024 MB\n/)
+  t.match(dotnet.out, /^dotnet8 \(single-file\) at 128 MB\n/)
   t.match(dotnet.out, 'wrapper execs:')
 
   const provided = await cli('print', '--runtime', 'provided.al2')
@@ -149,7 +149,7 @@ t.test('init', async (t) => {
   t.equal(first.code, 0, first.err)
   t.equal(first.out, 'wrote wrapgen.config.ts; edit it, then run: npx wrapgen build\n')
   const file = join(fresh, 'wrapgen.config.ts')
-  t.match(readFileSync(file, 'utf8'), "name: \"fresh\"", 'named after the folder')
+  t.match(readFileSync(file, 'utf8'), "name: 'fresh',", 'named after the folder, in single quotes like the rest')
 
   const built = await cli('build', '--cwd', fresh, '--out', join(dir, 'out', 'init'), '--json')
   t.equal(built.code, 0, `the starter config builds: ${built.err}`)
@@ -168,7 +168,7 @@ t.test('init', async (t) => {
 
   const forced = await cli('init', '--cwd', fresh, '--force', '--name', 'renamed')
   t.equal(forced.code, 0, forced.err)
-  t.match(readFileSync(file, 'utf8'), 'name: "renamed"')
+  t.match(readFileSync(file, 'utf8'), "name: 'renamed',")
 })
 
 t.before(() => {

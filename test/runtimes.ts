@@ -1,10 +1,14 @@
 // The runtime catalogue: the real fixtures under runtimes/, their expansion, and the format's checks.
+import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { loadCatalogue, selectRuntimes } from '../src/runtimes/catalogue.js'
 import { expandRuntime } from '../src/runtimes/expand.js'
 import { evalExpr, interpolate } from '../src/runtimes/expr.js'
+import { RUNTIME_IDS } from '../src/runtimes/ids.js'
+import { CATALOGUE_DATE, compatibleRuntimes, MAX_COMPATIBLE_RUNTIMES, supportedRuntimes } from '../src/runtimes/supported.js'
 import type { RuntimeFixture } from '../src/runtimes/types.js'
 
 const { runtimes, commonEnv } = loadCatalogue()
@@ -30,10 +34,11 @@ t.test('the catalogue holds every built-in runtime', async (t) => {
   t.same(keys, [
     'dotnet6:class-library', 'dotnet6:executable-assembly', 'dotnet6:single-file',
     'dotnet8:class-library', 'dotnet8:executable-assembly', 'dotnet8:single-file',
-    'java8.al2', 'java11', 'java17', 'java21',
+    'dotnet10:class-library', 'dotnet10:executable-assembly', 'dotnet10:single-file',
+    'java8.al2', 'java11', 'java17', 'java21', 'java25',
     'nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x',
     'provided.al2', 'provided.al2023',
-    'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13',
+    'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14',
     'ruby3.2', 'ruby3.3', 'ruby3.4',
   ])
   t.equal(loadCatalogue(), loadCatalogue(), 'the package catalogue is read once')
@@ -131,12 +136,61 @@ t.test('selectRuntimes', async (t) => {
   t.same(ids('dotnet8:single-file'), ['dotnet8:single-file'])
   t.same(ids('dotnet8'), ['dotnet8:class-library', 'dotnet8:executable-assembly', 'dotnet8:single-file'])
   t.same(ids('java17, ruby3.?'), ['java17:default', 'ruby3.2:default', 'ruby3.3:default', 'ruby3.4:default'])
-  t.same(ids('python3.1'), [], 'no prefix match')
   t.same(ids('provided.al2'), ['provided.al2:default'], '"." is literal')
+  t.same(ids('java17,java1*'), ['java11:default', 'java17:default'], 'each runtime once, in catalogue order')
+
+  // A glob that matches nothing is a usage error (exit 2) that says what was meant.
+  const fails = (glob: string, message: RegExp | string) => t.throws(() => selectRuntimes(runtimes, glob), { message, exitCode: 2 }, glob)
+  fails('nodejs20', '--runtime nodejs20: no such runtime; did you mean "nodejs20.x"?')
+  fails('python3.1', '--runtime python3.1: no such runtime; did you mean "python3.10"?')
+  fails('pyton3.12', '--runtime pyton3.12: no such runtime; did you mean "python3.12"?')
+  fails('nodejs99.x', /^--runtime nodejs99\.x: no such runtime; known: /)
+  fails('dotnet8:singlefile', '--runtime dotnet8:singlefile: dotnet8 has no mode "singlefile"; its modes: dotnet8:class-library, dotnet8:executable-assembly, dotnet8:single-file (or dotnet8 for all of them)')
+  fails('dotnet1', '--runtime dotnet1: no such runtime; did you mean "dotnet10"? (modes: dotnet10:class-library, dotnet10:executable-assembly, dotnet10:single-file)')
+  fails('dotnet9', /^--runtime dotnet9: no such runtime; known: /)
+  fails('java17,jav21', '--runtime jav21: no such runtime; did you mean "java21"?')
+  fails('cobol', /^--runtime cobol: no such runtime; known: dotnet6, .*ruby3\.4 \(see docs\/runtimes\.md\)$/)
+  fails(' , ', /give a runtime id or a glob/)
+  t.throws(() => selectRuntimes(runtimes, 'nodejs20', 'runtimes[0]'), { message: /^runtimes\[0\] nodejs20: / }, 'the caller names the option')
+})
+
+t.test('runtime ids: the generated union is in sync with runtimes/*.json', async (t) => {
+  const script = fileURLToPath(new URL('../scripts/runtime-ids.mjs', import.meta.url))
+  const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' })
+  t.equal(r.status, 0, `src/runtimes/ids.ts is current (${r.stderr.trim() || 'ok'})`)
+  t.same([...RUNTIME_IDS].sort(), [...new Set(runtimes.filter((f) => f.family !== 'none').map((f) => f.id))].sort())
+})
+
+t.test('deprecation dates and the default runtimes', async (t) => {
+  for (const f of runtimes) t.match(f.deprecation, /^20\d\d-\d\d-\d\d$/, `${f.id}:${f.mode} has a deprecation date`)
+  for (const [id, date] of Object.entries({ 'nodejs24.x': '2028-04-30', 'python3.14': '2029-06-30', java25: '2029-06-30', dotnet10: '2028-11-14', 'ruby3.4': '2028-03-31' }))
+    t.equal(find(id, id === 'dotnet10' ? 'class-library' : 'default').deprecation, date, `${id} deprecation`)
+  const catalogue = loadCatalogue()
+  // Fixed by the catalogue date, not today's: the same wrapgen version builds the same default layer.
+  t.equal(CATALOGUE_DATE, '2026-11-30')
+  t.same(supportedRuntimes(catalogue), ['dotnet10', 'java21', 'java25', 'nodejs22.x', 'nodejs24.x', 'python3.12', 'python3.13', 'python3.14', 'ruby3.3', 'ruby3.4'])
+  t.ok(supportedRuntimes(catalogue).length <= MAX_COMPATIBLE_RUNTIMES, 'the default list fits PublishLayerVersion')
+  t.same(supportedRuntimes(catalogue, '2024-01-01').length, RUNTIME_IDS.length, 'on an earlier day every runtime was supported')
+  t.notOk(supportedRuntimes(catalogue).some((id) => id.startsWith('provided')), 'never an OS-only runtime')
+})
+
+t.test('compatibleRuntimes: at most 15, the longest-supported kept', async (t) => {
+  const catalogue = loadCatalogue()
+  const few = ['nodejs22.x', 'python3.12']
+  t.same(compatibleRuntimes(few, catalogue), { kept: few, leftOut: [] })
+  const all = [...RUNTIME_IDS]
+  const { kept, leftOut } = compatibleRuntimes(all, catalogue)
+  t.equal(kept.length, 15)
+  t.equal(kept.length + leftOut.length, all.length, 'nothing lost')
+  // Earliest deprecation first; among equal dates (2026-06-30), the one listed last.
+  t.same(leftOut, ['dotnet6', 'nodejs18.x', 'nodejs20.x', 'python3.9', 'python3.11', 'ruby3.2'], 'the deprecated ones go first')
+  t.ok(kept.includes('nodejs24.x') && kept.includes('python3.14') && kept.includes('java25') && kept.includes('dotnet10'), 'the newest stay')
+  t.same(kept, all.filter((id) => kept.includes(id)), 'kept in the configured order')
+  t.same(compatibleRuntimes(['nodejs22.x', 'nodejs22.x'], catalogue).kept, ['nodejs22.x'], 'duplicates once')
 })
 
 t.test('loadCatalogue rejects bad fixtures', async (t) => {
-  const good = { id: 'x1', family: 'node', mode: 'default', status: 'inferred', source: 's', argv: ['/bin/x', { arg: 'y' }], entry: 'y', env: {} }
+  const good = { id: 'x1', family: 'node', mode: 'default', status: 'inferred', deprecation: '2030-01-31', source: 's', argv: ['/bin/x', { arg: 'y' }], entry: 'y', env: {} }
   const fails = (name: string, content: unknown, message: RegExp) => {
     const dir = t.testdir({ [name]: typeof content === 'string' ? content : JSON.stringify(content) })
     t.throws(() => loadCatalogue(dir), { message }, `${name}: ${String(message)}`)
@@ -147,6 +201,7 @@ t.test('loadCatalogue rejects bad fixtures', async (t) => {
   fails('a.json', { ...good, family: 'go' }, /"family" must be one of node, python, java, dotnet, ruby, none/)
   fails('a.json', { ...good, mode: undefined }, /"mode" must be a string/)
   fails('a.json', { ...good, status: 'guessed' }, /"status" must be "sourced" or "inferred"/)
+  fails('a.json', { ...good, deprecation: 'Apr 30, 2026' }, /"deprecation" must be AWS's deprecation date, YYYY-MM-DD/)
   fails('a.json', { ...good, source: undefined }, /"source" must say where the facts come from/)
   fails('a.json', { ...good, argv: 'node' }, /"argv" must be an array/)
   fails('a.json', { ...good, argv: [{ flag: 'x' }] }, /each "argv" element must be a string or \{ "arg": \.\.\. \}/)

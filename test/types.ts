@@ -2,7 +2,8 @@
 // It is also a tap test, since tap runs every file in test/.
 import t from 'tap'
 import { defineConfig } from '../src/config/define.js'
-import type { WrapgenConfig } from '../src/config/types.js'
+import type { CONFIG_KEYS } from '../src/config/schema.js'
+import type { RuntimeId, WrapgenConfig } from '../src/config/types.js'
 
 // Every key, each with a valid value.
 const full = defineConfig({
@@ -68,6 +69,23 @@ defineConfig({ failMode: 'open' })
 // @ts-expect-error: env values are strings
 defineConfig({ name: 'x', env: { set: { PORT: 8080 } } })
 
+// @ts-expect-error: runtimes are catalogue ids: nodejs20 is nodejs20.x
+defineConfig({ name: 'x', runtimes: ['nodejs20'] })
+
+// @ts-expect-error: OS-only runtimes never run a wrapper, so they are not in the union
+defineConfig({ name: 'x', runtimes: ['provided.al2023'] })
+
+// @ts-expect-error: dotnet modes are not runtime ids
+defineConfig({ name: 'x', runtimes: ['dotnet8:single-file'] })
+
+// The runtimes added with the catalogue's last update are ids.
+const newest: RuntimeId[] = ['nodejs24.x', 'python3.14', 'java25', 'dotnet10', 'ruby3.4']
+defineConfig({ name: 'x', runtimes: newest })
+
+// The schema's top-level keys (src/config/schema.ts) are exactly WrapgenConfig's, both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const schemaKeysMatch: Same<(typeof CONFIG_KEYS)[number], keyof WrapgenConfig> = true
+
 // @ts-expect-error: preloads/inject/external are node-only
 defineConfig({ name: 'x', python: { preloads: ['./x.py'] } })
 
@@ -76,4 +94,5 @@ t.test('defineConfig returns its input unchanged', async (t) => {
   t.equal(defineConfig(input), input, 'the very same object')
   t.equal(full.name, 'acme-startup')
   t.same(minimal, { name: 'tiny' })
+  t.equal(schemaKeysMatch, true)
 })

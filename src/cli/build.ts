@@ -2,7 +2,7 @@
 import { relative, resolve } from 'node:path'
 import { build } from '../api.js'
 import { EXIT } from '../errors.js'
-import { CONFIG_HELP, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
 
@@ -15,7 +15,7 @@ DIR/layer.zip (deterministic, modes kept) and DIR/manifest.json.
 
 Options:
   --out DIR       where to write (default: dist, relative to the config's folder)
-${CONFIG_HELP}
+${configHelp(16)}
 `,
   options: { ...CONFIG_OPTIONS, out: { type: 'string' } },
   async run(values, _positionals, ctx) {
@@ -37,9 +37,16 @@ ${CONFIG_HELP}
         `  layer zip   ${rel(written.zip)} (${kb(result.zip.byteLength)})`,
         `  manifest    ${rel(written.manifest)}`,
         m.bundle ? `  preload     ${m.preload} (${kb(m.bundle.bytes)}, ${m.bundle.inputs.length} inputs, target ${m.bundle.target}, external ${m.bundle.external.join(' ') || 'none'})` : '  preload     none (no node preloads configured)',
+        `  runtimes    ${m.compatibleRuntimes.join(', ')}`,
+        // Lambda's PublishLayerVersion takes at most 15; the layer still works on the others.
+        ...(m.compatibleRuntimesLeftOut.length
+          ? [`  left out    ${m.compatibleRuntimesLeftOut.join(', ')} (not in the manifest's compatibleRuntimes: Lambda accepts at most 15; the layer still works there)`]
+          : []),
         '',
         'Attach the layer to a function and set:',
         ...Object.entries(m.functionEnvironment).map(([k, v]) => `  ${k}=${v}`),
+        // Ends with a blank line, so what runs next (verify's table in npm run example) stands apart.
+        '',
         '',
       ].join('\n'),
     )

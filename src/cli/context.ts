@@ -30,6 +30,13 @@ export const CONFIG_OPTIONS = {
   json: { type: 'boolean' },
 } as const
 
-export const CONFIG_HELP = `  --config FILE   use this config file instead of searching for one
-  --cwd DIR       run as if started in DIR (the config search starts there)
-  --json          print machine-readable JSON on stdout`
+export const CONFIG_HELP = configHelp(16)
+
+/** The config options' help lines, descriptions starting at `column` like the command's own options. */
+export function configHelp(column: number): string {
+  return [
+    ['--config FILE', 'use this config file instead of searching for one'],
+    ['--cwd DIR', 'run as if started in DIR (the config search starts there)'],
+    ['--json', 'print machine-readable JSON on stdout'],
+  ].map(([option, text]) => `  ${option!.padEnd(column)}${text}`).join('\n')
+}

@@ -5,6 +5,9 @@ import { validateConfig } from '../config/validate.js'
 import { EXIT, UsageError, UserError } from '../errors.js'
 import type { Command } from './context.js'
 
+/** A single-quoted JS string, like every other string in the starter config. */
+const quote = (s: string): string => `'${s.replace(/[\\']/g, '\\$&').replace(/\n/g, '\\n')}'`
+
 export function starterConfig(name: string): string {
   return `// wrapgen config: "npx wrapgen build" turns it into a Lambda layer (dist/layer.zip).
 // Every key is optional except name; hover a key in your editor for its documentation.
@@ -12,7 +15,7 @@ import { defineConfig } from 'wrapgen'
 
 export default defineConfig({
   // Names the layer zip and the manifest.
-  name: ${JSON.stringify(name)},
+  name: ${quote(name)},
 
   // 'open': if the layer's own files are missing, run the function unchanged (one stderr line).
   // 'closed': refuse to start instead.

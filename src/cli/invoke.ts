@@ -6,7 +6,8 @@ import { openConfig } from '../config/open.js'
 import { EXIT, UsageError, UserError } from '../errors.js'
 import { allSucceeded, renderInvokeRun } from '../invoke/report.js'
 import { runInvoke } from '../invoke/run.js'
-import { CONFIG_HELP, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+import { DEFAULT_MEMORY_MB } from '../runtimes/memory.js'
+import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const positiveInt = (name: string, v: unknown, min: number, max: number): number | undefined => {
   if (v === undefined) return undefined
@@ -15,8 +16,16 @@ const positiveInt = (name: string, v: unknown, min: number, max: number): number
   return n
 }
 
+/** The event: inline JSON when it looks like JSON (an object, array or string), else a file or - for stdin. */
 function readEvent(spec: string | undefined, cwd: string): unknown {
   if (spec === undefined) return {}
+  if (/^\s*[[{"]/.test(spec)) {
+    try {
+      return JSON.parse(spec) as unknown
+    } catch (cause) {
+      throw new UserError(`--event: the inline event is not JSON: ${(cause as Error).message}`, { cause })
+    }
+  }
   const where = spec === '-' ? 'standard input' : spec
   let text: string
   try {
@@ -33,7 +42,7 @@ function readEvent(spec: string | undefined, cwd: string): unknown {
 
 const command: Command = {
   summary: 'run a function through the layer on a local Lambda Runtime API and report its cold start',
-  help: `Usage: wrapgen invoke [--handler index.handler] [--task DIR] [--event FILE|-] [options]
+  help: `Usage: wrapgen invoke [--handler index.handler] [--task DIR] [--event JSON|FILE|-] [options]
 
 Builds the layer from the config (in a temp folder), starts the function the way Lambda does -- the
 emulated bootstrap, AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapgen/exec, node with the preload, AWS's own Node
@@ -46,18 +55,19 @@ tree under a temp folder. No Docker, no AWS account. Node runtimes only. See doc
 Options:
   --handler H       the handler, module.export (default index.handler)
   --task DIR        the function's code, mounted at /var/task (default: the current folder)
-  --event FILE|-    the event as JSON, from a file or standard input (default {})
+  --event EVENT     the event: inline JSON ('{"id":1}'), a JSON file, or - for standard input
+                    (default {})
   --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv
                     and environment (the interpreter is always this machine's node)
   --count N         invoke N times on the same warm process (default 1)
-  --memory MB       function memory, 128 to 10240 (default 128)
+  --memory MB       function memory, 128 to 10240 (default ${DEFAULT_MEMORY_MB}, Lambda's default)
   --timeout S       per-invoke timeout in seconds (default 3)
   --env K=V         a function environment variable (e.g. WRAPGEN_DISABLE=1); repeatable
   --layer DIR       use an already-built layer tree (wrapgen build's out/layer) instead of building
   --no-layer        run the same function without wrapgen, for comparison
   --mode MODE       sandboxed, path-mapped, or auto (default)
   --quiet           leave out the function's logs
-${CONFIG_HELP}
+${configHelp(18)}
 
 Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed out, or a config problem; 2 usage.
 `,
@@ -82,7 +92,7 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     const handler = (values.handler as string | undefined) ?? 'index.handler'
     if (!/^[^.].*\.[^.]/.test(handler)) throw new UsageError(`--handler ${handler}: give module.export, e.g. index.handler or src/app.main`)
     const count = positiveInt('count', values.count, 1, 1000) ?? 1
-    const memory = positiveInt('memory', values.memory, 128, 10240) ?? 128
+    const memory = positiveInt('memory', values.memory, 128, 10240) ?? DEFAULT_MEMORY_MB
     const timeout = positiveInt('timeout', values.timeout, 1, 900) ?? 3
     const env: Record<string, string> = {}
     for (const kv of (values.env as string[] | undefined) ?? []) {

@@ -6,7 +6,8 @@ import { simulate } from '../plan/simulate.js'
 import { LAYER_DIR } from '../plan/types.js'
 import { loadCatalogue, selectRuntimes } from '../runtimes/catalogue.js'
 import { expandRuntime } from '../runtimes/expand.js'
-import { CONFIG_HELP, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+import { DEFAULT_MEMORY_MB } from '../runtimes/memory.js'
+import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const command: Command = {
   summary: 'show what the wrapper does for one runtime',
@@ -19,18 +20,18 @@ environment variables it changes. Computed from the same plan the script is rend
 Options:
   --runtime ID    a Lambda runtime id (nodejs20.x, python3.12, java17, dotnet8, ...); for runtimes
                   with modes add one: dotnet8:single-file
-  --memory MB     the function's memory (default 1024)
-${CONFIG_HELP}
+  --memory MB     the function's memory (default ${DEFAULT_MEMORY_MB}, Lambda's default)
+${configHelp(16)}
 `,
   options: { ...CONFIG_OPTIONS, runtime: { type: 'string' }, memory: { type: 'string' } },
   async run(values, _p, ctx) {
     const id = values.runtime
     if (typeof id !== 'string') throw new UsageError('--runtime is required, e.g. --runtime nodejs20.x (see wrapgen print --help)')
-    const memory = Number(values.memory ?? 1024)
+    const memory = Number(values.memory ?? DEFAULT_MEMORY_MB)
     if (!Number.isInteger(memory) || memory < 128 || memory > 10240) throw new UsageError(`--memory ${values.memory}: give whole megabytes from 128 to 10240`)
     const catalogue = loadCatalogue()
+    // Throws a usage error with a "did you mean" (nodejs20 -> nodejs20.x) or the runtime's modes.
     const fixtures = selectRuntimes(catalogue.runtimes, id)
-    if (fixtures.length === 0) throw new UsageError(`--runtime ${id}: no such runtime; known: ${[...new Set(catalogue.runtimes.map((r) => r.id))].join(', ')}`)
     const config = await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
     const plan = makePlan(config)
     const reports = fixtures.map((fixture) => {

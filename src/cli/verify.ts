@@ -5,7 +5,7 @@ import { EXIT, UsageError } from '../errors.js'
 import { renderJunit, renderTable, renderTap } from '../verify/report.js'
 import { verify } from '../verify/run.js'
 import { passed } from '../verify/types.js'
-import { CONFIG_HELP, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)
 
@@ -36,7 +36,7 @@ Options:
   --with-layer DIR  another layer tree to unpack into /opt as well (for chained wrappers); repeatable
   --stand-in-only   skip the real-interpreter probes
   --reporter NAME   table (default), tap, junit, or json
-${CONFIG_HELP}
+${configHelp(18)}
 
 Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input problem; 2 usage.
 `,

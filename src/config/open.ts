@@ -1,6 +1,7 @@
 // Load + resolve in one call, with the runtime catalogue supplying known and default runtimes.
 import { loadCatalogue } from '../runtimes/catalogue.js'
 import { checkConfigValues, loadConfig } from './load.js'
+import { supportedRuntimes } from '../runtimes/supported.js'
 import { resolveConfig } from './resolve.js'
 import type { ResolvedConfig, WrapgenConfig } from './types.js'
 import type { Finding } from './validate.js'
@@ -28,7 +29,8 @@ export async function openConfig(opts: OpenOptions): Promise<ResolvedConfig> {
     configFile: loaded.configFile,
     root: loaded.root,
     knownRuntimes: runtimes,
-    defaultRuntimes: runtimes,
+    // Not every known runtime: the deprecated ones are accepted when listed, not added by default.
+    defaultRuntimes: supportedRuntimes(loadCatalogue()),
     nodeOptionsFlags: process.allowedNodeEnvironmentFlags,
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   })

@@ -1,4 +1,7 @@
 // The two config types: what users write (everything optional) and what the core sees (resolved).
+import type { RuntimeId } from '../runtimes/ids.js'
+
+export type { RuntimeId }
 
 /** Environment edits. Applied in this order: unset, set, default, prepend, append. */
 export interface EnvEdits {
@@ -62,6 +65,8 @@ export interface NodeOptions extends RuntimeOptions {
 
 /** What `defineConfig` accepts. */
 export interface WrapgenConfig {
+  /** The JSON Schema a .wrapgenrc.json or .yaml file follows (`wrapgen/schema.json`); ignored by wrapgen. */
+  $schema?: string
   /** Names the layer zip and the manifest. Lowercase letters, digits, `-`, `_`. */
   name: string
   /**
@@ -69,8 +74,12 @@ export interface WrapgenConfig {
    * on stderr. `closed`: exit non-zero instead. @default 'open'
    */
   failMode?: 'open' | 'closed'
-  /** Runtimes the layer supports (Lambda runtime identifiers). The oldest node one sets the bundle target. @default every node, python, java, dotnet and ruby runtime in the catalogue */
-  runtimes?: string[]
+  /**
+   * Runtimes the layer supports (Lambda runtime identifiers). The oldest node one sets the bundle
+   * target; the manifest lists at most 15 of them (Lambda's limit).
+   * @default the runtimes AWS supported when this wrapgen version's catalogue was checked (docs/runtimes.md)
+   */
+  runtimes?: RuntimeId[]
   /** Environment edits for every runtime. @default {} */
   env?: EnvEdits
   node?: NodeOptions

@@ -157,8 +157,10 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     })
   }
 
-  const root = object(raw, '', ['name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain'])
+  const root = object(raw, '', ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain'])
   if (!root) return { errors, warnings }
+  // JSON and YAML configs name wrapgen/schema.json here for editor completion (src/config/schema.ts).
+  if (root.$schema !== undefined) string(root.$schema, '$schema')
 
   if (root.name === undefined) err('name', 'is required: it names the layer zip and the manifest, e.g. "acme-startup"')
   else if (string(root.name, 'name') && !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(root.name))

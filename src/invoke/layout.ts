@@ -31,20 +31,29 @@ export interface InvokeLayoutInput {
   readonly taskDir: string
 }
 
-/** The folder of the installed aws-lambda-ric, or a UserError that says how to install it. */
-export function ricPackageDir(): string {
-  try {
-    const req = createRequire(join(packageRoot(), 'package.json'))
-    return dirname(req.resolve('aws-lambda-ric/package.json'))
-  } catch (cause) {
-    throw new UserError('aws-lambda-ric is not installed: wrapgen invoke runs AWS\'s Node runtime client. Run "npm install" in wrapgen\'s folder (its native build needs autoconf, automake, libtool, cmake, make and g++)', { cause })
+/** What to run when the runtime client is missing (also in docs/invoke.md and the README). */
+export const RIC_INSTALL = 'npm install --save-dev aws-lambda-ric@3.3.0'
+
+/**
+ * The folder of the installed aws-lambda-ric, or a UserError that says how to install it. It is an
+ * optional peer dependency (a plain `npm install wrapgen` skips its native build), so it is looked
+ * up from wrapgen's own folder (npm and pnpm put a peer there) and then from the user's folders.
+ */
+export function ricPackageDir(from: readonly string[] = []): string {
+  for (const dir of [packageRoot(), ...from]) {
+    try {
+      return dirname(createRequire(join(dir, 'package.json')).resolve('aws-lambda-ric/package.json'))
+    } catch {
+      // Not installed there: try the next folder.
+    }
   }
+  throw new UserError(`wrapgen invoke needs aws-lambda-ric (AWS's Node runtime client), an optional peer dependency that is not installed: run "${RIC_INSTALL}" in your project (its native build needs autoconf, automake, libtool, cmake, make and g++; see docs/invoke.md)`)
 }
 
 const asset = (name: string): string => join(packageRoot(), 'src', name)
 
 export function makeInvokeLayout(input: InvokeLayoutInput): InvokeLayout {
-  const ricDir = ricPackageDir()
+  const ricDir = ricPackageDir([input.taskDir, process.cwd()])
   // Registered with cleanup.ts: an interrupted invoke removes it too.
   const root = makeTemp('invoke')
   const opt = join(root, 'opt')

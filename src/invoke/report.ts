@@ -33,7 +33,7 @@ export function renderInitReport(r: InitReport, layer: InvokeRun['layer']): stri
 
 /** Results, logs and the init report, as text. */
 export function renderInvokeRun(run: InvokeRun, opts: { logs: boolean }): string {
-  let text = `wrapgen invoke: ${run.handler} on ${run.runtime}, ${run.layer === 'wrapgen' ? 'with the wrapgen layer' : 'without a layer (--no-layer)'}, ${run.mode}\n`
+  let text = `wrapgen invoke: ${run.handler} on ${run.runtime} at ${run.memory} MB, ${run.layer === 'wrapgen' ? 'with the wrapgen layer' : 'without a layer (--no-layer)'}, ${run.mode}\n`
   if (run.init.status === 'error' && run.init.error) {
     text += `init failed: ${run.init.error.errorType}: ${run.init.error.errorMessage}\n`
   }
@@ -49,8 +49,9 @@ export function renderInvokeRun(run: InvokeRun, opts: { logs: boolean }): string
   }
   if (run.exit) text += `function process ended: ${run.exit.signal ? `signal ${run.exit.signal}` : `exit ${run.exit.code}`}\n`
   if (opts.logs && (run.logs.stdout || run.logs.stderr)) {
-    text += `function logs (stdout, then stderr):\n${[run.logs.stdout, run.logs.stderr].filter(Boolean).join('').replace(/^/gm, '  | ')}`
-    if (!text.endsWith('\n')) text += '\n'
+    // Each log line prefixed; the final newline ends the last line rather than starting an empty one.
+    const logs = [run.logs.stdout, run.logs.stderr].filter(Boolean).join('').replace(/\n$/, '')
+    text += `function logs (stdout, then stderr):\n${logs.replace(/^/gm, '  | ')}\n`
   }
   return text + renderInitReport(run.initReport, run.layer)
 }

@@ -13,6 +13,7 @@ import { makeInvokeLayout, type Mode } from './layout.js'
 import { startFunction, type FunctionProcess } from './process.js'
 import { startRuntimeApi, type FunctionError, type InvokeResult, type RuntimeApi, type Timestamp } from './runtime-api.js'
 import { initReport, type InitReport } from './timing.js'
+import { DEFAULT_MEMORY_MB } from '../runtimes/memory.js'
 
 export interface InvokeRunOptions {
   /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */
@@ -54,6 +55,8 @@ export interface InvokeRun {
   readonly mode: Mode
   readonly layer: 'wrapgen' | 'none'
   readonly runtime: string
+  /** The function's memory in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE and the runtime's heap flags). */
+  readonly memory: number
   readonly handler: string
   readonly init: { readonly status: 'ok' | 'error'; readonly error?: FunctionError | undefined; readonly durationMs?: number | undefined }
   readonly initReport: InitReport
@@ -86,7 +89,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   if (mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot create namespaces here; use --mode path-mapped')
   const runtime = nodeRuntime(opts.runtime ?? 'nodejs20.x')
   const handler = opts.handler ?? 'index.handler'
-  const memory = opts.memory ?? 128
+  const memory = opts.memory ?? DEFAULT_MEMORY_MB
   if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code`)
   let prepared: PreparedLayer | undefined
   let layerDir: string | undefined
@@ -161,7 +164,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       initDoneAt: api.initDoneAt, firstResponseAt: firstResponse,
     })
     return {
-      mode, layer: layerDir ? 'wrapgen' : 'none', runtime: runtime.id, handler,
+      mode, layer: layerDir ? 'wrapgen' : 'none', runtime: runtime.id, memory, handler,
       init: initErr ? { status: 'error', error: initErr } : { status: 'ok', durationMs: report.handlerReadyMs },
       initReport: report,
       invokes,

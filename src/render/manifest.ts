@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/types.js'
 import type { Bundle } from '../layer/bundle.js'
 import type { LayerFile } from '../layer/files.js'
 import { LAYER_DIR, PRELOAD_FILE, WRAPPER_FILE, type Plan } from '../plan/types.js'
+import type { CompatibleRuntimes } from '../runtimes/supported.js'
 
 export interface Manifest {
   readonly name: string
@@ -16,7 +17,10 @@ export interface Manifest {
   readonly preload: string | null
   /** Variables to set on the function. */
   readonly functionEnvironment: Readonly<Record<string, string>>
+  /** For PublishLayerVersion's CompatibleRuntimes: at most 15 (Lambda refuses more). */
   readonly compatibleRuntimes: readonly string[]
+  /** Configured runtimes beyond those 15: the layer works there too, Lambda just won't list it. */
+  readonly compatibleRuntimesLeftOut: readonly string[]
   readonly chain: readonly string[]
   readonly files: ReadonlyArray<{ readonly path: string; readonly mode: string; readonly size: number; readonly sha256: string }>
   readonly bundle: { readonly target: string; readonly bytes: number; readonly external: readonly string[]; readonly inputs: Bundle['inputs'] } | null
@@ -29,6 +33,8 @@ export function renderManifest(opts: {
   version: string
   files: readonly LayerFile[]
   bundle: Bundle | undefined
+  /** The config's runtimes cut to Lambda's limit (runtimes/supported.ts). */
+  compatible: CompatibleRuntimes
 }): Manifest {
   const { config, plan, bundle } = opts
   const wrapper = `/opt/${LAYER_DIR}/${WRAPPER_FILE}`
@@ -41,7 +47,8 @@ export function renderManifest(opts: {
     wrapper,
     preload: bundle ? `/opt/${LAYER_DIR}/${PRELOAD_FILE}` : null,
     functionEnvironment: { AWS_LAMBDA_EXEC_WRAPPER: wrapper },
-    compatibleRuntimes: config.runtimes,
+    compatibleRuntimes: opts.compatible.kept,
+    compatibleRuntimesLeftOut: opts.compatible.leftOut,
     chain: config.chain,
     files: opts.files.map((f) => ({
       path: f.path,

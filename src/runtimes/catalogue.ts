@@ -1,6 +1,8 @@
 // Reads the runtime catalogue (runtimes/*.json, shipped with the package) and checks its shape.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { UsageError } from '../errors.js'
+import { closest } from '../config/suggest.js'
 import { packageRoot } from '../package-root.js'
 import type { RuntimeFixture } from './types.js'
 
@@ -51,6 +53,7 @@ function checkFixture(data: unknown, path: string): RuntimeFixture {
   if (typeof f.family !== 'string' || !FAMILIES.has(f.family)) bad(`"family" must be one of ${[...FAMILIES].join(', ')}`)
   if (typeof f.mode !== 'string') bad('"mode" must be a string')
   if (f.status !== 'sourced' && f.status !== 'inferred') bad('"status" must be "sourced" or "inferred"')
+  if (typeof f.deprecation !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(f.deprecation)) bad('"deprecation" must be AWS\'s deprecation date, YYYY-MM-DD')
   if (typeof f.source !== 'string') bad('"source" must say where the facts come from')
   if (!Array.isArray(f.argv)) bad('"argv" must be an array')
   for (const el of f.argv ?? []) {
@@ -62,8 +65,37 @@ function checkFixture(data: unknown, path: string): RuntimeFixture {
   return f as RuntimeFixture
 }
 
-/** Runtimes whose id matches a glob (`*` any text, `?` one character), e.g. `nodejs*` or `java17`. */
-export function selectRuntimes(all: readonly RuntimeFixture[], glob: string): RuntimeFixture[] {
-  const patterns = glob.split(',').map((g) => new RegExp(`^${g.trim().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`))
-  return all.filter((r) => patterns.some((re) => re.test(r.id) || re.test(`${r.id}:${r.mode}`)))
+/**
+ * Runtimes whose id matches a glob (`*` any text, `?` one character), e.g. `nodejs*` or `java17`;
+ * several globs separated by commas. A glob that matches nothing is a UsageError with a "did you
+ * mean" (`nodejs20` -> `nodejs20.x`) or, for a misspelt mode, the runtime's modes, so every command
+ * that takes `--runtime` explains the same way.
+ */
+export function selectRuntimes(all: readonly RuntimeFixture[], glob: string, option = '--runtime'): RuntimeFixture[] {
+  const parts = glob.split(',').map((g) => g.trim()).filter(Boolean)
+  if (parts.length === 0) throw new UsageError(`${option}: give a runtime id or a glob, e.g. nodejs22.x or 'nodejs*'`)
+  const selected = new Set<RuntimeFixture>()
+  for (const part of parts) {
+    const re = new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
+    const matches = all.filter((r) => re.test(r.id) || re.test(`${r.id}:${r.mode}`))
+    if (matches.length === 0) throw new UsageError(`${option} ${part}: ${noMatch(all, part)}`)
+    for (const m of matches) selected.add(m)
+  }
+  return all.filter((r) => selected.has(r))
+}
+
+function noMatch(all: readonly RuntimeFixture[], part: string): string {
+  const ids = [...new Set(all.map((r) => r.id))]
+  const [id, mode] = part.split(':')
+  const modes = (of: string): string => all.filter((r) => r.id === of).map((r) => `${r.id}:${r.mode}`).join(', ')
+  if (mode !== undefined && ids.includes(id!)) return `${id} has no mode "${mode}"; its modes: ${modes(id!)} (or ${id} for all of them)`
+  // A prefix (nodejs20 -> nodejs20.x) or a typo with the same version digits: never another version.
+  const digits = (s: string): string => s.replace(/\D/g, '')
+  const typo = closest(id!, ids)
+  const guess = ids.find((known) => known.startsWith(id!)) ?? (typo !== undefined && digits(typo) === digits(id!) ? typo : undefined)
+  if (guess) {
+    const withModes = all.filter((r) => r.id === guess).length > 1 ? ` (modes: ${modes(guess)})` : ''
+    return `no such runtime; did you mean "${mode === undefined ? guess : `${guess}:${mode}`}"?${withModes}`
+  }
+  return `no such runtime; known: ${ids.join(', ')} (see docs/runtimes.md)`
 }

@@ -24,6 +24,11 @@ export interface RuntimeFixture {
   readonly mode: string
   /** `sourced`: read in a bootstrap or captured in a real function; `inferred`: from a sibling. */
   readonly status: 'sourced' | 'inferred'
+  /**
+   * AWS's deprecation date (YYYY-MM-DD) from the Lambda runtimes page when the catalogue was last
+   * checked: the default \`runtimes\` are the ones not deprecated on CATALOGUE_DATE (supported.ts).
+   */
+  readonly deprecation: string
   /** Where the facts come from, and any caveat. */
   readonly source: string
   /** The argv the bootstrap passes to the wrapper ("$@"), interpreter first. Empty for `none`. */

@@ -172,12 +172,21 @@ t.test('the text output: results, logs, init report; exit codes', async (t) => {
   t.equal(ok.code, 0, ok.err)
   t.match(ok.out, /invoke 1 \([0-9a-f-]+\): success in [\d.]+ ms\n\{"kind":"cjs"/)
   t.match(ok.out, /function logs/)
+  t.match(ok.out, /^wrapgen invoke: index\.handler on nodejs20\.x at 128 MB, /, 'says which memory size it used')
+  t.notMatch(ok.out, /^ {2}\| *$/m, 'no empty log line after the function logs')
   t.match(ok.out, /init report, ms since the bootstrap started:/)
   for (const phase of ['wrapper start', 'node start', 'hook wrapgen/preloads/timing', 'runtime entry', 'handler loaded (first /next)', 'first invoke answered']) t.match(ok.out, phase)
   const bad = await cli({ layer: layer.layerDir, task: join(fixtures, 'throws'), quiet: true })
   t.equal(bad.code, 1)
   t.match(bad.out, /invoke 1 \([0-9a-f-]+\): error after [\d.]+ ms\n\{"errorType":"ValidationError","errorMessage":"bad input: \{\}","stackTrace":\[/)
   t.notMatch(bad.out, /function logs/)
+})
+
+t.test('--event takes inline JSON as well as a file', async (t) => {
+  const res = await cli({ json: true, layer: layer.layerDir, task: join(fixtures, 'cjs'), event: '{"inline": [1, 2]}' })
+  t.equal(res.code, 0, res.err)
+  t.same(payload(JSON.parse(res.out) as InvokeRun).event, { inline: [1, 2] })
+  await t.rejects(cli({ layer: layer.layerDir, task: join(fixtures, 'cjs'), event: '{inline}' }), { exitCode: 1, message: /^--event: the inline event is not JSON: / })
 })
 
 t.test('usage errors say what to do', async (t) => {

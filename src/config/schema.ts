@@ -1,0 +1,155 @@
+// The config's shape as data: allowed keys, enums, patterns and their documentation. It renders the
+// JSON Schema shipped as `wrapgen/schema.json` (editor completion for .wrapgenrc.json/.yaml via
+// "$schema"), and holds the enums and patterns validate.ts and types.ts share, so the three agree.
+// test/schema.ts checks schema.json against this file and against wrapgen's own validation, and
+// test/types.ts checks at compile time that CONFIG_KEYS are exactly WrapgenConfig's keys.
+import { RUNTIME_IDS } from '../runtimes/ids.js'
+import { VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
+
+export const FAIL_MODES = ['open', 'closed'] as const
+export const INJECT_MODES = ['argv', 'NODE_OPTIONS'] as const
+export const MAIN_FIELDS = ['main', 'module', 'browser'] as const
+/** `name`: what the layer, the zip comment and WRAPGEN_APPLIED are called. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
+
+/** Top-level keys, in the order the docs list them (`$schema` lets JSON and YAML configs name the schema). */
+export const CONFIG_KEYS = ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain'] as const
+export const ENV_KEYS = ['set', 'default', 'prepend', 'append', 'unset'] as const
+export const RUNTIME_KEYS = ['flags', 'env'] as const
+export const NODE_KEYS = ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields'] as const
+export const PRELOAD_KEYS = ['module', 'options', 'critical'] as const
+
+/** The subset of JSON Schema (draft-07) this file writes. */
+export interface JsonSchema {
+  $schema?: string
+  $id?: string
+  title?: string
+  description?: string
+  type?: 'object' | 'array' | 'string' | 'boolean'
+  properties?: Record<string, JsonSchema>
+  additionalProperties?: boolean | JsonSchema
+  propertyNames?: JsonSchema
+  required?: string[]
+  items?: JsonSchema
+  enum?: readonly string[]
+  pattern?: string
+  minLength?: number
+  oneOf?: JsonSchema[]
+  allOf?: JsonSchema[]
+  not?: JsonSchema
+  default?: unknown
+  examples?: unknown[]
+}
+
+// No argv element or environment value can carry a NUL byte.
+const NO_NUL = '^[^\\u0000]*$'
+const str = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'string', description, pattern: NO_NUL, ...extra })
+const strings = (description: string, items: JsonSchema = { type: 'string', pattern: NO_NUL }): JsonSchema => ({ type: 'array', description, items })
+
+const varName: JsonSchema = {
+  allOf: [
+    { pattern: VAR_NAME.source },
+    // The wrapper's own switches, its own variables (wrapgen_*) and IFS cannot be set from it.
+    { not: { enum: [...WRAPGEN_VARS, 'IFS'] } },
+    { not: { pattern: '^wrapgen_' } },
+  ],
+}
+const varMap = (description: string, minLength = 0): JsonSchema => ({
+  type: 'object',
+  description,
+  propertyNames: varName,
+  additionalProperties: { type: 'string', pattern: NO_NUL, ...(minLength ? { minLength } : {}) },
+})
+
+function envEdits(description: string): JsonSchema {
+  return {
+    type: 'object',
+    description: `${description} Applied in this order: unset, set, default, prepend, append.`,
+    additionalProperties: false,
+    properties: {
+      set: varMap('Variables set to this value, replacing any value they had.'),
+      default: varMap('Variables set only when unset or empty.'),
+      prepend: varMap('Values put in front of the current value with the variable\'s separator (a space for NODE_OPTIONS, JAVA_TOOL_OPTIONS, RUBYOPT; ":" otherwise); never added twice.', 1),
+      append: varMap('Like prepend, at the end.', 1),
+      unset: { type: 'array', description: 'Variables removed from the environment.', items: { type: 'string', ...varName } },
+    },
+  }
+}
+
+const flags = strings('Interpreter flags, inserted just before the program entry so they override the runtime\'s own. An option\'s value may be the next element (["-X", "importtime"]).')
+
+function runtime(name: string): JsonSchema {
+  return {
+    type: 'object',
+    description: `Options for the ${name} runtimes.`,
+    additionalProperties: false,
+    properties: { flags, env: envEdits(`Environment edits for the ${name} runtimes only, after the top-level env.`) },
+  }
+}
+
+const moduleSpec = str('A local file (./preloads/x.ts), a package specifier (@acme/preloads/otel) or a built-in (wrapgen/preloads/timing).', { pattern: '^[^\\u0000]*\\S[^\\u0000]*$' })
+
+const node: JsonSchema = {
+  type: 'object',
+  description: 'Options for the node runtimes: flags, environment and the preload bundle.',
+  additionalProperties: false,
+  properties: {
+    flags,
+    env: envEdits('Environment edits for the node runtimes only, after the top-level env.'),
+    preloads: {
+      type: 'array',
+      description: 'Startup hooks bundled into one preload file (/opt/wrapgen/preload.cjs), run in this order before the handler loads.',
+      items: {
+        oneOf: [
+          moduleSpec,
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['module'],
+            properties: {
+              module: moduleSpec,
+              options: { type: 'object', description: 'Passed to the hook\'s setup(options); plain JSON, embedded in the bundle.' },
+              critical: { type: 'boolean', description: 'A critical hook that throws stops start-up instead of being skipped.', default: false },
+            },
+          },
+        ],
+      },
+    },
+    inject: { type: 'string', enum: INJECT_MODES, default: 'argv', description: 'argv: flags and --require on the command line (not inherited by child processes); NODE_OPTIONS: prepended to that variable.' },
+    external: strings('Packages left out of the bundle (resolved at run time). Default: ["@aws-sdk/*"].'),
+    mainFields: { type: 'array', description: 'Which package.json fields esbuild reads for packages without an exports map. Default: ["main", "module"].', items: { type: 'string', enum: MAIN_FIELDS } },
+  },
+}
+
+/** The JSON Schema of a wrapgen config (draft-07: what editors and most validators read). */
+export function configSchema(): JsonSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://unpkg.com/wrapgen/schema.json',
+    title: 'wrapgen config',
+    description: 'A wrapgen config (.wrapgenrc.json, .wrapgenrc.yaml, or the "wrapgen" key of package.json). See https://github.com/wrapgen/wrapgen#config-reference',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      $schema: { type: 'string', description: 'The schema this file follows, e.g. ./node_modules/wrapgen/schema.json.' },
+      name: str('Names the layer zip and the manifest: 1-64 of a-z 0-9 . _ -, starting with a letter or digit.', { pattern: NAME_PATTERN.source, examples: ['acme-startup'] }),
+      failMode: { type: 'string', enum: FAIL_MODES, default: 'open', description: 'open: when the layer\'s own files are missing, run the original command unchanged with one line on stderr. closed: exit 1 instead.' },
+      runtimes: {
+        type: 'array',
+        description: 'Lambda runtimes the layer supports. The oldest node one sets the bundle target; the manifest lists at most 15. Default: the runtimes AWS supported when this wrapgen version\'s catalogue was checked.',
+        items: { type: 'string', enum: RUNTIME_IDS },
+      },
+      env: envEdits('Environment edits for every runtime.'),
+      node,
+      python: runtime('python'),
+      java: runtime('java'),
+      dotnet: runtime('dotnet'),
+      ruby: runtime('ruby'),
+      chain: strings('Further exec wrappers (absolute paths) run after wrapgen\'s, in order; one that ignores its arguments must be last.', { type: 'string', pattern: '^/[^\\u0000]*$' }),
+    },
+  }
+}
+
+/** schema.json's exact text (the file in the package is this, checked by test/schema.ts). */
+export const schemaJson = (): string => `${JSON.stringify(configSchema(), null, 2)}\n`
