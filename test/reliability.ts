@@ -37,12 +37,17 @@ const childEnv = (tmp: string): NodeJS.ProcessEnv => ({
 })
 
 /** A private TMPDIR per child, so "no wrapgen-* temp folder left" can be checked exactly. */
+const tmps: string[] = []
 function privateTmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'h12-reliability-'))
+  const dir = mkdtempSync(join(tmpdir(), 'reliability-test-tmp-'))
   chmodSync(dir, 0o777)
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  tmps.push(dir)
   return dir
 }
+// On exit, not in a teardown: the root test's teardowns do not run before tap ends this process.
+process.on('exit', () => {
+  for (const dir of tmps) rmSync(dir, { recursive: true, force: true })
+})
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; out: string; err: string; ms: number }
 
