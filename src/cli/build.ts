@@ -13,6 +13,11 @@ const command: Command = {
 Builds the layer from the config: DIR/layer/ (the tree exactly as it appears under /opt),
 DIR/layer.zip (deterministic, modes kept) and DIR/manifest.json.
 
+Only wrapgen's own output is replaced (DIR/manifest.json says so): a layer/, layer.zip or
+manifest.json of yours is left alone and the build stops with a message. The new output is staged in
+DIR and renamed into place under a lock (DIR/.wrapgen.lock), so an interrupted build leaves the old
+output or the new one, and two builds into DIR never mix. See docs/reliability.md.
+
 Options:
   --out DIR       where to write (default: dist, relative to the config's folder)
 ${configHelp(16)}

@@ -42,6 +42,8 @@ Exit codes:
   2   a bad command line
   3   verify ran and a check failed
   70  a bug in wrapgen (re-run with --debug and report it)
+  130 interrupted (SIGINT, Ctrl-C); 143 terminated (SIGTERM); 129 hung up (SIGHUP):
+      wrapgen's processes are stopped and its temp folders removed
 
 Run "wrapgen <command> --help" for a command's options. Docs: README.md, docs/.
 `

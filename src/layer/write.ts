@@ -151,6 +151,8 @@ function lock(outDir: string): () => void {
     }
     if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
       // A build killed while holding the lock: the lock is stale (its staging folder is recovered below).
+      // (Two builds taking over the same stale lock at the same instant could both proceed; that needs
+      // a SIGKILLed build and then two more started together, and is not guarded against.)
       rmSync(path, { force: true })
       continue
     }
@@ -213,8 +215,10 @@ export function writeLayer(result: BuildResult, outDir: string): Written {
     writeFileSync(join(staging, ZIP), result.zip)
     writeFileSync(join(staging, MANIFEST), `${JSON.stringify(result.manifest, null, 2)}\n`)
     writeFileSync(join(staging, COMMIT), '')
-    swapIn(staging, outDir)
+    // From here the staging folder is kept if the swap fails: the next build finishes it.
+    const committed = staging
     staging = undefined
+    swapIn(committed, outDir)
   } catch (e) {
     if (e instanceof UserError) throw e
     fsError(outDir, e)
