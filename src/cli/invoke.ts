@@ -55,6 +55,8 @@ Options:
   --env K=V         a function environment variable (e.g. WRAPGEN_DISABLE=1); repeatable
   --layer DIR       use an already-built layer tree (wrapgen build's out/layer) instead of building
   --no-layer        run the same function without wrapgen, for comparison
+  --with-layer DIR  add another layer's unpacked tree under /opt after wrapgen's (a vendor's
+                    extension, say); repeatable, later trees win; extensions in /opt/extensions run
   --mode MODE       sandboxed, path-mapped, or auto (default)
   --quiet           leave out the function's logs
 ${CONFIG_HELP}
@@ -72,6 +74,7 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     timeout: { type: 'string' },
     env: { type: 'string', multiple: true },
     layer: { type: 'string' },
+    'with-layer': { type: 'string', multiple: true },
     'no-layer': { type: 'boolean' },
     mode: { type: 'string' },
     quiet: { type: 'boolean' },
@@ -109,6 +112,7 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
       mode,
       env,
       ...(config ? { functionName: config.name } : {}),
+      withLayers: ((values['with-layer'] as string[] | undefined) ?? []).map((d) => resolve(ctx.cwd, d)),
     })
     ctx.out(values.json ? `${JSON.stringify(run, null, 2)}\n` : renderInvokeRun(run, { logs: values.quiet !== true }))
     return allSucceeded(run) ? EXIT.ok : EXIT.user

@@ -1,6 +1,7 @@
 // What `wrapgen invoke` prints: each result (or the error as Lambda reports it), then the init report.
 import type { InvokeRun } from './run.js'
 import type { InitReport } from './timing.js'
+import { renderExtensions } from './extensions-report.js'
 
 const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
 
@@ -42,6 +43,8 @@ export function renderInvokeRun(run: InvokeRun, opts: { logs: boolean }): string
     text += `function logs (stdout, then stderr):\n${[run.logs.stdout, run.logs.stderr].filter(Boolean).join('').replace(/^/gm, '  | ')}`
     if (!text.endsWith('\n')) text += '\n'
   }
+  if (run.layerClashes && run.layerClashes.length > 0) text += `--with-layer replaced files of an earlier layer: ${run.layerClashes.join(', ')}\n`
+  if (run.extensions) text += renderExtensions(run.extensions, run.invokes, opts)
   return text + renderInitReport(run.initReport, run.layer)
 }
 

@@ -1,0 +1,193 @@
+// External extensions: the Extensions API over HTTP, and `wrapgen invoke` with real extension
+// processes (shell + curl, and node) beside AWS's real Node runtime client, sandboxed when
+// bubblewrap works. Fixtures: test/fixtures/extensions/layers/<case>/extensions/<name>.
+import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { makeTemp, removeTemp } from '../src/cleanup.js'
+import { createExtensionsApi } from '../src/invoke/extensions-api.js'
+import { renderInvokeRun } from '../src/invoke/report.js'
+import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../src/invoke/run.js'
+import { sandboxAvailable } from '../src/verify/sandbox.js'
+
+const repo = fileURLToPath(new URL('..', import.meta.url))
+const fixtures = join(repo, 'test/fixtures/extensions')
+const layer = (name: string): string => join(fixtures, 'layers', name)
+const task = join(fixtures, 'task')
+const sandboxed = sandboxAvailable()
+
+const invoke = (withLayers: string[], o: Partial<InvokeRunOptions> = {}): Promise<InvokeRun> =>
+  runInvoke({ noLayer: true, withLayers, taskDir: task, events: [{ n: 1 }, { n: 2 }], timeoutMs: 5000, ...o })
+const ext = (run: InvokeRun, name: string) => {
+  const e = run.extensions?.extensions.find((x) => x.name === name)
+  if (!e) throw new Error(`no extension ${name} in ${JSON.stringify(run.extensions)}`)
+  return e
+}
+
+t.test('Extensions API: registration and polling rules, over HTTP', async (t) => {
+  const api = createExtensionsApi({ names: ['a', 'b'], functionName: 'fn', functionVersion: '$LATEST', handler: 'index.handler', accountId: '123456789012' })
+  const server = createServer((req, res) => {
+    if (!api.handle(req, res)) res.writeHead(418).end()
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => {
+    api.close()
+    server.closeAllConnections()
+    server.close()
+  })
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/2020-01-01/extension`
+  const register = (name: string | undefined, body: string, extra: Record<string, string> = {}) =>
+    fetch(`${base}/register`, { method: 'POST', headers: { ...(name ? { 'Lambda-Extension-Name': name } : {}), ...extra }, body })
+
+  t.equal((await register(undefined, '{}')).status, 400, 'no Lambda-Extension-Name')
+  const stranger = await register('c', '{"events":["INVOKE"]}')
+  t.equal(stranger.status, 403, 'a name that is not a file in /opt/extensions')
+  t.match(await stranger.json(), { errorType: 'Extension.Forbidden' })
+  const badEvents = await register('a', '{"events":["INVOKE","START"]}')
+  t.equal(badEvents.status, 400)
+  t.match(await badEvents.json(), { errorType: 'InvalidEventType' })
+
+  const a = await register('a', '{"events":["INVOKE","SHUTDOWN"]}', { 'Lambda-Extension-Accept-Feature': 'accountId' })
+  t.equal(a.status, 200)
+  const id = a.headers.get('lambda-extension-identifier') ?? ''
+  t.match(id, /^[0-9a-f-]{36}$/, 'a UUID identifier')
+  t.same(await a.json(), { functionName: 'fn', functionVersion: '$LATEST', handler: 'index.handler', accountId: '123456789012' })
+  t.equal((await register('a', '{"events":["INVOKE"]}')).status, 403, 'registering twice')
+  const b = await register('b', '{"events":["SHUTDOWN"]}')
+  t.notOk('accountId' in ((await b.json()) as object), 'accountId only when asked for')
+
+  t.equal((await fetch(`${base}/event/next`)).status, 403, '/next without an identifier')
+  t.equal((await fetch(`${base}/event/next`, { method: 'POST' })).status, 405)
+  t.equal((await fetch(`${base}/nope`)).status, 404)
+
+  // /next blocks until an event; INVOKE goes only to INVOKE subscribers; busy until the next /next.
+  let got: unknown
+  const poll = fetch(`${base}/event/next`, { headers: { 'Lambda-Extension-Identifier': id } }).then(async (r) => {
+    t.match(r.headers.get('lambda-extension-event-identifier'), /^[0-9a-f-]{36}$/)
+    return (got = await r.json())
+  })
+  await new Promise((r) => setTimeout(r, 100))
+  t.equal(got, undefined, 'the poll is parked')
+  t.same(api.busy(), [], 'polling: not busy')
+  api.invoke({ requestId: 'req-1', deadlineMs: 1700000000000, invokedFunctionArn: 'arn:x', traceId: 'Root=1-a' })
+  t.same(await poll, { eventType: 'INVOKE', deadlineMs: 1700000000000, requestId: 'req-1', invokedFunctionArn: 'arn:x', tracing: { type: 'X-Amzn-Trace-Id', value: 'Root=1-a' } })
+  t.same(api.busy(), ['a'], 'a has the event and has not asked again')
+  api.shutdown('spindown', 1700000002000)
+  const next = await fetch(`${base}/event/next`, { headers: { 'Lambda-Extension-Identifier': id } })
+  t.same(await next.json(), { eventType: 'SHUTDOWN', shutdownReason: 'spindown', deadlineMs: 1700000002000 }, 'a queued event is answered at once')
+
+  const bid = b.headers.get('lambda-extension-identifier') ?? ''
+  const err = await fetch(`${base}/init/error`, { method: 'POST', headers: { 'Lambda-Extension-Identifier': bid, 'Lambda-Extension-Function-Error-Type': 'Extension.Bad' }, body: '{}' })
+  t.equal(err.status, 202)
+  t.equal((await fetch(`${base}/event/next`, { headers: { 'Lambda-Extension-Identifier': bid } })).status, 403, 'no call succeeds after an error report')
+  t.match(api.states.find((s) => s.name === 'b')?.error, { kind: 'init', errorType: 'Extension.Bad' })
+  api.closeRegistration()
+})
+
+t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', async (t) => {
+  const run = await invoke([layer('good'), layer('slow')])
+  t.equal(run.init.status, 'ok', JSON.stringify(run.init))
+  t.same(run.invokes.map((i) => i.status), ['success', 'success'])
+  const good = ext(run, 'good')
+  const slow = ext(run, 'slow')
+  const spawn = run.extensions?.runtimeSpawnMs as number
+  t.ok(typeof spawn === 'number', 'the runtime started')
+  for (const e of [good, slow]) {
+    t.equal(e.state, 'ready')
+    t.same(e.events, ['INVOKE', 'SHUTDOWN'])
+    t.ok((e.registeredMs as number) <= spawn, `${e.name} registered (${e.registeredMs} ms) before the runtime started (${spawn} ms)`)
+    t.ok(typeof e.readyMs === 'number', `${e.name} asked for its first event`)
+    t.same(e.exit, { code: 0, signal: null }, `${e.name} exited 0 on SHUTDOWN`)
+    t.ok(typeof e.shutdownMs === 'number' && e.shutdownMs < 2000, `${e.name} shut down in ${e.shutdownMs} ms`)
+  }
+  // Every invoke reached each extension with its request id, and the slow one held the phase open.
+  for (const inv of run.invokes) {
+    t.match(good.stderr, `"eventType":"INVOKE","deadlineMs":`)
+    t.match(good.stderr, `"requestId":"${inv.requestId}"`)
+    t.match(slow.stderr, `[slow] flushed ${inv.requestId}`)
+    t.ok((inv.postInvokeMs as number) >= 350, `post-invoke ${inv.postInvokeMs} ms covers the slow extension's 400 ms`)
+  }
+  t.match(good.stderr, /"shutdownReason":"spindown"/)
+  t.match(slow.stderr, /\[slow\] shutdown spindown/)
+  if (sandboxed) {
+    // Same /tmp as the runtime; and _HANDLER is one of the variables extensions do not get.
+    t.same(JSON.parse(run.invokes[0]?.payload ?? '{}'), { event: { n: 1 }, fromExtension: 'registered by good; handler var: unset' })
+  }
+  const text = renderInvokeRun(run, { logs: true })
+  t.match(text, /extensions \(2; ms since the first was launched; the runtime started at [\d.]+ ms\)/)
+  t.match(text, /post-invoke .*invoke 1 \d+\.\d ms, invoke 2 \d+\.\d ms/)
+  t.match(text, /extension slow logs:\n {2}\| \[slow\] registered 200/)
+
+  const quick = await invoke([layer('good')], { events: [{ n: 1 }] })
+  t.ok((quick.invokes[0]?.postInvokeMs as number) < (run.invokes[0]?.postInvokeMs as number) - 200, `without the slow one: ${quick.invokes[0]?.postInvokeMs} ms`)
+})
+
+t.test('an extension that never registers: init times out naming it, and the runtime never starts', async (t) => {
+  const run = await invoke([layer('good'), layer('never-registers')], { initTimeoutMs: 1500, events: [{}] })
+  t.equal(run.init.status, 'error')
+  t.equal(run.init.error?.errorType, 'Sandbox.Timedout')
+  t.match(run.init.error?.errorMessage, /within 1\.5 seconds: extension never-registers never registered/)
+  t.equal(run.extensions?.runtimeSpawnMs, undefined, 'no runtime without every registration')
+  t.equal(ext(run, 'never-registers').state, 'not-registered')
+  t.equal(ext(run, 'good').state, 'ready', 'an extension may finish its own init before the runtime starts')
+  t.equal(run.invokes[0]?.error?.errorType, 'Sandbox.Timedout', 'the invoke gets the init error')
+})
+
+t.test('an extension that exits before registering, or reports an init error: init fails', async (t) => {
+  const crash = await invoke([layer('good'), layer('exits-early')], { events: [{}] })
+  t.equal(crash.init.error?.errorType, 'Extension.Crash')
+  t.match(crash.init.error?.errorMessage, 'Error: exit code 2 (extension exits-early)')
+  t.equal(ext(crash, 'exits-early').state, 'crashed')
+  t.match(ext(crash, 'exits-early').stderr, 'ACME_API_KEY is not set')
+
+  const initErr = await invoke([layer('init-error')], { events: [{}] })
+  t.equal(initErr.init.error?.errorType, 'Extension.InitError')
+  t.match(initErr.init.error?.errorMessage, 'Extension init-error reported Extension.ConfigInvalid during init')
+  t.equal(ext(initErr, 'init-error').state, 'init-error')
+})
+
+t.test('an extension that exits during an invoke: the response came back, the invoke fails with Extension.Crash, the rest are not run', async (t) => {
+  const run = await invoke([layer('good'), layer('crash-on-invoke')], { events: [{ n: 1 }, { n: 2 }] })
+  t.equal(run.init.status, 'ok')
+  const first = run.invokes[0]
+  t.equal(first?.status, 'error')
+  t.equal(first?.error?.errorType, 'Extension.Crash')
+  t.match(first?.error?.errorMessage, 'exit code 3 (extension crash-on-invoke)')
+  t.match(JSON.parse(first?.payload ?? '{}'), { event: { n: 1 } }, 'the function had answered')
+  t.equal(run.invokes[1]?.status, 'not-run')
+  t.equal(ext(run, 'crash-on-invoke').state, 'crashed')
+  t.match(ext(run, 'good').stderr, /"shutdownReason":"failure"/, 'the others get SHUTDOWN with reason failure')
+})
+
+t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', async (t) => {
+  const run = await invoke([layer('slow')], { timeoutMs: 250, events: [{ n: 1 }, { n: 2 }] })
+  t.equal(run.invokes[0]?.status, 'timeout')
+  t.match(run.invokes[0]?.error?.errorMessage, 'extension slow did not ask for the next event before the deadline')
+  t.equal(run.invokes[1]?.status, 'not-run')
+  t.match(ext(run, 'slow').stderr, /\[slow\] shutdown timeout/, 'SHUTDOWN with reason timeout')
+
+  const dir = makeTemp('test-ext-noexec')
+  t.teardown(() => removeTemp(dir))
+  cpSync(layer('good'), dir, { recursive: true })
+  chmodSync(join(dir, 'extensions/good'), 0o644)
+  const noexec = await invoke([dir], { events: [{}] })
+  t.equal(noexec.init.error?.errorType, 'Extension.LaunchError')
+  t.match(noexec.init.error?.errorMessage, 'fork/exec /opt/extensions/good: permission denied')
+})
+
+t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extensions is not started', async (t) => {
+  const dir = makeTemp('test-ext-clash')
+  t.teardown(() => removeTemp(dir))
+  mkdirSync(join(dir, 'extensions/subdir'), { recursive: true })
+  writeFileSync(join(dir, 'extensions/subdir/ignored'), '#!/bin/sh\nexit 9\n', { mode: 0o755 })
+  cpSync(layer('good'), join(dir, 'other'), { recursive: true })
+  mkdirSync(join(dir, 'second/extensions'), { recursive: true })
+  cpSync(join(layer('good'), 'extensions/good'), join(dir, 'second/extensions/good'))
+  const run = await invoke([layer('good'), join(dir, 'second'), join(dir)], { events: [{}] })
+  t.equal(run.init.status, 'ok')
+  t.same(run.extensions?.extensions.map((e) => e.name), ['good'])
+  t.same(run.layerClashes, ['/opt/extensions/good'])
+})
