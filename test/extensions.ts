@@ -7,7 +7,11 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { buildLayer } from '../src/build.js'
 import { makeTemp, removeTemp } from '../src/cleanup.js'
+import { openConfig } from '../src/config/open.js'
+import type { WrapgenConfig } from '../src/config/types.js'
+import { buildTempLayer } from '../src/invoke/layer.js'
 import { createExtensionsApi } from '../src/invoke/extensions-api.js'
 import { renderInvokeRun } from '../src/invoke/report.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../src/invoke/run.js'
@@ -190,4 +194,69 @@ t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extens
   t.equal(run.init.status, 'ok')
   t.same(run.extensions?.extensions.map((e) => e.name), ['good'])
   t.same(run.layerClashes, ['/opt/extensions/good'])
+})
+
+const project = join(fixtures, 'project')
+const projectConfig = {
+  name: 'ext-project',
+  runtimes: ['nodejs20.x', 'nodejs22.x'],
+  extensions: {
+    good: './bin/good',
+    agent: { entry: './src/agent.ts', files: { 'agent/settings.json': './agent-settings.json' } },
+  },
+}
+
+t.test('config: extensions and customRuntime are checked, with key paths', async (t) => {
+  const bad = openConfig({
+    cwd: project,
+    config: {
+      name: 'x',
+      extensions: { 'bad name': './a', both: { entry: './a.ts', file: './a' }, f: { file: './a', files: { '../etc/passwd': './x', 'wrapgen/exec': './y' }, extra: 1 }, e: '' },
+      customRuntime: { bootstrap: 'yes', command: '/var/task/bootstrap' },
+    } as unknown as WrapgenConfig,
+  })
+  const e = await bad.then(() => undefined, (x: unknown) => x as { details?: string[] })
+  const details = e?.details?.join('\n') ?? ''
+  t.match(details, /extensions\.bad name: "bad name" is not a usable extension name/)
+  t.match(details, /extensions\.both: give exactly one of "entry"/)
+  t.match(details, /extensions\.f\.files\.\.\.\/etc\/passwd: "\.\.\/etc\/passwd" is not a path inside the layer/)
+  t.match(details, /extensions\.f\.files\.wrapgen\/exec: "wrapgen\/exec" is wrapgen's own place/)
+  t.match(details, /extensions\.f\.extra: unknown key/)
+  t.match(details, /extensions\.e: "" is not a file/)
+  t.match(details, /customRuntime\.bootstrap: "yes" is not true or false/)
+  t.match(details, /customRuntime\.command: "\/var\/task\/bootstrap" cannot be the function's program/)
+  const missing = await openConfig({ cwd: project, config: { name: 'x', extensions: { gone: './bin/nope' } } })
+  await t.rejects(buildLayer(missing), /extensions\.gone: .*bin\/nope does not exist/)
+})
+
+t.test('build: extensions at /opt/extensions/<name> with the exec bit; a Node entry bundled into one file', async (t) => {
+  const config = await openConfig({ cwd: project, config: projectConfig })
+  const a = await buildLayer(config)
+  const b = await buildLayer(config)
+  t.ok(Buffer.from(a.zip).equals(Buffer.from(b.zip)), 'deterministic zip')
+  const files = new Map(a.files.map((f) => [f.path, f]))
+  t.equal(files.get('extensions/good')?.mode, 0o755)
+  t.equal(files.get('extensions/agent')?.mode, 0o755)
+  t.equal(files.get('agent/settings.json')?.mode, 0o644)
+  const agent = new TextDecoder().decode(files.get('extensions/agent')?.contents)
+  t.match(agent, /^#!\/usr\/bin\/env node\n/, 'runs with the runtime\'s node')
+  t.notMatch(agent, /require\(["']\.\/protocol/, 'the local module is inside the bundle')
+  t.match(agent, /lambda-extension-identifier/)
+  t.notMatch(agent, new RegExp(repo.replace(/[/.]/g, '\\$&')), 'no absolute path of this machine in the bundle')
+  t.ok(a.manifest.files.some((f) => f.path === 'extensions/agent'), 'listed in the manifest')
+  const none = await buildLayer(await openConfig({ cwd: project, config: { name: 'ext-project', runtimes: ['nodejs20.x', 'nodejs22.x'] } }))
+  t.notOk(none.files.some((f) => f.path.startsWith('extensions/')), 'no extensions key: nothing added')
+  t.not(none.plan.id, a.plan.id, 'extensions change the layer id')
+})
+
+t.test('invoke with the config: its extensions (a file and a bundled TypeScript entry) run beside the wrapper', async (t) => {
+  const config = await openConfig({ cwd: project, config: projectConfig })
+  const built = await buildTempLayer(config)
+  t.teardown(built.remove)
+  const run = await runInvoke({ layerDir: built.layerDir, taskDir: task, events: [{ n: 1 }, { n: 2 }, { n: 3 }], timeoutMs: 5000 })
+  t.equal(run.init.status, 'ok', JSON.stringify(run.init))
+  t.equal(run.layer, 'wrapgen')
+  t.same(run.invokes.map((i) => i.status), ['success', 'success', 'success'])
+  t.same(run.extensions?.extensions.map((e) => [e.name, e.state]), [['agent', 'ready'], ['good', 'ready']])
+  t.match(ext(run, 'agent').stderr, /\[agent\] acme-agent registered\n\[agent\] acme-agent saw 3 invokes; shutdown spindown/)
 })

@@ -3,6 +3,7 @@ import { closest } from './suggest.js'
 import { isReserved, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
+import { validateCustomRuntime, validateExtensions } from '../extensions/config.js'
 
 export interface Finding {
   /** Key path, e.g. `node.preloads[2].module`. */
@@ -109,8 +110,10 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     })
   }
 
-  const root = object(raw, '', ['name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain'])
+  const root = object(raw, '', ['name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain', 'extensions', 'customRuntime'])
   if (!root) return { errors, warnings }
+  validateExtensions(root.extensions, err)
+  validateCustomRuntime(root.customRuntime, err)
 
   if (root.name === undefined) err('name', 'is required: it names the layer zip and the manifest, e.g. "acme-startup"')
   else if (string(root.name, 'name') && !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(root.name))
