@@ -1,6 +1,7 @@
 // External extensions: the Extensions API over HTTP, and `wrapgen invoke` with real extension
 // processes (shell + curl, and node) beside AWS's real Node runtime client, sandboxed when
 // bubblewrap works. Fixtures: test/fixtures/extensions/layers/<case>/extensions/<name>.
+import { spawnSync } from 'node:child_process'
 import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -259,4 +260,48 @@ t.test('invoke with the config: its extensions (a file and a bundled TypeScript 
   t.same(run.invokes.map((i) => i.status), ['success', 'success', 'success'])
   t.same(run.extensions?.extensions.map((e) => [e.name, e.state]), [['agent', 'ready'], ['good', 'ready']])
   t.match(ext(run, 'agent').stderr, /\[agent\] acme-agent registered\n\[agent\] acme-agent saw 3 invokes; shutdown spindown/)
+})
+
+t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs through the /opt/bootstrap shim and the wrapper', { skip: sandboxed ? false : 'needs bubblewrap: the shim runs /var/task/main, a Lambda path' }, async (t) => {
+  const customTask = join(fixtures, 'custom-runtime')
+  const config = await openConfig({ cwd: project, config: { name: 'native-layer', env: { set: { ACME_LAYER: 'on' } }, customRuntime: { bootstrap: true } } })
+  const built = await buildTempLayer(config)
+  t.teardown(built.remove)
+  const shim = new TextDecoder().decode((await buildLayer(config)).files.find((f) => f.path === 'bootstrap')?.contents)
+  t.match(shim, /wrapgen_program=\$\{WRAPGEN_BOOTSTRAP:-\/var\/task\/main\}/)
+  for (const sh of ['dash', 'bash']) {
+    const r = spawnSync('shellcheck', ['-s', sh === 'dash' ? 'dash' : 'bash', '-'], { input: shim, encoding: 'utf8' })
+    t.equal(r.status, 0, `the shim passes shellcheck (${sh}): ${r.stdout}`)
+  }
+
+  const base = { taskDir: customTask, runtime: 'provided.al2023', handler: 'function.handler', timeoutMs: 5000 }
+  const run = await runInvoke({ ...base, layerDir: built.layerDir, events: [{ n: 1 }, { n: 2 }] })
+  t.equal(run.init.status, 'ok', JSON.stringify(run.init) + run.logs.stderr)
+  t.equal(run.runtime, 'provided.al2023')
+  t.same(run.invokes.map((i) => i.status), ['success', 'success'])
+  const p = JSON.parse(run.invokes[1]?.payload ?? '{}') as Record<string, unknown>
+  t.same(p.echo, { n: 2 }, 'the runtime loop answered the second event on the same process')
+  t.equal(p.acme, 'on', 'the wrapper\'s environment edit reached the native program')
+  t.equal(p.applied, '', 'an unknown interpreter (a native program) is not marked applied, so a chained copy still edits it')
+  t.match(run.logs.stderr, '{"n":1}', 'the handler\'s log')
+
+  const disabled = await runInvoke({ ...base, layerDir: built.layerDir, events: [{}], env: { WRAPGEN_DISABLE: '1' } })
+  t.equal((JSON.parse(disabled.invokes[0]?.payload ?? '{}') as Record<string, unknown>).acme, '', 'WRAPGEN_DISABLE=1 bypasses the wrapper')
+
+  // A function that ships /var/task/bootstrap: Lambda runs it, not the shim, so the wrapper never runs.
+  const own = makeTemp('test-custom-own')
+  t.teardown(() => removeTemp(own))
+  cpSync(customTask, own, { recursive: true })
+  cpSync(join(customTask, 'main'), join(own, 'bootstrap'))
+  const direct = await runInvoke({ ...base, taskDir: own, layerDir: built.layerDir, events: [{}] })
+  t.equal(direct.invokes[0]?.status, 'success')
+  t.equal((JSON.parse(direct.invokes[0]?.payload ?? '{}') as Record<string, unknown>).acme, '', '/var/task/bootstrap wins over /opt/bootstrap')
+
+  const missing = await runInvoke({ ...base, noLayer: true, events: [{}] })
+  t.equal(missing.init.error?.errorType, 'Runtime.InvalidEntrypoint')
+  t.match(missing.init.error?.errorMessage, "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")
+
+  const noProgram = await runInvoke({ ...base, layerDir: built.layerDir, events: [{}], env: { WRAPGEN_BOOTSTRAP: '/var/task/nope' } })
+  t.equal(noProgram.init.error?.errorType, 'Runtime.ExitError')
+  t.match(noProgram.logs.stderr, 'wrapgen bootstrap: /var/task/nope is not an executable file')
 })

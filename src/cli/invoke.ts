@@ -49,6 +49,8 @@ Options:
   --event FILE|-    the event as JSON, from a file or standard input (default {})
   --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv
                     and environment (the interpreter is always this machine's node)
+                    or provided.al2 / provided.al2023: a custom runtime, started as Lambda does
+                    (/var/task/bootstrap, else /opt/bootstrap: wrapgen's shim with customRuntime)
   --count N         invoke N times on the same warm process (default 1)
   --memory MB       function memory, 128 to 10240 (default 128)
   --timeout S       per-invoke timeout in seconds (default 3)

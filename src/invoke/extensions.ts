@@ -98,6 +98,18 @@ export function shareTmp(args: readonly string[], hostTmp: string): string[] {
   return out
 }
 
+/** The same binds as the runtime's sandbox (launch.ts): layer, task, runtime, the runtime client, node. */
+export function lambdaBinds(layout: InvokeLayout): Array<[string, string]> {
+  return [
+    [layout.opt, '/opt'],
+    [layout.taskDir, '/var/task'],
+    [join(layout.root, 'var/runtime'), '/var/runtime'],
+    [layout.ricDir, '/var/runtime/node_modules/aws-lambda-ric'],
+    [join(layout.root, 'var/lang'), '/var/lang'],
+    [process.execPath, '/var/lang/bin/node'],
+  ]
+}
+
 export interface ExtensionsHostInput {
   readonly mode: Mode
   readonly layout: InvokeLayout
@@ -214,17 +226,8 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
       args = ['-i', ...Object.entries(mapped).map(([k, v]) => `${k}=${v}`), hostFile]
       cwd = path('/var/task')
     } else {
-      // The same binds as the runtime's sandbox (launch.ts), with the shared /tmp.
-      const binds: Array<[string, string]> = [
-        [layout.opt, '/opt'],
-        [layout.taskDir, '/var/task'],
-        [join(layout.root, 'var/runtime'), '/var/runtime'],
-        [layout.ricDir, '/var/runtime/node_modules/aws-lambda-ric'],
-        [join(layout.root, 'var/lang'), '/var/lang'],
-        [process.execPath, '/var/lang/bin/node'],
-      ]
       command = 'bwrap'
-      args = shareTmp(bwrapArgs(binds, [`/opt/extensions/${p.name}`], mapped), join(layout.root, 'tmp'))
+      args = shareTmp(bwrapArgs(lambdaBinds(layout), [`/opt/extensions/${p.name}`], mapped), join(layout.root, 'tmp'))
       cwd = '/'
     }
     const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks'
 import { createExtensionsHost, listExtensions, shareTmp, type ExtensionsHost, type ExtensionsPhase } from './extensions.js'
 import type { ShutdownReason } from './extensions-api.js'
 import { mergeLayers, type MergedLayers } from './with-layers.js'
+import { findBootstrap, isProvided, providedLaunch, providedRuntime } from '../shim/provided-invoke.js'
 
 export interface InvokeRunOptions {
   /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */
@@ -105,7 +106,8 @@ function layerTree(dir: string): string {
 export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   const mode: Mode = opts.mode === undefined || opts.mode === 'auto' ? (sandboxAvailable() ? 'sandboxed' : 'path-mapped') : opts.mode
   if (mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot create namespaces here; use --mode path-mapped')
-  const runtime = nodeRuntime(opts.runtime ?? 'nodejs20.x')
+  const provided = isProvided(opts.runtime)
+  const runtime = provided ? providedRuntime(opts.runtime as string) : nodeRuntime(opts.runtime ?? 'nodejs20.x')
   const handler = opts.handler ?? 'index.handler'
   const memory = opts.memory ?? 128
   if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code`)
@@ -140,27 +142,32 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
     })
     // Extension init comes first: every extension starts and must register before the runtime starts.
     const initStart = performance.now()
+    let earlyErr: FunctionError | undefined
     if (ext) {
       ext.launch(env)
       let extTimer: NodeJS.Timeout | undefined
       const failed = await Promise.race([ext.registered(), new Promise<'timeout'>((r) => (extTimer = setTimeout(() => r('timeout'), initLimit)))])
       clearTimeout(extTimer)
-      if (failed) {
-        const initError = failed === 'timeout' ? initTimeoutError(initLimit, ext.unregistered()) : failed
-        await ext.shutdown('failure', undefined)
-        const now = { hr: performance.now(), epochMs: Date.now() }
-        return {
-          mode, layer: wrapgenLayer ? 'wrapgen' : 'none', runtime: runtime.id, handler,
-          init: { status: 'error', error: initError },
-          initReport: initReport({ spawnedAt: now, stderr: '', reportLines: [], initDoneAt: undefined, firstResponseAt: undefined }),
-          invokes: opts.events.map((_, index) => ({ index, requestId: '', status: 'error' as const, error: initError, durationMs: 0 })),
-          logs: { stdout: '', stderr: '' }, exit: undefined,
-          extensions: ext.report(undefined), ...(merged ? { layerClashes: merged.clashes } : {}),
-        }
-      }
-      ext.runtimeStarting()
+      if (failed) earlyErr = failed === 'timeout' ? initTimeoutError(initLimit, ext.unregistered()) : failed
     }
-    const launch0 = invokeLaunch(mode, layout, argv, env)
+    // A custom runtime's bootstrap is looked up when the runtime starts (after extension init).
+    const boot = provided && !earlyErr ? findBootstrap(layout) : undefined
+    if (boot && 'error' in boot) earlyErr = boot.error
+    if (earlyErr) {
+      const initError = earlyErr
+      await ext?.shutdown('failure', undefined)
+      const now = { hr: performance.now(), epochMs: Date.now() }
+      return {
+        mode, layer: wrapgenLayer ? 'wrapgen' : 'none', runtime: runtime.id, handler,
+        init: { status: 'error', error: initError },
+        initReport: initReport({ spawnedAt: now, stderr: '', reportLines: [], initDoneAt: undefined, firstResponseAt: undefined }),
+        invokes: opts.events.map((_, index) => ({ index, requestId: '', status: 'error' as const, error: initError, durationMs: 0 })),
+        logs: { stdout: '', stderr: '' }, exit: undefined,
+        ...(ext ? { extensions: ext.report(undefined) } : {}), ...(merged ? { layerClashes: merged.clashes } : {}),
+      }
+    }
+    ext?.runtimeStarting()
+    const launch0 = boot && 'path' in boot ? providedLaunch(mode, layout, boot.path, env) : invokeLaunch(mode, layout, argv, env)
     // The runtime shares /tmp with the extensions, as on Lambda.
     const launch = ext && mode === 'sandboxed' ? { ...launch0, args: shareTmp(launch0.args, join(layout.root, 'tmp')) } : launch0
     const proc = (fn = startFunction(launch.command, launch.args, launch.cwd))
