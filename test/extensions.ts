@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { buildLayer } from '../src/build.js'
 import { makeTemp, removeTemp } from '../src/cleanup.js'
+import { checkExtensions } from '../src/extensions/check.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { buildTempLayer } from '../src/invoke/layer.js'
@@ -304,4 +305,49 @@ t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs 
   const noProgram = await runInvoke({ ...base, layerDir: built.layerDir, events: [{}], env: { WRAPGEN_BOOTSTRAP: '/var/task/nope' } })
   t.equal(noProgram.init.error?.errorType, 'Runtime.ExitError')
   t.match(noProgram.logs.stderr, 'wrapgen bootstrap: /var/task/nope is not an executable file')
+})
+
+t.test('static checks (for verify): exec bit, format, #! interpreter per runtime, clashes with other layers', async (t) => {
+  const dir = makeTemp('test-ext-check')
+  t.teardown(() => removeTemp(dir))
+  const put = (rel: string, body: string | Buffer, mode: number): void => {
+    mkdirSync(join(dir, rel, '..'), { recursive: true })
+    writeFileSync(join(dir, rel), body, { mode })
+  }
+  put('layer/extensions/shell', '#!/bin/sh\nexit 0\n', 0o755)
+  put('layer/extensions/nodejs', '#!/usr/bin/env node\n', 0o755)
+  put('layer/extensions/noexec', '#!/bin/sh\n', 0o644)
+  put('layer/extensions/crlf', '#!/bin/sh\r\necho hi\r\n', 0o755)
+  put('layer/extensions/plain', 'echo no interpreter\n', 0o755)
+  put('layer/extensions/optperl', '#!/opt/acme/perl\n', 0o755)
+  put('layer/extensions/sub/x', '#!/bin/sh\n', 0o755)
+  cpSync('/bin/true', join(dir, 'layer/extensions/native'))
+  put('vendor/extensions/shell', '#!/bin/sh\n', 0o755)
+  put('vendor/bin/node', '#!/bin/sh\n', 0o755)
+  const findings = checkExtensions({ layerDir: join(dir, 'layer'), runtimes: ['nodejs20.x', 'python3.12'] })
+  const get = (ext: string, check: string, runtime?: string) => findings.find((f) => f.extension === ext && f.check === check && (runtime === undefined || f.runtime === runtime))
+  t.equal(get('shell', 'interpreter', 'python3.12')?.status, 'ok', '/bin/sh is on every image')
+  t.equal(get('nodejs', 'interpreter', 'nodejs20.x')?.status, 'ok')
+  t.equal(get('nodejs', 'interpreter', 'python3.12')?.status, 'fail')
+  t.match(get('nodejs', 'interpreter', 'python3.12')?.message, 'node does not exist on python3.12')
+  t.equal(get('noexec', 'exec-bit')?.status, 'fail')
+  t.match(get('noexec', 'exec-bit')?.message, 'Extension.LaunchError')
+  t.equal(get('crlf', 'format')?.status, 'fail')
+  t.match(get('crlf', 'format')?.message, 'Windows line endings')
+  t.equal(get('plain', 'format')?.status, 'fail')
+  t.equal(get('optperl', 'interpreter', 'nodejs20.x')?.status, 'fail', 'an /opt interpreter no layer ships')
+  t.equal(get('sub', 'layout')?.status, 'warn')
+  t.match(get('native', 'format')?.message, /^ELF binary \((x86_64|arm64)\)/)
+  t.notOk(findings.some((f) => f.check === 'name-clash'), 'no clash without other layers')
+
+  const withVendor = checkExtensions({ layerDir: join(dir, 'layer'), runtimes: ['python3.12'], withLayers: [join(dir, 'vendor')] })
+  t.match(withVendor.find((f) => f.check === 'name-clash'), { extension: 'shell', status: 'fail' })
+  t.equal(withVendor.find((f) => f.extension === 'nodejs' && f.check === 'interpreter')?.status, 'ok', 'a layer shipping /opt/bin/node makes node exist')
+
+  // The config's bundled Node entry on a python runtime: the same finding, from a real build.
+  const config = await openConfig({ cwd: project, config: { ...projectConfig, runtimes: ['nodejs20.x', 'python3.12'] } })
+  const built = await buildTempLayer(config)
+  t.teardown(built.remove)
+  const real = checkExtensions({ layerDir: built.layerDir, runtimes: config.runtimes })
+  t.same(real.filter((f) => f.status !== 'ok').map((f) => [f.extension, f.runtime]), [['agent', 'python3.12']])
 })
