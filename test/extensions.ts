@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { buildLayer } from '../src/build.js'
 import { makeTemp, removeTemp } from '../src/cleanup.js'
+import buildCommand from '../src/cli/build.js'
+import type { Context } from '../src/cli/context.js'
 import { checkExtensions } from '../src/extensions/check.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
@@ -350,4 +352,27 @@ t.test('static checks (for verify): exec bit, format, #! interpreter per runtime
   t.teardown(built.remove)
   const real = checkExtensions({ layerDir: built.layerDir, runtimes: config.runtimes })
   t.same(real.filter((f) => f.status !== 'ok').map((f) => [f.extension, f.runtime]), [['agent', 'python3.12']])
+})
+
+t.test('build --dockerfile: the lines that put the layer into an image; the tree they copy runs under invoke', async (t) => {
+  const dir = makeTemp('test-ext-docker')
+  t.teardown(() => removeTemp(dir))
+  writeFileSync(join(dir, '.wrapgenrc.json'), JSON.stringify({ name: 'img-layer', runtimes: ['nodejs20.x'], env: { set: { ACME: 'x y' } }, extensions: { good: './good' } }))
+  cpSync(join(layer('good'), 'extensions/good'), join(dir, 'good'))
+  let out = ''
+  const ctx: Context = { cwd: dir, out: (s) => void (out += s), err: () => undefined, debug: false }
+  t.equal(await buildCommand.run({ dockerfile: true }, [], ctx), 0)
+  t.match(out, /For a container image, add to its Dockerfile:\n\n# wrapgen layer img-layer@[0-9a-f]{12}/)
+  t.match(out, /^COPY dist\/layer\/ \/opt\/$/m)
+  t.match(out, /^ENV AWS_LAMBDA_EXEC_WRAPPER=\/opt\/wrapgen\/exec$/m)
+  t.match(out, /extensions \(good\) are now in \/opt\/extensions/)
+  // Do what the two lines do (no Docker here): the COPY source becomes /opt, the ENV is the function's.
+  const copy = /^COPY (\S+)\/ \/opt\/$/m.exec(out)?.[1] as string
+  const opt = join(dir, 'image-opt')
+  cpSync(join(dir, copy), opt, { recursive: true })
+  const env = Object.fromEntries([...out.matchAll(/^ENV ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]))
+  t.same(env, { AWS_LAMBDA_EXEC_WRAPPER: '/opt/wrapgen/exec' })
+  const run = await runInvoke({ layerDir: opt, taskDir: task, events: [{}], timeoutMs: 5000 })
+  t.equal(run.invokes[0]?.status, 'success')
+  t.equal(ext(run, 'good').state, 'ready')
 })
