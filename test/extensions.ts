@@ -127,6 +127,9 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
   const text = renderInvokeRun(run, { logs: true })
   t.match(text, /extensions \(2; ms since the first was launched; the runtime started at [\d.]+ ms\)/)
   t.match(text, /post-invoke .*invoke 1 \d+\.\d ms, invoke 2 \d+\.\d ms/)
+  const done = run.extensions?.initDoneMs as number
+  t.ok(done >= Math.max(spawn, ...[good, slow].map((e) => e.readyMs as number)), `init done at ${done} ms: after the runtime start and every extension's first /next`)
+  t.match(text, /init done \(the runtime and every extension asked for their first event\): [\d.]+ ms/)
   t.match(text, /extension slow logs:\n {2}\| \[slow\] registered 200/)
 
   const quick = await invoke([layer('good')], { events: [{ n: 1 }] })
@@ -139,6 +142,8 @@ t.test('an extension that never registers: init times out naming it, and the run
   t.equal(run.init.error?.errorType, 'Sandbox.Timedout')
   t.match(run.init.error?.errorMessage, /within 1\.5 seconds: extension never-registers never registered/)
   t.equal(run.extensions?.runtimeSpawnMs, undefined, 'no runtime without every registration')
+  t.equal(run.runtimeStarted, false)
+  t.match(renderInvokeRun(run, { logs: false }), /init report: the runtime never started/)
   t.equal(ext(run, 'never-registers').state, 'not-registered')
   t.equal(ext(run, 'good').state, 'ready', 'an extension may finish its own init before the runtime starts')
   t.equal(run.invokes[0]?.error?.errorType, 'Sandbox.Timedout', 'the invoke gets the init error')

@@ -13,6 +13,7 @@ export function renderExtensions(phase: ExtensionsPhase, invokes: ReadonlyArray<
     const state = `${e.events.length > 0 ? e.events.join(',') : 'no events'} / ${e.state}${e.killed ? ' (killed at the shutdown deadline)' : ''}${exit}`
     lines.push(`  ${e.name.padEnd(20)} ${ms(e.registeredMs).padStart(10)} ${ms(e.readyMs)} ${ms(e.shutdownMs)}  ${state}`)
   }
+  if (phase.initDoneMs !== undefined) lines.push(`init done (the runtime and every extension asked for their first event): ${phase.initDoneMs.toFixed(1)} ms`)
   const post = invokes.filter((i) => i.postInvokeMs !== undefined)
   if (post.length > 0) lines.push(`post-invoke (extensions still working after the runtime's next /next): ${post.map((i) => `invoke ${i.index + 1} ${(i.postInvokeMs as number).toFixed(1)} ms`).join(', ')}`)
   let text = `${lines.join('\n')}\n`

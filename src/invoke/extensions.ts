@@ -52,6 +52,8 @@ export interface ExtensionReport {
 export interface ExtensionsPhase {
   /** ms from the first extension's launch to the runtime's spawn. */
   readonly runtimeSpawnMs?: number | undefined
+  /** When init ended: the runtime and every registered extension had asked for their first event. */
+  readonly initDoneMs?: number | undefined
   readonly extensions: readonly ExtensionReport[]
 }
 
@@ -147,7 +149,7 @@ export interface ExtensionsHost {
   shutdown(reason: ShutdownReason, runtime: { terminate(): void; kill(): void; exited: Promise<unknown> } | undefined): Promise<void>
   /** SIGKILL whatever is still running. */
   kill(): void
-  report(runtimeSpawnHr: number | undefined): ExtensionsPhase
+  report(runtimeSpawnHr: number | undefined, initDoneHr?: number): ExtensionsPhase
 }
 
 const error = (errorType: string, errorMessage: string): FunctionError =>
@@ -335,10 +337,11 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
       for (const p of procs) signal(p, 'SIGKILL')
       api.close()
     },
-    report(runtimeSpawnHr) {
+    report(runtimeSpawnHr, initDoneHr) {
       const since = (t: number | undefined): number | undefined => (t === undefined ? undefined : r2(t - startedAt))
       return {
         runtimeSpawnMs: since(runtimeSpawnHr),
+        initDoneMs: since(initDoneHr),
         extensions: procs.map((p): ExtensionReport => {
           const s = api.states.find((x) => x.name === p.name)
           const state: ExtensionReport['state'] = p.launchError ? 'launch-error'

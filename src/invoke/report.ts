@@ -45,6 +45,7 @@ export function renderInvokeRun(run: InvokeRun, opts: { logs: boolean }): string
   }
   if (run.layerClashes && run.layerClashes.length > 0) text += `--with-layer replaced files of an earlier layer: ${run.layerClashes.join(', ')}\n`
   if (run.extensions) text += renderExtensions(run.extensions, run.invokes, opts)
+  if (run.runtimeStarted === false) return `${text}init report: the runtime never started (init failed before it)\n`
   return text + renderInitReport(run.initReport, run.layer)
 }
 

@@ -73,6 +73,8 @@ export interface InvokeRun {
   readonly exit: { readonly code: number | null; readonly signal: string | null } | undefined
   /** External extensions found in /opt/extensions, and what they did. */
   readonly extensions?: ExtensionsPhase | undefined
+  /** false when init failed before the runtime process was started (extension init, no bootstrap). */
+  readonly runtimeStarted?: boolean
   /** Files that a --with-layer tree replaced in an earlier layer (/opt paths). */
   readonly layerClashes?: readonly string[] | undefined
 }
@@ -162,7 +164,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
         init: { status: 'error', error: initError },
         initReport: initReport({ spawnedAt: now, stderr: '', reportLines: [], initDoneAt: undefined, firstResponseAt: undefined }),
         invokes: opts.events.map((_, index) => ({ index, requestId: '', status: 'error' as const, error: initError, durationMs: 0 })),
-        logs: { stdout: '', stderr: '' }, exit: undefined,
+        logs: { stdout: '', stderr: '' }, exit: undefined, runtimeStarted: false,
         ...(ext ? { extensions: ext.report(undefined) } : {}), ...(merged ? { layerClashes: merged.clashes } : {}),
       }
     }
@@ -184,6 +186,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
     ])
     clearTimeout(initTimer)
     let initErr: FunctionError | undefined
+    let initDoneHr: number | undefined
     if (initOutcome === 'extension-error') initErr = ext?.failed()
     if (initOutcome === 'ready' && ext) {
       // Init ends when every registered extension has asked for its first event too.
@@ -191,6 +194,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       clearTimeout(initTimer)
       if (failed === 'timeout') initErr = initTimeoutError(initLimit, [])
       else if (failed) initErr = failed
+      else initDoneHr = performance.now()
     }
     if (initOutcome === 'init-error') {
       initErr = api.initErrorValue
@@ -271,7 +275,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       invokes,
       logs: { stdout: proc.stdout(), stderr: proc.stderr() },
       exit: endedBy === undefined ? undefined : { code: endedBy.code, signal: endedBy.signal },
-      ...(ext ? { extensions: ext.report(proc.spawnedAt.hr) } : {}),
+      ...(ext ? { extensions: ext.report(proc.spawnedAt.hr, initDoneHr) } : {}),
       ...(merged ? { layerClashes: merged.clashes } : {}),
     }
   } finally {
