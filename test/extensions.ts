@@ -13,6 +13,7 @@ import { makeTemp, removeTemp } from '../src/cleanup.js'
 import buildCommand from '../src/cli/build.js'
 import type { Context } from '../src/cli/context.js'
 import { checkExtensions } from '../src/extensions/check.js'
+import { renderBootstrapShim } from '../src/extensions/layer.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { buildTempLayer } from '../src/invoke/layer.js'
@@ -380,4 +381,37 @@ t.test('build --dockerfile: the lines that put the layer into an image; the tree
   const run = await runInvoke({ layerDir: opt, taskDir: task, events: [{}], timeoutMs: 5000 })
   t.equal(run.invokes[0]?.status, 'success')
   t.equal(ext(run, 'good').state, 'ready')
+})
+
+t.test('the /opt/bootstrap shim itself under dash, bash, busybox sh and mksh: the contract, one PID', async (t) => {
+  const dir = makeTemp('test-shim')
+  t.teardown(() => removeTemp(dir))
+  const config = await openConfig({ cwd: project, config: { name: 'shim', customRuntime: { bootstrap: true, command: join(dir, 'my program') } } })
+  const shim = join(dir, 'bootstrap')
+  writeFileSync(shim, renderBootstrapShim(config, '0.0.0'), { mode: 0o755 })
+  writeFileSync(join(dir, 'my program'), '#!/bin/sh\nprintf "program pid=%s args=%s wrapped=%s\\n" "$$" "$#" "${WRAPPED-no}"\n', { mode: 0o755 })
+  writeFileSync(join(dir, 'wrapper'), '#!/bin/sh\nexport WRAPPED=yes\nexec "$@"\n', { mode: 0o755 })
+  writeFileSync(join(dir, 'not-exec'), '#!/bin/sh\n', { mode: 0o644 })
+  const shells = [['dash'], ['bash'], ['busybox', 'sh'], ['mksh']].filter(([s]) => spawnSync('sh', ['-c', `command -v ${s}`]).status === 0)
+  t.ok(shells.length >= 2, `shells here: ${shells.map((s) => s.join(' ')).join(', ')}`)
+  for (const sh of shells) {
+    const run = (env: Record<string, string>) => {
+      const r = spawnSync(sh[0] as string, [...sh.slice(1), shim], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8' })
+      return { code: r.status, out: r.stdout, err: r.stderr, pid: r.pid }
+    }
+    const name = sh.join(' ')
+    const plain = run({})
+    t.match(plain.out, /^program pid=\d+ args=0 wrapped=no\n$/, `${name}: no wrapper: the program itself`)
+    t.equal(Number(/pid=(\d+)/.exec(plain.out)?.[1]), plain.pid, `${name}: exec, same PID`)
+    const wrapped = run({ AWS_LAMBDA_EXEC_WRAPPER: join(dir, 'wrapper') })
+    t.match(wrapped.out, /^program pid=\d+ args=0 wrapped=yes\n$/, `${name}: through the wrapper`)
+    t.equal(Number(/pid=(\d+)/.exec(wrapped.out)?.[1]), wrapped.pid, `${name}: wrapper and program keep the PID`)
+    const missing = run({ AWS_LAMBDA_EXEC_WRAPPER: join(dir, 'missing') })
+    t.same([missing.code, missing.out, missing.err], [127, `${join(dir, 'missing')}: does not exist\n`, ''], `${name}: missing wrapper`)
+    const notExec = run({ AWS_LAMBDA_EXEC_WRAPPER: join(dir, 'not-exec') })
+    t.same([notExec.code, notExec.out], [126, `${join(dir, 'not-exec')}: is not an executable\n`], `${name}: wrapper without the exec bit`)
+    const noProgram = run({ WRAPGEN_BOOTSTRAP: join(dir, 'nope') })
+    t.same([noProgram.code, noProgram.out], [127, ''], `${name}: no program: nothing on stdout`)
+    t.match(noProgram.err, `wrapgen bootstrap: ${join(dir, 'nope')} is not an executable file`)
+  }
 })
