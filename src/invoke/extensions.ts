@@ -225,7 +225,8 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
     let cwd: string
     if (mode === 'path-mapped') {
       command = 'env'
-      args = ['-i', ...Object.entries(mapped).map(([k, v]) => `${k}=${v}`), hostFile]
+      // No sandbox, so no private /tmp: point well-behaved programs at the layout's one.
+      args = ['-i', ...Object.entries({ ...mapped, TMPDIR: path('/tmp') }).map(([k, v]) => `${k}=${v}`), hostFile]
       cwd = path('/var/task')
     } else {
       command = 'bwrap'
