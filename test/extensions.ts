@@ -279,6 +279,7 @@ t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs 
   t.teardown(built.remove)
   const shim = new TextDecoder().decode((await buildLayer(config)).files.find((f) => f.path === 'bootstrap')?.contents)
   t.match(shim, /wrapgen_program=\$\{WRAPGEN_BOOTSTRAP:-\/var\/task\/main\}/)
+  t.same((await buildLayer(config)).manifest.compatibleRuntimes.slice(-2), ['provided.al2', 'provided.al2023'], 'the manifest lists the OS-only runtimes')
   for (const sh of ['dash', 'bash']) {
     const r = spawnSync('shellcheck', ['-s', sh === 'dash' ? 'dash' : 'bash', '-'], { input: shim, encoding: 'utf8' })
     t.equal(r.status, 0, `the shim passes shellcheck (${sh}): ${r.stdout}`)

@@ -41,7 +41,8 @@ export function renderManifest(opts: {
     wrapper,
     preload: bundle ? `/opt/${LAYER_DIR}/${PRELOAD_FILE}` : null,
     functionEnvironment: { AWS_LAMBDA_EXEC_WRAPPER: wrapper },
-    compatibleRuntimes: config.runtimes,
+    // The custom-runtime shim makes the layer useful on the OS-only runtimes too.
+    compatibleRuntimes: config.customRuntime.bootstrap ? [...config.runtimes, 'provided.al2', 'provided.al2023'] : config.runtimes,
     chain: config.chain,
     files: opts.files.map((f) => ({
       path: f.path,
