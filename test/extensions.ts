@@ -205,6 +205,9 @@ t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extens
   t.equal(run.init.status, 'ok')
   t.same(run.extensions?.extensions.map((e) => e.name), ['good'])
   t.same(run.layerClashes, ['/opt/extensions/good'])
+  writeFileSync(join(dir, 'vendor.zip'), 'PK')
+  await t.rejects(invoke([join(dir, 'vendor.zip')]), /--with-layer .*vendor\.zip: a zip; unzip it first/)
+  await t.rejects(invoke([join(dir, 'missing')]), /--with-layer .*missing: not a folder/)
 })
 
 const project = join(fixtures, 'project')

@@ -16,7 +16,7 @@ import { initReport, type InitReport } from './timing.js'
 import { performance } from 'node:perf_hooks'
 import { createExtensionsHost, listExtensions, shareTmp, type ExtensionsHost, type ExtensionsPhase } from './extensions.js'
 import type { ShutdownReason } from './extensions-api.js'
-import { mergeLayers, type MergedLayers } from './with-layers.js'
+import { mergeLayers, withLayerTree, type MergedLayers } from './with-layers.js'
 import { findBootstrap, isProvided, providedLaunch, providedRuntime } from '../shim/provided-invoke.js'
 
 export interface InvokeRunOptions {
@@ -113,6 +113,8 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   const handler = opts.handler ?? 'index.handler'
   const memory = opts.memory ?? 128
   if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code`)
+  // Checked before anything is built, so a bad --with-layer leaves nothing behind.
+  for (const dir of opts.withLayers ?? []) withLayerTree(dir)
   let prepared: PreparedLayer | undefined
   let layerDir: string | undefined
   if (!opts.noLayer) {

@@ -30,6 +30,7 @@ export function layerFiles(dir: string): string[] {
 
 /** The /opt tree of a --with-layer argument: the folder itself (an unpacked layer zip). */
 export function withLayerTree(dir: string): string {
+  if (dir.endsWith('.zip') && existsSync(dir) && statSync(dir).isFile()) throw new UserError(`--with-layer ${dir}: a zip; unzip it first (unzip -d some-folder ${dir}) and give the folder`)
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--with-layer ${dir}: not a folder; give an unpacked layer (the tree that goes under /opt)`)
   return dir
 }
