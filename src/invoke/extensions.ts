@@ -330,7 +330,8 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
           signal(p, 'SIGKILL')
         }
       }
-      await Promise.all(procs.filter((p) => p.child).map((p) => until(() => (p.exit ? true : undefined))))
+      // SIGKILL is final; the bound only guards against a child whose exit is never reported.
+      await Promise.race([Promise.all(procs.filter((p) => p.child).map((p) => until(() => (p.exit ? true : undefined)))), sleep(1000)])
       api.close()
     },
     kill() {
