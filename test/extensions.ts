@@ -298,6 +298,7 @@ t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs 
   t.equal(p.acme, 'on', 'the wrapper\'s environment edit reached the native program')
   t.equal(p.applied, '', 'an unknown interpreter (a native program) is not marked applied, so a chained copy still edits it')
   t.match(run.logs.stderr, '{"n":1}', 'the handler\'s log')
+  t.match(renderInvokeRun(run, { logs: false }), /init report \(custom runtime\), ms since the bootstrap started:\n +0\.0 ms  bootstrap spawned\n +[\d.]+ ms  runtime ready \(first \/next\)/)
 
   const disabled = await runInvoke({ ...base, layerDir: built.layerDir, events: [{}], env: { WRAPGEN_DISABLE: '1' } })
   t.equal((JSON.parse(disabled.invokes[0]?.payload ?? '{}') as Record<string, unknown>).acme, '', 'WRAPGEN_DISABLE=1 bypasses the wrapper')

@@ -2,6 +2,7 @@
 import type { InvokeRun } from './run.js'
 import type { InitReport } from './timing.js'
 import { renderExtensions } from './extensions-report.js'
+import { renderProvidedInitReport } from '../shim/provided-report.js'
 
 const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
 
@@ -46,6 +47,7 @@ export function renderInvokeRun(run: InvokeRun, opts: { logs: boolean }): string
   if (run.layerClashes && run.layerClashes.length > 0) text += `--with-layer replaced files of an earlier layer: ${run.layerClashes.join(', ')}\n`
   if (run.extensions) text += renderExtensions(run.extensions, run.invokes, opts)
   if (run.runtimeStarted === false) return `${text}init report: the runtime never started (init failed before it)\n`
+  if (run.runtime.startsWith('provided')) return text + renderProvidedInitReport(run.initReport)
   return text + renderInitReport(run.initReport, run.layer)
 }
 
