@@ -41,7 +41,9 @@ runtime client (aws-lambda-ric 3.3.0), the handler -- on a local Runtime API (12
 the event, prints each result (or the error as Lambda reports it) and an init report: wrapper start ->
 node start -> each preload hook -> handler loaded -> first invoke answered, in milliseconds.
 Inside bubblewrap the layer is at /opt and the task at /var/task, read-only; without it, the same
-tree under a temp folder. No Docker, no AWS account. Node runtimes only. See docs/invoke.md.
+tree under a temp folder. No Docker, no AWS account. Node runtimes, and custom runtimes
+(provided.*). Files in /opt/extensions run as external extensions on an emulated Extensions API.
+See docs/invoke.md and docs/extensions.md.
 
 Options:
   --handler H       the handler, module.export (default index.handler)
