@@ -12,7 +12,7 @@ import { buildLayer } from '../src/build.js'
 import { makeTemp, removeTemp } from '../src/cleanup.js'
 import buildCommand from '../src/cli/build.js'
 import type { Context } from '../src/cli/context.js'
-import { checkExtensions } from '../src/extensions/check.js'
+import { checkExtensions, extensionChecksFailed, renderExtensionFindings } from '../src/extensions/check.js'
 import { renderBootstrapShim } from '../src/extensions/layer.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
@@ -364,6 +364,9 @@ t.test('static checks (for verify): exec bit, format, #! interpreter per runtime
   t.teardown(built.remove)
   const real = checkExtensions({ layerDir: built.layerDir, runtimes: config.runtimes })
   t.same(real.filter((f) => f.status !== 'ok').map((f) => [f.extension, f.runtime]), [['agent', 'python3.12']])
+  t.ok(extensionChecksFailed(real))
+  t.match(renderExtensionFindings(real), /^extensions: fail interpreter agent on python3\.12: node does not exist on python3\.12/)
+  t.equal(renderExtensionFindings(checkExtensions({ layerDir: built.layerDir, runtimes: ['nodejs20.x'] })), 'extensions: 2 checked, all ok\n')
 })
 
 t.test('build --dockerfile: the lines that put the layer into an image; the tree they copy runs under invoke', async (t) => {

@@ -163,3 +163,14 @@ export function checkExtensions(input: ExtensionCheckInput): ExtensionFinding[] 
   if (count > MAX_EXTENSIONS) out.push({ extension: '', check: 'count', status: 'fail', message: `${count} extensions with the other layers: Lambda starts at most ${MAX_EXTENSIONS}` })
   return out
 }
+
+/** Whether any finding is a failure (warnings do not fail). */
+export const extensionChecksFailed = (findings: readonly ExtensionFinding[]): boolean => findings.some((f) => f.status === 'fail')
+
+/** The findings as text, one per line, failures and warnings first (ok lines only with `all`). */
+export function renderExtensionFindings(findings: readonly ExtensionFinding[], opts: { all?: boolean } = {}): string {
+  const order = { fail: 0, warn: 1, ok: 2 } as const
+  const shown = findings.filter((f) => opts.all || f.status !== 'ok').sort((a, b) => order[a.status] - order[b.status])
+  if (shown.length === 0) return findings.length === 0 ? '' : `extensions: ${new Set(findings.map((f) => f.extension)).size} checked, all ok\n`
+  return shown.map((f) => `extensions: ${f.status.padEnd(4)} ${f.check.padEnd(11)} ${f.extension || '(all)'}${f.runtime ? ` on ${f.runtime}` : ''}: ${f.message}`).join('\n') + '\n'
+}
