@@ -139,10 +139,10 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
 })
 
 t.test('an extension that never registers: init times out naming it, and the runtime never starts', async (t) => {
-  const run = await invoke([layer('good'), layer('never-registers')], { initTimeoutMs: 1500, events: [{}] })
+  const run = await invoke([layer('good'), layer('never-registers')], { initTimeoutMs: 3000, events: [{}] })
   t.equal(run.init.status, 'error')
   t.equal(run.init.error?.errorType, 'Sandbox.Timedout')
-  t.match(run.init.error?.errorMessage, /within 1\.5 seconds: extension never-registers never registered/)
+  t.match(run.init.error?.errorMessage, /within 3 seconds: extension never-registers never registered/)
   t.equal(run.extensions?.runtimeSpawnMs, undefined, 'no runtime without every registration')
   t.equal(run.runtimeStarted, false)
   t.match(renderInvokeRun(run, { logs: false }), /init report: the runtime never started/)
@@ -178,7 +178,8 @@ t.test('an extension that exits during an invoke: the response came back, the in
 })
 
 t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', async (t) => {
-  const run = await invoke([layer('slow')], { timeoutMs: 250, events: [{ n: 1 }, { n: 2 }] })
+  // The function answers at once; the extension's 1.8 s flush runs past the 1 s timeout (extensions get the function's variables).
+  const run = await invoke([layer('slow')], { timeoutMs: 1000, env: { SLOW_MS: '1800' }, events: [{ n: 1 }, { n: 2 }] })
   t.equal(run.invokes[0]?.status, 'timeout')
   t.match(run.invokes[0]?.error?.errorMessage, 'extension slow did not ask for the next event before the deadline')
   t.equal(run.invokes[1]?.status, 'not-run')
