@@ -11,6 +11,7 @@ import { loadCatalogue } from './runtimes/catalogue.js'
 import { compatibleRuntimes } from './runtimes/supported.js'
 import { wrapperTemplate } from './assets.js'
 import { version } from './version.js'
+import { extensionLayerFiles } from './extensions/layer.js'
 
 export interface BuildResult {
   readonly config: ResolvedConfig
@@ -31,7 +32,10 @@ export async function buildLayer(config: ResolvedConfig): Promise<BuildResult> {
   const bundle = config.node.preloads.length > 0 ? await bundlePreload(config) : undefined
   const files: LayerFile[] = [{ path: `${LAYER_DIR}/${WRAPPER_FILE}`, mode: 0o755, contents: text(renderWrapper(plan, version(), wrapperTemplate())) }]
   if (bundle) files.push({ path: `${LAYER_DIR}/${PRELOAD_FILE}`, mode: 0o644, contents: bundle.code })
-  const manifest = renderManifest({ config, plan, configHash: hash, version: version(), files: sortFiles(files), bundle, compatible: compatibleRuntimes(config.runtimes, loadCatalogue()) })
+  files.push(...(await extensionLayerFiles(config, version())))
+  // The custom-runtime shim makes the layer useful on the OS-only runtimes too.
+  const listed = config.customRuntime.bootstrap ? [...config.runtimes, 'provided.al2', 'provided.al2023'] : config.runtimes
+  const manifest = renderManifest({ config, plan, configHash: hash, version: version(), files: sortFiles(files), bundle, compatible: compatibleRuntimes(listed, loadCatalogue()) })
   files.push({ path: `${LAYER_DIR}/${MANIFEST_FILE}`, mode: 0o644, contents: text(`${JSON.stringify(manifest, null, 2)}\n`) })
   const sorted = sortFiles(files)
   const zip = await zipLayer(sorted, `${plan.id} (wrapgen ${version()})`)

@@ -50,7 +50,9 @@ runtime client (aws-lambda-ric 3.3.0), the handler -- on a local Runtime API (12
 the event, prints each result (or the error as Lambda reports it) and an init report: wrapper start ->
 node start -> each preload hook -> handler loaded -> first invoke answered, in milliseconds.
 Inside bubblewrap the layer is at /opt and the task at /var/task, read-only; without it, the same
-tree under a temp folder. No Docker, no AWS account. Node runtimes only. See docs/invoke.md.
+tree under a temp folder. No Docker, no AWS account. Node runtimes, and custom runtimes
+(provided.*). Files in /opt/extensions run as external extensions on an emulated Extensions API.
+See docs/invoke.md and docs/extensions.md.
 
 Options:
   --handler H       the handler, module.export (default index.handler)
@@ -59,12 +61,16 @@ Options:
                     (default {})
   --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv
                     and environment (the interpreter is always this machine's node)
+                    or provided.al2 / provided.al2023: a custom runtime, started as Lambda does
+                    (/var/task/bootstrap, else /opt/bootstrap: wrapgen's shim with customRuntime)
   --count N         invoke N times on the same warm process (default 1)
   --memory MB       function memory, 128 to 10240 (default ${DEFAULT_MEMORY_MB}, Lambda's default)
   --timeout S       per-invoke timeout in seconds (default 3)
   --env K=V         a function environment variable (e.g. WRAPGEN_DISABLE=1); repeatable
   --layer DIR       use an already-built layer tree (wrapgen build's out/layer) instead of building
   --no-layer        run the same function without wrapgen, for comparison
+  --with-layer DIR  add another layer's unpacked tree under /opt after wrapgen's (a vendor's
+                    extension, say); repeatable, later trees win; extensions in /opt/extensions run
   --mode MODE       sandboxed, path-mapped, or auto (default)
   --quiet           leave out the function's logs
 ${configHelp(18)}
@@ -82,6 +88,7 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     timeout: { type: 'string' },
     env: { type: 'string', multiple: true },
     layer: { type: 'string' },
+    'with-layer': { type: 'string', multiple: true },
     'no-layer': { type: 'boolean' },
     mode: { type: 'string' },
     quiet: { type: 'boolean' },
@@ -118,6 +125,7 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
       mode,
       env,
       ...(config ? { functionName: config.name } : {}),
+      withLayers: ((values['with-layer'] as string[] | undefined) ?? []).map((d) => resolve(ctx.cwd, d)),
     })
     ctx.out(values.json ? `${JSON.stringify(run, null, 2)}\n` : renderInvokeRun(run, { logs: values.quiet !== true }))
     return allSucceeded(run) ? EXIT.ok : EXIT.user

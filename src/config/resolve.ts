@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve as resolvePath } from 'node:path'
 import { UserError } from '../errors.js'
 import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
 import { validateConfig, type Finding, type ValidateContext } from './validate.js'
+import { resolveCustomRuntime, resolveExtensions } from '../extensions/config.js'
 
 export interface ResolveOptions extends ValidateContext {
   /** Absolute path of the config file, if any. */
@@ -44,6 +45,8 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions): ResolvedConfi
     dotnet: runtime(c.dotnet),
     ruby: runtime(c.ruby),
     chain: [...(c.chain ?? [])],
+    extensions: resolveExtensions(c.extensions, opts.root),
+    customRuntime: resolveCustomRuntime(c.customRuntime),
     configFile: opts.configFile,
     root: opts.root,
   }

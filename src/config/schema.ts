@@ -4,6 +4,7 @@
 // test/schema.ts checks schema.json against this file and against wrapgen's own validation, and
 // test/types.ts checks at compile time that CONFIG_KEYS are exactly WrapgenConfig's keys.
 import { RUNTIME_IDS } from '../runtimes/ids.js'
+import { EXTENSION_NAME } from '../extensions/config.js'
 import { VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 
 export const FAIL_MODES = ['open', 'closed'] as const
@@ -13,7 +14,7 @@ export const MAIN_FIELDS = ['main', 'module', 'browser'] as const
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
 
 /** Top-level keys, in the order the docs list them (`$schema` lets JSON and YAML configs name the schema). */
-export const CONFIG_KEYS = ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain'] as const
+export const CONFIG_KEYS = ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain', 'extensions', 'customRuntime'] as const
 export const ENV_KEYS = ['set', 'default', 'prepend', 'append', 'unset'] as const
 export const RUNTIME_KEYS = ['flags', 'env'] as const
 export const NODE_KEYS = ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields'] as const
@@ -121,6 +122,24 @@ const node: JsonSchema = {
   },
 }
 
+/** `extensions`: name -> an executable of the project, or { entry } (a Node file to bundle) / { file }, with `files`. */
+function extensions(): JsonSchema {
+  const files: JsonSchema = { type: 'object', description: 'Files the extension needs, as { "layer/path": "./local/file" } (paths under /opt).', additionalProperties: { type: 'string', minLength: 1 } }
+  const path = (description: string): JsonSchema => str(description, { minLength: 1 })
+  return {
+    type: 'object',
+    description: 'External extensions, each placed at /opt/extensions/<name> with the exec bit (Lambda starts at most 10). See docs/extensions.md.',
+    propertyNames: { pattern: EXTENSION_NAME.source },
+    additionalProperties: {
+      oneOf: [
+        path('An executable file of the project, e.g. ./bin/agent.'),
+        { type: 'object', additionalProperties: false, required: ['entry'], properties: { entry: path('A Node program wrapgen bundles with esbuild into one file.'), files } },
+        { type: 'object', additionalProperties: false, required: ['file'], properties: { file: path('An executable file of the project.'), files } },
+      ],
+    },
+  }
+}
+
 /** The JSON Schema of a wrapgen config (draft-07: what editors and most validators read). */
 export function configSchema(): JsonSchema {
   return {
@@ -147,6 +166,16 @@ export function configSchema(): JsonSchema {
       dotnet: runtime('dotnet'),
       ruby: runtime('ruby'),
       chain: strings('Further exec wrappers (absolute paths) run after wrapgen\'s, in order; one that ignores its arguments must be last.', { type: 'string', pattern: '^/[^\\u0000]*$' }),
+      extensions: extensions(),
+      customRuntime: {
+        type: 'object',
+        description: 'Custom runtimes (provided.al2, provided.al2023) never run AWS_LAMBDA_EXEC_WRAPPER; bootstrap: true adds /opt/bootstrap, a shim that runs the function\'s own program through it. See docs/runtimes.md.',
+        additionalProperties: false,
+        properties: {
+          bootstrap: { type: 'boolean', default: false, description: 'Add the /opt/bootstrap shim.' },
+          command: str('The function\'s own program (absolute; not /var/task/bootstrap or /opt/bootstrap). Default: /var/task/main.', { pattern: '^/[^\\u0000]*$' }),
+        },
+      },
     },
   }
 }

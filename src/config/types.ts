@@ -92,6 +92,46 @@ export interface WrapgenConfig {
    * each receiving the edited command. One that ignores its arguments must be last. @default []
    */
   chain?: string[]
+  /**
+   * External extensions, each placed at `/opt/extensions/<name>` with the exec bit; Lambda starts
+   * every one before the runtime. A string is an executable file of the project (`'./bin/agent'`);
+   * `{ entry: './src/ext.ts' }` is a Node program wrapgen bundles with esbuild into one file run by
+   * `#!/usr/bin/env node` (Node runtimes only). `files` adds what it needs to the layer
+   * (`{ 'acme/agent.json': './agent.json' }`, paths under /opt). See docs/extensions.md. @default {}
+   */
+  extensions?: Record<string, ExtensionSpec>
+  /**
+   * Custom runtimes (`provided.al2`, `provided.al2023`) never run AWS_LAMBDA_EXEC_WRAPPER. With
+   * `bootstrap: true` the layer adds `/opt/bootstrap`, a shim that runs the function's own program
+   * (`command`) through AWS_LAMBDA_EXEC_WRAPPER as the managed runtimes do: environment edits
+   * apply, interpreter flags cannot. The function must not ship `/var/task/bootstrap` (Lambda runs
+   * that first). See docs/runtimes.md. @default { bootstrap: false, command: '/var/task/main' }
+   */
+  customRuntime?: CustomRuntimeOptions
+}
+
+/** An external extension: an executable file, or a Node entry to bundle. */
+export type ExtensionSpec = string | { file: string; entry?: undefined; files?: Record<string, string> } | { entry: string; file?: undefined; files?: Record<string, string> }
+
+export interface CustomRuntimeOptions {
+  /** Add the /opt/bootstrap shim. @default false */
+  bootstrap?: boolean
+  /** The function's own program, which the shim runs (absolute). The function may override it with WRAPGEN_BOOTSTRAP. @default '/var/task/main' */
+  command?: string
+}
+
+export interface ResolvedExtension {
+  readonly name: string
+  readonly kind: 'file' | 'entry'
+  /** Absolute path of the executable or the Node entry. */
+  readonly source: string
+  /** Extra layer files: path under /opt, absolute source path. */
+  readonly files: ReadonlyArray<{ readonly path: string; readonly source: string }>
+}
+
+export interface ResolvedCustomRuntime {
+  readonly bootstrap: boolean
+  readonly command: string
 }
 
 export const FAMILIES = ['node', 'python', 'java', 'dotnet', 'ruby'] as const
@@ -139,6 +179,9 @@ export interface ResolvedConfig {
   readonly dotnet: ResolvedRuntime
   readonly ruby: ResolvedRuntime
   readonly chain: readonly string[]
+  /** Sorted by name. */
+  readonly extensions: readonly ResolvedExtension[]
+  readonly customRuntime: ResolvedCustomRuntime
   /** Absolute path of the config file, or undefined for an inline config. */
   readonly configFile: string | undefined
   /** Folder that relative paths and package specifiers resolve from. */

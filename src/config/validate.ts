@@ -3,6 +3,7 @@ import { closest } from './suggest.js'
 import { isReserved, MAX_ADDED_BYTES, MAX_ARG_STRLEN, SHELL_MAINTAINED, SHELL_SPECIAL, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
+import { validateCustomRuntime, validateExtensions } from '../extensions/config.js'
 
 export interface Finding {
   /** Key path, e.g. `node.preloads[2].module`. */
@@ -157,10 +158,12 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     })
   }
 
-  const root = object(raw, '', ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain'])
+  const root = object(raw, '', ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain', 'extensions', 'customRuntime'])
   if (!root) return { errors, warnings }
   // JSON and YAML configs name wrapgen/schema.json here for editor completion (src/config/schema.ts).
   if (root.$schema !== undefined) string(root.$schema, '$schema')
+  validateExtensions(root.extensions, err)
+  validateCustomRuntime(root.customRuntime, err)
 
   if (root.name === undefined) err('name', 'is required: it names the layer zip and the manifest, e.g. "acme-startup"')
   else if (string(root.name, 'name') && !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(root.name))

@@ -1,6 +1,8 @@
 // What `wrapgen invoke` prints: each result (or the error as Lambda reports it), then the init report.
 import type { InvokeRun } from './run.js'
 import type { HookPhase, InitReport } from './timing.js'
+import { renderExtensions } from './extensions-report.js'
+import { renderProvidedInitReport } from '../shim/provided-report.js'
 
 const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
 
@@ -53,6 +55,10 @@ export function renderInvokeRun(run: InvokeRun, opts: { logs: boolean }): string
     const logs = [run.logs.stdout, run.logs.stderr].filter(Boolean).join('').replace(/\n$/, '')
     text += `function logs (stdout, then stderr):\n${logs.replace(/^/gm, '  | ')}\n`
   }
+  if (run.layerClashes && run.layerClashes.length > 0) text += `--with-layer replaced files of an earlier layer: ${run.layerClashes.join(', ')}\n`
+  if (run.extensions) text += renderExtensions(run.extensions, run.invokes, opts)
+  if (run.runtimeStarted === false) return `${text}init report: the runtime never started (init failed before it)\n`
+  if (run.runtime.startsWith('provided')) return text + renderProvidedInitReport(run.initReport)
   return text + renderInitReport(run.initReport, run.layer)
 }
 

@@ -14,6 +14,11 @@ import { startFunction, type FunctionProcess } from './process.js'
 import { startRuntimeApi, type FunctionError, type InvokeResult, type RuntimeApi, type Timestamp } from './runtime-api.js'
 import { initReport, type InitReport } from './timing.js'
 import { DEFAULT_MEMORY_MB } from '../runtimes/memory.js'
+import { performance } from 'node:perf_hooks'
+import { createExtensionsHost, listExtensions, shareTmp, type ExtensionsHost, type ExtensionsPhase } from './extensions.js'
+import type { ShutdownReason } from './extensions-api.js'
+import { mergeLayers, withLayerTree, type MergedLayers } from './with-layers.js'
+import { findBootstrap, isProvided, providedLaunch, providedRuntime } from '../shim/provided-invoke.js'
 
 export interface InvokeRunOptions {
   /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */
@@ -40,6 +45,10 @@ export interface InvokeRunOptions {
   readonly env?: Readonly<Record<string, string>>
   /** @default 'wrapgen-invoke' */
   readonly functionName?: string
+  /** Other layers' /opt trees (a vendor's extension, say), added after wrapgen's in this order; later files win, as on Lambda. */
+  readonly withLayers?: readonly string[]
+  /** Lambda's init limit, for tests. @default 10000 */
+  readonly initTimeoutMs?: number
 }
 
 export interface InvokeOutcome {
@@ -49,6 +58,8 @@ export interface InvokeOutcome {
   readonly payload?: string | undefined
   readonly error?: FunctionError | undefined
   readonly durationMs: number
+  /** With extensions: from the runtime's next /next to the last extension's (Lambda's PostRuntimeExecutionDuration). */
+  readonly postInvokeMs?: number | undefined
 }
 
 export interface InvokeRun {
@@ -63,6 +74,12 @@ export interface InvokeRun {
   readonly invokes: readonly InvokeOutcome[]
   readonly logs: { readonly stdout: string; readonly stderr: string }
   readonly exit: { readonly code: number | null; readonly signal: string | null } | undefined
+  /** External extensions found in /opt/extensions, and what they did. */
+  readonly extensions?: ExtensionsPhase | undefined
+  /** false when init failed before the runtime process was started (extension init, no bootstrap). */
+  readonly runtimeStarted?: boolean
+  /** Files that a --with-layer tree replaced in an earlier layer (/opt paths). */
+  readonly layerClashes?: readonly string[] | undefined
 }
 
 /** Lambda's limit on an on-demand function's init phase. */
@@ -77,6 +94,13 @@ const exitError = (e: Exit): FunctionError => {
   return { errorType: 'Runtime.ExitError', errorMessage, body: JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage }) }
 }
 
+/** Lambda's init timeout, naming the extensions that never registered. */
+function initTimeoutError(limitMs: number, unregistered: readonly string[]): FunctionError {
+  const who = unregistered.length > 0 ? `: extension${unregistered.length === 1 ? '' : 's'} ${unregistered.join(', ')} never registered` : ''
+  const errorMessage = `Init did not finish within ${limitMs / 1000} seconds${who}`
+  return { errorType: 'Sandbox.Timedout', errorMessage, body: JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage }) }
+}
+
 /** The /opt tree in DIR: DIR itself, or DIR/layer (the out folder of `wrapgen build`). */
 function layerTree(dir: string): string {
   if (existsSync(join(dir, 'wrapgen/exec'))) return dir
@@ -87,10 +111,13 @@ function layerTree(dir: string): string {
 export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   const mode: Mode = opts.mode === undefined || opts.mode === 'auto' ? (sandboxAvailable() ? 'sandboxed' : 'path-mapped') : opts.mode
   if (mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot create namespaces here; use --mode path-mapped')
-  const runtime = nodeRuntime(opts.runtime ?? 'nodejs20.x')
+  const provided = isProvided(opts.runtime)
+  const runtime = provided ? providedRuntime(opts.runtime as string) : nodeRuntime(opts.runtime ?? 'nodejs20.x')
   const handler = opts.handler ?? 'index.handler'
   const memory = opts.memory ?? DEFAULT_MEMORY_MB
   if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code`)
+  // Checked before anything is built, so a bad --with-layer leaves nothing behind.
+  for (const dir of opts.withLayers ?? []) withLayerTree(dir)
   let prepared: PreparedLayer | undefined
   let layerDir: string | undefined
   if (!opts.noLayer) {
@@ -98,19 +125,58 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
     else if (opts.config) layerDir = (prepared = await buildTempLayer(opts.config)).layerDir
     else throw new UserError('no layer to run: give a config, a built layer (--layer), or --no-layer')
   }
+  let merged: MergedLayers | undefined
+  const wrapgenLayer = layerDir !== undefined
+  if (opts.withLayers && opts.withLayers.length > 0) layerDir = (merged = mergeLayers(opts.noLayer ? undefined : layerDir, opts.withLayers)).dir
   const layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir })
   let fn: FunctionProcess | undefined
   let api: RuntimeApi | undefined
+  const initLimit = opts.initTimeoutMs ?? INIT_LIMIT_MS
+  const extNames = listExtensions(layout.opt)
+  const ext: ExtensionsHost | undefined = extNames.length === 0 ? undefined
+    : createExtensionsHost({ mode, layout, names: extNames, functionName: opts.functionName ?? 'wrapgen-invoke', handler })
   try {
-    api = await startRuntimeApi({ timeoutMs: opts.timeoutMs ?? 3000, onTimeout: () => fn?.kill() })
+    api = await startRuntimeApi({
+      timeoutMs: opts.timeoutMs ?? 3000, onTimeout: () => fn?.kill(),
+      ...(ext ? { extraRoutes: ext.api.handle, onDispatch: ext.runtimeDispatched, onNext: ext.runtimePolled } : {}),
+    })
     const path = mapPath(mode, layout)
     const { argv, env } = functionCommand({
       runtime, memory, handler, runtimeApi: api.address,
       functionName: opts.functionName ?? 'wrapgen-invoke',
-      wrapper: layerDir ? '/opt/wrapgen/exec' : undefined,
+      wrapper: wrapgenLayer ? '/opt/wrapgen/exec' : undefined,
       functionEnv: opts.env ?? {}, path, mapped: mode === 'path-mapped',
     })
-    const launch = invokeLaunch(mode, layout, argv, env)
+    // Extension init comes first: every extension starts and must register before the runtime starts.
+    const initStart = performance.now()
+    let earlyErr: FunctionError | undefined
+    if (ext) {
+      ext.launch(env)
+      let extTimer: NodeJS.Timeout | undefined
+      const failed = await Promise.race([ext.registered(), new Promise<'timeout'>((r) => (extTimer = setTimeout(() => r('timeout'), initLimit)))])
+      clearTimeout(extTimer)
+      if (failed) earlyErr = failed === 'timeout' ? initTimeoutError(initLimit, ext.unregistered()) : failed
+    }
+    // A custom runtime's bootstrap is looked up when the runtime starts (after extension init).
+    const boot = provided && !earlyErr ? findBootstrap(layout) : undefined
+    if (boot && 'error' in boot) earlyErr = boot.error
+    if (earlyErr) {
+      const initError = earlyErr
+      await ext?.shutdown('failure', undefined)
+      const now = { hr: performance.now(), epochMs: Date.now() }
+      return {
+        mode, layer: wrapgenLayer ? 'wrapgen' : 'none', runtime: runtime.id, memory, handler,
+        init: { status: 'error', error: initError },
+        initReport: initReport({ spawnedAt: now, stderr: '', reportLines: [], initDoneAt: undefined, firstResponseAt: undefined }),
+        invokes: opts.events.map((_, index) => ({ index, requestId: '', status: 'error' as const, error: initError, durationMs: 0 })),
+        logs: { stdout: '', stderr: '' }, exit: undefined, runtimeStarted: false,
+        ...(ext ? { extensions: ext.report(undefined) } : {}), ...(merged ? { layerClashes: merged.clashes } : {}),
+      }
+    }
+    ext?.runtimeStarting()
+    const launch0 = boot && 'path' in boot ? providedLaunch(mode, layout, boot.path, env) : invokeLaunch(mode, layout, argv, env)
+    // The runtime shares /tmp with the extensions, as on Lambda.
+    const launch = ext && mode === 'sandboxed' ? { ...launch0, args: shareTmp(launch0.args, join(layout.root, 'tmp')) } : launch0
     const proc = (fn = startFunction(launch.command, launch.args, launch.cwd))
     let exit: Exit | undefined
     const exited = proc.exited.then((e) => (exit = e))
@@ -120,10 +186,21 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       api.initDone().then(() => 'ready' as const),
       api.initError().then(() => 'init-error' as const),
       exited.then(() => 'exited' as const),
-      new Promise<'init-timeout'>((r) => (initTimer = setTimeout(() => r('init-timeout'), INIT_LIMIT_MS))),
+      new Promise<'init-timeout'>((r) => (initTimer = setTimeout(() => r('init-timeout'), initLimit - (performance.now() - initStart)))),
+      ...(ext ? [ext.failure().then(() => 'extension-error' as const)] : []),
     ])
     clearTimeout(initTimer)
     let initErr: FunctionError | undefined
+    let initDoneHr: number | undefined
+    if (initOutcome === 'extension-error') initErr = ext?.failed()
+    if (initOutcome === 'ready' && ext) {
+      // Init ends when every registered extension has asked for its first event too.
+      const failed = await Promise.race([ext.ready(), new Promise<'timeout'>((r) => (initTimer = setTimeout(() => r('timeout'), initLimit - (performance.now() - initStart))))])
+      clearTimeout(initTimer)
+      if (failed === 'timeout') initErr = initTimeoutError(initLimit, [])
+      else if (failed) initErr = failed
+      else initDoneHr = performance.now()
+    }
     if (initOutcome === 'init-error') {
       initErr = api.initErrorValue
       // The runtime exits right after reporting (aws-lambda-ric: 129); wait briefly to report how.
@@ -131,8 +208,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
     } else if (initOutcome === 'exited') {
       initErr = api.initErrorValue ?? exitError(exit as Exit)
     } else if (initOutcome === 'init-timeout') {
-      const errorMessage = `Init did not finish within ${INIT_LIMIT_MS / 1000} seconds`
-      initErr = { errorType: 'Sandbox.Timedout', errorMessage, body: JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage }) }
+      initErr = initTimeoutError(initLimit, [])
       proc.kill()
     }
     const invokes: InvokeOutcome[] = []
@@ -145,18 +221,52 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
         invokes.push({ index, requestId: '', status: initErr ? 'error' : 'not-run', error: initErr, durationMs: 0 })
         continue
       }
+      const extFailed = ext?.failed()
+      if (extFailed) {
+        // An extension that crashed between invokes: Lambda resets the environment at the next invoke.
+        invokes.push({ index, requestId: '', status: 'error', error: extFailed, durationMs: 0 })
+        stop = true
+        continue
+      }
       const r = await Promise.race([api.invoke(event), exited.then(() => undefined)])
       if (r === undefined) {
         invokes.push({ index, requestId: '', status: 'error', error: exitError(exit as Exit), durationMs: 0 })
         stop = true
         continue
       }
-      invokes.push({ index, requestId: r.requestId, status: r.status, payload: r.payload, error: r.error, durationMs: Math.round(r.durationMs * 100) / 100 })
+      let end: Awaited<ReturnType<ExtensionsHost['invokeEnd']>> | undefined
+      if (ext && r.status !== 'timeout' && r.dispatchedAt) {
+        // The response is back; the invoke phase ends when the runtime and the extensions are done.
+        end = await ext.invokeEnd(r.dispatchedAt.hr + (opts.timeoutMs ?? 3000))
+      }
+      if (end && 'error' in end) {
+        invokes.push({ index, requestId: r.requestId, status: end.error.errorType === 'Sandbox.Timedout' ? 'timeout' : 'error', payload: r.payload, error: end.error, durationMs: Math.round(r.durationMs * 100) / 100 })
+        stop = true
+        continue
+      }
+      invokes.push({
+        index, requestId: r.requestId, status: r.status, payload: r.payload, error: r.error, durationMs: Math.round(r.durationMs * 100) / 100,
+        ...(end ? { postInvokeMs: end.postInvokeMs } : {}),
+      })
       if (r.status === 'timeout') stop = true
       if (index === 0) firstResponse = r.respondedAt
     }
     // The exit that ended init or an invoke is reported; our own kill at the end is not.
     const endedBy = exit
+    if (ext) {
+      const reason: ShutdownReason = initErr ? 'failure' : invokes.some((i) => i.status === 'timeout') ? 'timeout' : stop ? 'failure' : 'spindown'
+      await ext.shutdown(reason, {
+        terminate: () => {
+          try {
+            if (proc.child.pid !== undefined && proc.child.exitCode === null) process.kill(-proc.child.pid, 'SIGTERM')
+          } catch {
+            // Already gone.
+          }
+        },
+        kill: () => proc.kill(),
+        exited: proc.exited,
+      })
+    }
     proc.kill()
     await proc.exited
     const report = initReport({
@@ -164,15 +274,19 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       initDoneAt: api.initDoneAt, firstResponseAt: firstResponse,
     })
     return {
-      mode, layer: layerDir ? 'wrapgen' : 'none', runtime: runtime.id, memory, handler,
+      mode, layer: wrapgenLayer ? 'wrapgen' : 'none', runtime: runtime.id, memory, handler,
       init: initErr ? { status: 'error', error: initErr } : { status: 'ok', durationMs: report.handlerReadyMs },
       initReport: report,
       invokes,
       logs: { stdout: proc.stdout(), stderr: proc.stderr() },
       exit: endedBy === undefined ? undefined : { code: endedBy.code, signal: endedBy.signal },
+      ...(ext ? { extensions: ext.report(proc.spawnedAt.hr, initDoneHr) } : {}),
+      ...(merged ? { layerClashes: merged.clashes } : {}),
     }
   } finally {
     fn?.kill()
+    ext?.kill()
+    merged?.remove()
     await api?.close().catch(() => undefined)
     layout.remove()
     prepared?.remove()

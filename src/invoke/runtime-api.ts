@@ -27,6 +27,12 @@ export interface RuntimeApiOptions {
   onTimeout?: (requestId: string) => void
   /** Called when the runtime posts /runtime/init/error. */
   onInitError?: (error: FunctionError) => void
+  /** Serves other APIs on the same address (the Extensions API); returns false to leave a request to this one. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean
+  /** Called when an invocation goes to the runtime (extensions get their INVOKE event at the same moment). */
+  onDispatch?: (info: { requestId: string; deadlineMs: number; functionArn: string; traceId: string }) => void
+  /** Called on every GET /next of the runtime (it is done with the previous invocation). */
+  onNext?: () => void
 }
 
 export interface InvokeOptions {
@@ -133,15 +139,17 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
     current = inv
     inv.state = 'running'
     inv.dispatchedAt = stamp()
+    const trace = traceId()
     res.writeHead(200, {
       'Content-Type': 'application/json',
       [H.requestId]: inv.id,
       [H.deadline]: String(inv.dispatchedAt.epochMs + inv.timeoutMs),
       [H.functionArn]: arn,
-      [H.traceId]: traceId(),
+      [H.traceId]: trace,
       ...inv.headers,
     })
     res.end(inv.body)
+    opts.onDispatch?.({ requestId: inv.id, deadlineMs: inv.dispatchedAt.epochMs + inv.timeoutMs, functionArn: arn, traceId: trace })
     inv.timer = setTimeout(() => {
       finish(inv, {
         status: 'timeout', streamed: false,
@@ -158,6 +166,7 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
   function onNext(_req: IncomingMessage, res: ServerResponse): void {
     if (initErr || busy()) return invalidStateTransition(res, stateName(), 'Ready')
     if (!initDoneAt) initDone.resolve((initDoneAt = stamp()))
+    opts.onNext?.()
     waiters.push(res)
     res.on('close', () => {
       const i = waiters.indexOf(res)
@@ -208,6 +217,7 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
   }
 
   const server = createServer((req, res) => {
+    if (opts.extraRoutes?.(req, res)) return
     const r = route(req, res)
     if (!r) return
     const done = r.kind === 'next' ? onNext(req, res)

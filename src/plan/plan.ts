@@ -6,10 +6,13 @@ import { PRELOAD_FILE, type EnvOp, type FamilyPlan, type Plan, type Value } from
 
 /** Stable hash of everything that changes what the layer does (never of absolute paths). */
 export function configHash(config: ResolvedConfig): string {
-  const { configFile: _f, root: _r, ...rest } = config
+  const { configFile: _f, root: _r, extensions, customRuntime, ...rest } = config
   const canonical = {
     ...rest,
     node: { ...rest.node, preloads: rest.node.preloads.map(({ import: _i, ...p }) => p) },
+    // Only when used, so configs without them keep their id; never the absolute source paths.
+    ...(extensions.length > 0 ? { extensions: extensions.map((e) => ({ name: e.name, kind: e.kind, files: e.files.map((f) => f.path) })) } : {}),
+    ...(customRuntime.bootstrap ? { customRuntime } : {}),
   }
   return createHash('sha256').update(stableJson(canonical)).digest('hex')
 }
