@@ -59,6 +59,7 @@ record('entry', {
   gc: typeof globalThis.gc,
 })
 process.stdout.write('ENTRY-OUTPUT\\n')
+if (process.env.EXIT_AT_END) process.exit(Number(process.env.EXIT_AT_END))
 if (process.env.START_WORKER) new (require('node:worker_threads').Worker)('1', { eval: true }).on('exit', () => record('worker-exit'))
 `
 
@@ -86,6 +87,7 @@ const dir = t.testdir({
     'rejects.cjs': "module.exports = async () => { await null; throw new Error('async nope') }\n",
     'critical.cjs': "module.exports = () => { throw new Error('cannot continue') }\n",
     'exits.cjs': "module.exports = () => { process.exit(3) }\n",
+    'wraps-exit.cjs': "const record = require('./record.cjs')\nmodule.exports = () => { const exit = process.exit; process.exit = (code) => { record('exit-wrapped', { options: { code } }); return exit.call(process, code) } }\n",
     'busy.cjs': "module.exports = () => { const end = Date.now() + 60; while (Date.now() < end); }\n",
     'slow-async.cjs': "module.exports = () => new Promise((resolve) => setTimeout(resolve, 150))\n",
     'which.cjs': "const record = require('./record.cjs')\nmodule.exports = (options, ctx) => record('which', { isFunctionProcess: ctx.isFunctionProcess, title: process.title })\n",
@@ -326,6 +328,13 @@ t.test('a non-critical hook calling process.exit is reported and does not end st
   t.equal(h?.ok, false, 'the timing line marks it failed')
   t.equal(h?.error, 'called process.exit(3) during setup')
   t.match(renderInitReport(reportOf(r.stderr), 'wrapgen'), /hook \.\/hooks\/exits\.cjs .*\(failed: called process\.exit\(3\) during setup\)\]/, 'the init report says failed, and why')
+
+  // After setup, process.exit is the function's again, even under a hook's own wrapper of it.
+  const wrapped = await layer('exits-later', { preloads: ['./hooks/exits.cjs', './hooks/wraps-exit.cjs'] })
+  const w = run(wrapped.exec, { EXIT_AT_END: '7' })
+  t.equal(w.r.status, 7, "the entry's own process.exit(7) ends the process with 7")
+  t.same(w.log.map((l) => [l.name, l.options]), [['entry', undefined], ['exit-wrapped', { code: 7 }]], "through the hook's wrapper")
+  t.same(w.stderr, [failLine('./hooks/exits.cjs', 'called process.exit(3) during setup')], 'one line, for the hook that exited during setup')
 
   const critical = await layer('exits-critical', { preloads: [{ module: './hooks/exits.cjs', critical: true }, './hooks/plain.cjs'] })
   const c = run(critical.exec)

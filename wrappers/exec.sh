@@ -5,7 +5,8 @@
 # Lambda's bootstrap runs: <this file> <interpreter> <runtime options> <entry> [handler]. This script
 # edits the environment, inserts the configured interpreter flags just before the entry (after the
 # runtime's own options, so they win), and execs the command: same PID, stdout never written.
-# It starts no subprocess and writes no file. POSIX sh: dash, bash, busybox ash, mksh.
+# It starts no subprocess (readlink only when called through a symlink) and writes no file.
+# POSIX sh: dash, bash, busybox ash, mksh.
 # A "$" inside single quotes below is meant literally: configured values are never expanded.
 # PATH edits keep the existing PATH (SC2123 misfires on values that need double quotes).
 # shellcheck disable=SC2016,SC2123

@@ -152,6 +152,7 @@ export interface ResolvedPreload {
   readonly import: string
   readonly options: Readonly<Record<string, unknown>>
   readonly critical: boolean
+  /** Milliseconds before the hook is reported as over budget. */
   readonly budgetMs: number
 }
 

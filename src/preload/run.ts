@@ -90,11 +90,14 @@ export function runHooks(hooks: readonly HookEntry[]): void {
     // Async continuations are not covered: by then the function's own code runs too, and its
     // process.exit must work.
     const exit = process.exit
-    process.exit = ((code?: number) => {
+    let inSetup = true
+    const intercept = ((code?: number) => {
+      if (!inSetup) return exit.call(process, code)
       if (!hook.critical) throw new ExitCalled(code)
       writeErr(`wrapgen: preload ${hook.name} called process.exit(${code === undefined ? '' : String(code)}) during setup (critical: start-up ends)\n`)
       return exit.call(process, code)
     }) as typeof process.exit
+    process.exit = intercept
     try {
       const result = setupOf(hook.load())(hook.options, context)
       // An async setup cannot delay the handler's load; how it ends is still reported, and a critical
@@ -118,7 +121,9 @@ export function runHooks(hooks: readonly HookEntry[]): void {
       fail(e)
       if (hook.critical && !(e instanceof ExitCalled)) throw e
     } finally {
-      process.exit = exit
+      // A hook that wrapped process.exit itself keeps its wrapper; ours, still below it, passes through.
+      inSetup = false
+      if (process.exit === intercept) process.exit = exit
     }
     timing.ms = now() - t0
     if (budget !== undefined && timing.ms > budget) overBudget(`took ${round(timing.ms)} ms`)
