@@ -109,7 +109,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     })
   }
 
-  const root = object(raw, '', ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain'])
+  const root = object(raw, '', ['name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain', '$schema'])
   if (!root) return { errors, warnings }
   // JSON and YAML configs name wrapgen/schema.json here for editor completion (src/config/schema.ts).
   if (root.$schema !== undefined) string(root.$schema, '$schema')
