@@ -207,7 +207,7 @@ const BAD: Array<[string, unknown, string[]]> = [
   ['name not a string', { name: 42 }, ['name: 42 is not a string']],
   ['not an object', ['name'], ['(config): ["name"] is not an object']],
   ['unknown key, close match', { name: 'a', failmode: 'open' }, ['failmode: unknown key; did you mean "failMode"?']],
-  ['unknown key, no close match', { name: 'a', layers: [] }, ['layers: unknown key; allowed: $schema, name, failMode, runtimes, env, node, python, java, dotnet, ruby, chain, extensions, customRuntime']],
+  ['unknown key, no close match', { name: 'a', layers: [] }, ['layers: unknown key; allowed: name, failMode, runtimes, env, node, python, java, dotnet, ruby, chain, extensions, customRuntime, $schema']],
   ['unknown nested key', { name: 'a', node: { preload: [] } }, ['node.preload: unknown key; did you mean "preloads"?']],
   ['failMode "half"', { name: 'a', failMode: 'half' }, ['failMode: "half" is not allowed; use "open" or "closed"']],
   ['runtimes: unknown, with a guess', { name: 'a', runtimes: ['nodejs19.x'] }, ['runtimes[0]: "nodejs19.x" is not a known runtime; did you mean "nodejs18.x"? (see docs/runtimes.md)']],

@@ -175,7 +175,7 @@ t.test('peer-style wrappers pass the generic contract (inserting after argv[0] f
   for (const [file, r] of [['otel-style.sh', otel!], ['inserts-after-argv0.sh', after!]] as const) {
     // Right after argv[0] is before `exec` in `dotnet exec ...`, where a host option does not belong
     // (lambda-runtimes.md: host options follow exec): that style is right for every runtime but .NET.
-    const expected = file === 'otel-style.sh' ? [] : ['dotnet6:class-library', 'dotnet6:executable-assembly', 'dotnet8:class-library', 'dotnet8:executable-assembly'].flatMap((rt) => [`${rt} adversarial`, `${rt} argv`])
+    const expected = file === 'otel-style.sh' ? [] : ['dotnet10:class-library', 'dotnet10:executable-assembly', 'dotnet6:class-library', 'dotnet6:executable-assembly', 'dotnet8:class-library', 'dotnet8:executable-assembly'].flatMap((rt) => [`${rt} adversarial`, `${rt} argv`])
     t.strictSame(failures(r).map((x) => `${x.runtime} ${x.check}`).sort(), expected, `${file}: failures`, { detail: show(r) })
     for (const f of failures(r)) t.match(f.detail, 'the interpreter would now start "exec"', `${file}: ${f.runtime} says why`)
     t.strictSame([...new Set(r.results.map((x) => x.runtime))].sort(), runnable.map(rid).sort(), `${file}: every runtime that runs wrappers was checked`)

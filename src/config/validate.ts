@@ -3,6 +3,7 @@ import { closest } from './suggest.js'
 import { isReserved, MAX_ADDED_BYTES, MAX_ARG_STRLEN, SHELL_MAINTAINED, SHELL_SPECIAL, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
+import { CONFIG_KEYS } from './schema.js'
 import { validateCustomRuntime, validateExtensions } from '../extensions/config.js'
 
 export interface Finding {
@@ -158,7 +159,8 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     })
   }
 
-  const root = object(raw, '', ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain', 'extensions', 'customRuntime'])
+  // The keys come from the schema's source, so validation, types and schema.json agree ($schema last: it is for editors).
+  const root = object(raw, '', [...CONFIG_KEYS.filter((k) => k !== '$schema'), '$schema'])
   if (!root) return { errors, warnings }
   // JSON and YAML configs name wrapgen/schema.json here for editor completion (src/config/schema.ts).
   if (root.$schema !== undefined) string(root.$schema, '$schema')

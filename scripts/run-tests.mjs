@@ -9,6 +9,12 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Parser } from 'tap-parser'
 
+// Never inside tap itself (it would run the whole suite again, and again).
+if (process.env.TAP_CHILD_ID !== undefined || process.env.TAP === '1') {
+  process.stdout.write('1..0 # SKIP scripts/run-tests.mjs runs tap; it is not a test\n')
+  process.exit(0)
+}
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const results = join(root, '.tap/test-results')
 const started = Date.now()
