@@ -8,6 +8,7 @@ import { LAYER_DIR, MANIFEST_FILE, PRELOAD_FILE, WRAPPER_FILE, type Plan } from 
 import { renderManifest, type Manifest } from './render/manifest.js'
 import { renderWrapper } from './render/wrapper.js'
 import { wrapperTemplate } from './assets.js'
+import { hookLayerFiles } from './hooks/files.js'
 import { version } from './version.js'
 
 export interface BuildResult {
@@ -28,6 +29,7 @@ export async function buildLayer(config: ResolvedConfig): Promise<BuildResult> {
   const bundle = config.node.preloads.length > 0 ? await bundlePreload(config) : undefined
   const files: LayerFile[] = [{ path: `${LAYER_DIR}/${WRAPPER_FILE}`, mode: 0o755, contents: text(renderWrapper(plan, version(), wrapperTemplate())) }]
   if (bundle) files.push({ path: `${LAYER_DIR}/${PRELOAD_FILE}`, mode: 0o644, contents: bundle.code })
+  files.push(...(await hookLayerFiles(config, plan)))
   const manifest = renderManifest({ config, plan, configHash: hash, version: version(), files: sortFiles(files), bundle })
   files.push({ path: `${LAYER_DIR}/${MANIFEST_FILE}`, mode: 0o644, contents: text(`${JSON.stringify(manifest, null, 2)}\n`) })
   const sorted = sortFiles(files)

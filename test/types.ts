@@ -68,8 +68,11 @@ defineConfig({ failMode: 'open' })
 // @ts-expect-error: env values are strings
 defineConfig({ name: 'x', env: { set: { PORT: 8080 } } })
 
-// @ts-expect-error: preloads/inject/external are node-only
-defineConfig({ name: 'x', python: { preloads: ['./x.py'] } })
+// @ts-expect-error: inject/external are node-only (python has preloads of its own since issue 7)
+defineConfig({ name: 'x', python: { external: ['x'] } })
+
+// @ts-expect-error: a java agent needs its jar
+defineConfig({ name: 'x', java: { agents: [{ options: 'a=1' }] } })
 
 t.test('defineConfig returns its input unchanged', async (t) => {
   const input: WrapgenConfig = { name: 'same', node: { preloads: ['./a.ts'] } }

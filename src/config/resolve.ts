@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve as resolvePath } from 'node:path'
 import { UserError } from '../errors.js'
 import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
 import { validateConfig, type Finding, type ValidateContext } from './validate.js'
+import { resolveDotnetHooks, resolveJavaAgents, resolveScriptHooks } from '../hooks/resolve.js'
 
 export interface ResolveOptions extends ValidateContext {
   /** Absolute path of the config file, if any. */
@@ -32,10 +33,10 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions): ResolvedConfi
     runtimes: [...(c.runtimes ?? opts.defaultRuntimes)],
     env: envEdits(c.env),
     node: node(c.node ?? {}, opts.root),
-    python: runtime(c.python),
-    java: runtime(c.java),
-    dotnet: runtime(c.dotnet),
-    ruby: runtime(c.ruby),
+    python: { ...runtime(c.python), preloads: resolveScriptHooks(c.python, opts.root) },
+    java: { ...runtime(c.java), ...resolveJavaAgents(c.java, opts.root) },
+    dotnet: { ...runtime(c.dotnet), startupHooks: resolveDotnetHooks(c.dotnet, opts.root) },
+    ruby: { ...runtime(c.ruby), preloads: resolveScriptHooks(c.ruby, opts.root) },
     chain: [...(c.chain ?? [])],
     configFile: opts.configFile,
     root: opts.root,

@@ -53,6 +53,60 @@ export interface NodeOptions extends RuntimeOptions {
   mainFields?: string[]
 }
 
+/** A Python or Ruby startup hook: a local file copied into the layer, or a module the runtime can import. */
+export interface HookSpec {
+  /** A local file (`./hooks/otel.py`, `./hooks/otel.rb`), or a module name found on the runtime's own path (`acme_hooks.otel`, `acme/hooks`). */
+  module: string
+  /** Passed to the hook: python calls `setup(options)` if the module defines it; ruby reads `WrapgenHooks.options`. Must be JSON. @default {} */
+  options?: Record<string, unknown>
+  /** A critical hook that fails stops start-up instead of being skipped. @default false */
+  critical?: boolean
+}
+
+export interface PythonOptions extends RuntimeOptions {
+  /** Startup hooks run in this order before the runtime's bootstrap runs (and so before the handler is imported). @default [] */
+  preloads?: Array<string | HookSpec>
+}
+
+export interface RubyOptions extends RuntimeOptions {
+  /** Startup hooks required in this order before the runtime's own script. @default [] */
+  preloads?: Array<string | HookSpec>
+}
+
+/** A Java agent jar (a `Premain-Class` in its manifest), shipped in the layer. */
+export interface JavaAgentSpec {
+  /** Local path of the agent jar. */
+  jar: string
+  /** The agent's options string (what `-javaagent:x.jar=<options>` would pass to `premain`). @default '' */
+  options?: string
+  /** A critical agent that fails stops start-up instead of being skipped. @default false */
+  critical?: boolean
+}
+
+export interface JavaOptions extends RuntimeOptions {
+  /** Java agents, started in this order before the main class. @default [] */
+  agents?: Array<string | JavaAgentSpec>
+  /**
+   * How the agents reach the JVM: `argv` puts one `-javaagent:` before the main class (child JVMs do
+   * not inherit it); `JAVA_TOOL_OPTIONS` prepends it there (child JVMs inherit it, and the JVM prints
+   * "Picked up JAVA_TOOL_OPTIONS: ..." on stderr). @default 'argv'
+   */
+  inject?: 'argv' | 'JAVA_TOOL_OPTIONS'
+}
+
+/** A .NET startup hook assembly (a class `StartupHook` with `public static void Initialize()`). */
+export interface DotnetHookSpec {
+  /** Local path of the built hook assembly (`.dll`). */
+  assembly: string
+  /** A critical hook that fails stops start-up instead of being skipped. @default false */
+  critical?: boolean
+}
+
+export interface DotnetOptions extends RuntimeOptions {
+  /** Startup hook assemblies, listed in DOTNET_STARTUP_HOOKS in this order (single-file executables too). @default [] */
+  startupHooks?: Array<string | DotnetHookSpec>
+}
+
 /** What `defineConfig` accepts. */
 export interface WrapgenConfig {
   /** Names the layer zip and the manifest. Lowercase letters, digits, `-`, `_`. */
@@ -67,10 +121,10 @@ export interface WrapgenConfig {
   /** Environment edits for every runtime. @default {} */
   env?: EnvEdits
   node?: NodeOptions
-  python?: RuntimeOptions
-  java?: RuntimeOptions
-  dotnet?: RuntimeOptions
-  ruby?: RuntimeOptions
+  python?: PythonOptions
+  java?: JavaOptions
+  dotnet?: DotnetOptions
+  ruby?: RubyOptions
   /**
    * Further exec wrappers (absolute paths, e.g. `/opt/otel-handler`) run after wrapgen's, in order,
    * each receiving the edited command. One that ignores its arguments must be last. @default []
@@ -110,6 +164,31 @@ export interface ResolvedNode extends ResolvedRuntime {
   readonly mainFields: readonly string[]
 }
 
+/** A startup hook of python, ruby, java or dotnet, resolved. */
+export interface ResolvedHook {
+  /** As written in the config (names the hook in logs). */
+  readonly name: string
+  /** Absolute path of the local file shipped in the layer, or undefined for a module found at run time. */
+  readonly file: string | undefined
+  /** Python/ruby: JSON options; java: `{ args: string }`; dotnet: none. */
+  readonly options: Readonly<Record<string, unknown>>
+  readonly critical: boolean
+}
+
+export interface ResolvedPython extends ResolvedRuntime {
+  readonly preloads: readonly ResolvedHook[]
+}
+export interface ResolvedRuby extends ResolvedRuntime {
+  readonly preloads: readonly ResolvedHook[]
+}
+export interface ResolvedJava extends ResolvedRuntime {
+  readonly agents: readonly ResolvedHook[]
+  readonly inject: 'argv' | 'JAVA_TOOL_OPTIONS'
+}
+export interface ResolvedDotnet extends ResolvedRuntime {
+  readonly startupHooks: readonly ResolvedHook[]
+}
+
 /** The validated config every planner and renderer works from: every field present, paths absolute. */
 export interface ResolvedConfig {
   readonly name: string
@@ -117,10 +196,10 @@ export interface ResolvedConfig {
   readonly runtimes: readonly string[]
   readonly env: ResolvedEnvEdits
   readonly node: ResolvedNode
-  readonly python: ResolvedRuntime
-  readonly java: ResolvedRuntime
-  readonly dotnet: ResolvedRuntime
-  readonly ruby: ResolvedRuntime
+  readonly python: ResolvedPython
+  readonly java: ResolvedJava
+  readonly dotnet: ResolvedDotnet
+  readonly ruby: ResolvedRuby
   readonly chain: readonly string[]
   /** Absolute path of the config file, or undefined for an inline config. */
   readonly configFile: string | undefined

@@ -3,6 +3,7 @@ import { closest } from './suggest.js'
 import { isReserved, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
+import { HOOK_KEYS, validateHooks } from '../hooks/validate.js'
 
 export interface Finding {
   /** Key path, e.g. `node.preloads[2].module`. */
@@ -129,12 +130,13 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   })
 
   for (const family of FAMILIES) {
-    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields'] : ['flags', 'env']
+    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields'] : ['flags', 'env', ...HOOK_KEYS[family]]
     if (root[family] === undefined) continue
     const rt = object(root[family], family, keys)
     if (!rt) continue
     flags(rt.flags, keyPath(family, 'flags'), family)
     env(rt.env, keyPath(family, 'env'))
+    if (family !== 'node') validateHooks(family, rt, err)
     if (family !== 'node') continue
     oneOf(rt.inject, 'node.inject', ['argv', 'NODE_OPTIONS'])
     stringArray(rt.external, 'node.external')

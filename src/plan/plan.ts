@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto'
 import { separatorFor } from '../config/env-vars.js'
 import { FAMILIES, type Family, type ResolvedConfig, type ResolvedEnvEdits } from '../config/types.js'
+import { hookHashView } from '../hooks/resolve.js'
+import { withHooks } from '../hooks/plan.js'
 import { PRELOAD_FILE, type EnvOp, type FamilyPlan, type Plan, type Value } from './types.js'
 
 /** Stable hash of everything that changes what the layer does (never of absolute paths). */
@@ -10,6 +12,7 @@ export function configHash(config: ResolvedConfig): string {
   const canonical = {
     ...rest,
     node: { ...rest.node, preloads: rest.node.preloads.map(({ import: _i, ...p }) => p) },
+    ...hookHashView(rest),
   }
   return createHash('sha256').update(stableJson(canonical)).digest('hex')
 }
@@ -57,7 +60,7 @@ export function plan(config: ResolvedConfig): Plan {
   const families = {} as Record<Family, FamilyPlan>
   for (const family of FAMILIES) {
     if (family === 'node') families.node = nodePlan(config, common)
-    else families[family] = { family, flags: config[family].flags.map((f) => [f]), env: [...common, ...envOps(config[family].env)], requires: [] }
+    else families[family] = withHooks(config, { family, flags: config[family].flags.map((f) => [f]), env: [...common, ...envOps(config[family].env)], requires: [] })
   }
   return {
     name: config.name,

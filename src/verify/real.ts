@@ -170,7 +170,8 @@ function checkFamily(family: Family, report: Record<string, unknown>, exp: reado
   }
   if (family === 'java') {
     const input = report.inputArguments as string[]
-    const flags = target.plan.families.java.flags.map((f) => f.join(''))
+    // The configured flags as the simulator placed them (just before the entry), layer paths resolved.
+    const flags = exp.slice(at - target.plan.families.java.flags.length, at)
     const missing = flags.find((f) => !input.includes(f))
     if (missing) return `the JVM did not receive ${show(missing)} (input arguments: ${show(input)})`
     // Later options win in the JVM: the configured flags must be the last it received.

@@ -1,0 +1,49 @@
+// The layer files of the startup hooks: each runner, its hook list, and the hooks' own files copied
+// from the config's folder. Reads disk (the hook files and wrapgen's runner templates), like the bundler.
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
+import { UserError } from '../errors.js'
+import type { LayerFile } from '../layer/files.js'
+import { packageRoot } from '../package-root.js'
+import { LAYER_DIR, type Plan } from '../plan/types.js'
+import { DOTNET_LIST, DOTNET_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, hookPath } from './layout.js'
+import { renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
+import { javaRunnerJar } from './java.js'
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+const file = (path: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${path}`, mode: 0o644, contents })
+
+function readHook(config: ResolvedConfig, key: string, hook: ResolvedHook, i: number): Uint8Array {
+  const path = hook.file!
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new UserError(`${key}[${i}]: ${relative(config.root, path) || path} is not a file (looked for ${path}); build it first or fix the path, which is relative to the config's folder`)
+  return readFileSync(path)
+}
+
+const shipped = (config: ResolvedConfig, key: string, dir: string, hooks: readonly ResolvedHook[]): LayerFile[] =>
+  hooks.flatMap((h, i) => (h.file ? [file(hookPath(dir, h, i), readHook(config, key, h, i))] : []))
+
+export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promise<LayerFile[]> {
+  const root = packageRoot()
+  const files: LayerFile[] = []
+  if (config.python.preloads.length) {
+    files.push(file(PYTHON_RUNNER, text(renderPythonRunner(readFileSync(join(root, 'hooks/python/run.py'), 'utf8'), config, plan))))
+    files.push(...shipped(config, 'python.preloads', 'python/hooks', config.python.preloads))
+  }
+  if (config.ruby.preloads.length) {
+    files.push(file(RUBY_RUNNER, text(renderRubyRunner(readFileSync(join(root, 'hooks/ruby/run.rb'), 'utf8'), config, plan))))
+    files.push(...shipped(config, 'ruby.preloads', 'ruby/hooks', config.ruby.preloads))
+  }
+  if (config.java.agents.length) {
+    files.push(file(JAVA_RUNNER, await javaRunnerJar()))
+    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, 'agents', plan))))
+    files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
+  }
+  if (config.dotnet.startupHooks.length) {
+    files.push(file(DOTNET_RUNNER, readFileSync(join(root, 'hooks/dotnet/WrapgenStartupHooks.dll'))))
+    files.push(file(DOTNET_LIST, text(renderHookList(config.dotnet.startupHooks, 'hooks', plan))))
+    files.push(...shipped(config, 'dotnet.startupHooks', 'dotnet/hooks', config.dotnet.startupHooks))
+  }
+  return files
+}

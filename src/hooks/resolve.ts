@@ -1,0 +1,42 @@
+// Resolving the startup hooks of python, ruby, java and dotnet: local paths made absolute, defaults
+// filled in. Called from config/resolve.ts (one call per family).
+import { isAbsolute, resolve as resolvePath } from 'node:path'
+import type {
+  DotnetHookSpec, DotnetOptions, HookSpec, JavaAgentSpec, JavaOptions, PythonOptions, ResolvedHook, RubyOptions,
+} from '../config/types.js'
+
+export const isLocalPath = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || isAbsolute(m)
+
+/** python.preloads / ruby.preloads: local files are shipped, anything else is a module name. */
+export function resolveScriptHooks(r: PythonOptions | RubyOptions | undefined, root: string): ResolvedHook[] {
+  return (r?.preloads ?? []).map((p) => {
+    const spec: HookSpec = typeof p === 'string' ? { module: p } : p
+    return { name: spec.module, file: isLocalPath(spec.module) ? resolvePath(root, spec.module) : undefined, options: { ...spec.options }, critical: spec.critical ?? false }
+  })
+}
+
+export function resolveJavaAgents(j: JavaOptions | undefined, root: string): { agents: ResolvedHook[]; inject: 'argv' | 'JAVA_TOOL_OPTIONS' } {
+  const agents = (j?.agents ?? []).map((a) => {
+    const spec: JavaAgentSpec = typeof a === 'string' ? { jar: a } : a
+    return { name: spec.jar, file: resolvePath(root, spec.jar), options: { args: spec.options ?? '' }, critical: spec.critical ?? false }
+  })
+  return { agents, inject: j?.inject ?? 'argv' }
+}
+
+export function resolveDotnetHooks(d: DotnetOptions | undefined, root: string): ResolvedHook[] {
+  return (d?.startupHooks ?? []).map((h) => {
+    const spec: DotnetHookSpec = typeof h === 'string' ? { assembly: h } : h
+    return { name: spec.assembly, file: resolvePath(root, spec.assembly), options: {}, critical: spec.critical ?? false }
+  })
+}
+
+/** The hooks as the config hash sees them: names and options, never the machine's absolute paths. */
+export function hookHashView<T extends { readonly python: { readonly preloads: readonly ResolvedHook[] }; readonly ruby: { readonly preloads: readonly ResolvedHook[] }; readonly java: { readonly agents: readonly ResolvedHook[] }; readonly dotnet: { readonly startupHooks: readonly ResolvedHook[] } }>(c: T): Pick<T, 'python' | 'ruby' | 'java' | 'dotnet'> {
+  const strip = (hooks: readonly ResolvedHook[]): unknown[] => hooks.map(({ file, ...h }) => ({ ...h, local: file !== undefined }))
+  return {
+    python: { ...c.python, preloads: strip(c.python.preloads) },
+    ruby: { ...c.ruby, preloads: strip(c.ruby.preloads) },
+    java: { ...c.java, agents: strip(c.java.agents) },
+    dotnet: { ...c.dotnet, startupHooks: strip(c.dotnet.startupHooks) },
+  } as unknown as Pick<T, 'python' | 'ruby' | 'java' | 'dotnet'>
+}
