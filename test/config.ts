@@ -383,6 +383,7 @@ t.test('resolve: defaults', async (t) => {
       inject: 'argv',
       external: ['@aws-sdk/*'],
       mainFields: ['main', 'module'],
+      imports: [],
       preloads: [
         { name: './preloads/a.ts', import: join(cwd, 'preloads/a.ts'), options: {}, critical: false },
         { name: '@acme/preloads/otel', import: '@acme/preloads/otel', options: {}, critical: false },

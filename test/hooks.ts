@@ -40,6 +40,13 @@ const dir = t.testdir({
     'pkg': { '__init__.py': '', '__main__.py': 'import json, os, sys\nprint(json.dumps({"pid": os.getpid(), "argv": sys.argv, "path": sys.path}))\n' },
   },
   java: {},
+  esm: {
+    'setup.mjs': "import { appendFileSync } from 'node:fs'\nexport default async function (options, ctx) {\n  await new Promise((r) => setTimeout(r, 5))\n  appendFileSync(process.env.HOOK_LOG, `setup ${process.pid} ${options.tag} ${ctx.name}\\n`)\n}\n",
+    'loader.mjs': "export async function initialize(data) { globalThis.wrapgenData = data }\nexport async function resolve(spec, ctx, next) {\n  if (spec === 'virtual:hello') return { url: 'data:text/javascript,export default \"hello from the loader\"', shortCircuit: true }\n  return next(spec, ctx)\n}\n",
+    'broken.mjs': "throw new Error('esm broke\\nmore')\n",
+    'pre.cjs': "module.exports = () => require('node:fs').appendFileSync(process.env.HOOK_LOG, `preload ${process.pid}\\n`)\n",
+    'entry.mjs': "const m = await import('virtual:hello')\nconsole.log(JSON.stringify({ pid: process.pid, loaded: m.default, execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? null }))\n",
+  },
 })
 
 let n = 0
@@ -280,4 +287,51 @@ t.test('java: the committed runner class is its source compiled (hooks/java/buil
   const major = readFileSync(join(repo, 'hooks/java/WrapgenAgents.class')).readUInt16BE(6)
   t.equal(major, 52, 'Java 8 bytecode, for java8.al2')
   t.ok(readFileSync(join(out, 'wrapgen/agents/WrapgenAgents.class')).equals(readFileSync(join(repo, 'hooks/java/WrapgenAgents.class'))), 'run hooks/java/build.sh after changing the source')
+})
+
+t.test('node.imports, real node: --import after the preload, loader hooks registered, isolated', async (t) => {
+  const config = { node: { preloads: ['./esm/pre.cjs'], imports: [{ module: './esm/setup.mjs', options: { tag: 'E1' } }, './esm/broken.mjs', './esm/loader.mjs'] } }
+  const { wrapper, result, layerDir } = await layer(config)
+  t.same(result.files.map((f) => f.path).filter((p) => p.includes('import')), ['wrapgen/import.mjs', 'wrapgen/imports/01-setup.mjs', 'wrapgen/imports/02-broken.mjs', 'wrapgen/imports/03-loader.mjs'])
+  const sim = simulate(result.plan, { argv: ['/var/lang/bin/node', '--expose-gc', '/var/runtime/index.mjs'], env: {}, wrapperDir: '/opt/wrapgen' })
+  t.same(sim.argv, ['/var/lang/bin/node', '--expose-gc', '--require', '/opt/wrapgen/preload.cjs', '--import', '/opt/wrapgen/import.mjs', '/var/runtime/index.mjs'])
+  const runtime = join(dir, 'esm')
+  const got = run(wrapper, [process.execPath, '--expose-gc', 'entry.mjs'], {}, runtime)
+  t.equal(got.code, 0, got.stderr)
+  const out = JSON.parse(got.stdout) as { pid: number; loaded: string }
+  t.equal(out.loaded, 'hello from the loader', 'the loader hooks resolve the handler\'s imports')
+  t.equal(out.pid, got.pid, 'same process')
+  t.same(got.log, [`preload ${got.pid}`, `setup ${got.pid} E1 ./esm/setup.mjs`], 'the --require preload first, then the import hooks in order; async setup awaited')
+  t.same(own(got.stderr), ['wrapgen: import ./esm/broken.mjs failed: esm broke; skipped'], 'one line, and the rest still ran')
+  t.equal(got.stderr.split('\n').filter(Boolean).length, 1)
+  const twice = run(wrapper, [wrapper, process.execPath, 'entry.mjs'], {}, runtime)
+  t.equal(twice.log.length, 2, 'applied once')
+  const timed = run(wrapper, [process.execPath, 'entry.mjs'], { WRAPGEN_TIMING: '1' }, runtime)
+  const line = JSON.parse(timed.stderr.split('\n').find((l) => l.includes('"kind":"import"'))!) as { hooks: Array<{ name: string; ok: boolean }> }
+  t.same(line.hooks.map((h) => [h.name, h.ok]), [['./esm/setup.mjs', true], ['./esm/broken.mjs', false], ['./esm/loader.mjs', true]])
+
+  const crit = await layer({ node: { imports: [{ module: './esm/broken.mjs', critical: true }, './esm/setup.mjs'] } })
+  const c = run(crit.wrapper, [process.execPath, 'entry.mjs'], {}, runtime)
+  t.equal(c.code, 1, 'a critical import hook that fails stops start-up')
+  t.same(own(c.stderr), ['wrapgen: import ./esm/broken.mjs failed: esm broke (critical: stopping start-up)'])
+  t.equal(c.stdout, '')
+
+  const env = await layer({ node: { inject: 'NODE_OPTIONS', imports: ['./esm/loader.mjs'] } })
+  const e = run(env.wrapper, [process.execPath, 'entry.mjs'], { NODE_OPTIONS: '--no-warnings' }, runtime)
+  t.equal(e.code, 0, e.stderr)
+  const eo = JSON.parse(e.stdout) as { loaded: string; execArgv: string[]; nodeOptions: string }
+  t.equal(eo.loaded, 'hello from the loader')
+  t.same(eo.execArgv, [], 'NODE_OPTIONS: argv untouched')
+  // (tap adds its own --import to NODE_OPTIONS of the processes a test spawns, after the function's.)
+  t.ok(eo.nodeOptions.startsWith(`--import ${join(env.layerDir, 'wrapgen')}/import.mjs `), 'prepended to NODE_OPTIONS')
+  t.match(eo.nodeOptions, /^\S+ \S+ "?--no-warnings/, 'the function\'s own options kept after it')
+
+  rmSync(join(layerDir, 'wrapgen/imports/01-setup.mjs'))
+  const gone = run(wrapper, [process.execPath, 'entry.mjs'], {}, runtime)
+  t.equal(gone.code, 0)
+  t.match(own(gone.stderr)[0], /^wrapgen: import \.\/esm\/setup\.mjs failed: Cannot find module .*01-setup\.mjs.*; skipped$/)
+  rmSync(join(layerDir, 'wrapgen/import.mjs'))
+  const noRunner = run(wrapper, [process.execPath, 'entry.mjs'], {}, runtime)
+  t.equal(noRunner.code, 1, 'without the runner no loader resolves virtual:hello: the original command ran')
+  t.match(own(noRunner.stderr)[0], /import\.mjs is missing; running the function without wrapgen/)
 })

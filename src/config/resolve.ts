@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve as resolvePath } from 'node:path'
 import { UserError } from '../errors.js'
 import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
 import { validateConfig, type Finding, type ValidateContext } from './validate.js'
-import { resolveDotnetHooks, resolveJavaAgents, resolveScriptHooks } from '../hooks/resolve.js'
+import { resolveDotnetHooks, resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../hooks/resolve.js'
 
 export interface ResolveOptions extends ValidateContext {
   /** Absolute path of the config file, if any. */
@@ -63,6 +63,7 @@ function node(n: NodeOptions, root: string): ResolvedNode {
     inject: n.inject ?? 'argv',
     external: [...(n.external ?? ['@aws-sdk/*'])],
     mainFields: [...(n.mainFields ?? ['main', 'module'])],
+    imports: resolveNodeImports(n, root),
     preloads: (n.preloads ?? []).map((p) => {
       const spec: PreloadSpec = typeof p === 'string' ? { module: p } : p
       return {

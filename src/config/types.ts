@@ -43,6 +43,13 @@ export interface NodeOptions extends RuntimeOptions {
    * leak into child processes); `NODE_OPTIONS` prepends them to that variable. @default 'argv'
    */
   inject?: 'argv' | 'NODE_OPTIONS'
+  /**
+   * ES module hooks, loaded with `--import` after the preloads and before the handler, in this order.
+   * A module that exports `resolve`/`load`/`initialize` is registered as module loader hooks
+   * (`module.register`, options as `data`); any other runs its setup, which may be async. Each is
+   * bundled on its own. Needs node 18.19 / 20.6 or later. @default []
+   */
+  imports?: Array<string | PreloadSpec>
   /** Packages left out of the bundle (resolved at run time). @default ['@aws-sdk/*'] */
   external?: string[]
   /**
@@ -159,6 +166,7 @@ export interface ResolvedRuntime {
 
 export interface ResolvedNode extends ResolvedRuntime {
   readonly preloads: readonly ResolvedPreload[]
+  readonly imports: readonly ResolvedPreload[]
   readonly inject: 'argv' | 'NODE_OPTIONS'
   readonly external: readonly string[]
   readonly mainFields: readonly string[]

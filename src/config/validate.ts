@@ -3,7 +3,7 @@ import { closest } from './suggest.js'
 import { isReserved, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
-import { HOOK_KEYS, validateHooks } from '../hooks/validate.js'
+import { HOOK_KEYS, validateHooks, validateNodeImports } from '../hooks/validate.js'
 
 export interface Finding {
   /** Key path, e.g. `node.preloads[2].module`. */
@@ -130,7 +130,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   })
 
   for (const family of FAMILIES) {
-    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields'] : ['flags', 'env', ...HOOK_KEYS[family]]
+    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields', 'imports'] : ['flags', 'env', ...HOOK_KEYS[family]]
     if (root[family] === undefined) continue
     const rt = object(root[family], family, keys)
     if (!rt) continue
@@ -144,6 +144,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
       if (!['main', 'module', 'browser'].includes(f)) err(p, `${show(f)} is not a package.json field esbuild reads; use "main", "module" or "browser"`)
     })
     preloads(rt.preloads)
+    validateNodeImports(rt.imports, err)
     if (rt.inject === 'NODE_OPTIONS' && Array.isArray(rt.flags)) {
       rt.flags.forEach((f: unknown, i) => {
         if (typeof f !== 'string' || !f.startsWith('-')) return

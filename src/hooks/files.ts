@@ -7,9 +7,10 @@ import { UserError } from '../errors.js'
 import type { LayerFile } from '../layer/files.js'
 import { packageRoot } from '../package-root.js'
 import { LAYER_DIR, type Plan } from '../plan/types.js'
-import { DOTNET_LIST, DOTNET_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, hookPath } from './layout.js'
-import { renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
+import { NODE_IMPORT_RUNNER, DOTNET_LIST, DOTNET_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, hookPath } from './layout.js'
+import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
 import { javaRunnerJar } from './java.js'
+import { bundleImports } from './node-imports.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const file = (path: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${path}`, mode: 0o644, contents })
@@ -27,6 +28,11 @@ const shipped = (config: ResolvedConfig, key: string, dir: string, hooks: readon
 export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promise<LayerFile[]> {
   const root = packageRoot()
   const files: LayerFile[] = []
+  if (config.node.imports.length) {
+    const built = await bundleImports(config)
+    files.push(file(NODE_IMPORT_RUNNER, text(renderImportRunner(readFileSync(join(root, 'hooks/node/import.mjs'), 'utf8'), config, plan, built))))
+    files.push(...built.map((b) => file(b.file, b.code)))
+  }
   if (config.python.preloads.length) {
     files.push(file(PYTHON_RUNNER, text(renderPythonRunner(readFileSync(join(root, 'hooks/python/run.py'), 'utf8'), config, plan))))
     files.push(...shipped(config, 'python.preloads', 'python/hooks', config.python.preloads))

@@ -3,6 +3,8 @@
 import { basename } from 'node:path'
 import type { ResolvedHook } from '../config/types.js'
 
+/** node.imports: the runner loaded with --import, and each hook's own bundle in imports/. */
+export const NODE_IMPORT_RUNNER = 'import.mjs'
 export const PYTHON_RUNNER = 'python/run.py'
 export const RUBY_RUNNER = 'ruby/run.rb'
 /** The agent that starts the configured agents, isolated and timed, and the list it reads beside it. */

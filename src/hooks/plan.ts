@@ -3,10 +3,18 @@
 // wrapper logic: everything is a flag, an env edit or a required file.
 import type { ResolvedConfig } from '../config/types.js'
 import type { EnvOp, FamilyPlan, Value } from '../plan/types.js'
-import { DOTNET_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER } from './layout.js'
+import { NODE_IMPORT_RUNNER, DOTNET_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER } from './layout.js'
 
 export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
   switch (fp.family) {
+    case 'node': {
+      // After the --require preload (node runs every --require before any --import), before the entry.
+      if (!config.node.imports.length) return fp
+      const requires = [...fp.requires, NODE_IMPORT_RUNNER]
+      if (config.node.inject === 'argv') return { ...fp, flags: [...fp.flags, ['--import'], [{ file: NODE_IMPORT_RUNNER }]], requires }
+      const op: EnvOp = { op: 'prepend', name: 'NODE_OPTIONS', value: ['--import ', { file: NODE_IMPORT_RUNNER }], sep: ' ' }
+      return { ...fp, env: [...fp.env, op], requires }
+    }
     case 'python':
       // The runner must be the program python starts: after every interpreter flag, right before the entry.
       if (!config.python.preloads.length) return fp

@@ -18,6 +18,12 @@ function fill(template: string, values: Readonly<Record<string, string>>): strin
 const rows = (hooks: readonly ResolvedHook[]): unknown[][] =>
   hooks.map((h, i) => [h.name, h.file ? hookPath('hooks', h, i) : null, h.options, h.critical])
 
+/** The --import runner: each hook's bundle (relative URL), whether it is registered, options, critical. */
+export function renderImportRunner(template: string, config: ResolvedConfig, plan: Plan, built: ReadonlyArray<{ readonly file: string; readonly register: boolean; readonly hook: { readonly name: string; readonly options: Readonly<Record<string, unknown>>; readonly critical: boolean } }>): string {
+  const list = built.map((b) => `  ${JSON.stringify({ name: b.hook.name, file: `./${b.file}`, register: b.register, options: b.hook.options, critical: b.hook.critical })},`)
+  return fill(template, { name: config.name, id: plan.id, hooks: list.length ? `[\n${list.join('\n')}\n]` : '[]' })
+}
+
 export function renderPythonRunner(template: string, config: ResolvedConfig, plan: Plan): string {
   const list = rows(config.python.preloads)
   const hooks = list.length ? `[\n${list.map((r) => `    (${r.map(pyLiteral).join(', ')}),`).join('\n')}\n]` : '[]'

@@ -2,6 +2,7 @@
 // filled in. Called from config/resolve.ts (one call per family).
 import { isAbsolute, resolve as resolvePath } from 'node:path'
 import type {
+  NodeOptions, PreloadSpec, ResolvedPreload,
   DotnetHookSpec, DotnetOptions, HookSpec, JavaAgentSpec, JavaOptions, PythonOptions, ResolvedHook, RubyOptions,
 } from '../config/types.js'
 
@@ -30,13 +31,23 @@ export function resolveDotnetHooks(d: DotnetOptions | undefined, root: string): 
   })
 }
 
+/** node.imports: shaped like node.preloads (local files absolute, anything else a specifier). */
+export function resolveNodeImports(n: NodeOptions, root: string): ResolvedPreload[] {
+  return (n.imports ?? []).map((p) => {
+    const spec: PreloadSpec = typeof p === 'string' ? { module: p } : p
+    return { name: spec.module, import: isLocalPath(spec.module) ? resolvePath(root, spec.module) : spec.module, options: { ...spec.options }, critical: spec.critical ?? false }
+  })
+}
+
 /** The hooks as the config hash sees them: names and options, never the machine's absolute paths. */
-export function hookHashView<T extends { readonly python: { readonly preloads: readonly ResolvedHook[] }; readonly ruby: { readonly preloads: readonly ResolvedHook[] }; readonly java: { readonly agents: readonly ResolvedHook[] }; readonly dotnet: { readonly startupHooks: readonly ResolvedHook[] } }>(c: T): Pick<T, 'python' | 'ruby' | 'java' | 'dotnet'> {
+export function hookHashView<T extends { readonly node: { readonly preloads: readonly ResolvedPreload[]; readonly imports: readonly ResolvedPreload[] }; readonly python: { readonly preloads: readonly ResolvedHook[] }; readonly ruby: { readonly preloads: readonly ResolvedHook[] }; readonly java: { readonly agents: readonly ResolvedHook[] }; readonly dotnet: { readonly startupHooks: readonly ResolvedHook[] } }>(c: T): Pick<T, 'node' | 'python' | 'ruby' | 'java' | 'dotnet'> {
   const strip = (hooks: readonly ResolvedHook[]): unknown[] => hooks.map(({ file, ...h }) => ({ ...h, local: file !== undefined }))
+  const specs = (hooks: readonly ResolvedPreload[]): unknown[] => hooks.map(({ import: _i, ...p }) => p)
   return {
+    node: { ...c.node, preloads: specs(c.node.preloads), imports: specs(c.node.imports) },
     python: { ...c.python, preloads: strip(c.python.preloads) },
     ruby: { ...c.ruby, preloads: strip(c.ruby.preloads) },
     java: { ...c.java, agents: strip(c.java.agents) },
     dotnet: { ...c.dotnet, startupHooks: strip(c.dotnet.startupHooks) },
-  } as unknown as Pick<T, 'python' | 'ruby' | 'java' | 'dotnet'>
+  } as unknown as Pick<T, 'node' | 'python' | 'ruby' | 'java' | 'dotnet'>
 }

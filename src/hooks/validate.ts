@@ -65,3 +65,23 @@ export function validateHooks(family: Exclude<Family, 'node'>, rt: Record<string
     else if (!isJson(item.options)) err(`${path}.options`, 'must be plain JSON (no functions, undefined, symbols, bigints or class instances): it is written into the layer')
   })
 }
+
+/** node.imports: entries shaped like node.preloads. */
+export function validateNodeImports(list: unknown, err: Report): void {
+  if (list === undefined) return
+  if (!Array.isArray(list)) return err('node.imports', `${show(list)} is not an array`)
+  const what = 'a local file, a package specifier or "wrapgen/preloads/<name>"'
+  list.forEach((item: unknown, i) => {
+    const path = `node.imports[${i}]`
+    const named = (m: unknown, p: string): void => {
+      if (typeof m !== 'string' || m.trim() === '' || m.includes('\0')) err(p, `${show(m)} is not a module; give ${what}`)
+    }
+    if (typeof item === 'string') return named(item, path)
+    if (!isObject(item)) return err(path, `${show(item)} is not a string or an object`)
+    for (const k of Object.keys(item)) if (!['module', 'options', 'critical'].includes(k)) err(`${path}.${k}`, 'unknown key; allowed: module, options, critical')
+    if (item.module === undefined) err(`${path}.module`, `is required: ${what}`)
+    else named(item.module, `${path}.module`)
+    if (item.critical !== undefined && typeof item.critical !== 'boolean') err(`${path}.critical`, `${show(item.critical)} is not true or false`)
+    if (item.options !== undefined && (!isObject(item.options) || !isJson(item.options))) err(`${path}.options`, `${show(item.options)} is not a plain JSON object: it is written into the layer`)
+  })
+}

@@ -11,7 +11,7 @@ export function configHash(config: ResolvedConfig): string {
   const { configFile: _f, root: _r, ...rest } = config
   const canonical = {
     ...rest,
-    node: { ...rest.node, preloads: rest.node.preloads.map(({ import: _i, ...p }) => p) },
+    // Every hook list (node.preloads and node.imports included) by name and options, never by absolute path.
     ...hookHashView(rest),
   }
   return createHash('sha256').update(stableJson(canonical)).digest('hex')
@@ -59,7 +59,7 @@ export function plan(config: ResolvedConfig): Plan {
   const common = envOps(config.env)
   const families = {} as Record<Family, FamilyPlan>
   for (const family of FAMILIES) {
-    if (family === 'node') families.node = nodePlan(config, common)
+    if (family === 'node') families.node = withHooks(config, nodePlan(config, common))
     else families[family] = withHooks(config, { family, flags: config[family].flags.map((f) => [f]), env: [...common, ...envOps(config[family].env)], requires: [] })
   }
   return {
