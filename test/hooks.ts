@@ -335,3 +335,20 @@ t.test('node.imports, real node: --import after the preload, loader hooks regist
   t.equal(noRunner.code, 1, 'without the runner no loader resolves virtual:hello: the original command ran')
   t.match(own(noRunner.stderr)[0], /import\.mjs is missing; running the function without wrapgen/)
 })
+
+t.test('verify: the hooks check runs probe hooks through the built layer with the real interpreters', async (t) => {
+  const { runHookChecks } = await import('../src/verify/hooks.js')
+  const { loadCatalogue, selectRuntimes } = await import('../src/runtimes/catalogue.js')
+  const fixtures = selectRuntimes(loadCatalogue().runtimes, 'python3.12,ruby3.3,java17,nodejs20.x')
+  const config = await openConfig({ cwd: dir, config: { name: 'verify-hooks', python: { preloads: ['./py/first.py', 'json'] }, ruby: { preloads: ['set'] }, java: { agents: ['./java/a1.jar'] }, node: { imports: ['./esm/loader.mjs'] } } })
+  const rows = await runHookChecks({ config, fixtures, memories: [1024] })
+  const by = Object.fromEntries(rows.map((r) => [r.runtime, r]))
+  t.same(Object.keys(by).sort(), ['java17', 'nodejs20.x', 'python3.12', 'ruby3.3'])
+  for (const r of rows) t.equal(r.status, has(r.runtime.startsWith('python') ? 'python3' : r.runtime.replace(/[\d.x]+$/, '').replace('nodejs', 'node')) ? 'pass' : 'skip', `${r.runtime}: ${r.detail}`)
+  // It can fail: python flags that change the module search path (-S: no site-packages) are caught.
+  const noSite = await openConfig({ cwd: dir, config: { name: 'verify-hooks', python: { flags: ['-S'], preloads: ['./py/first.py'] } } })
+  const bad = await runHookChecks({ config: noSite, fixtures: selectRuntimes(loadCatalogue().runtimes, 'python3.12'), memories: [1024] })
+  t.equal(bad[0]?.status, has('python3') ? 'fail' : 'skip')
+  if (has('python3')) t.match(bad[0]?.detail, /^sys\.path is .*, without the layer /)
+  t.same(await runHookChecks({ config: await openConfig({ cwd: dir, config: { name: 'none' } }), fixtures, memories: [1024] }), [], 'no hooks, no rows')
+})
