@@ -81,16 +81,16 @@ t.test('config: hook keys are validated with their key paths', async (t) => {
       return [...(e as UserError).details]
     }
   }
-  t.same(await problems({ python: { preloads: ['./py/first.py', { module: 'acme_hooks.otel', options: { a: [1] }, critical: true }] }, ruby: { preloads: ['acme/hooks'] }, java: { agents: ['./a.jar'], inject: 'JAVA_TOOL_OPTIONS' } }), [], 'valid entries pass')
+  t.same(await problems({ python: { preloads: ['./py/first.py', { module: 'acme_hooks.otel', options: { a: [1] }, critical: true }, '@acme/hooks/python/otel.py'] }, ruby: { preloads: ['acme/hooks', '@acme/hooks/ruby/otel.rb'] }, java: { agents: ['./a.jar', '@acme/hooks/java/otel.jar'], inject: 'JAVA_TOOL_OPTIONS' } }), [], 'valid entries pass (local files, package files, module names)')
   t.same(await problems({ python: { preloads: ['./x.rb', 'not a module', { module: './py/other.py', options: 'v' }, './py/first.py', './py/first.py'] } }), [
     'python.preloads[0]: "./x.rb" does not end in .py; give a local .py file ("./hooks/otel.py") or a module name ("acme_hooks.otel")',
-    'python.preloads[1]: "not a module" is neither a local path nor a python module name; give a local .py file ("./hooks/otel.py") or a module name ("acme_hooks.otel")',
+    'python.preloads[1]: "not a module" is neither a local path, a package\'s .py file nor a python module name; give a local .py file ("./hooks/otel.py") or a module name ("acme_hooks.otel")',
     'python.preloads[2].options: "v" is not an object',
     'python.preloads[4]: "./py/first.py" is already python.preloads[3]; a hook runs once',
   ])
   t.same(await problems({ java: { agents: ['otel.jar', { jar: './a.jar', options: 'a b' }, { options: 'x' }], inject: 'env' } }), [
     'java.inject: "env" is not allowed; use "argv" or "JAVA_TOOL_OPTIONS"',
-    'java.agents[0]: "otel.jar" must be a local path ("./otel.jar"): the file is copied into the layer',
+    'java.agents[0]: "otel.jar" must be a local path ("./otel.jar") or a file of a package ("@acme/hooks/otel.jar"): the file is copied into the layer',
     'java.agents[2].jar: is required: the path of an agent jar ("./agents/otel.jar")',
   ])
   t.same(await problems({ java: { inject: 'JAVA_TOOL_OPTIONS', agents: [{ jar: './a.jar', options: 'a b' }] } }), ['java.agents[0].options: "a b" contains white space, which JAVA_TOOL_OPTIONS would split; use inject: "argv"'])

@@ -62,7 +62,10 @@ export interface NodeOptions extends RuntimeOptions {
 
 /** A Python or Ruby startup hook: a local file copied into the layer, or a module the runtime can import. */
 export interface HookSpec {
-  /** A local file (`./hooks/otel.py`, `./hooks/otel.rb`), or a module name found on the runtime's own path (`acme_hooks.otel`, `acme/hooks`). */
+  /**
+   * A local file (`./hooks/otel.py`, `./hooks/otel.rb`) or a file of an npm package (`@acme/hooks/python/otel.py`),
+   * both shipped in the layer; or a module name found on the runtime's own path (`acme_hooks.otel`, `acme/hooks`).
+   */
   module: string
   /** Passed to the hook: python calls `setup(options)` if the module defines it; ruby reads `WrapgenHooks.options`. Must be JSON. @default {} */
   options?: Record<string, unknown>
@@ -82,7 +85,7 @@ export interface RubyOptions extends RuntimeOptions {
 
 /** A Java agent jar (a `Premain-Class` in its manifest), shipped in the layer. */
 export interface JavaAgentSpec {
-  /** Local path of the agent jar. */
+  /** Path of the agent jar: local (`./agents/otel.jar`) or in an npm package (`@acme/hooks/java/otel.jar`). */
   jar: string
   /** The agent's options string (what `-javaagent:x.jar=<options>` would pass to `premain`). @default '' */
   options?: string
@@ -103,7 +106,7 @@ export interface JavaOptions extends RuntimeOptions {
 
 /** A .NET startup hook assembly (a class `StartupHook` with `public static void Initialize()`). */
 export interface DotnetHookSpec {
-  /** Local path of the built hook assembly (`.dll`). */
+  /** Path of the built hook assembly (`.dll`): local, or in an npm package. */
   assembly: string
   /** A critical hook that fails stops start-up instead of being skipped. @default false */
   critical?: boolean
@@ -178,6 +181,8 @@ export interface ResolvedHook {
   readonly name: string
   /** Absolute path of the local file shipped in the layer, or undefined for a module found at run time. */
   readonly file: string | undefined
+  /** A file inside an npm package (`@acme/hooks/python/otel.py`), resolved from the config's folder at build time and shipped. */
+  readonly package: boolean
   /** Python/ruby: JSON options; java: `{ args: string }`; dotnet: none. */
   readonly options: Readonly<Record<string, unknown>>
   readonly critical: boolean

@@ -1,6 +1,7 @@
 // The layer files of the startup hooks: each runner, its hook list, and the hooks' own files copied
 // from the config's folder. Reads disk (the hook files and wrapgen's runner templates), like the bundler.
 import { existsSync, readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join, relative } from 'node:path'
 import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
 import { UserError } from '../errors.js'
@@ -15,15 +16,24 @@ import { bundleImports } from './node-imports.js'
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const file = (path: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${path}`, mode: 0o644, contents })
 
+/** A package file, found as node finds it from the config's folder (the package's `exports` apply). */
+function packageFile(config: ResolvedConfig, key: string, hook: ResolvedHook, i: number): string {
+  try {
+    return createRequire(join(config.root, 'wrapgen.config.js')).resolve(hook.name)
+  } catch (e) {
+    throw new UserError(`${key}[${i}]: cannot find ${JSON.stringify(hook.name)} from ${config.root} (${(e as Error).message.split('\n')[0]}); install the package there, or list the file in its "exports"`, { cause: e })
+  }
+}
+
 function readHook(config: ResolvedConfig, key: string, hook: ResolvedHook, i: number): Uint8Array {
-  const path = hook.file!
+  const path = hook.file ?? packageFile(config, key, hook, i)
   if (!existsSync(path) || !statSync(path).isFile())
     throw new UserError(`${key}[${i}]: ${relative(config.root, path) || path} is not a file (looked for ${path}); build it first or fix the path, which is relative to the config's folder`)
   return readFileSync(path)
 }
 
 const shipped = (config: ResolvedConfig, key: string, dir: string, hooks: readonly ResolvedHook[]): LayerFile[] =>
-  hooks.flatMap((h, i) => (h.file ? [file(hookPath(dir, h, i), readHook(config, key, h, i))] : []))
+  hooks.flatMap((h, i) => (h.file || h.package ? [file(hookPath(dir, h, i), readHook(config, key, h, i))] : []))
 
 export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promise<LayerFile[]> {
   const root = packageRoot()

@@ -25,7 +25,7 @@ export async function bundleImports(config: ResolvedConfig): Promise<BuiltImport
   const target = nodeTarget(config.runtimes)
   const out: BuiltImport[] = []
   for (const [i, hook] of config.node.imports.entries()) {
-    const file = hookPath('imports', { name: hook.name, file: undefined, options: {}, critical: false }, i).replace(/\.[cm]?[jt]sx?$/, '') + '.mjs'
+    const file = hookPath('imports', { name: hook.name, file: undefined, package: false, options: {}, critical: false }, i).replace(/\.[cm]?[jt]sx?$/, '') + '.mjs'
     let result
     try {
       result = await build({

@@ -16,7 +16,7 @@ function fill(template: string, values: Readonly<Record<string, string>>): strin
 
 /** Each hook as [name, file relative to the runner's folder or null, options, critical]. */
 const rows = (hooks: readonly ResolvedHook[]): unknown[][] =>
-  hooks.map((h, i) => [h.name, h.file ? hookPath('hooks', h, i) : null, h.options, h.critical])
+  hooks.map((h, i) => [h.name, h.file || h.package ? hookPath('hooks', h, i) : null, h.options, h.critical])
 
 /** The --import runner: each hook's bundle (relative URL), whether it is registered, options, critical. */
 export function renderImportRunner(template: string, config: ResolvedConfig, plan: Plan, built: ReadonlyArray<{ readonly file: string; readonly register: boolean; readonly hook: { readonly name: string; readonly options: Readonly<Record<string, unknown>>; readonly critical: boolean } }>): string {

@@ -7,19 +7,22 @@ import type {
 } from '../config/types.js'
 
 export const isLocalPath = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || isAbsolute(m)
+/** `@acme/hooks/python/otel.py`: a file of an npm package (a path in it, with the file's extension). */
+export const isPackageFile = (m: string, exts: readonly string[]): boolean => !isLocalPath(m) && m.includes('/') && exts.some((e) => m.endsWith(e))
 
 /** python.preloads / ruby.preloads: local files are shipped, anything else is a module name. */
 export function resolveScriptHooks(r: PythonOptions | RubyOptions | undefined, root: string): ResolvedHook[] {
   return (r?.preloads ?? []).map((p) => {
     const spec: HookSpec = typeof p === 'string' ? { module: p } : p
-    return { name: spec.module, file: isLocalPath(spec.module) ? resolvePath(root, spec.module) : undefined, options: { ...spec.options }, critical: spec.critical ?? false }
+    return { name: spec.module, file: isLocalPath(spec.module) ? resolvePath(root, spec.module) : undefined, package: isPackageFile(spec.module, ['.py', '.rb']), options: { ...spec.options }, critical: spec.critical ?? false }
   })
 }
 
 export function resolveJavaAgents(j: JavaOptions | undefined, root: string): { agents: ResolvedHook[]; inject: 'argv' | 'JAVA_TOOL_OPTIONS' } {
   const agents = (j?.agents ?? []).map((a) => {
     const spec: JavaAgentSpec = typeof a === 'string' ? { jar: a } : a
-    return { name: spec.jar, file: resolvePath(root, spec.jar), options: { args: spec.options ?? '' }, critical: spec.critical ?? false }
+    const local = isLocalPath(spec.jar)
+    return { name: spec.jar, file: local ? resolvePath(root, spec.jar) : undefined, package: !local, options: { args: spec.options ?? '' }, critical: spec.critical ?? false }
   })
   return { agents, inject: j?.inject ?? 'argv' }
 }
@@ -27,7 +30,8 @@ export function resolveJavaAgents(j: JavaOptions | undefined, root: string): { a
 export function resolveDotnetHooks(d: DotnetOptions | undefined, root: string): ResolvedHook[] {
   return (d?.startupHooks ?? []).map((h) => {
     const spec: DotnetHookSpec = typeof h === 'string' ? { assembly: h } : h
-    return { name: spec.assembly, file: resolvePath(root, spec.assembly), options: {}, critical: spec.critical ?? false }
+    const local = isLocalPath(spec.assembly)
+    return { name: spec.assembly, file: local ? resolvePath(root, spec.assembly) : undefined, package: !local, options: {}, critical: spec.critical ?? false }
   })
 }
 

@@ -42,9 +42,10 @@ export function validateHooks(family: Exclude<Family, 'node'>, rt: Record<string
     const named = (m: unknown, p: string): void => {
       if (typeof m !== 'string') return err(p, `${show(m)} is not a string: give ${e.what}`)
       if (m.trim() === '' || m.includes('\0')) return err(p, `${show(m)} is not ${e.what}`)
-      if (e.localOnly && !isLocal(m)) return err(p, `${show(m)} must be a local path ("./${m}"): the file is copied into the layer`)
-      if (isLocal(m) && !e.ext.some((x) => m.endsWith(x))) err(p, `${show(m)} does not end in ${e.ext.join(' or ')}; give ${e.what}`)
-      if (!isLocal(m) && family === 'python' && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(m)) err(p, `${show(m)} is neither a local path nor a python module name; give ${e.what}`)
+      const pkgFile = !isLocal(m) && m.includes('/') && e.ext.some((x) => m.endsWith(x))
+      if (e.localOnly && !isLocal(m) && !pkgFile) return err(p, `${show(m)} must be a local path ("./${m}") or a file of a package ("@acme/hooks/${m}"): the file is copied into the layer`)
+      if ((isLocal(m) || e.localOnly) && !e.ext.some((x) => m.endsWith(x))) err(p, `${show(m)} does not end in ${e.ext.join(' or ')}; give ${e.what}`)
+      if (!isLocal(m) && !pkgFile && family === 'python' && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(m)) err(p, `${show(m)} is neither a local path, a package's .py file nor a python module name; give ${e.what}`)
       const first = seen.get(m)
       if (first !== undefined) err(p, `${show(m)} is already ${base}[${first}]; a hook runs once`)
       else seen.set(m, i)

@@ -46,7 +46,7 @@ function declared(config: ResolvedConfig): Array<[HookFamily, number]> {
   return all.filter(([, n]) => n > 0)
 }
 
-const hook = (name: string, file: string, critical: boolean, options: Record<string, unknown> = {}): ResolvedHook => ({ name, file, options, critical })
+const hook = (name: string, file: string, critical: boolean, options: Record<string, unknown> = {}): ResolvedHook => ({ name, file, package: false, options, critical })
 const spec = (name: string, file: string, critical: boolean): ResolvedPreload => ({ name, import: file, options: {}, critical })
 
 async function probeFor(family: HookFamily, config: ResolvedConfig, dir: string): Promise<Probe | string> {
