@@ -394,7 +394,7 @@ t.test('resolve: defaults', async (t) => {
     },
     python: { flags: [], env: noEdits, preloads: [] },
     java: { flags: [], env: noEdits, agents: [], inject: 'argv' },
-    dotnet: { flags: [], env: noEdits, startupHooks: [] },
+    dotnet: { flags: [], env: noEdits },
     ruby: { flags: [], env: noEdits, preloads: [] },
     chain: [],
     configFile: undefined,

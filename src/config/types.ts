@@ -104,19 +104,6 @@ export interface JavaOptions extends RuntimeOptions {
   inject?: 'argv' | 'JAVA_TOOL_OPTIONS'
 }
 
-/** A .NET startup hook assembly (a class `StartupHook` with `public static void Initialize()`). */
-export interface DotnetHookSpec {
-  /** Path of the built hook assembly (`.dll`): local, or in an npm package. */
-  assembly: string
-  /** A critical hook that fails stops start-up instead of being skipped. @default false */
-  critical?: boolean
-}
-
-export interface DotnetOptions extends RuntimeOptions {
-  /** Startup hook assemblies, listed in DOTNET_STARTUP_HOOKS in this order (single-file executables too). @default [] */
-  startupHooks?: Array<string | DotnetHookSpec>
-}
-
 /** What `defineConfig` accepts. */
 export interface WrapgenConfig {
   /** Names the layer zip and the manifest. Lowercase letters, digits, `-`, `_`. */
@@ -133,7 +120,7 @@ export interface WrapgenConfig {
   node?: NodeOptions
   python?: PythonOptions
   java?: JavaOptions
-  dotnet?: DotnetOptions
+  dotnet?: RuntimeOptions
   ruby?: RubyOptions
   /**
    * Further exec wrappers (absolute paths, e.g. `/opt/otel-handler`) run after wrapgen's, in order,
@@ -175,7 +162,7 @@ export interface ResolvedNode extends ResolvedRuntime {
   readonly mainFields: readonly string[]
 }
 
-/** A startup hook of python, ruby, java or dotnet, resolved. */
+/** A startup hook of python, ruby or java, resolved. */
 export interface ResolvedHook {
   /** As written in the config (names the hook in logs). */
   readonly name: string
@@ -183,7 +170,7 @@ export interface ResolvedHook {
   readonly file: string | undefined
   /** A file inside an npm package (`@acme/hooks/python/otel.py`), resolved from the config's folder at build time and shipped. */
   readonly package: boolean
-  /** Python/ruby: JSON options; java: `{ args: string }`; dotnet: none. */
+  /** Python/ruby: JSON options; java: `{ args: string }`. */
   readonly options: Readonly<Record<string, unknown>>
   readonly critical: boolean
 }
@@ -198,9 +185,6 @@ export interface ResolvedJava extends ResolvedRuntime {
   readonly agents: readonly ResolvedHook[]
   readonly inject: 'argv' | 'JAVA_TOOL_OPTIONS'
 }
-export interface ResolvedDotnet extends ResolvedRuntime {
-  readonly startupHooks: readonly ResolvedHook[]
-}
 
 /** The validated config every planner and renderer works from: every field present, paths absolute. */
 export interface ResolvedConfig {
@@ -211,7 +195,7 @@ export interface ResolvedConfig {
   readonly node: ResolvedNode
   readonly python: ResolvedPython
   readonly java: ResolvedJava
-  readonly dotnet: ResolvedDotnet
+  readonly dotnet: ResolvedRuntime
   readonly ruby: ResolvedRuby
   readonly chain: readonly string[]
   /** Absolute path of the config file, or undefined for an inline config. */

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js'
 import type { LayerFile } from '../layer/files.js'
 import { packageRoot } from '../package-root.js'
 import { LAYER_DIR, type Plan } from '../plan/types.js'
-import { NODE_IMPORT_RUNNER, DOTNET_LIST, DOTNET_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, hookPath } from './layout.js'
+import { NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, hookPath } from './layout.js'
 import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
 import { javaRunnerJar } from './java.js'
 import { bundleImports } from './node-imports.js'
@@ -55,11 +55,6 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
     files.push(file(JAVA_RUNNER, await javaRunnerJar()))
     files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, 'agents', plan))))
     files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
-  }
-  if (config.dotnet.startupHooks.length) {
-    files.push(file(DOTNET_RUNNER, readFileSync(join(root, 'hooks/dotnet/WrapgenStartupHooks.dll'))))
-    files.push(file(DOTNET_LIST, text(renderHookList(config.dotnet.startupHooks, 'hooks', plan))))
-    files.push(...shipped(config, 'dotnet.startupHooks', 'dotnet/hooks', config.dotnet.startupHooks))
   }
   return files
 }

@@ -10,8 +10,6 @@ export const RUBY_RUNNER = 'ruby/run.rb'
 /** The agent that starts the configured agents, isolated and timed, and the list it reads beside it. */
 export const JAVA_RUNNER = 'java/wrapgen-agents.jar'
 export const JAVA_LIST = 'java/agents.txt'
-export const DOTNET_RUNNER = 'dotnet/WrapgenStartupHooks.dll'
-export const DOTNET_LIST = 'dotnet/hooks.txt'
 
 /** A hook's own file in the layer: numbered, so order is visible and two files of one name never clash. */
 export function hookPath(dir: string, hook: ResolvedHook, i: number): string {

@@ -3,7 +3,7 @@
 // wrapper logic: everything is a flag, an env edit or a required file.
 import type { ResolvedConfig } from '../config/types.js'
 import type { EnvOp, FamilyPlan, Value } from '../plan/types.js'
-import { NODE_IMPORT_RUNNER, DOTNET_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER } from './layout.js'
+import { NODE_IMPORT_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER } from './layout.js'
 
 export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
   switch (fp.family) {
@@ -31,13 +31,6 @@ export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
       if (config.java.inject === 'argv') return { ...fp, flags: [...fp.flags, agent], requires }
       const op: EnvOp = { op: 'prepend', name: 'JAVA_TOOL_OPTIONS', value: agent, sep: ' ' }
       return { ...fp, env: [...fp.env, op], requires }
-    }
-    case 'dotnet': {
-      if (!config.dotnet.startupHooks.length) return fp
-      // One runner hook, first in the list; the function's own hooks keep their order after it and
-      // the prepend never adds it twice. Environment only, so single-file executables get it too.
-      const op: EnvOp = { op: 'prepend', name: 'DOTNET_STARTUP_HOOKS', value: [{ file: DOTNET_RUNNER }], sep: ':' }
-      return { ...fp, env: [...fp.env, op], requires: [...fp.requires, DOTNET_RUNNER] }
     }
     default:
       return fp

@@ -1,5 +1,5 @@
 // The runners' per-build text: the shipped runner templates (hooks/python/run.py, hooks/ruby/run.rb)
-// filled with the hook list, and the list files the java and dotnet runners read. Pure.
+// filled with the hook list, and the list file the java runner agent reads. Pure.
 import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
 import type { Plan } from '../plan/types.js'
 import { hookPath } from './layout.js'
@@ -37,7 +37,7 @@ export function renderRubyRunner(template: string, config: ResolvedConfig, plan:
 }
 
 /**
- * A list the JVM or .NET runner reads: one hook a line, `critical<TAB>file<TAB>name<TAB>options`
+ * A list the JVM runner agent reads: one hook a line, `critical<TAB>file<TAB>name<TAB>options`
  * (`dir`/file, relative to the list's folder). Names and options cannot hold a tab or newline (validated).
  */
 export function renderHookList(hooks: readonly ResolvedHook[], dir: string, plan: Plan): string {

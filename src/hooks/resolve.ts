@@ -1,9 +1,9 @@
-// Resolving the startup hooks of python, ruby, java and dotnet: local paths made absolute, defaults
+// Resolving the startup hooks of node (imports), python, ruby and java: local paths made absolute, defaults
 // filled in. Called from config/resolve.ts (one call per family).
 import { isAbsolute, resolve as resolvePath } from 'node:path'
 import type {
   NodeOptions, PreloadSpec, ResolvedPreload,
-  DotnetHookSpec, DotnetOptions, HookSpec, JavaAgentSpec, JavaOptions, PythonOptions, ResolvedHook, RubyOptions,
+  HookSpec, JavaAgentSpec, JavaOptions, PythonOptions, ResolvedHook, RubyOptions,
 } from '../config/types.js'
 
 export const isLocalPath = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || isAbsolute(m)
@@ -27,14 +27,6 @@ export function resolveJavaAgents(j: JavaOptions | undefined, root: string): { a
   return { agents, inject: j?.inject ?? 'argv' }
 }
 
-export function resolveDotnetHooks(d: DotnetOptions | undefined, root: string): ResolvedHook[] {
-  return (d?.startupHooks ?? []).map((h) => {
-    const spec: DotnetHookSpec = typeof h === 'string' ? { assembly: h } : h
-    const local = isLocalPath(spec.assembly)
-    return { name: spec.assembly, file: local ? resolvePath(root, spec.assembly) : undefined, package: !local, options: {}, critical: spec.critical ?? false }
-  })
-}
-
 /** node.imports: shaped like node.preloads (local files absolute, anything else a specifier). */
 export function resolveNodeImports(n: NodeOptions, root: string): ResolvedPreload[] {
   return (n.imports ?? []).map((p) => {
@@ -44,7 +36,7 @@ export function resolveNodeImports(n: NodeOptions, root: string): ResolvedPreloa
 }
 
 /** The hooks as the config hash sees them: names and options, never the machine's absolute paths. */
-export function hookHashView<T extends { readonly node: { readonly preloads: readonly ResolvedPreload[]; readonly imports: readonly ResolvedPreload[] }; readonly python: { readonly preloads: readonly ResolvedHook[] }; readonly ruby: { readonly preloads: readonly ResolvedHook[] }; readonly java: { readonly agents: readonly ResolvedHook[] }; readonly dotnet: { readonly startupHooks: readonly ResolvedHook[] } }>(c: T): Pick<T, 'node' | 'python' | 'ruby' | 'java' | 'dotnet'> {
+export function hookHashView<T extends { readonly node: { readonly preloads: readonly ResolvedPreload[]; readonly imports: readonly ResolvedPreload[] }; readonly python: { readonly preloads: readonly ResolvedHook[] }; readonly ruby: { readonly preloads: readonly ResolvedHook[] }; readonly java: { readonly agents: readonly ResolvedHook[] } }>(c: T): Pick<T, 'node' | 'python' | 'ruby' | 'java'> {
   const strip = (hooks: readonly ResolvedHook[]): unknown[] => hooks.map(({ file, ...h }) => ({ ...h, local: file !== undefined }))
   const specs = (hooks: readonly ResolvedPreload[]): unknown[] => hooks.map(({ import: _i, ...p }) => p)
   return {
@@ -52,6 +44,5 @@ export function hookHashView<T extends { readonly node: { readonly preloads: rea
     python: { ...c.python, preloads: strip(c.python.preloads) },
     ruby: { ...c.ruby, preloads: strip(c.ruby.preloads) },
     java: { ...c.java, agents: strip(c.java.agents) },
-    dotnet: { ...c.dotnet, startupHooks: strip(c.dotnet.startupHooks) },
-  } as unknown as Pick<T, 'node' | 'python' | 'ruby' | 'java' | 'dotnet'>
+  } as unknown as Pick<T, 'node' | 'python' | 'ruby' | 'java'>
 }
