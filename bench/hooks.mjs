@@ -167,7 +167,7 @@ function row(rows, benchmark, baseline, candidate, verdict) {
 }
 
 /** The section of docs/benchmarks.md these rows make. */
-export function hooksSection(rows, rounds) {
+export function hooksSection(rows, rounds, load) {
   return [
     '## Startup hooks per runtime',
     '',
@@ -175,6 +175,7 @@ export function hooksSection(rows, rounds) {
     'differences to the bare interpreter run in the same round (wall time of whole processes). Each hook is empty, so the',
     "mechanism is what is measured: wrapgen = the generated wrapper (run by dash) and the runtime's runner; the vendor way = a",
     'bash script that exports NODE_OPTIONS / JAVA_TOOL_OPTIONS / PYTHONPATH / RUBYOPT and execs the command.',
+    ...(load ? ['', `Load average while it ran: ${load}. On a machine busier than its CPU count, process start times vary by tens of milliseconds and`, 'these differences are noise; the in-process row (last) is the one that stays meaningful.'] : []),
     '',
     '| benchmark | bare (median, IQR) | wrapgen (median, IQR) | costs against bare |',
     '| --- | --- | --- | --- |',

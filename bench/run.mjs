@@ -5,7 +5,7 @@
 // Runs against dist/ (npm run bench compiles it first).
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildLayer } from '../dist/src/build.js'
@@ -240,8 +240,9 @@ function machine() {
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length)
 const hookRows = []
 if (only === 'hooks') {
+  const loadBefore = loadavg()[0]
   await hooksCost({ repo, rows: hookRows, rounds: ROUNDS, log })
-  const section = hooksSection(hookRows, ROUNDS)
+  const section = hooksSection(hookRows, ROUNDS, `${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${cpus().length} CPUs`)
   process.stdout.write(section)
   const docFile = join(repo, 'docs/benchmarks.md')
   const current = readFileSync(docFile, 'utf8')
@@ -301,6 +302,6 @@ Init report of examples/service (last layer run above):
 ${initText.trimEnd()}
 \`\`\`
 
-${hooksSection(hookRows, ROUNDS)}`
+${hooksSection(hookRows, ROUNDS, `${loadavg()[0].toFixed(1)} (1-minute, at the end), on ${cpus().length} CPUs`)}`
 process.stdout.write(`${table}\n\n${initText}`)
 if (write) writeFileSync(join(repo, 'docs/benchmarks.md'), doc)

@@ -21,7 +21,7 @@ const dir = t.testdir({
   py: {
     // Each hook appends "name pid" to $HOOK_LOG, so order and process are visible.
     'first.py': "import os\ndef setup(options):\n    open(os.environ['HOOK_LOG'], 'a').write('first %d %s\\n' % (os.getpid(), options['tag']))\n",
-    'second.py': "import os, sys\nopen(os.environ['HOOK_LOG'], 'a').write('second %d %s\\n' % (os.getpid(), sys.path[0]))\n",
+    'second.py': "import os, sys\nopen(os.environ['HOOK_LOG'], 'a').write('second %d %s %s\\n' % (os.getpid(), sys.path[0], '/opt/python' in sys.path))\n",
     'boom.py': "raise RuntimeError('boom\\nand a second line')\n",
     'syntax.py': 'def broken(:\n',
     'critical.py': "raise ValueError('no config')\n",
@@ -125,7 +125,8 @@ t.test('python, real interpreter: order, same process, sys.path and __main__ as 
   const b = JSON.parse(bare.stdout) as Record<string, unknown>
   const w = JSON.parse(got.stdout) as Record<string, unknown>
   t.equal(w.pid, got.pid, 'the entry runs in the process the bootstrap started (exec, no fork)')
-  t.same(got.log, [`first ${got.pid} T1`, `second ${got.pid} ${join(dir, 'runtime')}`], 'hooks in order, in that process, with options; sys.path[0] already the entry\'s folder')
+  t.same(got.log, [`first ${got.pid} T1`, `second ${got.pid} ${join(dir, 'runtime')} True`], 'hooks in order, in that process, with options; sys.path[0] already the entry\'s folder, /opt/python visible to hooks')
+  t.notOk((w.path as string[]).includes('/opt/python'), 'and gone again when the entry runs')
   for (const k of ['name', 'file', 'argv', 'path', 'main'] as const) t.same(w[k], b[k], `${k} as without the layer`)
   t.equal(w.name, '__main__')
   t.equal(w.main, true, 'the entry runs in the real __main__ module')

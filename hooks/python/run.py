@@ -45,6 +45,9 @@ def _wrapgen_hooks(time_ns, os):
         ok = True
         saved = list(sys.path)
         try:
+            # The layer folders the runtime adds to sys.path later (bootstrap.py), visible while the hook
+            # runs so that it can import what other layers ship; sys.path is put back right after.
+            sys.path.extend(layer_paths)
             if rel is not None:
                 path = os.path.join(here, rel)
                 with open(path, 'rb') as f:
@@ -54,15 +57,13 @@ def _wrapgen_hooks(time_ns, os):
                 sys.modules[mod.__name__] = mod
                 exec(compile(source, path, 'exec', dont_inherit=True), mod.__dict__)
             else:
-                # A module of a package: found on the runtime's path, or in the layer folders the
-                # runtime adds later; sys.path is put back as it was right after the import.
-                sys.path.extend(layer_paths)
+                # A module of a package: found on the runtime's path, or in the layer folders above.
                 __import__(name)
                 mod = sys.modules[name]
-                sys.path[:] = saved
             setup = getattr(mod, 'setup', None)
             if callable(setup):
                 setup(dict(options))
+            sys.path[:] = saved
         except Exception as e:
             sys.path[:] = saved
             ok = False
