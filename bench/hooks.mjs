@@ -24,12 +24,25 @@ const f = (v, d = 2) => (v === undefined || Number.isNaN(v) ? '?' : v.toFixed(d)
 const signed = (v) => `${v >= 0 ? '+' : '−'}${f(Math.abs(v))}`
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
+// CPU time (perf's task-clock: every thread and child, in ms) beside wall time, where perf works: a
+// busy machine stretches wall time by whatever else runs, CPU time much less.
+let perfFile
+const perfWorks = () => {
+  if (perfFile !== undefined) return perfFile !== null
+  perfFile = join(tmpdir(), `wrapgen-bench-perf-${process.pid}.csv`)
+  const r = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '-o', perfFile, '--', 'true'], { stdio: 'ignore' })
+  if (r.status !== 0 || !Number.isFinite(readCpu())) perfFile = null
+  return perfFile !== null
+}
+const readCpu = () => Number(readFileSync(perfFile, 'utf8').split('\n').find((l) => l.includes('task-clock'))?.split(',')[0])
+
 function timed(argv, env) {
+  const cmd = perfWorks() ? ['perf', 'stat', '-x,', '-e', 'task-clock', '-o', perfFile, '--', ...argv] : argv
   const t0 = performance.now()
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env })
+  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env })
   const ms = performance.now() - t0
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
-  return ms
+  return { wall: ms, cpu: perfFile ? readCpu() : NaN }
 }
 
 /** Each variant once per round, rotating; the cost of each is the median of its per-round difference to `bare`. */
@@ -41,7 +54,11 @@ function paired(variants, rounds) {
     s[n].push(variants[n]())
   }
   const out = {}
-  for (const n of names) out[n] = { ...stat(s[n]), diff: stat(s[n].map((v, i) => v - s.bare[i])) }
+  for (const n of names) {
+    const wall = s[n].map((x) => x.wall)
+    const cpu = s[n].map((x) => x.cpu)
+    out[n] = { ...stat(wall), diff: stat(wall.map((v, i) => v - s.bare[i].wall)), cpu: stat(cpu), cpuDiff: stat(cpu.map((v, i) => v - s.bare[i].cpu)) }
+  }
   return out
 }
 
@@ -57,10 +74,10 @@ export async function hooksCost({ repo, rows, rounds, log }) {
   }
   const layer = async (name, config) => join(writeLayer(await buildLayer(await openConfig({ cwd: dir, config: { name, ...config } })), join(dir, name)).layerDir, 'wrapgen/exec')
   const report = (label, r, extra = '', ownLabel = "the interpreter's own way, no wrapper") => {
-    const cell = (k) => `${signed(r[k].diff.median)} ms`
+    const cell = (k) => `${signed(r[k].diff.median)} ms${Number.isNaN(r[k].cpuDiff.median) ? '' : ` (CPU ${signed(r[k].cpuDiff.median)})`}`
     row(rows, label, `${f(r.bare.median)} ms (IQR ${f(r.bare.q1)}–${f(r.bare.q3)})`, `${f(r.wrapgen.median)} ms (IQR ${f(r.wrapgen.q1)}–${f(r.wrapgen.q3)})`,
       `wrapgen ${cell('wrapgen')}; ${ownLabel} ${cell('own')}; vendor bash wrapper ${cell('vendor')}${extra}`)
-    log(`  ${label}: ${Object.entries(r).map(([k, v]) => `${k} ${f(v.median)} (${signed(v.diff.median)})`).join(', ')}`)
+    log(`  ${label}: ${Object.entries(r).map(([k, v]) => `${k} ${f(v.median)} (${signed(v.diff.median)}, cpu ${signed(v.cpuDiff.median)})`).join(', ')}`)
   }
   try {
     writeFileSync(join(dir, 'package.json'), '{"name":"bench-hooks","private":true}')
@@ -159,6 +176,7 @@ export async function hooksCost({ repo, rows, rounds, log }) {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
+    if (perfFile) rmSync(perfFile, { force: true })
   }
 }
 
@@ -176,6 +194,9 @@ export function hooksSection(rows, rounds, load) {
     "mechanism is what is measured: wrapgen = the generated wrapper (run by dash) and the runtime's runner; the vendor way = a",
     'bash script that exports NODE_OPTIONS / JAVA_TOOL_OPTIONS / PYTHONPATH / RUBYOPT and execs the command.',
     ...(load ? ['', `Load average while it ran: ${load}. On a machine busier than its CPU count, process start times vary by tens of milliseconds and`, 'these differences are noise; the in-process row (last) is the one that stays meaningful.'] : []),
+    '',
+    'Costs are wall-time differences, with the CPU-time difference (perf task-clock: all threads and children) in brackets',
+    'where perf works: on a busy machine the CPU figure is the steadier one.',
     '',
     '| benchmark | bare (median, IQR) | wrapgen (median, IQR) | costs against bare |',
     '| --- | --- | --- | --- |',

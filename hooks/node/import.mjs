@@ -27,12 +27,16 @@ function inWorker() {
   return !threads.isMainThread
 }
 
+// Milliseconds, without the `performance` global: its first use loads node's perf_hooks modules,
+// several milliseconds on every cold start.
+const now = () => Number(process.hrtime.bigint()) / 1e6
+
 const KEY = Symbol.for('wrapgen.imports')
 if (!inWorker() && !globalThis[KEY]) {
   const timings = []
   globalThis[KEY] = { timings }
   for (const hook of HOOKS) {
-    const t0 = performance.now()
+    const t0 = now()
     let ok = true
     try {
       const url = new URL(hook.file, import.meta.url)
@@ -55,7 +59,7 @@ if (!inWorker() && !globalThis[KEY]) {
       writeErr(`wrapgen: import ${hook.name} failed: ${firstLine(e)}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
       if (hook.critical) process.exit(1)
     }
-    timings.push({ name: hook.name, ms: Math.round((performance.now() - t0) * 1000) / 1000, ok })
+    timings.push({ name: hook.name, ms: Math.round((now() - t0) * 1000) / 1000, ok })
   }
   if (process.env.WRAPGEN_TIMING === '1') writeErr(`${JSON.stringify({ wrapgen: 'hooks', runtime: 'node', kind: 'import', hooks: timings })}\n`)
 }

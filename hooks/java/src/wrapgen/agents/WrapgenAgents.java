@@ -7,9 +7,7 @@
 // wrapgen packs into the layer's jar at build time, so building a layer needs no JDK.
 package wrapgen.agents;
 
-import java.io.BufferedReader;
 import java.io.File;
-import java.io.InputStreamReader;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -39,8 +37,20 @@ public final class WrapgenAgents {
       return;
     }
     StringBuilder timings = new StringBuilder();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(new java.io.FileInputStream(list), StandardCharsets.UTF_8))) {
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
+    // Read whole with a FileInputStream: java.io readers and java.nio.file's channels are not in the JVM's
+    // default class-data archive, so each of their classes would be loaded and verified on every cold start.
+    String[] lines;
+    try (java.io.FileInputStream in = new java.io.FileInputStream(list)) {
+      byte[] bytes = new byte[(int) list.length()];
+      int n = 0;
+      for (int r; n < bytes.length && (r = in.read(bytes, n, bytes.length - n)) > 0; ) n += r;
+      lines = new String(bytes, 0, n, StandardCharsets.UTF_8).split("\n");
+    } catch (java.io.IOException e) {
+      System.err.println("wrapgen: cannot read " + list + " (" + e.getMessage() + "); no agents started");
+      return;
+    }
+    {
+      for (String line : lines) {
         if (line.isEmpty() || line.startsWith("#")) continue;
         String[] f = line.split("\t", -1);
         if (f.length < 4) continue;
@@ -65,9 +75,6 @@ public final class WrapgenAgents {
         double ms = Math.round((System.nanoTime() - t0) / 1e3) / 1e3;
         timings.append(timings.length() == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"ms\":").append(ms).append(",\"ok\":").append(ok).append('}');
       }
-    } catch (java.io.IOException e) {
-      System.err.println("wrapgen: cannot read " + list + " (" + e.getMessage() + "); no agents started");
-      return;
     }
     if ("1".equals(System.getenv("WRAPGEN_TIMING"))) System.err.println("{\"wrapgen\":\"hooks\",\"runtime\":\"java\",\"hooks\":[" + timings + "]}");
   }
