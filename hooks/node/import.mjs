@@ -6,25 +6,33 @@
 // imports/; a module that exports resolve/load/initialize is registered with module.register() (its
 // options arrive as `data`), any other is imported and its setup(options, ctx) awaited. Each is
 // isolated (one stderr line when it fails, unless critical) and timed.
-import * as nodeModule from 'node:module'
-import { writeSync } from 'node:fs'
+//
+// No static imports: each of node's own modules imported here costs its ES module facade (about a
+// millisecond each on the cold start), so they are fetched only when needed.
 
 const HOOKS = {{hooks}}
 
+/** One of node's modules, without an ES module import where node offers process.getBuiltinModule. */
+const builtin = async (id) => (typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule(id) : await import(id))
+
+/** Writes to stderr at once where node offers getBuiltinModule (20.16+), else once node:fs is imported. */
 const writeErr = (text) => {
-  try {
-    writeSync(2, text)
-  } catch {}
+  const write = (fs) => {
+    try {
+      fs.writeSync(2, text)
+    } catch {}
+  }
+  if (typeof process.getBuiltinModule === 'function') return write(process.getBuiltinModule('node:fs'))
+  return import('node:fs').then(write)
 }
 const firstLine = (e) => String(e instanceof Error ? e.message : e).split('\n')[0]
 
 // --import also runs in worker threads (and node 20's module-hooks thread): hooks run once, on the
 // main thread. node:worker_threads is only asked once the process has loaded worker internals at all.
-function inWorker() {
+async function inWorker() {
   const loaded = process.moduleLoadList
   if (loaded && !loaded.some((m) => m.endsWith('internal/worker'))) return false
-  const threads = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:worker_threads') : nodeModule.createRequire(import.meta.url)('node:worker_threads')
-  return !threads.isMainThread
+  return !(await builtin('node:worker_threads')).isMainThread
 }
 
 // Milliseconds, without the `performance` global: its first use loads node's perf_hooks modules,
@@ -32,7 +40,7 @@ function inWorker() {
 const now = () => Number(process.hrtime.bigint()) / 1e6
 
 const KEY = Symbol.for('wrapgen.imports')
-if (!inWorker() && !globalThis[KEY]) {
+if (!globalThis[KEY] && !(await inWorker())) {
   const timings = []
   globalThis[KEY] = { timings }
   for (const hook of HOOKS) {
@@ -41,8 +49,9 @@ if (!inWorker() && !globalThis[KEY]) {
     try {
       const url = new URL(hook.file, import.meta.url)
       if (hook.register) {
-        if (typeof nodeModule.register !== 'function') throw new Error(`module.register() needs node 18.19 or 20.6 and later; this is ${process.version}`)
-        nodeModule.register(url, { data: hook.options })
+        const { register } = await builtin('node:module')
+        if (typeof register !== 'function') throw new Error(`module.register() needs node 18.19 or 20.6 and later; this is ${process.version}`)
+        register(url, { data: hook.options })
       } else {
         const mod = await import(url)
         const def = mod && 'default' in mod ? mod.default : mod
@@ -56,10 +65,10 @@ if (!inWorker() && !globalThis[KEY]) {
       }
     } catch (e) {
       ok = false
-      writeErr(`wrapgen: import ${hook.name} failed: ${firstLine(e)}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
+      await writeErr(`wrapgen: import ${hook.name} failed: ${firstLine(e)}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
       if (hook.critical) process.exit(1)
     }
     timings.push({ name: hook.name, ms: Math.round((now() - t0) * 1000) / 1000, ok })
   }
-  if (process.env.WRAPGEN_TIMING === '1') writeErr(`${JSON.stringify({ wrapgen: 'hooks', runtime: 'node', kind: 'import', hooks: timings })}\n`)
+  if (process.env.WRAPGEN_TIMING === '1') await writeErr(`${JSON.stringify({ wrapgen: 'hooks', runtime: 'node', kind: 'import', hooks: timings })}\n`)
 }
