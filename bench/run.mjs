@@ -1,10 +1,11 @@
 // `npm run bench`: wrapgen's cost, always as a ratio against a baseline measured in the same run,
 // interleaved (baseline, candidate, baseline, ...), reported as medians with the interquartile range.
-// Writes docs/benchmarks.md (pass --no-write to only print; --quick for fewer rounds).
+// Writes docs/benchmarks.md (pass --no-write to only print; --quick for fewer rounds; --only=hooks for
+// the startup-hook section alone).
 // Runs against dist/ (npm run bench compiles it first).
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildLayer } from '../dist/src/build.js'
@@ -13,6 +14,7 @@ import { buildTempLayer } from '../dist/src/invoke/layer.js'
 import { runInvoke } from '../dist/src/invoke/run.js'
 import { writeLayer } from '../dist/src/layer/write.js'
 import { sandboxAvailable } from '../dist/src/verify/sandbox.js'
+import { hooksCost, hooksSection } from './hooks.mjs'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -234,10 +236,26 @@ function machine() {
   return `${nproc} CPUs (nproc), ${cpu}, node ${process.version}, ${process.platform} ${process.arch}; bubblewrap sandbox: ${sandboxAvailable() ? 'yes' : 'no (path-mapped)'}`
 }
 
+// --only=hooks: only the startup-hook benchmarks (bench/hooks.mjs), rewriting only their section of the doc.
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length)
+const hookRows = []
+if (only === 'hooks') {
+  const loadBefore = loadavg()[0]
+  await hooksCost({ repo, rows: hookRows, rounds: ROUNDS, log })
+  const section = hooksSection(hookRows, ROUNDS, `${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${cpus().length} CPUs`)
+  process.stdout.write(section)
+  const docFile = join(repo, 'docs/benchmarks.md')
+  const current = readFileSync(docFile, 'utf8')
+  const at = current.indexOf('## Startup hooks per runtime')
+  if (write) writeFileSync(docFile, at >= 0 ? current.slice(0, at) + section : `${current.trimEnd()}\n\n${section}`)
+  process.exit(0)
+}
+
 await wrapperOverhead()
 await preloadCost()
 await coldStart()
 cliTimes()
+await hooksCost({ repo, rows: hookRows, rounds: ROUNDS, log })
 
 const table = [
   '| benchmark | baseline (median, IQR) | candidate (median, IQR) | target | result |',
@@ -283,6 +301,7 @@ Init report of examples/service (last layer run above):
 \`\`\`
 ${initText.trimEnd()}
 \`\`\`
-`
+
+${hooksSection(hookRows, ROUNDS, `${loadavg()[0].toFixed(1)} (1-minute, at the end), on ${cpus().length} CPUs`)}`
 process.stdout.write(`${table}\n\n${initText}`)
 if (write) writeFileSync(join(repo, 'docs/benchmarks.md'), doc)

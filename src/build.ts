@@ -10,6 +10,7 @@ import { renderWrapper } from './render/wrapper.js'
 import { loadCatalogue } from './runtimes/catalogue.js'
 import { compatibleRuntimes } from './runtimes/supported.js'
 import { wrapperTemplate } from './assets.js'
+import { hookLayerFiles } from './hooks/files.js'
 import { version } from './version.js'
 import { extensionLayerFiles } from './extensions/layer.js'
 
@@ -32,6 +33,7 @@ export async function buildLayer(config: ResolvedConfig): Promise<BuildResult> {
   const bundle = config.node.preloads.length > 0 ? await bundlePreload(config) : undefined
   const files: LayerFile[] = [{ path: `${LAYER_DIR}/${WRAPPER_FILE}`, mode: 0o755, contents: text(renderWrapper(plan, version(), wrapperTemplate())) }]
   if (bundle) files.push({ path: `${LAYER_DIR}/${PRELOAD_FILE}`, mode: 0o644, contents: bundle.code })
+  files.push(...(await hookLayerFiles(config, plan)))
   files.push(...(await extensionLayerFiles(config, version())))
   // The custom-runtime shim makes the layer useful on the OS-only runtimes too.
   const listed = config.customRuntime.bootstrap ? [...config.runtimes, 'provided.al2', 'provided.al2023'] : config.runtimes

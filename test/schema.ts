@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config/load.js'
 import { openConfig, wrappableRuntimes } from '../src/config/open.js'
 import { CONFIG_KEYS, configSchema, ENV_KEYS, NODE_KEYS, PRELOAD_KEYS, RUNTIME_KEYS, schemaJson, type JsonSchema } from '../src/config/schema.js'
 import { validateConfig } from '../src/config/validate.js'
+import { HOOK_KEYS } from '../src/hooks/validate.js'
 import { RUNTIME_IDS } from '../src/runtimes/ids.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
@@ -28,7 +29,8 @@ t.test('schema.json is what src/config/schema.ts renders (npm run schema)', asyn
   const keys = (o: JsonSchema | undefined): string[] => Object.keys(o?.properties ?? {})
   t.same(keys(s), [...CONFIG_KEYS])
   t.same(keys(s.properties!.env), [...ENV_KEYS])
-  t.same(keys(s.properties!.python), [...RUNTIME_KEYS])
+  // Each runtime's keys: flags and env, plus the startup-hook keys validation accepts for it.
+  for (const family of ['python', 'java', 'dotnet', 'ruby'] as const) t.same(keys(s.properties![family]), [...RUNTIME_KEYS, ...HOOK_KEYS[family]], family)
   t.same(keys(s.properties!.node), [...NODE_KEYS])
   t.same(keys(s.properties!.node!.properties!.preloads!.items!.oneOf![1]), [...PRELOAD_KEYS])
   t.same(s.properties!.runtimes!.items!.enum, RUNTIME_IDS, 'runtime ids from the catalogue')
@@ -92,7 +94,9 @@ const WRONG: Array<[string, unknown, string]> = [
   ['NUL byte', { name: 'x', env: { set: { A: 'a\0b' } } }, 'env.set.A'],
   ['flags not an array', { name: 'x', node: { flags: '--enable-source-maps' } }, 'node.flags'],
   ['flag not a string', { name: 'x', python: { flags: [1] } }, 'python.flags[0]'],
-  ['node-only key on python', { name: 'x', python: { preloads: ['./x.py'] } }, 'python.preloads'],
+  ['node-only key on python', { name: 'x', python: { external: ['x'] } }, 'python.external'],
+  ['java agent without its jar', { name: 'x', java: { agents: [{ options: 'a=1' }] } }, 'java.agents[0].jar'],
+  ['budgetMs not a number', { name: 'x', node: { preloads: [{ module: './a.ts', budgetMs: 'soon' }] } }, 'node.preloads[0].budgetMs'],
   ['inject', { name: 'x', node: { inject: 'env' } }, 'node.inject'],
   ['mainFields', { name: 'x', node: { mainFields: ['exports'] } }, 'node.mainFields[0]'],
   ['preload without module', { name: 'x', node: { preloads: [{ critical: true }] } }, 'node.preloads[0].module'],

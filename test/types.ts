@@ -86,8 +86,11 @@ defineConfig({ name: 'x', runtimes: newest })
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 const schemaKeysMatch: Same<(typeof CONFIG_KEYS)[number], keyof WrapgenConfig> = true
 
-// @ts-expect-error: preloads/inject/external are node-only
-defineConfig({ name: 'x', python: { preloads: ['./x.py'] } })
+// @ts-expect-error: inject/external are node-only (python has preloads of its own since issue 7)
+defineConfig({ name: 'x', python: { external: ['x'] } })
+
+// @ts-expect-error: a java agent needs its jar
+defineConfig({ name: 'x', java: { agents: [{ options: 'a=1' }] } })
 
 t.test('defineConfig returns its input unchanged', async (t) => {
   const input: WrapgenConfig = { name: 'same', node: { preloads: ['./a.ts'] } }

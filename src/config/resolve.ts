@@ -4,6 +4,7 @@ import { UserError } from '../errors.js'
 import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
 import { validateConfig, type Finding, type ValidateContext } from './validate.js'
 import { resolveCustomRuntime, resolveExtensions } from '../extensions/config.js'
+import { resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../hooks/resolve.js'
 
 export interface ResolveOptions extends ValidateContext {
   /** Absolute path of the config file, if any. */
@@ -40,10 +41,10 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions): ResolvedConfi
     runtimes: [...(c.runtimes ?? opts.defaultRuntimes)],
     env: envEdits(c.env),
     node: node(c.node ?? {}, opts.root),
-    python: runtime(c.python),
-    java: runtime(c.java),
+    python: { ...runtime(c.python), preloads: resolveScriptHooks(c.python, opts.root) },
+    java: { ...runtime(c.java), ...resolveJavaAgents(c.java, opts.root) },
     dotnet: runtime(c.dotnet),
-    ruby: runtime(c.ruby),
+    ruby: { ...runtime(c.ruby), preloads: resolveScriptHooks(c.ruby, opts.root) },
     chain: [...(c.chain ?? [])],
     extensions: resolveExtensions(c.extensions, opts.root),
     customRuntime: resolveCustomRuntime(c.customRuntime),
@@ -72,6 +73,7 @@ function node(n: NodeOptions, root: string): ResolvedNode {
     inject: n.inject ?? 'argv',
     external: [...(n.external ?? ['@aws-sdk/*'])],
     mainFields: [...(n.mainFields ?? ['main', 'module'])],
+    imports: resolveNodeImports(n, root),
     preloads: (n.preloads ?? []).map((p) => {
       const spec: PreloadSpec = typeof p === 'string' ? { module: p } : p
       return {

@@ -17,8 +17,8 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
 export const CONFIG_KEYS = ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain', 'extensions', 'customRuntime'] as const
 export const ENV_KEYS = ['set', 'default', 'prepend', 'append', 'unset'] as const
 export const RUNTIME_KEYS = ['flags', 'env'] as const
-export const NODE_KEYS = ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields'] as const
-export const PRELOAD_KEYS = ['module', 'options', 'critical'] as const
+export const NODE_KEYS = ['flags', 'env', 'preloads', 'imports', 'inject', 'external', 'mainFields'] as const
+export const PRELOAD_KEYS = ['module', 'options', 'critical', 'budgetMs'] as const
 
 /** The subset of JSON Schema (draft-07) this file writes. */
 export interface JsonSchema {
@@ -26,7 +26,9 @@ export interface JsonSchema {
   $id?: string
   title?: string
   description?: string
-  type?: 'object' | 'array' | 'string' | 'boolean'
+  type?: 'object' | 'array' | 'string' | 'boolean' | 'number'
+  exclusiveMinimum?: number
+  maximum?: number
   properties?: Record<string, JsonSchema>
   additionalProperties?: boolean | JsonSchema
   propertyNames?: JsonSchema
@@ -79,16 +81,50 @@ function envEdits(description: string): JsonSchema {
 
 const flags = strings('Interpreter flags, inserted just before the program entry so they override the runtime\'s own. An option\'s value may be the next element (["-X", "importtime"]).')
 
-function runtime(name: string): JsonSchema {
+function runtime(name: string, extra: Record<string, JsonSchema> = {}): JsonSchema {
   return {
     type: 'object',
     description: `Options for the ${name} runtimes.`,
     additionalProperties: false,
-    properties: { flags, env: envEdits(`Environment edits for the ${name} runtimes only, after the top-level env.`) },
+    properties: { flags, env: envEdits(`Environment edits for the ${name} runtimes only, after the top-level env.`), ...extra },
   }
 }
 
+const critical: JsonSchema = { type: 'boolean', description: 'A critical hook that fails stops start-up instead of being skipped.', default: false }
+
+/** python.preloads / ruby.preloads: a file shipped in the layer, or a module the runtime can import (src/hooks/). */
+function scriptHooks(description: string): JsonSchema {
+  const module = str('A local file (./hooks/otel.py), a file of an npm package (@acme/hooks/python/otel.py), or a module name found on the runtime\'s own path.', { minLength: 1 })
+  return {
+    type: 'array',
+    description,
+    items: { oneOf: [module, { type: 'object', additionalProperties: false, required: ['module'], properties: { module, options: { type: 'object', description: 'Passed to the hook (JSON).' }, critical } }] },
+  }
+}
+
+const javaAgents: JsonSchema = {
+  type: 'array',
+  description: 'Java agent jars shipped in the layer, started in this order before the main class (docs/hooks.md).',
+  items: {
+    oneOf: [
+      str('The agent jar: local (./agents/otel.jar) or in an npm package (@acme/hooks/java/otel.jar).', { minLength: 1 }),
+      { type: 'object', additionalProperties: false, required: ['jar'], properties: { jar: str('The agent jar.', { minLength: 1 }), options: str('The options string premain receives.'), critical } },
+    ],
+  },
+}
+
 const moduleSpec = str('A local file (./preloads/x.ts), a package specifier (@acme/preloads/otel) or a built-in (wrapgen/preloads/timing).', { pattern: '^[^\\u0000]*\\S[^\\u0000]*$' })
+
+/** node.preloads / node.imports: a module specifier, or { module, options, critical[, budgetMs] }. */
+function nodeHooks(description: string, budget: boolean): JsonSchema {
+  const properties: Record<string, JsonSchema> = {
+    module: moduleSpec,
+    options: { type: 'object', description: 'Passed to the hook\'s setup(options); plain JSON, embedded in the bundle.' },
+    critical,
+    ...(budget ? { budgetMs: { type: 'number', exclusiveMinimum: 0, maximum: 600000, default: 1000, description: 'Time the hook\'s setup may take before it is reported as over budget (reported, never enforced).' } } : {}),
+  }
+  return { type: 'array', description, items: { oneOf: [moduleSpec, { type: 'object', additionalProperties: false, required: ['module'], properties }] } }
+}
 
 const node: JsonSchema = {
   type: 'object',
@@ -97,26 +133,9 @@ const node: JsonSchema = {
   properties: {
     flags,
     env: envEdits('Environment edits for the node runtimes only, after the top-level env.'),
-    preloads: {
-      type: 'array',
-      description: 'Startup hooks bundled into one preload file (/opt/wrapgen/preload.cjs), run in this order before the handler loads.',
-      items: {
-        oneOf: [
-          moduleSpec,
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['module'],
-            properties: {
-              module: moduleSpec,
-              options: { type: 'object', description: 'Passed to the hook\'s setup(options); plain JSON, embedded in the bundle.' },
-              critical: { type: 'boolean', description: 'A critical hook that throws stops start-up instead of being skipped.', default: false },
-            },
-          },
-        ],
-      },
-    },
-    inject: { type: 'string', enum: INJECT_MODES, default: 'argv', description: 'argv: flags and --require on the command line (not inherited by child processes); NODE_OPTIONS: prepended to that variable.' },
+    preloads: nodeHooks('Startup hooks bundled into one preload file (/opt/wrapgen/preload.cjs), run in this order before the handler loads.', true),
+    imports: nodeHooks('ES module hooks loaded with --import after the preloads and before the handler, in this order (module.register loaders, or a setup). Needs node 18.19 / 20.6 or later.', false),
+    inject: { type: 'string', enum: INJECT_MODES, default: 'argv', description: 'argv: flags and --require on the command line (spawned processes do not inherit them; fork() children do, through execArgv); NODE_OPTIONS: prepended to that variable.' },
     external: strings('Packages left out of the bundle (resolved at run time). Default: ["@aws-sdk/*"].'),
     mainFields: { type: 'array', description: 'Which package.json fields esbuild reads for packages without an exports map. Default: ["main", "module"].', items: { type: 'string', enum: MAIN_FIELDS } },
   },
@@ -161,10 +180,10 @@ export function configSchema(): JsonSchema {
       },
       env: envEdits('Environment edits for every runtime.'),
       node,
-      python: runtime('python'),
-      java: runtime('java'),
+      python: runtime('python', { preloads: scriptHooks('Startup hooks run in this order before the runtime\'s bootstrap imports the handler (docs/hooks.md).') }),
+      java: runtime('java', { agents: javaAgents, inject: { type: 'string', enum: ['argv', 'JAVA_TOOL_OPTIONS'], default: 'argv', description: 'argv: one -javaagent: before the main class; JAVA_TOOL_OPTIONS: prepended there (child JVMs inherit it; the JVM prints "Picked up ..." on stderr).' } }),
       dotnet: runtime('dotnet'),
-      ruby: runtime('ruby'),
+      ruby: runtime('ruby', { preloads: scriptHooks('Startup hooks required in this order before the runtime\'s own script (docs/hooks.md).') }),
       chain: strings('Further exec wrappers (absolute paths) run after wrapgen\'s, in order; one that ignores its arguments must be last.', { type: 'string', pattern: '^/[^\\u0000]*$' }),
       extensions: extensions(),
       customRuntime: {

@@ -53,6 +53,13 @@ export interface NodeOptions extends RuntimeOptions {
    * leak into child processes); `NODE_OPTIONS` prepends them to that variable. @default 'argv'
    */
   inject?: 'argv' | 'NODE_OPTIONS'
+  /**
+   * ES module hooks, loaded with `--import` after the preloads and before the handler, in this order.
+   * A module that exports `resolve`/`load`/`initialize` is registered as module loader hooks
+   * (`module.register`, options as `data`); any other runs its setup, which may be async. Each is
+   * bundled on its own. Needs node 18.19 / 20.6 or later. @default []
+   */
+  imports?: Array<string | PreloadSpec>
   /** Packages left out of the bundle (resolved at run time). @default ['@aws-sdk/*'] */
   external?: string[]
   /**
@@ -61,6 +68,50 @@ export interface NodeOptions extends RuntimeOptions {
    * package whose `module` build targets browsers would then break. @default ['main', 'module']
    */
   mainFields?: string[]
+}
+
+/** A Python or Ruby startup hook: a local file copied into the layer, or a module the runtime can import. */
+export interface HookSpec {
+  /**
+   * A local file (`./hooks/otel.py`, `./hooks/otel.rb`) or a file of an npm package (`@acme/hooks/python/otel.py`),
+   * both shipped in the layer; or a module name found on the runtime's own path (`acme_hooks.otel`, `acme/hooks`).
+   */
+  module: string
+  /** Passed to the hook: python calls `setup(options)` if the module defines it; ruby reads `WrapgenHooks.options`. Must be JSON. @default {} */
+  options?: Record<string, unknown>
+  /** A critical hook that fails stops start-up instead of being skipped. @default false */
+  critical?: boolean
+}
+
+export interface PythonOptions extends RuntimeOptions {
+  /** Startup hooks run in this order before the runtime's bootstrap runs (and so before the handler is imported). @default [] */
+  preloads?: Array<string | HookSpec>
+}
+
+export interface RubyOptions extends RuntimeOptions {
+  /** Startup hooks required in this order before the runtime's own script. @default [] */
+  preloads?: Array<string | HookSpec>
+}
+
+/** A Java agent jar (a `Premain-Class` in its manifest), shipped in the layer. */
+export interface JavaAgentSpec {
+  /** Path of the agent jar: local (`./agents/otel.jar`) or in an npm package (`@acme/hooks/java/otel.jar`). */
+  jar: string
+  /** The agent's options string (what `-javaagent:x.jar=<options>` would pass to `premain`). @default '' */
+  options?: string
+  /** A critical agent that fails stops start-up instead of being skipped. @default false */
+  critical?: boolean
+}
+
+export interface JavaOptions extends RuntimeOptions {
+  /** Java agents, started in this order before the main class. @default [] */
+  agents?: Array<string | JavaAgentSpec>
+  /**
+   * How the agents reach the JVM: `argv` puts one `-javaagent:` before the main class (child JVMs do
+   * not inherit it); `JAVA_TOOL_OPTIONS` prepends it there (child JVMs inherit it, and the JVM prints
+   * "Picked up JAVA_TOOL_OPTIONS: ..." on stderr). @default 'argv'
+   */
+  inject?: 'argv' | 'JAVA_TOOL_OPTIONS'
 }
 
 /** What `defineConfig` accepts. */
@@ -83,10 +134,10 @@ export interface WrapgenConfig {
   /** Environment edits for every runtime. @default {} */
   env?: EnvEdits
   node?: NodeOptions
-  python?: RuntimeOptions
-  java?: RuntimeOptions
+  python?: PythonOptions
+  java?: JavaOptions
   dotnet?: RuntimeOptions
-  ruby?: RuntimeOptions
+  ruby?: RubyOptions
   /**
    * Further exec wrappers (absolute paths, e.g. `/opt/otel-handler`) run after wrapgen's, in order,
    * each receiving the edited command. One that ignores its arguments must be last. @default []
@@ -163,9 +214,34 @@ export interface ResolvedRuntime {
 
 export interface ResolvedNode extends ResolvedRuntime {
   readonly preloads: readonly ResolvedPreload[]
+  readonly imports: readonly ResolvedPreload[]
   readonly inject: 'argv' | 'NODE_OPTIONS'
   readonly external: readonly string[]
   readonly mainFields: readonly string[]
+}
+
+/** A startup hook of python, ruby or java, resolved. */
+export interface ResolvedHook {
+  /** As written in the config (names the hook in logs). */
+  readonly name: string
+  /** Absolute path of the local file shipped in the layer, or undefined for a module found at run time. */
+  readonly file: string | undefined
+  /** A file inside an npm package (`@acme/hooks/python/otel.py`), resolved from the config's folder at build time and shipped. */
+  readonly package: boolean
+  /** Python/ruby: JSON options; java: `{ args: string }`. */
+  readonly options: Readonly<Record<string, unknown>>
+  readonly critical: boolean
+}
+
+export interface ResolvedPython extends ResolvedRuntime {
+  readonly preloads: readonly ResolvedHook[]
+}
+export interface ResolvedRuby extends ResolvedRuntime {
+  readonly preloads: readonly ResolvedHook[]
+}
+export interface ResolvedJava extends ResolvedRuntime {
+  readonly agents: readonly ResolvedHook[]
+  readonly inject: 'argv' | 'JAVA_TOOL_OPTIONS'
 }
 
 /** The validated config every planner and renderer works from: every field present, paths absolute. */
@@ -175,10 +251,10 @@ export interface ResolvedConfig {
   readonly runtimes: readonly string[]
   readonly env: ResolvedEnvEdits
   readonly node: ResolvedNode
-  readonly python: ResolvedRuntime
-  readonly java: ResolvedRuntime
+  readonly python: ResolvedPython
+  readonly java: ResolvedJava
   readonly dotnet: ResolvedRuntime
-  readonly ruby: ResolvedRuntime
+  readonly ruby: ResolvedRuby
   readonly chain: readonly string[]
   /** Sorted by name. */
   readonly extensions: readonly ResolvedExtension[]

@@ -5,6 +5,7 @@ import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
 import { CONFIG_KEYS } from './schema.js'
 import { validateCustomRuntime, validateExtensions } from '../extensions/config.js'
+import { HOOK_KEYS, validateHooks, validateNodeImports } from '../hooks/validate.js'
 
 export interface Finding {
   /** Key path, e.g. `node.preloads[2].module`. */
@@ -186,12 +187,13 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   })
 
   for (const family of FAMILIES) {
-    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields'] : ['flags', 'env']
+    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields', 'imports'] : ['flags', 'env', ...HOOK_KEYS[family]]
     if (root[family] === undefined) continue
     const rt = object(root[family], family, keys)
     if (!rt) continue
     flags(rt.flags, keyPath(family, 'flags'), family)
     env(rt.env, keyPath(family, 'env'))
+    if (family !== 'node') validateHooks(family, rt, err)
     if (family !== 'node') continue
     oneOf(rt.inject, 'node.inject', ['argv', 'NODE_OPTIONS'])
     stringArray(rt.external, 'node.external')
@@ -199,6 +201,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
       if (!['main', 'module', 'browser'].includes(f)) err(p, `${show(f)} is not a package.json field esbuild reads; use "main", "module" or "browser"`)
     })
     preloads(rt.preloads)
+    validateNodeImports(rt.imports, err)
     if (rt.inject === 'NODE_OPTIONS' && Array.isArray(rt.flags)) {
       rt.flags.forEach((f: unknown, i) => {
         if (typeof f !== 'string' || !f.startsWith('-')) return

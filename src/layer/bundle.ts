@@ -20,7 +20,7 @@ export interface Bundle {
  * whatever is installed. They load in a namespace of their own, named by their path inside the
  * package, so the bundle reads the same wherever wrapgen is installed relative to the config.
  */
-function wrapgenModules(): Plugin {
+export function wrapgenModules(): Plugin {
   const root = packageRoot()
   const builtIns = (): string[] => readdirSync(join(root, 'preloads')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
   const inPackage = (path: string): OnResolveResult => ({ path, namespace: 'wrapgen' })

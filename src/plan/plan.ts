@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto'
 import { separatorFor } from '../config/env-vars.js'
 import { FAMILIES, type Family, type ResolvedConfig, type ResolvedEnvEdits } from '../config/types.js'
+import { hookHashView } from '../hooks/resolve.js'
+import { withHooks } from '../hooks/plan.js'
 import { PRELOAD_FILE, type EnvOp, type FamilyPlan, type Plan, type Value } from './types.js'
 
 /** Stable hash of everything that changes what the layer does (never of absolute paths). */
@@ -9,7 +11,8 @@ export function configHash(config: ResolvedConfig): string {
   const { configFile: _f, root: _r, extensions, customRuntime, ...rest } = config
   const canonical = {
     ...rest,
-    node: { ...rest.node, preloads: rest.node.preloads.map(({ import: _i, ...p }) => p) },
+    // Every hook list (node.preloads and node.imports included) by name and options, never by absolute path.
+    ...hookHashView(rest),
     // Only when used, so configs without them keep their id; never the absolute source paths.
     ...(extensions.length > 0 ? { extensions: extensions.map((e) => ({ name: e.name, kind: e.kind, files: e.files.map((f) => f.path) })) } : {}),
     ...(customRuntime.bootstrap ? { customRuntime } : {}),
@@ -70,8 +73,8 @@ export function plan(config: ResolvedConfig): Plan {
   const common = envOps(config.env)
   const families = {} as Record<Family, FamilyPlan>
   for (const family of FAMILIES) {
-    if (family === 'node') families.node = nodePlan(config, common)
-    else families[family] = { family, flags: config[family].flags.map((f) => [f]), env: [...common, ...envOps(config[family].env)], requires: [] }
+    if (family === 'node') families.node = withHooks(config, nodePlan(config, common))
+    else families[family] = withHooks(config, { family, flags: config[family].flags.map((f) => [f]), env: [...common, ...envOps(config[family].env)], requires: [] })
   }
   return {
     name: config.name,

@@ -13,6 +13,7 @@ import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import type { Target } from './verify.js'
 import type { CheckResult } from './types.js'
+import { PRELOAD_FILE } from '../plan/types.js'
 
 export interface RealOptions {
   readonly target: Target
@@ -149,7 +150,7 @@ function checkFamily(family: Family, report: Record<string, unknown>, exp: reado
     const execArgv = report.execArgv as string[]
     const want = exp.slice(1, at)
     if (show(execArgv) !== show(want)) return `node's execArgv is ${show(execArgv)}, expected ${show(want)}`
-    if (target.plan.families.node.requires.length && report.preloadRan !== true) return 'the preload did not run before the entry'
+    if (target.plan.families.node.requires.includes(PRELOAD_FILE) && report.preloadRan !== true) return 'the preload did not run before the entry'
     // Precedence by effect: the heap limit equals that of node started with only the winning flags.
     const fromOptions = (env.NODE_OPTIONS ?? '').split(' ').filter(Boolean)
     const winners = ['--max-old-space-size', '--max-semi-space-size']
@@ -170,7 +171,8 @@ function checkFamily(family: Family, report: Record<string, unknown>, exp: reado
   }
   if (family === 'java') {
     const input = report.inputArguments as string[]
-    const flags = target.plan.families.java.flags.map((f) => f.join(''))
+    // The configured flags as the simulator placed them (just before the entry), layer paths resolved.
+    const flags = exp.slice(at - target.plan.families.java.flags.length, at)
     const missing = flags.find((f) => !input.includes(f))
     if (missing) return `the JVM did not receive ${show(missing)} (input arguments: ${show(input)})`
     // Later options win in the JVM: the configured flags must be the last it received.

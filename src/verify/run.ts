@@ -17,6 +17,7 @@ import { sandboxAvailable, type Mode } from './sandbox.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import type { VerifyReport } from './types.js'
 import { runRealChecks } from './real.js'
+import { runHookChecks } from './hooks.js'
 import { ADVERSARIAL_VALUES } from './expect.js'
 
 export interface VerifyOptions {
@@ -94,6 +95,8 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     const notes = unwrapped.filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
     const results = await runHarness({ target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, mode, ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}) })
     if (!opts.standInOnly) results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories })))
+    // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
+    if (!opts.standInOnly && config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
     if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.plan.chain, opts.extraLayers ?? [], catalogue.commonEnv, shells, mode)))
     return { target: label, mode, shells: shells.map((s) => s.name), memories, results, notes, warnings, ms: Math.round(performance.now() - started) }
   } finally {

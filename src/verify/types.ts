@@ -1,6 +1,6 @@
 // Verify's results: one row per runtime x memory x shell x check.
 
-export const CHECKS = ['argv', 'env', 'exec', 'exit-codes', 'signals', 'stdio', 'disable', 'fail-mode', 'exec-bit', 'adversarial', 'idempotence', 'chain', 'real'] as const
+export const CHECKS = ['argv', 'env', 'exec', 'exit-codes', 'signals', 'stdio', 'disable', 'fail-mode', 'exec-bit', 'adversarial', 'idempotence', 'chain', 'real', 'hooks'] as const
 export type CheckName = (typeof CHECKS)[number]
 
 export interface CheckResult {

@@ -1,0 +1,60 @@
+// The layer files of the startup hooks: each runner, its hook list, and the hooks' own files copied
+// from the config's folder. Reads disk (the hook files and wrapgen's runner templates), like the bundler.
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join, relative } from 'node:path'
+import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
+import { UserError } from '../errors.js'
+import type { LayerFile } from '../layer/files.js'
+import { packageRoot } from '../package-root.js'
+import { LAYER_DIR, type Plan } from '../plan/types.js'
+import { NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, hookPath } from './layout.js'
+import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
+import { javaRunnerJar } from './java.js'
+import { bundleImports } from './node-imports.js'
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+const file = (path: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${path}`, mode: 0o644, contents })
+
+/** A package file, found as node finds it from the config's folder (the package's `exports` apply). */
+function packageFile(config: ResolvedConfig, key: string, hook: ResolvedHook, i: number): string {
+  try {
+    return createRequire(join(config.root, 'wrapgen.config.js')).resolve(hook.name)
+  } catch (e) {
+    throw new UserError(`${key}[${i}]: cannot find ${JSON.stringify(hook.name)} from ${config.root} (${(e as Error).message.split('\n')[0]}); install the package there, or list the file in its "exports"`, { cause: e })
+  }
+}
+
+function readHook(config: ResolvedConfig, key: string, hook: ResolvedHook, i: number): Uint8Array {
+  const path = hook.file ?? packageFile(config, key, hook, i)
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new UserError(`${key}[${i}]: ${relative(config.root, path) || path} is not a file (looked for ${path}); build it first or fix the path, which is relative to the config's folder`)
+  return readFileSync(path)
+}
+
+const shipped = (config: ResolvedConfig, key: string, dir: string, hooks: readonly ResolvedHook[]): LayerFile[] =>
+  hooks.flatMap((h, i) => (h.file || h.package ? [file(hookPath(dir, h, i), readHook(config, key, h, i))] : []))
+
+export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promise<LayerFile[]> {
+  const root = packageRoot()
+  const files: LayerFile[] = []
+  if (config.node.imports.length) {
+    const built = await bundleImports(config)
+    files.push(file(NODE_IMPORT_RUNNER, text(renderImportRunner(readFileSync(join(root, 'hooks/node/import.mjs'), 'utf8'), config, plan, built))))
+    files.push(...built.map((b) => file(b.file, b.code)))
+  }
+  if (config.python.preloads.length) {
+    files.push(file(PYTHON_RUNNER, text(renderPythonRunner(readFileSync(join(root, 'hooks/python/run.py'), 'utf8'), config, plan))))
+    files.push(...shipped(config, 'python.preloads', 'python/hooks', config.python.preloads))
+  }
+  if (config.ruby.preloads.length) {
+    files.push(file(RUBY_RUNNER, text(renderRubyRunner(readFileSync(join(root, 'hooks/ruby/run.rb'), 'utf8'), config, plan))))
+    files.push(...shipped(config, 'ruby.preloads', 'ruby/hooks', config.ruby.preloads))
+  }
+  if (config.java.agents.length) {
+    files.push(file(JAVA_RUNNER, await javaRunnerJar()))
+    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, 'agents', plan))))
+    files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
+  }
+  return files
+}

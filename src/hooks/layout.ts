@@ -1,0 +1,17 @@
+// Where each runtime's hook files sit in the layer, relative to the wrapper's folder (/opt/wrapgen).
+// Shared by the plan (file references in flags and env) and the layer files (what is written).
+import { basename } from 'node:path'
+import type { ResolvedHook } from '../config/types.js'
+
+/** node.imports: the runner loaded with --import, and each hook's own bundle in imports/. */
+export const NODE_IMPORT_RUNNER = 'import.mjs'
+export const PYTHON_RUNNER = 'python/run.py'
+export const RUBY_RUNNER = 'ruby/run.rb'
+/** The agent that starts the configured agents, isolated and timed, and the list it reads beside it. */
+export const JAVA_RUNNER = 'java/wrapgen-agents.jar'
+export const JAVA_LIST = 'java/agents.txt'
+
+/** A hook's own file in the layer: numbered, so order is visible and two files of one name never clash. */
+export function hookPath(dir: string, hook: ResolvedHook, i: number): string {
+  return `${dir}/${String(i + 1).padStart(2, '0')}-${basename(hook.file ?? hook.name).replace(/[^A-Za-z0-9._-]/g, '_')}`
+}

@@ -1,0 +1,357 @@
+// Startup hooks for python, java and ruby (issue 7), through the built layer and the real interpreters:
+// hooks run in order before the entry, in the same process; a failing hook is one stderr line and the
+// function still starts, a critical one stops start-up; missing files fail open; the module search
+// path is the runtime's; applied once. Hooks are built in setup (javac + jar for the Java agents).
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, rmSync, mkdirSync, writeFileSync, cpSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { buildLayer, type BuildResult } from '../src/build.js'
+import { openConfig } from '../src/config/open.js'
+import type { WrapgenConfig } from '../src/config/types.js'
+import { UserError } from '../src/errors.js'
+import { writeLayer } from '../src/layer/write.js'
+import { simulate } from '../src/plan/simulate.js'
+
+const repo = fileURLToPath(new URL('..', import.meta.url))
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+
+const dir = t.testdir({
+  py: {
+    // Each hook appends "name pid" to $HOOK_LOG, so order and process are visible.
+    'first.py': "import os\ndef setup(options):\n    open(os.environ['HOOK_LOG'], 'a').write('first %d %s\\n' % (os.getpid(), options['tag']))\n",
+    'second.py': "import os, sys\nopen(os.environ['HOOK_LOG'], 'a').write('second %d %s %s\\n' % (os.getpid(), sys.path[0], '/opt/python' in sys.path))\n",
+    'boom.py': "raise RuntimeError('boom\\nand a second line')\n",
+    'syntax.py': 'def broken(:\n',
+    'critical.py': "raise ValueError('no config')\n",
+    'exits.py': 'import sys\nsys.exit(7)\n',
+  },
+  rb: {
+    'first.rb': "File.write(ENV['HOOK_LOG'], \"first #{Process.pid} #{WrapgenHooks.options['tag']}\\n\", mode: 'a')\n",
+    'second.rb': "File.write(ENV['HOOK_LOG'], \"second #{Process.pid}\\n\", mode: 'a')\n",
+    'boom.rb': "raise ArgumentError, 'boom'\n",
+    'syntax.rb': 'def broken(\n',
+  },
+  runtime: {
+    // Stand-ins for the runtimes' entries: print what the program saw, as JSON on stdout.
+    'bootstrap.py': 'import json, os, sys\nprint(json.dumps({"pid": os.getpid(), "name": __name__, "file": __file__, "argv": sys.argv, "path": sys.path, "main": sys.modules["__main__"].__dict__ is globals()}))\n',
+    'index.rb': "require 'json'\nputs JSON.generate({ pid: Process.pid, argv: ARGV, load_path: $LOAD_PATH, program: $PROGRAM_NAME })\n",
+    'pkg': { '__init__.py': '', '__main__.py': 'import json, os, sys\nprint(json.dumps({"pid": os.getpid(), "argv": sys.argv, "path": sys.path}))\n' },
+  },
+  java: {},
+  esm: {
+    'setup.mjs': "import { appendFileSync } from 'node:fs'\nexport default async function (options, ctx) {\n  await new Promise((r) => setTimeout(r, 5))\n  appendFileSync(process.env.HOOK_LOG, `setup ${process.pid} ${options.tag} ${ctx.name}\\n`)\n}\n",
+    'loader.mjs': "export async function initialize(data) { globalThis.wrapgenData = data }\nexport async function resolve(spec, ctx, next) {\n  if (spec === 'virtual:hello') return { url: 'data:text/javascript,export default \"hello from the loader\"', shortCircuit: true }\n  return next(spec, ctx)\n}\n",
+    'broken.mjs': "throw new Error('esm broke\\nmore')\n",
+    'pre.cjs': "module.exports = () => require('node:fs').appendFileSync(process.env.HOOK_LOG, `preload ${process.pid}\\n`)\n",
+    'entry.mjs': "const m = await import('virtual:hello')\nconsole.log(JSON.stringify({ pid: process.pid, loaded: m.default, execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? null }))\n",
+  },
+})
+
+let n = 0
+async function layer(config: Omit<WrapgenConfig, 'name'>): Promise<{ result: BuildResult; wrapper: string; layerDir: string }> {
+  const result = await buildLayer(await openConfig({ cwd: dir, config: { name: 'hooks-test', ...config } }))
+  const { layerDir } = writeLayer(result, join(dir, `out-${++n}`))
+  return { result, wrapper: join(layerDir, 'wrapgen/exec'), layerDir }
+}
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+  pid: number
+  log: string[]
+}
+/** Runs `argv` through the wrapper with dash, as Lambda's bootstrap execs it; the hook log read back. */
+function run(wrapper: string | undefined, argv: string[], env: Record<string, string> = {}, cwd = join(dir, 'runtime')): Run {
+  const log = join(dir, `log-${++n}`)
+  const r = spawnSync(wrapper ? 'dash' : argv[0]!, wrapper ? [wrapper, ...argv] : argv.slice(1), { cwd, encoding: 'utf8', env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', HOOK_LOG: log, ...env } })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid ?? -1, log: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] }
+}
+const own = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('wrapgen:'))
+
+t.test('config: hook keys are validated with their key paths', async (t) => {
+  const problems = async (config: Record<string, unknown>): Promise<string[]> => {
+    try {
+      await openConfig({ cwd: dir, config: { name: 'x', ...config } as WrapgenConfig })
+      return []
+    } catch (e) {
+      t.type(e, UserError)
+      return [...(e as UserError).details]
+    }
+  }
+  t.same(await problems({ python: { preloads: ['./py/first.py', { module: 'acme_hooks.otel', options: { a: [1] }, critical: true }, '@acme/hooks/python/otel.py'] }, ruby: { preloads: ['acme/hooks', '@acme/hooks/ruby/otel.rb'] }, java: { agents: ['./a.jar', '@acme/hooks/java/otel.jar'], inject: 'JAVA_TOOL_OPTIONS' } }), [], 'valid entries pass (local files, package files, module names)')
+  t.same(await problems({ python: { preloads: ['./x.rb', 'not a module', { module: './py/other.py', options: 'v' }, './py/first.py', './py/first.py'] } }), [
+    'python.preloads[0]: "./x.rb" does not end in .py; give a local .py file ("./hooks/otel.py") or a module name ("acme_hooks.otel")',
+    'python.preloads[1]: "not a module" is neither a local path, a package\'s .py file nor a python module name; give a local .py file ("./hooks/otel.py") or a module name ("acme_hooks.otel")',
+    'python.preloads[2].options: "v" is not an object',
+    'python.preloads[4]: "./py/first.py" is already python.preloads[3]; a hook runs once',
+  ])
+  t.same(await problems({ java: { agents: ['otel.jar', { jar: './a.jar', options: 'a b' }, { options: 'x' }], inject: 'env' } }), [
+    'java.inject: "env" is not allowed; use "argv" or "JAVA_TOOL_OPTIONS"',
+    'java.agents[0]: "otel.jar" must be a local path ("./otel.jar") or a file of a package ("@acme/hooks/otel.jar"): the file is copied into the layer',
+    'java.agents[2].jar: is required: the path of an agent jar ("./agents/otel.jar")',
+  ])
+  t.same(await problems({ java: { inject: 'JAVA_TOOL_OPTIONS', agents: [{ jar: './a.jar', options: 'a b' }] } }), ['java.agents[0].options: "a b" contains white space, which JAVA_TOOL_OPTIONS would split; use inject: "argv"'])
+  t.same(await problems({ ruby: { preload: [] } }), ['ruby.preload: unknown key; did you mean "preloads"?'])
+  // .NET startup hooks are not offered yet (docs/hooks.md): the key is refused, not silently ignored.
+  t.same(await problems({ dotnet: { startupHooks: ['./Hook.dll'] } }), ['dotnet.startupHooks: unknown key; allowed: flags, env'])
+  t.same(await problems({ ruby: { preloads: [{ module: './r.rb', critical: 'yes', extra: 1 }] } }), ['ruby.preloads[0].extra: unknown key; allowed: module, options, critical', 'ruby.preloads[0].critical: "yes" is not true or false'])
+  // A file that is not there is a user error at build time, naming the key.
+  await t.rejects(layer({ python: { preloads: ['./py/nope.py'] } }), { name: 'UserError', message: /^python\.preloads\[0\]: py\/nope\.py is not a file/ })
+})
+
+t.test('python: the wrapper puts the runner before the entry; nothing else changes', async (t) => {
+  const { result, layerDir } = await layer({ python: { flags: ['-X', 'utf8'], preloads: ['./py/first.py', 'json'] } })
+  const files = result.files.map((f) => f.path)
+  t.same(files.filter((f) => f.startsWith('wrapgen/python/')), ['wrapgen/python/hooks/01-first.py', 'wrapgen/python/run.py'], 'the runner and the local hook; a module hook ships nothing')
+  const sim = simulate(result.plan, { argv: ['/var/lang/bin/python3.12', '/var/runtime/bootstrap.py'], env: {}, wrapperDir: '/opt/wrapgen' })
+  t.same(sim.argv, ['/var/lang/bin/python3.12', '-X', 'utf8', '/opt/wrapgen/python/run.py', '/var/runtime/bootstrap.py'], 'flags, then the runner, right before the entry')
+  t.notOk(Object.keys(sim.env).some((k) => k.startsWith('PYTHON')), 'no PYTHON* variable is set (PYTHONPATH would drop /opt/python)')
+  const missing = simulate(result.plan, { argv: ['/var/lang/bin/python3.12', '/var/runtime/bootstrap.py'], env: {}, wrapperDir: '/opt/wrapgen', exists: () => false })
+  t.same(missing.argv, ['/var/lang/bin/python3.12', '/var/runtime/bootstrap.py'], 'runner missing: the original command (fail open)')
+  t.ok(existsSync(join(layerDir, 'wrapgen/python/run.py')))
+  const again = await layer({ python: { flags: ['-X', 'utf8'], preloads: ['./py/first.py', 'json'] } })
+  t.same(again.result.files, result.files, 'deterministic: same files, same bytes')
+})
+
+t.test('python, real interpreter: order, same process, sys.path and __main__ as the runtime has them', { skip: !has('python3') && 'python3 not installed' }, async (t) => {
+  const { wrapper } = await layer({ python: { preloads: [{ module: './py/first.py', options: { tag: 'T1' } }, './py/second.py'] } })
+  const bare = run(undefined, ['python3', 'bootstrap.py', 'a b', '$x'])
+  const got = run(wrapper, ['python3', 'bootstrap.py', 'a b', '$x'])
+  t.equal(got.code, 0, got.stderr)
+  t.equal(got.stderr, '', 'nothing on stderr')
+  const b = JSON.parse(bare.stdout) as Record<string, unknown>
+  const w = JSON.parse(got.stdout) as Record<string, unknown>
+  t.equal(w.pid, got.pid, 'the entry runs in the process the bootstrap started (exec, no fork)')
+  t.same(got.log, [`first ${got.pid} T1`, `second ${got.pid} ${join(dir, 'runtime')} True`], 'hooks in order, in that process, with options; sys.path[0] already the entry\'s folder, /opt/python visible to hooks')
+  t.notOk((w.path as string[]).includes('/opt/python'), 'and gone again when the entry runs')
+  for (const k of ['name', 'file', 'argv', 'path', 'main'] as const) t.same(w[k], b[k], `${k} as without the layer`)
+  t.equal(w.name, '__main__')
+  t.equal(w.main, true, 'the entry runs in the real __main__ module')
+  // A relative entry through a symlinked folder, and python -m: sys.path[0] as python computes it.
+  symlinkSync(join(dir, 'runtime'), join(dir, 'runtime-link'))
+  const viaLink = [run(undefined, ['python3', '../runtime-link/bootstrap.py'], {}, join(dir, 'runtime')), run(wrapper, ['python3', '../runtime-link/bootstrap.py'], {}, join(dir, 'runtime'))]
+  t.same(JSON.parse(viaLink[1]!.stdout).path, JSON.parse(viaLink[0]!.stdout).path, 'symlinked entry: same sys.path')
+  t.same(JSON.parse(viaLink[1]!.stdout).file, JSON.parse(viaLink[0]!.stdout).file, 'symlinked entry: same __file__')
+  const m = [run(undefined, ['python3', '-m', 'pkg', 'x']), run(wrapper, ['python3', '-m', 'pkg', 'x'])]
+  t.equal(m[1]!.code, 0, m[1]!.stderr)
+  t.same(JSON.parse(m[1]!.stdout), { ...JSON.parse(m[0]!.stdout), pid: m[1]!.pid }, 'python -m: same argv and sys.path')
+  t.equal(m[1]!.log.length, 2, 'hooks ran before the module')
+  // Applied once: the wrapper run through itself.
+  const twice = run(wrapper, [wrapper, 'python3', 'bootstrap.py'])
+  t.equal(twice.log.length, 2, 'twice through the wrapper, each hook once')
+  t.same(JSON.parse(twice.stdout).path, b.path)
+  // Timed: one JSON line when asked.
+  const timed = run(wrapper, ['python3', 'bootstrap.py'], { WRAPGEN_TIMING: '1' })
+  const line = JSON.parse(timed.stderr.trim()) as { runtime: string; hooks: Array<{ name: string; ms: number; ok: boolean }> }
+  t.equal(line.runtime, 'python')
+  t.same(line.hooks.map((h) => [h.name, h.ok, typeof h.ms]), [['./py/first.py', true, 'number'], ['./py/second.py', true, 'number']])
+})
+
+t.test('python, real interpreter: isolation, critical hooks, missing files', { skip: !has('python3') && 'python3 not installed' }, async (t) => {
+  const { wrapper, layerDir } = await layer({ python: { preloads: ['./py/boom.py', './py/syntax.py', 'no_such_module_xyz', './py/second.py'] } })
+  const r = run(wrapper, ['python3', 'bootstrap.py'])
+  t.equal(r.code, 0, 'the function still starts')
+  t.same(own(r.stderr), [
+    'wrapgen: preload ./py/boom.py failed: RuntimeError: boom; skipped',
+    "wrapgen: preload ./py/syntax.py failed: SyntaxError: invalid syntax (02-syntax.py, line 1); skipped",
+    "wrapgen: preload no_such_module_xyz failed: ModuleNotFoundError: No module named 'no_such_module_xyz'; skipped",
+  ], 'one line per failed hook')
+  t.equal(r.stderr.split('\n').filter(Boolean).length, 3, 'and nothing else (no traceback)')
+  t.equal(r.log.length, 1, 'the hook after the failed ones still ran')
+  t.ok(JSON.parse(r.stdout).main, 'the entry ran')
+
+  const crit = await layer({ python: { preloads: [{ module: './py/critical.py', critical: true }, './py/second.py'] } })
+  const c = run(crit.wrapper, ['python3', 'bootstrap.py'])
+  t.equal(c.code, 1, 'a critical hook that fails stops start-up')
+  t.same(own(c.stderr), ['wrapgen: preload ./py/critical.py failed: ValueError: no config (critical: stopping start-up)'])
+  t.equal(c.stdout, '', 'the entry never ran')
+  t.same(c.log, [], 'nor the later hooks')
+
+  const exits = await layer({ python: { preloads: ['./py/exits.py'] } })
+  t.equal(run(exits.wrapper, ['python3', 'bootstrap.py']).code, 7, 'a hook that calls sys.exit ends the process, as it would anywhere')
+
+  // A hook file missing from the layer: that hook fails (one line), the function starts.
+  rmSync(join(layerDir, 'wrapgen/python/hooks/04-second.py'))
+  const gone = run(wrapper, ['python3', 'bootstrap.py'])
+  t.equal(gone.code, 0)
+  t.match(own(gone.stderr)[3], /^wrapgen: preload \.\/py\/second\.py failed: FileNotFoundError: .*04-second\.py.*; skipped$/)
+  // The runner itself missing: the wrapper runs the original command (failMode open).
+  rmSync(join(layerDir, 'wrapgen/python/run.py'))
+  const noRunner = run(wrapper, ['python3', 'bootstrap.py'])
+  t.equal(noRunner.code, 0)
+  t.same(own(noRunner.stderr), [`wrapgen: ${join(layerDir, 'wrapgen')}/python/run.py is missing; running the function without wrapgen (failMode "open")`])
+  t.same(JSON.parse(noRunner.stdout).argv, ['bootstrap.py'])
+})
+
+t.test('ruby, real interpreter: -r runner, order, $LOAD_PATH, isolation, critical', { skip: !has('ruby') && 'ruby not installed' }, async (t) => {
+  const { wrapper, result } = await layer({ ruby: { preloads: [{ module: './rb/first.rb', options: { tag: 'R1' } }, './rb/boom.rb', './rb/syntax.rb', 'set', './rb/second.rb'] } })
+  const sim = simulate(result.plan, { argv: ['/var/lang/bin/ruby', '/var/runtime/index.rb'], env: {}, wrapperDir: '/opt/wrapgen' })
+  t.same(sim.argv, ['/var/lang/bin/ruby', '-r/opt/wrapgen/ruby/run.rb', '/var/runtime/index.rb'])
+  const bare = run(undefined, ['ruby', 'index.rb', 'a b'])
+  const got = run(wrapper, ['ruby', 'index.rb', 'a b'])
+  t.equal(got.code, 0, got.stderr)
+  const w = JSON.parse(got.stdout) as Record<string, unknown>
+  const b = JSON.parse(bare.stdout) as Record<string, unknown>
+  t.equal(w.pid, got.pid, 'same process')
+  t.same(got.log, [`first ${got.pid} R1`, `second ${got.pid}`], 'in order, with options, failed ones skipped')
+  t.same(w.load_path, b.load_path, '$LOAD_PATH as without the layer')
+  t.same([w.argv, w.program], [b.argv, b.program])
+  t.same(own(got.stderr), ['wrapgen: preload ./rb/boom.rb failed: ArgumentError: boom; skipped', `wrapgen: preload ./rb/syntax.rb failed: SyntaxError: ${own(got.stderr)[1]?.split('SyntaxError: ')[1]?.replace('; skipped', '')}; skipped`])
+  t.match(own(got.stderr)[1], /03-syntax\.rb/)
+  t.equal(got.stderr.split('\n').filter(Boolean).length, 2, 'one line per failure, no backtrace')
+  const crit = await layer({ ruby: { preloads: [{ module: './rb/boom.rb', critical: true }, './rb/second.rb'] } })
+  const c = run(crit.wrapper, ['ruby', 'index.rb'])
+  t.equal(c.code, 1)
+  t.same(own(c.stderr), ['wrapgen: preload ./rb/boom.rb failed: ArgumentError: boom (critical: stopping start-up)'])
+  t.equal(c.stdout, '')
+  const twice = run(wrapper, [wrapper, 'ruby', 'index.rb'])
+  t.equal(twice.log.length, 2, 'applied once')
+})
+
+// Java: two agents compiled and packed in setup, a main class standing in for the runtime client.
+function javaFixtures(): { ok: boolean; main: string } {
+  const j = join(dir, 'java')
+  const src: Record<string, string> = {
+    'A1.java': 'import java.lang.instrument.Instrumentation;\npublic class A1 { public static void premain(String a, Instrumentation i) { Log.add("a1 " + a + " " + i.isRetransformClassesSupported()); } }\n',
+    'A2.java': 'public class A2 { public static void premain(String a) { Log.add("a2 " + a); } }\n',
+    'Boom.java': 'public class Boom { public static void premain(String a) { throw new IllegalStateException("agent broke\\nsecond"); } }\n',
+    'Log.java': 'public class Log { static void add(String s) { try { java.nio.file.Files.write(java.nio.file.Paths.get(System.getenv("HOOK_LOG")), (s + " " + ProcessHandle.current().pid() + "\\n").getBytes(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND); } catch (Exception e) { throw new RuntimeException(e); } } }\n',
+    'Main.java': 'public class Main { public static void main(String[] a) { System.out.println("{\\"pid\\":" + ProcessHandle.current().pid() + ",\\"cp\\":\\"" + System.getProperty("java.class.path") + "\\",\\"args\\":\\"" + String.join("|", a) + "\\"}"); } }\n',
+  }
+  for (const [f, s] of Object.entries(src)) writeFileSync(join(j, f), s)
+  if (spawnSync('javac', ['-d', join(j, 'classes'), ...Object.keys(src).map((f) => join(j, f))]).status !== 0) return { ok: false, main: '' }
+  for (const [jar, cls, extra] of [['a1', 'A1', ['Log.class']], ['a2', 'A2', ['Log.class']], ['boom', 'Boom', []]] as const) {
+    writeFileSync(join(j, `${jar}.mf`), `Premain-Class: ${cls}\n`)
+    if (spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls}.class`, ...extra.flatMap((e) => ['-C', join(j, 'classes'), e])]).status !== 0) return { ok: false, main: '' }
+  }
+  mkdirSync(join(j, 'app'))
+  cpSync(join(j, 'classes/Main.class'), join(j, 'app/Main.class'))
+  writeFileSync(join(j, 'notagent.jar'), readFileSync(join(j, 'a1.jar'))) // replaced below by a jar without Premain-Class
+  spawnSync('jar', ['cf', join(j, 'notagent.jar'), '-C', join(j, 'classes'), 'Main.class'])
+  return { ok: true, main: join(j, 'app') }
+}
+
+t.test('java, real JVM: one runner agent starts the configured agents in order, isolated', { skip: !(has('javac') && has('jar')) && 'no JDK (javac, jar)' }, async (t) => {
+  const fx = javaFixtures()
+  t.ok(fx.ok, 'agents compiled and packed')
+  const { wrapper, result, layerDir } = await layer({ java: { flags: ['-Xshare:auto'], agents: [{ jar: './java/a1.jar', options: 'k=v,x=1' }, './java/boom.jar', './java/notagent.jar', './java/a2.jar'] } })
+  const sim = simulate(result.plan, { argv: ['/var/lang/bin/java', '-XX:+UseSerialGC', '-classpath', '/var/runtime/lib/*', 'com.amazonaws.Main', 'example.App::handle'], env: {}, wrapperDir: '/opt/wrapgen' })
+  t.same(sim.argv, ['/var/lang/bin/java', '-XX:+UseSerialGC', '-classpath', '/var/runtime/lib/*', '-Xshare:auto', '-javaagent:/opt/wrapgen/java/wrapgen-agents.jar', 'com.amazonaws.Main', 'example.App::handle'], 'one -javaagent, before the main class; the handler stays last')
+  const argv = ['java', '-XX:+UseSerialGC', '-classpath', fx.main, 'Main', 'example.App::handle']
+  const bare = run(undefined, argv)
+  const got = run(wrapper, argv)
+  t.equal(got.code, 0, got.stderr)
+  const w = JSON.parse(got.stdout) as { pid: number; cp: string; args: string }
+  t.equal(w.pid, got.pid, 'same process')
+  t.same(w, { ...(JSON.parse(bare.stdout) as object), pid: got.pid }, 'the classpath and the program arguments as without the layer')
+  t.same(got.log, [`a1 k=v,x=1 true ${got.pid}`, `a2 null ${got.pid}`], 'in order, with options (null when none, as the JVM passes), sharing the runner\'s capabilities')
+  t.same(own(got.stderr), [
+    'wrapgen: agent ./java/boom.jar failed: java.lang.IllegalStateException: agent broke; skipped',
+    'wrapgen: agent ./java/notagent.jar failed: java.lang.IllegalArgumentException: 03-notagent.jar has no Premain-Class in its manifest: not a Java agent; skipped',
+  ])
+  const twice = run(wrapper, [wrapper, ...argv])
+  t.equal(twice.log.length, 2, 'applied once')
+  const timed = run(wrapper, argv, { WRAPGEN_TIMING: '1' })
+  const line = JSON.parse(timed.stderr.split('\n').find((l) => l.startsWith('{'))!) as { runtime: string; hooks: Array<{ name: string; ok: boolean }> }
+  t.same(line.hooks.map((h) => [h.name, h.ok]), [['./java/a1.jar', true], ['./java/boom.jar', false], ['./java/notagent.jar', false], ['./java/a2.jar', true]])
+
+  const crit = await layer({ java: { agents: [{ jar: './java/boom.jar', critical: true }, './java/a1.jar'] } })
+  const c = run(crit.wrapper, argv)
+  t.equal(c.code, 1, 'a critical agent that fails stops the JVM')
+  t.same(own(c.stderr), ['wrapgen: agent ./java/boom.jar failed: java.lang.IllegalStateException: agent broke (critical: stopping start-up)'])
+  t.equal(c.stdout, '')
+
+  // JAVA_TOOL_OPTIONS: the same agents, and the JVM's "Picked up" line (the cost of that way).
+  const jto = await layer({ java: { inject: 'JAVA_TOOL_OPTIONS', agents: ['./java/a1.jar', './java/a2.jar'] } })
+  const viaEnv = run(jto.wrapper, argv, { JAVA_TOOL_OPTIONS: '-Dfrom.user=1' })
+  t.equal(viaEnv.code, 0, viaEnv.stderr)
+  t.same(viaEnv.log, [`a1 null true ${viaEnv.pid}`, `a2 null ${viaEnv.pid}`])
+  t.match(viaEnv.stderr, /^Picked up JAVA_TOOL_OPTIONS: -javaagent:\S+\/wrapgen\/java\/wrapgen-agents\.jar -Dfrom\.user=1\n$/, 'prepended to the user\'s options; the JVM says so on stderr')
+
+  // Missing files: an agent jar (that agent fails, one line) and the runner (original command).
+  rmSync(join(layerDir, 'wrapgen/java/agents/04-a2.jar'))
+  const gone = run(wrapper, argv)
+  t.equal(gone.code, 0)
+  t.match(own(gone.stderr)[2], /^wrapgen: agent \.\/java\/a2\.jar failed: java\.io\.FileNotFoundException: .*04-a2\.jar is missing from the layer; skipped$/)
+  rmSync(join(layerDir, 'wrapgen/java/wrapgen-agents.jar'))
+  const noRunner = run(wrapper, argv)
+  t.equal(noRunner.code, 0)
+  t.same(own(noRunner.stderr), [`wrapgen: ${join(layerDir, 'wrapgen')}/java/wrapgen-agents.jar is missing; running the function without wrapgen (failMode "open")`])
+  t.same(noRunner.log, [])
+})
+
+t.test('java: the committed runner class is its source compiled (hooks/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
+  const out = join(dir, 'rebuilt')
+  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'hooks/java/src/wrapgen/agents/WrapgenAgents.java')], { encoding: 'utf8' })
+  t.equal(r.status, 0, r.stderr)
+  const major = readFileSync(join(repo, 'hooks/java/WrapgenAgents.class')).readUInt16BE(6)
+  t.equal(major, 52, 'Java 8 bytecode, for java8.al2')
+  t.ok(readFileSync(join(out, 'wrapgen/agents/WrapgenAgents.class')).equals(readFileSync(join(repo, 'hooks/java/WrapgenAgents.class'))), 'run hooks/java/build.sh after changing the source')
+})
+
+t.test('node.imports, real node: --import after the preload, loader hooks registered, isolated', async (t) => {
+  const config = { node: { preloads: ['./esm/pre.cjs'], imports: [{ module: './esm/setup.mjs', options: { tag: 'E1' } }, './esm/broken.mjs', './esm/loader.mjs'] } }
+  const { wrapper, result, layerDir } = await layer(config)
+  t.same(result.files.map((f) => f.path).filter((p) => p.includes('import')), ['wrapgen/import.mjs', 'wrapgen/imports/01-setup.mjs', 'wrapgen/imports/02-broken.mjs', 'wrapgen/imports/03-loader.mjs'])
+  const sim = simulate(result.plan, { argv: ['/var/lang/bin/node', '--expose-gc', '/var/runtime/index.mjs'], env: {}, wrapperDir: '/opt/wrapgen' })
+  t.same(sim.argv, ['/var/lang/bin/node', '--expose-gc', '--require', '/opt/wrapgen/preload.cjs', '--import', '/opt/wrapgen/import.mjs', '/var/runtime/index.mjs'])
+  const runtime = join(dir, 'esm')
+  const got = run(wrapper, [process.execPath, '--expose-gc', 'entry.mjs'], {}, runtime)
+  t.equal(got.code, 0, got.stderr)
+  const out = JSON.parse(got.stdout) as { pid: number; loaded: string }
+  t.equal(out.loaded, 'hello from the loader', 'the loader hooks resolve the handler\'s imports')
+  t.equal(out.pid, got.pid, 'same process')
+  t.same(got.log, [`preload ${got.pid}`, `setup ${got.pid} E1 ./esm/setup.mjs`], 'the --require preload first, then the import hooks in order; async setup awaited')
+  t.same(own(got.stderr), ['wrapgen: import ./esm/broken.mjs failed: esm broke; skipped'], 'one line, and the rest still ran')
+  t.equal(got.stderr.split('\n').filter(Boolean).length, 1)
+  const twice = run(wrapper, [wrapper, process.execPath, 'entry.mjs'], {}, runtime)
+  t.equal(twice.log.length, 2, 'applied once')
+  const timed = run(wrapper, [process.execPath, 'entry.mjs'], { WRAPGEN_TIMING: '1' }, runtime)
+  const line = JSON.parse(timed.stderr.split('\n').find((l) => l.includes('"kind":"import"'))!) as { hooks: Array<{ name: string; ok: boolean }> }
+  t.same(line.hooks.map((h) => [h.name, h.ok]), [['./esm/setup.mjs', true], ['./esm/broken.mjs', false], ['./esm/loader.mjs', true]])
+
+  const crit = await layer({ node: { imports: [{ module: './esm/broken.mjs', critical: true }, './esm/setup.mjs'] } })
+  const c = run(crit.wrapper, [process.execPath, 'entry.mjs'], {}, runtime)
+  t.equal(c.code, 1, 'a critical import hook that fails stops start-up')
+  t.same(own(c.stderr), ['wrapgen: import ./esm/broken.mjs failed: esm broke (critical: stopping start-up)'])
+  t.equal(c.stdout, '')
+
+  const env = await layer({ node: { inject: 'NODE_OPTIONS', imports: ['./esm/loader.mjs'] } })
+  const e = run(env.wrapper, [process.execPath, 'entry.mjs'], { NODE_OPTIONS: '--no-warnings' }, runtime)
+  t.equal(e.code, 0, e.stderr)
+  const eo = JSON.parse(e.stdout) as { loaded: string; execArgv: string[]; nodeOptions: string }
+  t.equal(eo.loaded, 'hello from the loader')
+  t.same(eo.execArgv, [], 'NODE_OPTIONS: argv untouched')
+  // (tap adds its own --import to NODE_OPTIONS of the processes a test spawns, after the function's.)
+  t.ok(eo.nodeOptions.startsWith(`--import ${join(env.layerDir, 'wrapgen')}/import.mjs `), 'prepended to NODE_OPTIONS')
+  t.match(eo.nodeOptions, /^\S+ \S+ "?--no-warnings/, 'the function\'s own options kept after it')
+
+  rmSync(join(layerDir, 'wrapgen/imports/01-setup.mjs'))
+  const gone = run(wrapper, [process.execPath, 'entry.mjs'], {}, runtime)
+  t.equal(gone.code, 0)
+  t.match(own(gone.stderr)[0], /^wrapgen: import \.\/esm\/setup\.mjs failed: Cannot find module .*01-setup\.mjs.*; skipped$/)
+  rmSync(join(layerDir, 'wrapgen/import.mjs'))
+  const noRunner = run(wrapper, [process.execPath, 'entry.mjs'], {}, runtime)
+  t.equal(noRunner.code, 1, 'without the runner no loader resolves virtual:hello: the original command ran')
+  t.match(own(noRunner.stderr)[0], /import\.mjs is missing; running the function without wrapgen/)
+})
+
+t.test('verify: the hooks check runs probe hooks through the built layer with the real interpreters', async (t) => {
+  const { runHookChecks } = await import('../src/verify/hooks.js')
+  const { loadCatalogue, selectRuntimes } = await import('../src/runtimes/catalogue.js')
+  const fixtures = selectRuntimes(loadCatalogue().runtimes, 'python3.12,ruby3.3,java17,nodejs20.x')
+  const config = await openConfig({ cwd: dir, config: { name: 'verify-hooks', python: { preloads: ['./py/first.py', 'json'] }, ruby: { preloads: ['set'] }, java: { agents: ['./java/a1.jar'] }, node: { imports: ['./esm/loader.mjs'] } } })
+  const rows = await runHookChecks({ config, fixtures, memories: [1024] })
+  const by = Object.fromEntries(rows.map((r) => [r.runtime, r]))
+  t.same(Object.keys(by).sort(), ['java17', 'nodejs20.x', 'python3.12', 'ruby3.3'])
+  for (const r of rows) t.equal(r.status, has(r.runtime.startsWith('python') ? 'python3' : r.runtime.replace(/[\d.x]+$/, '').replace('nodejs', 'node')) ? 'pass' : 'skip', `${r.runtime}: ${r.detail}`)
+  // It can fail: python flags that change the module search path (-S: no site-packages) are caught.
+  const noSite = await openConfig({ cwd: dir, config: { name: 'verify-hooks', python: { flags: ['-S'], preloads: ['./py/first.py'] } } })
+  const bad = await runHookChecks({ config: noSite, fixtures: selectRuntimes(loadCatalogue().runtimes, 'python3.12'), memories: [1024] })
+  t.equal(bad[0]?.status, has('python3') ? 'fail' : 'skip')
+  if (has('python3')) t.match(bad[0]?.detail, /^sys\.path is .*, without the layer /)
+  t.same(await runHookChecks({ config: await openConfig({ cwd: dir, config: { name: 'none' } }), fixtures, memories: [1024] }), [], 'no hooks, no rows')
+})
