@@ -1,0 +1,182 @@
+// `compose` as an API: read the vendors' layers in Lambda's order, merge them as Lambda would (and
+// report every conflict), run each vendor's wrapper in the sandbox to learn what it does, order the
+// chain, build wrapgen's own wrapper chaining them at their own /opt paths, run the composed wrapper
+// to see every vendor's effect arrive, and produce the composed layer with its manifest.
+import { basename, resolve, sep } from 'node:path'
+import { buildLayer, type BuildResult } from '../build.js'
+import { makeTemp, removeTemp } from '../cleanup.js'
+import { FAMILIES, type Family, type ResolvedConfig } from '../config/types.js'
+import { UserError } from '../errors.js'
+import { LAYER_DIR, MANIFEST_FILE, WRAPPER_FILE } from '../plan/types.js'
+import { loadCatalogue } from '../runtimes/catalogue.js'
+import type { RuntimeFixture } from '../runtimes/types.js'
+import { version } from '../version.js'
+import { openSandbox, sandboxAvailable, type Observed } from './classify.js'
+import { findWrapper } from './detect.js'
+import { attribute, chainOrder, classify, effectsOf } from './effects.js'
+import { mergeLayers } from './merge.js'
+import { readLayer } from './read.js'
+import type { Attribution, Classified, ComposeManifest, Conflict, Effects, InputLayer, TreeEntry } from './types.js'
+import { assertPlainParents, COMPOSE_FILE, writeTree, zipTree, type ComposeOutput } from './write.js'
+
+export interface LayerArg {
+  readonly path: string
+  /** `/opt/...` to name its wrapper, `none` for a layer without one; undefined: detect it. */
+  readonly wrapper?: string | undefined
+}
+
+export interface ComposeOptions {
+  /** In the order the function lists them (Lambda applies them in that order; the last wins a path). */
+  readonly layers: readonly LayerArg[]
+  /** wrapgen's own part of the composed wrapper; its `chain` must be empty (compose sets it). */
+  readonly config: ResolvedConfig
+  /** Write the layer even when a conflict breaks a layer. */
+  readonly allowConflicts?: boolean
+}
+
+export interface ComposeResult {
+  readonly inputs: readonly InputLayer[]
+  readonly conflicts: readonly Conflict[]
+  readonly classified: readonly Classified[]
+  /** The vendor wrappers in the order wrapgen's wrapper runs them. */
+  readonly chain: readonly Classified[]
+  readonly attribution: readonly Attribution[]
+  /** The runtime each family was checked on. */
+  readonly runtimes: readonly string[]
+  readonly warnings: readonly string[]
+  readonly build: BuildResult
+  readonly manifest: ComposeManifest
+  readonly output: ComposeOutput
+}
+
+const fileEntry = (mode: number, data: Uint8Array): TreeEntry => ({ kind: 'file', mode, data, sha256: '' })
+const rid = (f: RuntimeFixture): string => (f.mode === 'default' ? f.id : `${f.id}:${f.mode}`)
+
+/** One runtime per family the config supports: the newest (a vendor's wrapper is judged as it runs today). */
+function representatives(config: ResolvedConfig): RuntimeFixture[] {
+  const all = loadCatalogue().runtimes.filter((r) => r.family !== 'none' && config.runtimes.includes(r.id))
+  const byFamily = new Map<Family | 'none', RuntimeFixture>()
+  for (const r of all) {
+    const had = byFamily.get(r.family)
+    if (!had || r.id.localeCompare(had.id, 'en', { numeric: true }) > 0) byFamily.set(r.family, r)
+  }
+  return FAMILIES.flatMap((f) => (byFamily.has(f) ? [byFamily.get(f)!] : []))
+}
+
+export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
+  if (!opts.layers.length) throw new UserError('compose needs at least one layer')
+  if (opts.config.chain.length) throw new UserError(`${opts.config.configFile ?? 'the config'}: chain: compose sets the chain from the layers' wrappers; remove chain from the config`)
+  if (!sandboxAvailable()) throw new UserError("compose runs each vendor's wrapper to learn what it does, and runs code it did not write only inside bubblewrap, which is not installed or cannot make namespaces here; install bubblewrap (bwrap)")
+  const inputs: InputLayer[] = []
+  for (const arg of opts.layers) {
+    const read = await readLayer(arg.path)
+    const { wrapper, from } = findWrapper(read.tree, arg.path, arg.wrapper)
+    const own = [...read.tree.keys()].find((p) => p === LAYER_DIR || p.startsWith(`${LAYER_DIR}/`))
+    if (own) throw new UserError(`${arg.path}: ships /opt/${own}, where the composed layer's own files go; if it is a wrapgen layer, compose its config with --config instead`)
+    assertPlainParents(read.tree, arg.path)
+    inputs.push({ source: arg.path, name: read.name, format: read.format, size: read.size, sha256: read.sha256, tree: read.tree, wrapper, wrapperFrom: from })
+  }
+  const names = inputs.map((l) => l.name)
+  const name = (i: number): string => (names.filter((n) => n === names[i]).length > 1 ? `${names[i]} (#${i + 1})` : names[i]!)
+  const merged = mergeLayers(inputs)
+  // A wrapper replaced by another layer's file is no longer that vendor's: judge the file that is there.
+  const fixtures = representatives(opts.config)
+  const catalogue = loadCatalogue()
+  const temp = makeTemp('compose')
+  try {
+    // 1. Each vendor's wrapper alone, at its own path, in the merged /opt.
+    writeTree(merged.tree, `${temp}/merged`)
+    const solo = openSandbox(`${temp}/merged`, fixtures, catalogue.commonEnv)
+    let classified: Classified[]
+    try {
+      classified = await Promise.all(
+        inputs.flatMap((l, i) => (l.wrapper ? [{ i, w: l.wrapper }] : [])).map(async ({ i, w }) => {
+          const byRuntime: Record<string, Effects> = {}
+          for (const f of fixtures) byRuntime[rid(f)] = effectsOf(await solo.run(f, w))
+          return classify(i, w, byRuntime)
+        }),
+      )
+    } finally {
+      solo.close()
+    }
+    const chain = chainOrder(classified, name)
+    const conflicts = merged.conflicts.map((c) => withEffectBreaks(c, classified))
+    const breaking = conflicts.filter((c) => c.breaks.length)
+    if (breaking.length && !opts.allowConflicts) {
+      throw new UserError(`${breaking.length} path conflict(s) break a layer: the later layer's file replaces the earlier one's, which that layer still needs`, {
+        details: [...breaking.flatMap((c) => c.breaks.map((b) => `/opt/${c.path}: ${name(c.winner)} wins over ${name(b.layer)}, which breaks: ${b.reason}`)), 'change the order of the layers, drop one, or pass --allow-conflicts to write the layer anyway'],
+      })
+    }
+
+    // 2. wrapgen's wrapper, chaining each vendor's at its own path, over the merged tree.
+    const build = await buildLayer({ ...opts.config, chain: chain.map((c) => c.wrapper) })
+    const tree = new Map<string, TreeEntry>(merged.tree)
+    tree.set(LAYER_DIR, { kind: 'dir', mode: 0o755 })
+    for (const f of build.files) tree.set(f.path, fileEntry(f.mode, f.contents))
+    writeTree(tree, `${temp}/composed`)
+
+    // 3. The composed wrapper once per runtime: every vendor's effect must arrive.
+    const box = openSandbox(`${temp}/composed`, fixtures, catalogue.commonEnv)
+    const composed: Record<string, Observed> = {}
+    try {
+      for (const f of fixtures) composed[rid(f)] = await box.run(f, `/opt/${LAYER_DIR}/${WRAPPER_FILE}`)
+    } finally {
+      box.close()
+    }
+    const replacer = chain.find((c) => c.kind === 'replaces')
+    const problems: string[] = []
+    for (const [rt, o] of Object.entries(composed)) {
+      const e = effectsOf(o)
+      if (!replacer && !e.ran) problems.push(`on ${rt} the composed wrapper did not start the runtime (exit ${e.exitCode ?? 'by timeout'}${e.stderr ? `: ${e.stderr}` : ''})`)
+      else if (!replacer && !e.keptArgs) problems.push(`on ${rt} the composed wrapper lost part of the runtime's command (the interpreter got ${JSON.stringify(o.argv)})`)
+    }
+    if (problems.length) throw new UserError('the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain', { details: [...problems, `chain: ${chain.map((c) => `${c.wrapper} (${name(c.layer)})`).join(' -> ')}`] })
+    const attribution = attribute(classified, composed)
+    const warnings: string[] = []
+    for (const a of attribution.filter((x) => !x.arrived)) warnings.push(`${name(a.layer)}: on ${a.runtime} its ${a.variable}${a.value === null ? ' removal' : `=${JSON.stringify(a.value)}`} did not reach the runtime through the chain (a wrapper after it replaced the value)`)
+    if (replacer) {
+      warnings.push(`${name(replacer.layer)}: ${replacer.wrapper} replaces the runtime, so it runs last; only environment edits made before it reach the program it starts`)
+      const n = build.plan.families.node
+      if (n.flags.length) warnings.push("node flags and preloads wrapgen puts on the command line do not reach a program the last wrapper starts itself; set node.inject: 'NODE_OPTIONS' so they travel in the environment")
+    }
+    for (const c of conflicts.filter((x) => !x.breaks.length)) warnings.push(`/opt/${c.path}: ${c.layers.map(name).join(', ')} ship different ${c.differs === 'mode' ? 'modes' : c.differs === 'kind' ? 'kinds of entry' : 'contents'}; ${name(c.winner)} wins (applied last); nothing in the others names it`)
+
+    // 4. The manifest, inside the layer and beside it.
+    const manifest: ComposeManifest = {
+      generator: 'wrapgen compose',
+      wrapgenVersion: version(),
+      wrapper: `/opt/${LAYER_DIR}/${WRAPPER_FILE}`,
+      inputs: inputs.map((l, i) => ({ file: basename(l.source), format: l.format, size: l.size, sha256: l.sha256, wrapper: l.wrapper ?? null, kind: classified.find((c) => c.layer === i)?.kind ?? null })),
+      chain: chain.map((c) => ({ wrapper: c.wrapper, input: name(c.layer), kind: c.kind })),
+      conflicts: conflicts.map((c) => ({ path: `/opt/${c.path}`, inputs: c.layers.map(name), winner: name(c.winner), differs: c.differs, breaks: c.breaks.map((b) => ({ input: name(b.layer), reason: b.reason })) })),
+      attribution: attribution.map((a) => ({ runtime: a.runtime, input: name(a.layer), variable: a.variable, value: a.value, arrived: a.arrived })),
+    }
+    const composeJson = `${JSON.stringify(manifest, null, 2)}\n`
+    tree.set(`${LAYER_DIR}/${COMPOSE_FILE}`, fileEntry(0o644, new TextEncoder().encode(composeJson)))
+    const zip = await zipTree(tree, `${build.plan.id} composed from ${inputs.map((l) => l.name).join(', ')} (wrapgen ${version()})`)
+    const buildManifest = build.files.find((f) => f.path === `${LAYER_DIR}/${MANIFEST_FILE}`)!
+    const output: ComposeOutput = { tree, zip, manifest: new TextDecoder().decode(buildManifest.contents), compose: composeJson }
+    return { inputs, conflicts, classified, chain, attribution, runtimes: fixtures.map(rid), warnings, build, manifest, output }
+  } finally {
+    removeTemp(temp)
+  }
+}
+
+/** A losing layer whose wrapper, run in the merged tree, names the lost path in what it exports also breaks. */
+function withEffectBreaks(c: Conflict, classified: readonly Classified[]): Conflict {
+  const breaks = [...c.breaks]
+  for (const l of c.layers) {
+    if (l === c.winner || breaks.some((b) => b.layer === l)) continue
+    const cl = classified.find((x) => x.layer === l)
+    const hit = cl && Object.entries(Object.values(cl.byRuntime)[0]?.env ?? {}).find(([, v]) => v?.includes(`/opt/${c.path}`))
+    if (hit) breaks.push({ layer: l, reason: `its wrapper exports ${hit[0]} naming /opt/${c.path}` })
+  }
+  return { ...c, breaks }
+}
+
+/** Whether `child` is `parent` or inside it (for refusing an out folder inside an input folder). */
+export const isInside = (child: string, parent: string): boolean => {
+  const c = resolve(child)
+  const p = resolve(parent)
+  return c === p || c.startsWith(p + sep)
+}
