@@ -16,7 +16,8 @@ export function parseLayerArg(arg: string, cwd: string): LayerArg {
     if (m[2] !== 'none' && m[2]!.split('/').includes('..')) throw new UsageError(`${arg}: the wrapper path must not contain ".."`)
     return { path: resolve(cwd, m[1]!), wrapper: m[2] }
   }
-  if (/=\//.test(arg) && !existsSync(resolve(cwd, arg))) throw new UsageError(`${arg}: a wrapper is named as LAYER=/opt/PATH (an absolute path under /opt) or LAYER=none`)
+  const eq = arg.lastIndexOf('=')
+  if (eq > 0 && !existsSync(resolve(cwd, arg)) && existsSync(resolve(cwd, arg.slice(0, eq)))) throw new UsageError(`${arg}: a wrapper is named as LAYER=/opt/PATH (an absolute path under /opt) or LAYER=none`)
   return { path: resolve(cwd, arg) }
 }
 

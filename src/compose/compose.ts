@@ -71,7 +71,8 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
   for (const arg of opts.layers) {
     const read = await readLayer(arg.path)
     const { wrapper, from } = findWrapper(read.tree, arg.path, arg.wrapper)
-    const own = [...read.tree.keys()].find((p) => p === LAYER_DIR || p.startsWith(`${LAYER_DIR}/`))
+    const ours = [...read.tree].filter(([p]) => p === LAYER_DIR || p.startsWith(`${LAYER_DIR}/`))
+    const own = (ours.find(([, e]) => e.kind !== 'dir') ?? ours[0])?.[0]
     if (own) throw new UserError(`${arg.path}: ships /opt/${own}, where the composed layer's own files go; if it is a wrapgen layer, compose its config with --config instead`)
     assertPlainParents(read.tree, arg.path)
     inputs.push({ source: arg.path, name: read.name, format: read.format, size: read.size, sha256: read.sha256, tree: read.tree, wrapper, wrapperFrom: from })
