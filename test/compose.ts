@@ -11,7 +11,7 @@ import { main } from '../src/cli/main.js'
 import { compose, type ComposeResult } from '../src/compose/compose.js'
 import { sandboxAvailable } from '../src/compose/classify.js'
 import { mergeLayers } from '../src/compose/merge.js'
-import { readLayer } from '../src/compose/read.js'
+import { readLayer, sha256 } from '../src/compose/read.js'
 import type { ComposeManifest } from '../src/compose/types.js'
 import { writeComposed } from '../src/compose/write.js'
 import { openConfig } from '../src/config/open.js'
@@ -93,6 +93,15 @@ t.test('merge: Lambda order, the later layer wins; conflicts say who and whether
   shadow.set('handler-wrap/wrapper', { kind: 'file', mode: 0o755, data: Buffer.from('#!/bin/sh\nexec "$@"\n'), sha256: 'other' })
   const lost = mergeLayers([{ tree: handler.tree, wrapper: '/opt/handler-wrap/wrapper' }, { tree: shadow, wrapper: '/opt/tracer/wrapper' }])
   t.match(lost.conflicts.find((c) => c.path === 'handler-wrap/wrapper')?.breaks, [{ layer: 0, reason: /its exec wrapper \/opt\/handler-wrap\/wrapper is replaced/ }])
+  // A sibling named by file name; a copy that only loses its exec bit.
+  const f = (text: string, mode = 0o755) => ({ kind: 'file' as const, mode, data: Buffer.from(text), sha256: sha256(text) })
+  const x = new Map([['v/wrapper', f('#!/bin/sh\nexec "$(dirname "$0")/helper.sh" "$@"\n')], ['v/helper.sh', f('#!/bin/sh\nexec "$@"\n')]])
+  const other = mergeLayers([{ tree: x, wrapper: '/opt/v/wrapper' }, { tree: new Map([['v/helper.sh', f('#!/bin/sh\nexit 1\n')]]), wrapper: undefined }])
+  t.same(other.conflicts[0]?.breaks, [{ layer: 0, reason: 'its /opt/v/wrapper names helper.sh beside it' }])
+  const noExec = mergeLayers([{ tree: x, wrapper: '/opt/v/wrapper' }, { tree: new Map([['v/helper.sh', f('#!/bin/sh\nexec "$@"\n', 0o644)]]), wrapper: undefined }])
+  t.match(noExec.conflicts[0], { differs: 'mode', breaks: [{ layer: 0 }] }, 'losing the exec bit breaks it')
+  const gainsExec = mergeLayers([{ tree: new Map([['v/helper.sh', f('#!/bin/sh\nexec "$@"\n', 0o644)], ['v/w', f('. ./helper.sh')]]), wrapper: undefined }, { tree: x, wrapper: '/opt/v/wrapper' }])
+  t.match(gainsExec.conflicts[0], { differs: 'mode', breaks: [] }, 'gaining it does not')
   // A file replacing a folder takes the folder's contents with it.
   const folder = mergeLayers([{ tree: tracer.tree, wrapper: undefined }, { tree: new Map([['tracer', { kind: 'file', mode: 0o644, data: Buffer.from('x'), sha256: 'x' }]]), wrapper: undefined }])
   t.notOk([...folder.tree.keys()].some((k) => k.startsWith('tracer/')), 'nothing left under the replaced folder')

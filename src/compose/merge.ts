@@ -39,17 +39,24 @@ export function mergeLayers(inputs: readonly MergeInput[]): Merged {
       tree.set(path, { ...entry, from: i })
     }
   }
-  const texts = inputs.map((input) => textFiles(input.tree))
   const conflicts: Conflict[] = []
+  const pending: Array<{ path: string; list: Array<{ layer: number; entry: TreeEntry }>; winner: { layer: number; entry: TreeEntry }; losers: Array<{ layer: number; entry: TreeEntry }> }> = []
   for (const [path, list] of shipped) {
     if (list.length < 2 || list.every((v) => v.entry.kind === 'dir')) continue
     const winner = list[list.length - 1]!
     const losers = list.filter((v) => !same(v.entry, winner.entry))
-    if (!losers.length) continue
+    if (losers.length) pending.push({ path, list, winner, losers })
+  }
+  // Which files of each losing layer name a lost path: one pass over each such layer's text.
+  const refs = new Map<number, References>()
+  for (const l of new Set(pending.flatMap((c) => c.losers.map((v) => v.layer)))) {
+    refs.set(l, findReferences(inputs[l]!.tree, pending.filter((c) => c.losers.some((v) => v.layer === l)).map((c) => c.path)))
+  }
+  for (const { path, list, winner, losers } of pending) {
     const breaks: Array<{ layer: number; reason: string }> = []
     for (const loser of losers) {
       if (breaks.some((b) => b.layer === loser.layer)) continue
-      const reason = whyBroken(path, loser.entry, winner.entry, inputs[loser.layer]!, texts[loser.layer]!)
+      const reason = whyBroken(path, loser.entry, winner.entry, inputs[loser.layer]!, refs.get(loser.layer)!)
       if (reason) breaks.push({ layer: loser.layer, reason })
     }
     conflicts.push({ path, layers: [...new Set(list.map((v) => v.layer))], winner: winner.layer, differs: differs(losers[losers.length - 1]!.entry, winner.entry), breaks })
@@ -57,35 +64,53 @@ export function mergeLayers(inputs: readonly MergeInput[]): Merged {
   return { tree: new Map([...tree].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), conflicts }
 }
 
-/** A layer's text files (scripts, JS, JSON, config), for finding which of them name a path. */
-function textFiles(tree: Tree): Array<[string, string]> {
-  const out: Array<[string, string]> = []
-  for (const [path, e] of tree) {
-    if (e.kind !== 'file' || e.data.byteLength > 1024 * 1024) continue
-    const head = e.data.subarray(0, 8192)
-    if (head.includes(0)) continue
-    out.push([path, Buffer.from(e.data).toString('utf8')])
+/** For each lost path, the first file of the layer (other than itself) that names it, and how. */
+type References = ReadonlyMap<string, { readonly file: string; readonly how: 'path' | 'sibling' }>
+
+/**
+ * Scans a layer's text files (scripts, JS, JSON; binaries and files over 1 MiB are skipped) once for
+ * the given paths: by their /opt path anywhere, or by their file name from a file in the same folder,
+ * the way `"$(dirname "$0")/init.mjs"` or `require('./init.mjs')` do.
+ */
+function findReferences(tree: Tree, paths: readonly string[]): References {
+  const byAbs = new Map(paths.map((p) => [`/opt/${p}`, p]))
+  const byDir = new Map<string, Map<string, string>>()
+  for (const p of paths) {
+    const base = posix.basename(p)
+    if (base.length < 3) continue
+    const m = byDir.get(posix.dirname(p)) ?? new Map<string, string>()
+    m.set(base, p)
+    byDir.set(posix.dirname(p), m)
   }
-  return out
+  const found = new Map<string, { file: string; how: 'path' | 'sibling' }>()
+  for (const [file, e] of tree) {
+    if (e.kind !== 'file' || e.data.byteLength > 1024 * 1024 || e.data.subarray(0, 8192).includes(0)) continue
+    const text = Buffer.from(e.data).toString('utf8')
+    for (const [ref] of text.matchAll(/\/opt\/[A-Za-z0-9_.@+\/-]+/g)) {
+      const p = byAbs.get(ref.replace(/[./]+$/, ''))
+      if (p !== undefined && p !== file && !found.has(p)) found.set(p, { file, how: 'path' })
+    }
+    const siblings = byDir.get(posix.dirname(file))
+    if (!siblings) continue
+    for (const [token] of text.matchAll(/[A-Za-z0-9_.-]+/g)) {
+      const p = siblings.get(token.replace(/\.+$/, ''))
+      if (p !== undefined && p !== file && !found.has(p)) found.set(p, { file, how: 'sibling' })
+    }
+  }
+  return found
 }
 
 /**
  * Why losing `path` breaks the layer that shipped `lost`: it is that layer's wrapper, a folder of its,
- * or one of its files names it (by its /opt path, or by its file name from a file in the same folder,
- * the way `"$(dirname "$0")/init.mjs"` or `require('./init.mjs')` do). A file nothing names may be
- * unused; it is still reported as a conflict, not as a break.
+ * or one of its files names it. A file nothing names may be unused: still a conflict, not a break. A
+ * copy that differs only in mode breaks only what loses its exec bit.
  */
-function whyBroken(path: string, lost: TreeEntry, won: TreeEntry, input: MergeInput, texts: Array<[string, string]>): string | undefined {
+function whyBroken(path: string, lost: TreeEntry, won: TreeEntry, input: MergeInput, refs: References): string | undefined {
   const abs = `/opt/${path}`
+  if (lost.kind === 'file' && won.kind === 'file' && lost.sha256 === won.sha256 && !((lost.mode & 0o111) !== 0 && (won.mode & 0o111) === 0)) return undefined
   if (input.wrapper === abs) return `its exec wrapper ${abs} is replaced by another layer's file, so its own never runs`
   if (lost.kind === 'dir' && won.kind !== 'dir') return `its folder ${abs}/ is replaced by a ${won.kind}`
-  const dir = posix.dirname(path)
-  const base = posix.basename(path)
-  for (const [file, text] of texts) {
-    if (file === path) continue
-    if (text.includes(abs)) return `its ${`/opt/${file}`} names ${abs}`
-    if (base.length >= 3 && posix.dirname(file) === dir && new RegExp(`(^|[^A-Za-z0-9_.-])${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9_-])`, 'm').test(text))
-      return `its /opt/${file} names ${base} beside it`
-  }
-  return undefined
+  const ref = refs.get(path)
+  if (!ref) return undefined
+  return ref.how === 'path' ? `its /opt/${ref.file} names ${abs}` : `its /opt/${ref.file} names ${posix.basename(path)} beside it`
 }
