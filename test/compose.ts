@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { main } from '../src/cli/main.js'
 import { compose, type ComposeResult } from '../src/compose/compose.js'
-import { sandboxAvailable } from '../src/compose/classify.js'
+import { sandboxAvailable, type Observed } from '../src/compose/classify.js'
+import { attribute, chainOrder, classify, contribution, effectsOf } from '../src/compose/effects.js'
 import { mergeLayers } from '../src/compose/merge.js'
 import { readLayer, sha256 } from '../src/compose/read.js'
 import type { ComposeManifest } from '../src/compose/types.js'
@@ -106,6 +107,50 @@ t.test('merge: Lambda order, the later layer wins; conflicts say who and whether
   const folder = mergeLayers([{ tree: tracer.tree, wrapper: undefined }, { tree: new Map([['tracer', { kind: 'file', mode: 0o644, data: Buffer.from('x'), sha256: 'x' }]]), wrapper: undefined }])
   t.notOk([...folder.tree.keys()].some((k) => k.startsWith('tracer/')), 'nothing left under the replaced folder')
   t.match(folder.conflicts.find((c) => c.path === 'tracer'), { differs: 'kind', breaks: [{ layer: 0 }] })
+})
+
+t.test('effects: what a wrapper did, the chain order, and attribution (pure)', async (t) => {
+  const baseArgv = ['/var/lang/bin/node', '--expose-gc', '/var/runtime/index.mjs']
+  const baseEnv = { _HANDLER: 'index.handler', NODE_OPTIONS: '--max-old-space-size=100', PATH: '/var/lang/bin:/usr/bin' }
+  const obs = (o: Partial<Observed>): Observed => ({ ran: true, argv: baseArgv, env: { ...baseEnv, SHLVL: '1' }, code: 0, stderr: '', baseArgv, baseEnv, ...o })
+  const env = effectsOf(obs({ env: { ...baseEnv, NODE_OPTIONS: '--max-old-space-size=100 --require /opt/a.cjs', SHLVL: '2', _: '/bin/sh', GONE: 'x' } }))
+  t.same(env, { ran: true, argv: baseArgv, keptArgs: true, addedArgs: [], env: { NODE_OPTIONS: '--max-old-space-size=100 --require /opt/a.cjs', GONE: 'x' }, exitCode: 0, stderr: '' }, 'shell variables are not effects')
+  const flags = effectsOf(obs({ argv: ['/var/lang/bin/node', '--expose-gc', '-r', '/opt/b.cjs', '/var/runtime/index.mjs'] }))
+  t.same([flags.keptArgs, flags.addedArgs], [true, ['-r', '/opt/b.cjs']])
+  const dropped = effectsOf(obs({ argv: ['/var/lang/bin/node', '/opt/server.js'] }))
+  t.equal(dropped.keptArgs, false)
+  const never = effectsOf(obs({ ran: false, argv: [], env: {}, code: 3, stderr: 'W: mksh: setlocale\nadapter: no port\n' }))
+  t.same([never.ran, never.stderr], [false, 'adapter: no port'])
+
+  const a = classify(0, '/opt/a', { 'nodejs24.x': env })
+  const b = classify(1, '/opt/b', { 'nodejs24.x': flags })
+  const c = classify(2, '/opt/c', { 'nodejs24.x': env })
+  const d = classify(3, '/opt/d', { 'nodejs24.x': never, 'python3.13': dropped })
+  t.same([a.kind, b.kind, b.editsArgv, d.kind], ['passes', 'passes', true, 'replaces'])
+  t.match(d.reason, /^on nodejs24\.x the runtime's interpreter never started \(the wrapper ended with exit 3: adapter: no port\)/)
+  const name = (i: number): string => `layer${i}`
+  t.same(chainOrder([d, b, a, c], name).map((x) => x.wrapper), ['/opt/a', '/opt/c', '/opt/b', '/opt/d'], 'environment-only, then command-line editors, then the replacer')
+  t.throws(() => chainOrder([d, a, classify(4, '/opt/e', { 'nodejs24.x': dropped })], name), { message: /more than one wrapper replaces the runtime/ })
+
+  t.same(contribution('x --require /opt/a.cjs', 'x'), { part: '--require /opt/a.cjs', sep: ' ' })
+  t.same(contribution('/opt/bin:/usr/bin', '/usr/bin'), { part: '/opt/bin', sep: ':' })
+  t.same(contribution('/opt/h/index.handler', 'index.handler'), { part: '/opt/h/index.handler', sep: '' }, 'not a list: replaced whole')
+  // Two handler wrappers: the second keeps the first's _HANDLER in its own variable.
+  const h1 = classify(0, '/opt/h1', { 'nodejs24.x': effectsOf(obs({ env: { ...baseEnv, _HANDLER: '/opt/h1/index.handler', H1_ORIG: 'index.handler' } })) })
+  const h2 = classify(1, '/opt/h2', { 'nodejs24.x': effectsOf(obs({ env: { ...baseEnv, _HANDLER: '/opt/h2/index.handler', H2_ORIG: 'index.handler' } })) })
+  const composed = obs({ env: { ...baseEnv, _HANDLER: '/opt/h2/index.handler', H2_ORIG: '/opt/h1/index.handler', H1_ORIG: 'index.handler' } })
+  t.same(attribute([h1, h2], { 'nodejs24.x': composed }).map((x) => [x.layer, x.variable, x.arrived, x.note]), [
+    [0, '_HANDLER', true, 'kept by a later wrapper in H2_ORIG'],
+    [0, 'H1_ORIG', true, undefined],
+    [1, '_HANDLER', true, undefined],
+    [1, 'H2_ORIG', true, 'holds the _HANDLER of the wrapper before it (/opt/h1): the two hand on to each other'],
+  ])
+  // A tracer whose NODE_OPTIONS another wrapper overwrote instead of appending to.
+  const t1 = classify(0, '/opt/t1', { 'nodejs24.x': env })
+  const clobber = obs({ env: { ...baseEnv, NODE_OPTIONS: '--require /opt/other.cjs', GONE: 'x' } })
+  t.same(attribute([t1], { 'nodejs24.x': clobber }).map((x) => [x.variable, x.value, x.arrived]), [['NODE_OPTIONS', '--require /opt/a.cjs', false], ['GONE', 'x', true]])
+  const kept = obs({ env: { ...baseEnv, NODE_OPTIONS: '--max-old-space-size=100 --require /opt/a.cjs --require /opt/b.cjs', GONE: 'x' } })
+  t.same(attribute([t1], { 'nodejs24.x': kept }).map((x) => x.arrived), [true, true], 'a list part arrives among others')
 })
 
 let full: ComposeResult | undefined

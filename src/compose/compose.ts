@@ -150,7 +150,7 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
       inputs: inputs.map((l, i) => ({ file: basename(l.source), format: l.format, size: l.size, sha256: l.sha256, wrapper: l.wrapper ?? null, kind: classified.find((c) => c.layer === i)?.kind ?? null })),
       chain: chain.map((c) => ({ wrapper: c.wrapper, input: name(c.layer), kind: c.kind })),
       conflicts: conflicts.map((c) => ({ path: `/opt/${c.path}`, inputs: c.layers.map(name), winner: name(c.winner), differs: c.differs, breaks: c.breaks.map((b) => ({ input: name(b.layer), reason: b.reason })) })),
-      attribution: attribution.map((a) => ({ runtime: a.runtime, input: name(a.layer), variable: a.variable, value: a.value, arrived: a.arrived })),
+      attribution: attribution.map((a) => ({ runtime: a.runtime, input: name(a.layer), variable: a.variable, value: a.value, arrived: a.arrived, ...(a.note ? { note: a.note } : {}) })),
     }
     const composeJson = `${JSON.stringify(manifest, null, 2)}\n`
     tree.set(`${LAYER_DIR}/${COMPOSE_FILE}`, fileEntry(0o644, new TextEncoder().encode(composeJson)))

@@ -62,18 +62,28 @@ export function chainOrder(all: readonly Classified[], name: (layer: number) => 
 
 /**
  * The part of `value` a wrapper added to what was there (`base`): a list variable (PATH, NODE_OPTIONS)
- * grows by a separator at either end; anything else was replaced whole.
+ * grows by a separator at either end; anything else was replaced whole (sep '').
  */
-export function contribution(value: string, base: string | undefined): string {
-  if (!base) return value
-  for (const s of [' ', ':']) {
-    if (value.startsWith(base + s)) return value.slice(base.length + 1)
-    if (value.endsWith(s + base)) return value.slice(0, -base.length - 1)
+export function contribution(value: string, base: string | undefined): { part: string; sep: string } {
+  if (base) {
+    for (const sep of [' ', ':']) {
+      if (value.startsWith(base + sep)) return { part: value.slice(base.length + 1), sep }
+      if (value.endsWith(sep + base)) return { part: value.slice(0, -base.length - 1), sep }
+    }
   }
-  return value
+  return { part: value, sep: '' }
 }
 
-/** For every variable a vendor's wrapper changed alone, whether its part arrived through the composed wrapper. */
+/** Whether `part` is in `got`: equal, or (for a list) a run of its elements. */
+const holds = (got: string | undefined, part: string, sep: string): boolean =>
+  got !== undefined && (got === part || (sep !== '' && `${sep}${got}${sep}`.includes(`${sep}${part}${sep}`)))
+
+/**
+ * For every variable a vendor's wrapper changed alone, whether its part arrived through the composed
+ * wrapper. Two handler wrappers chain through their own variables: the second keeps the first's
+ * _HANDLER as its "original" and calls it, so the first's _HANDLER arrives in the second's variable,
+ * and that variable holds the first's handler instead of the function's: both are the chain working.
+ */
 export function attribute(classified: readonly Classified[], composed: Readonly<Record<string, Observed>>): Attribution[] {
   const out: Attribution[] = []
   for (const c of classified) {
@@ -81,9 +91,21 @@ export function attribute(classified: readonly Classified[], composed: Readonly<
       const o = composed[rt]
       if (!o?.ran) continue
       for (const [variable, value] of Object.entries(e.env)) {
-        const part = value === null ? null : contribution(value, o.baseEnv[variable])
+        const { part, sep } = value === null ? { part: null, sep: '' } : contribution(value, o.baseEnv[variable])
         const got = o.env[variable]
-        out.push({ runtime: rt, layer: c.layer, variable, value: part, arrived: part === null ? got === undefined : got !== undefined && got.includes(part) })
+        const row = { runtime: rt, layer: c.layer, variable, value: part }
+        if (part === null ? got === undefined : holds(got, part, sep)) {
+          out.push({ ...row, arrived: true })
+          continue
+        }
+        const other = got === undefined ? undefined : classified.find((x) => x !== c && Object.entries(x.byRuntime[rt]?.env ?? {}).some(([k, v]) => k !== variable && v === got))
+        const otherVar = other && Object.entries(other.byRuntime[rt]!.env).find(([k, v]) => k !== variable && v === got)![0]
+        // Not a variable that merely holds some wrapper's own value of it.
+        const ownValue = (k: string): boolean => classified.some((x) => x.byRuntime[rt]?.env[k] === o.env[k])
+        const keptIn = part === null ? undefined : Object.keys(o.env).sort().find((k) => k !== variable && !(k in e.env) && o.env[k] === part && !ownValue(k))
+        if (other && otherVar) out.push({ ...row, arrived: true, note: `holds the ${otherVar} of the wrapper before it (${other.wrapper}): the two hand on to each other` })
+        else if (keptIn) out.push({ ...row, arrived: true, note: `kept by a later wrapper in ${keptIn}` })
+        else out.push({ ...row, arrived: false })
       }
     }
   }

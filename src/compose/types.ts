@@ -77,6 +77,8 @@ export interface Attribution {
   /** The part of the value this layer contributes. */
   readonly value: string | null
   readonly arrived: boolean
+  /** How it arrived when not as is (handler wrappers handing on to each other). */
+  readonly note?: string
 }
 
 export interface ComposeManifest {
@@ -94,5 +96,5 @@ export interface ComposeManifest {
   /** The vendor wrappers in the order wrapgen's wrapper runs them. */
   readonly chain: ReadonlyArray<{ readonly wrapper: string; readonly input: string; readonly kind: WrapperKind }>
   readonly conflicts: ReadonlyArray<{ readonly path: string; readonly inputs: readonly string[]; readonly winner: string; readonly differs: Conflict['differs']; readonly breaks: ReadonlyArray<{ readonly input: string; readonly reason: string }> }>
-  readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean }>
+  readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean; readonly note?: string }>
 }
