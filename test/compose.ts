@@ -186,7 +186,8 @@ t.test('compose: a tracer, a handler wrapper and a web adapter', { skip }, async
   t.equal(m.inputs[0]?.size, ['bootstrap', 'adapter/bin/run', 'adapter/server.js'].reduce((n, f) => n + statSync(join(adapterDir, f)).size, 0), 'a folder\'s size: its files\' bytes')
   t.same(m.chain, [{ wrapper: '/opt/tracer/wrapper', input: 'tracer.zip', kind: 'passes' }, { wrapper: '/opt/handler-wrap/wrapper', input: 'handler.zip', kind: 'passes' }, { wrapper: '/opt/bootstrap', input: 'adapter', kind: 'replaces' }])
   t.same(m.conflicts, [{ path: '/opt/init.mjs', inputs: ['tracer.zip', 'handler.zip'], winner: 'handler.zip', differs: 'contents', breaks: [] }])
-  const built = JSON.parse(readFileSync(join(fullOut, 'manifest.json'), 'utf8')) as { chain: string[] }
+  const built = JSON.parse(readFileSync(join(fullOut, 'manifest.json'), 'utf8')) as { chain: string[]; id: string }
+  t.equal(m.id, built.id, 'the id of the wrapper built with the chain')
   t.same(built.chain, ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper', '/opt/bootstrap'], 'wrapgen\'s own manifest names the chain')
 
   // Modes and symlinks kept, in the tree and in the zip (read back by Info-ZIP's unzip, as Lambda does).
@@ -303,7 +304,8 @@ t.test('the command line: help, usage errors, exit codes, never overwriting othe
   writeFileSync(join(work, 'cli-out/notes.txt'), 'mine')
   const again = await cli('compose', tracerZip, `${handlerZip}=/opt/handler-wrap/wrapper`, `${adapterDir}=none`, '--out', 'cli-out', '--name', 'cli', '--json')
   t.equal(again.code, 0, again.err)
-  const j = JSON.parse(again.out) as { compose: ComposeManifest; runtimes: string[] }
+  const j = JSON.parse(again.out) as { compose: ComposeManifest; composeFile: string; runtimes: string[] }
+  t.equal(j.composeFile, join(work, 'cli-out/compose.json'))
   t.same(j.compose.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper'])
   t.ok(readFileSync(join(work, 'cli-out/layer.zip')).equals(zip1), 'the same inputs give a byte-identical zip')
   t.equal(readFileSync(join(work, 'cli-out/notes.txt'), 'utf8'), 'mine', 'a file of the user\'s beside ours is kept')

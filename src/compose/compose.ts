@@ -134,6 +134,8 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     if (problems.length) throw new UserError('the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain', { details: [...problems, `chain: ${chain.map((c) => `${c.wrapper} (${name(c.layer)})`).join(' -> ')}`] })
     const attribution = attribute(classified, composed)
     const warnings: string[] = []
+    const unseen = Object.entries(composed).filter(([, o]) => !o.ran).map(([rt]) => rt)
+    if (replacer && unseen.length) warnings.push(`${name(replacer.layer)}: the program ${replacer.wrapper} starts did not start the runtime's interpreter on ${unseen.join(', ')}, so the other vendors' environment edits could not be checked there`)
     for (const a of attribution.filter((x) => !x.arrived)) warnings.push(`${name(a.layer)}: on ${a.runtime} its ${a.variable}${a.value === null ? ' removal' : `=${JSON.stringify(a.value)}`} did not reach the runtime through the chain (a wrapper after it replaced the value)`)
     if (replacer) {
       warnings.push(`${name(replacer.layer)}: ${replacer.wrapper} replaces the runtime, so it runs last; only environment edits made before it reach the program it starts`)
@@ -147,6 +149,7 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
       generator: 'wrapgen compose',
       wrapgenVersion: version(),
       wrapper: `/opt/${LAYER_DIR}/${WRAPPER_FILE}`,
+      id: build.plan.id,
       inputs: inputs.map((l, i) => ({ file: basename(l.source), format: l.format, size: l.size, sha256: l.sha256, wrapper: l.wrapper ?? null, kind: classified.find((c) => c.layer === i)?.kind ?? null })),
       chain: chain.map((c) => ({ wrapper: c.wrapper, input: name(c.layer), kind: c.kind })),
       conflicts: conflicts.map((c) => ({ path: `/opt/${c.path}`, inputs: c.layers.map(name), winner: name(c.winner), differs: c.differs, breaks: c.breaks.map((b) => ({ input: name(b.layer), reason: b.reason })) })),

@@ -85,6 +85,8 @@ export interface ComposeManifest {
   readonly generator: 'wrapgen compose'
   readonly wrapgenVersion: string
   readonly wrapper: string
+  /** The id of wrapgen's wrapper (its config with `chain` set to the chain below), as in manifest.json. */
+  readonly id: string
   readonly inputs: ReadonlyArray<{
     readonly file: string
     readonly format: 'zip' | 'folder'
