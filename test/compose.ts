@@ -244,6 +244,14 @@ t.test('refusals: two runtime replacers; a conflict that breaks a layer (unless 
   })
   const allowed = await compose({ layers: [{ path: handlerZip }, { path: tracerZip }], config, allowConflicts: true })
   t.same(allowed.manifest.conflicts, [{ path: '/opt/init.mjs', inputs: ['handler.zip', 'tracer.zip'], winner: 'tracer.zip', differs: 'contents', breaks: [{ input: 'handler.zip', reason: 'its /opt/handler-wrap/index.mjs names /opt/init.mjs' }] }])
+  // Two versions of one vendor's layer: one wrapper path, run once, from the layer that won it.
+  const v2 = join(work, 'tracer-v2')
+  cpSync(join(vendor, 'tracer'), v2, { recursive: true, verbatimSymlinks: true })
+  writeFileSync(join(v2, 'tracer/wrapper'), '#!/bin/sh\n# version 2\nexport TRACER_V=2\nexec "$@"\n')
+  await t.rejects(compose({ layers: [{ path: tracerZip }, { path: v2 }], config }), { message: /break a layer/, details: [/\/opt\/tracer\/wrapper: tracer-v2 wins over tracer\.zip, which breaks: its exec wrapper \/opt\/tracer\/wrapper is replaced/, /--allow-conflicts/] })
+  const twice = await compose({ layers: [{ path: tracerZip }, { path: v2 }], config, allowConflicts: true })
+  t.same(twice.chain.map((c) => [c.wrapper, c.layer]), [['/opt/tracer/wrapper', 1]])
+  t.same(twice.classified[0]?.byRuntime['nodejs24.x']?.env, { TRACER_V: '2' }, 'the winner\'s file is what runs')
   // Layers that wrapgen's own files would clash with, a chain in the config, a wrapper without its exec bit.
   const own = join(work, 'own')
   mkdirSync(join(own, 'wrapgen'), { recursive: true })

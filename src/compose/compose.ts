@@ -91,7 +91,9 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     let classified: Classified[]
     try {
       classified = await Promise.all(
-        inputs.flatMap((l, i) => (l.wrapper ? [{ i, w: l.wrapper }] : [])).map(async ({ i, w }) => {
+        // Two layers with a wrapper at one path (two versions of one vendor's layer): only the file that
+        // won is there to run, once (the loser's loss is a breaking conflict, refused unless allowed).
+        inputs.flatMap((l, i) => (l.wrapper && !inputs.slice(i + 1).some((later) => later.wrapper === l.wrapper) ? [{ i, w: l.wrapper }] : [])).map(async ({ i, w }) => {
           const byRuntime: Record<string, Effects> = {}
           for (const f of fixtures) byRuntime[rid(f)] = effectsOf(await solo.run(f, w))
           return classify(i, w, byRuntime)
