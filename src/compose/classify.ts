@@ -3,7 +3,7 @@
 // /var/lang/bin, and say what reached the interpreter. Vendors' wrappers are untrusted code: they run
 // here and nowhere else. Everything else in compose sees only `Sandbox` and `Observed`, so this file
 // is all that changes when the harness does.
-import { cpSync, rmSync } from 'node:fs'
+import { makeTemp, removeTemp } from '../cleanup.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { makeLayout } from '../verify/layout.js'
@@ -36,16 +36,15 @@ export interface Sandbox {
 const TIMEOUT_MS = 5000
 
 export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[], commonEnv: Readonly<Record<string, string>>): Sandbox {
-  const layout = makeLayout({ layerDir: optDir, fixtures })
-  const opt = layout.opts.get('layer')!
-  // Symlinks as the layer ships them (relative ones stay relative), not resolved to host paths.
-  rmSync(opt, { recursive: true, force: true })
-  cpSync(optDir, opt, { recursive: true, verbatimSymlinks: true })
+  // The layout's own /opt stays empty: `optDir` itself is bound read-only at /opt, so a layer of
+  // thousands of files is never copied (and its symlinks stay exactly as shipped).
+  const empty = makeTemp('compose-empty')
+  const layout = makeLayout({ layerDir: empty, fixtures })
   const baselines = new Map<string, Promise<{ argv: readonly string[]; env: Readonly<Record<string, string>> }>>()
   const once = (fixture: RuntimeFixture, wrapper: string) => {
     const inst = expandRuntime(fixture, { memory: 1024, commonEnv })
     // "-": the bootstrap execs the wrapper itself, so its #! line picks its shell, as on Lambda.
-    const l = launch('sandboxed', layout, opt, '-', inst.argv)
+    const l = launch('sandboxed', layout, optDir, '-', inst.argv)
     return observe({ launch: l, env: { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }, action: { exit: 0 }, timeoutMs: TIMEOUT_MS })
   }
   return {
@@ -56,6 +55,9 @@ export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[],
       const [o, b] = await Promise.all([once(fixture, wrapper), base])
       return { ran: o.ran, argv: o.argv, env: o.env, code: o.code, stderr: o.stderr, baseArgv: b.argv, baseEnv: b.env }
     },
-    close: layout.remove,
+    close: () => {
+      layout.remove()
+      removeTemp(empty)
+    },
   }
 }

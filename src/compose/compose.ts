@@ -11,7 +11,7 @@ import { LAYER_DIR, MANIFEST_FILE, WRAPPER_FILE } from '../plan/types.js'
 import { loadCatalogue } from '../runtimes/catalogue.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { version } from '../version.js'
-import { openSandbox, sandboxAvailable, type Observed } from './classify.js'
+import { openSandbox, sandboxAvailable, type Observed, type Sandbox } from './classify.js'
 import { findWrapper } from './detect.js'
 import { attribute, chainOrder, classify, effectsOf } from './effects.js'
 import { mergeLayers } from './merge.js'
@@ -67,41 +67,21 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
   if (!opts.layers.length) throw new UserError('compose needs at least one layer')
   if (opts.config.chain.length) throw new UserError(`${opts.config.configFile ?? 'the config'}: chain: compose sets the chain from the layers' wrappers; remove chain from the config`)
   if (!sandboxAvailable()) throw new UserError("compose runs each vendor's wrapper to learn what it does, and runs code it did not write only inside bubblewrap, which is not installed or cannot make namespaces here; install bubblewrap (bwrap)")
-  const inputs: InputLayer[] = []
-  for (const arg of opts.layers) {
-    const read = await readLayer(arg.path)
-    const { wrapper, from } = findWrapper(read.tree, arg.path, arg.wrapper)
-    const ours = [...read.tree].filter(([p]) => p === LAYER_DIR || p.startsWith(`${LAYER_DIR}/`))
-    const own = (ours.find(([, e]) => e.kind !== 'dir') ?? ours[0])?.[0]
-    if (own) throw new UserError(`${arg.path}: ships /opt/${own}, where the composed layer's own files go; if it is a wrapgen layer, compose its config with --config instead`)
-    assertPlainParents(read.tree, arg.path)
-    inputs.push({ source: arg.path, name: read.name, format: read.format, size: read.size, sha256: read.sha256, tree: read.tree, wrapper, wrapperFrom: from })
-  }
+  const inputs = await readInputs(opts.layers)
   const names = inputs.map((l) => l.name)
   const name = (i: number): string => (names.filter((n) => n === names[i]).length > 1 ? `${names[i]} (#${i + 1})` : names[i]!)
   const merged = mergeLayers(inputs)
-  // A wrapper replaced by another layer's file is no longer that vendor's: judge the file that is there.
   const fixtures = representatives(opts.config)
-  const catalogue = loadCatalogue()
   const temp = makeTemp('compose')
+  // One sandbox for both rounds, over one tree: the merged layers, and then wrapgen's files added
+  // (no input may ship /opt/wrapgen). The tree is bound at /opt, never copied.
+  const opt = `${temp}/opt`
+  let box: Sandbox | undefined
   try {
-    // 1. Each vendor's wrapper alone, at its own path, in the merged /opt.
-    writeTree(merged.tree, `${temp}/merged`)
-    const solo = openSandbox(`${temp}/merged`, fixtures, catalogue.commonEnv)
-    let classified: Classified[]
-    try {
-      classified = await Promise.all(
-        // Two layers with a wrapper at one path (two versions of one vendor's layer): only the file that
-        // won is there to run, once (the loser's loss is a breaking conflict, refused unless allowed).
-        inputs.flatMap((l, i) => (l.wrapper && !inputs.slice(i + 1).some((later) => later.wrapper === l.wrapper) ? [{ i, w: l.wrapper }] : [])).map(async ({ i, w }) => {
-          const byRuntime: Record<string, Effects> = {}
-          for (const f of fixtures) byRuntime[rid(f)] = effectsOf(await solo.run(f, w))
-          return classify(i, w, byRuntime)
-        }),
-      )
-    } finally {
-      solo.close()
-    }
+    writeTree(merged.tree, opt)
+    box = openSandbox(opt, fixtures, loadCatalogue().commonEnv)
+    // 1. Each vendor's wrapper alone, at its own path in the merged /opt.
+    const classified = await classifyAll(box, inputs, fixtures)
     const chain = chainOrder(classified, name)
     const conflicts = merged.conflicts.map((c) => withEffectBreaks(c, classified))
     const breaking = conflicts.filter((c) => c.breaks.length)
@@ -110,43 +90,18 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
         details: [...breaking.flatMap((c) => c.breaks.map((b) => `/opt/${c.path}: ${name(c.winner)} wins over ${name(b.layer)}, which breaks: ${b.reason}`)), 'change the order of the layers, drop one, or pass --allow-conflicts to write the layer anyway'],
       })
     }
-
-    // 2. wrapgen's wrapper, chaining each vendor's at its own path, over the merged tree.
+    // 2. wrapgen's wrapper, chaining each vendor's at its own path.
     const build = await buildLayer({ ...opts.config, chain: chain.map((c) => c.wrapper) })
-    const tree = new Map<string, TreeEntry>(merged.tree)
-    tree.set(LAYER_DIR, { kind: 'dir', mode: 0o755 })
-    for (const f of build.files) tree.set(f.path, fileEntry(f.mode, f.contents))
-    writeTree(tree, `${temp}/composed`)
-
-    // 3. The composed wrapper once per runtime: every vendor's effect must arrive.
-    const box = openSandbox(`${temp}/composed`, fixtures, catalogue.commonEnv)
+    const own = new Map<string, TreeEntry>([[LAYER_DIR, { kind: 'dir', mode: 0o755 }], ...build.files.map((f): [string, TreeEntry] => [f.path, fileEntry(f.mode, f.contents)])])
+    writeTree(own, opt)
+    // 3. The composed wrapper once per runtime: the runtime starts, every vendor's effect arrives.
     const composed: Record<string, Observed> = {}
-    try {
-      for (const f of fixtures) composed[rid(f)] = await box.run(f, `/opt/${LAYER_DIR}/${WRAPPER_FILE}`)
-    } finally {
-      box.close()
-    }
+    for (const f of fixtures) composed[rid(f)] = await box.run(f, `/opt/${LAYER_DIR}/${WRAPPER_FILE}`)
     const replacer = chain.find((c) => c.kind === 'replaces')
-    const problems: string[] = []
-    for (const [rt, o] of Object.entries(composed)) {
-      const e = effectsOf(o)
-      if (!replacer && !e.ran) problems.push(`on ${rt} the composed wrapper did not start the runtime (exit ${e.exitCode ?? 'by timeout'}${e.stderr ? `: ${e.stderr}` : ''})`)
-      else if (!replacer && !e.keptArgs) problems.push(`on ${rt} the composed wrapper lost part of the runtime's command (the interpreter got ${JSON.stringify(o.argv)})`)
-    }
-    if (problems.length) throw new UserError('the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain', { details: [...problems, `chain: ${chain.map((c) => `${c.wrapper} (${name(c.layer)})`).join(' -> ')}`] })
+    checkComposed(composed, replacer !== undefined, chain, name)
     const attribution = attribute(classified, composed)
-    const warnings: string[] = []
-    const unseen = Object.entries(composed).filter(([, o]) => !o.ran).map(([rt]) => rt)
-    if (replacer && unseen.length) warnings.push(`${name(replacer.layer)}: the program ${replacer.wrapper} starts did not start the runtime's interpreter on ${unseen.join(', ')}, so the other vendors' environment edits could not be checked there`)
-    for (const a of attribution.filter((x) => !x.arrived)) warnings.push(`${name(a.layer)}: on ${a.runtime} its ${a.variable}${a.value === null ? ' removal' : `=${JSON.stringify(a.value)}`} did not reach the runtime through the chain (a wrapper after it replaced the value)`)
-    if (replacer) {
-      warnings.push(`${name(replacer.layer)}: ${replacer.wrapper} replaces the runtime, so it runs last; only environment edits made before it reach the program it starts`)
-      const n = build.plan.families.node
-      if (n.flags.length) warnings.push("node flags and preloads wrapgen puts on the command line do not reach a program the last wrapper starts itself; set node.inject: 'NODE_OPTIONS' so they travel in the environment")
-    }
-    for (const c of conflicts.filter((x) => !x.breaks.length)) warnings.push(`/opt/${c.path}: ${c.layers.map(name).join(', ')} ship different ${c.differs === 'mode' ? 'modes' : c.differs === 'kind' ? 'kinds of entry' : 'contents'}; ${name(c.winner)} wins (applied last); nothing in the others names it`)
-
-    // 4. The manifest, inside the layer and beside it.
+    const warnings = warningsFor({ composed, replacer, attribution, conflicts, nodeFlags: build.plan.families.node.flags.length > 0, name })
+    // 4. The manifest, inside the layer and beside it; the zip.
     const manifest: ComposeManifest = {
       generator: 'wrapgen compose',
       wrapgenVersion: version(),
@@ -158,14 +113,78 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
       attribution: attribution.map((a) => ({ runtime: a.runtime, input: name(a.layer), variable: a.variable, value: a.value, arrived: a.arrived, ...(a.note ? { note: a.note } : {}) })),
     }
     const composeJson = `${JSON.stringify(manifest, null, 2)}\n`
-    tree.set(`${LAYER_DIR}/${COMPOSE_FILE}`, fileEntry(0o644, new TextEncoder().encode(composeJson)))
+    const tree = new Map<string, TreeEntry>([...merged.tree, ...own, [`${LAYER_DIR}/${COMPOSE_FILE}`, fileEntry(0o644, new TextEncoder().encode(composeJson))]])
     const zip = await zipTree(tree, `${build.plan.id} composed from ${inputs.map((l) => l.name).join(', ')} (wrapgen ${version()})`)
     const buildManifest = build.files.find((f) => f.path === `${LAYER_DIR}/${MANIFEST_FILE}`)!
     const output: ComposeOutput = { tree, zip, manifest: new TextDecoder().decode(buildManifest.contents), compose: composeJson }
     return { inputs, conflicts, classified, chain, attribution, runtimes: fixtures.map(rid), warnings, build, manifest, output }
   } finally {
+    box?.close()
     removeTemp(temp)
   }
+}
+
+async function readInputs(layers: readonly LayerArg[]): Promise<InputLayer[]> {
+  const inputs: InputLayer[] = []
+  for (const arg of layers) {
+    const read = await readLayer(arg.path)
+    const { wrapper, from } = findWrapper(read.tree, arg.path, arg.wrapper)
+    const ours = [...read.tree].filter(([p]) => p === LAYER_DIR || p.startsWith(`${LAYER_DIR}/`))
+    const own = (ours.find(([, e]) => e.kind !== 'dir') ?? ours[0])?.[0]
+    if (own) throw new UserError(`${arg.path}: ships /opt/${own}, where the composed layer's own files go; if it is a wrapgen layer, compose its config with --config instead`)
+    assertPlainParents(read.tree, arg.path)
+    inputs.push({ source: arg.path, name: read.name, format: read.format, size: read.size, sha256: read.sha256, tree: read.tree, wrapper, wrapperFrom: from })
+  }
+  return inputs
+}
+
+/**
+ * Runs each vendor's wrapper on every runtime. Two layers with a wrapper at one path (two versions of
+ * one vendor's layer): only the file that won is there, and it is judged (and chained) once; the
+ * loser's loss is a breaking conflict, refused unless allowed.
+ */
+function classifyAll(box: Sandbox, inputs: readonly InputLayer[], fixtures: readonly RuntimeFixture[]): Promise<Classified[]> {
+  const wrappers = inputs.flatMap((l, i) => (l.wrapper && !inputs.slice(i + 1).some((later) => later.wrapper === l.wrapper) ? [{ i, w: l.wrapper }] : []))
+  return Promise.all(
+    wrappers.map(async ({ i, w }) => {
+      const byRuntime: Record<string, Effects> = {}
+      for (const f of fixtures) byRuntime[rid(f)] = effectsOf(await box.run(f, w))
+      return classify(i, w, byRuntime)
+    }),
+  )
+}
+
+/** Without a runtime replacer, the composed wrapper must start the runtime with its whole command. */
+function checkComposed(composed: Readonly<Record<string, Observed>>, replaced: boolean, chain: readonly Classified[], name: (i: number) => string): void {
+  if (replaced) return
+  const problems: string[] = []
+  for (const [rt, o] of Object.entries(composed)) {
+    const e = effectsOf(o)
+    if (!e.ran) problems.push(`on ${rt} the composed wrapper did not start the runtime (exit ${e.exitCode ?? 'by timeout'}${e.stderr ? `: ${e.stderr}` : ''})`)
+    else if (!e.keptArgs) problems.push(`on ${rt} the composed wrapper lost part of the runtime's command (the interpreter got ${JSON.stringify(o.argv)})`)
+  }
+  if (problems.length) throw new UserError('the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain', { details: [...problems, `chain: ${chain.map((c) => `${c.wrapper} (${name(c.layer)})`).join(' -> ')}`] })
+}
+
+function warningsFor(w: {
+  composed: Readonly<Record<string, Observed>>
+  replacer: Classified | undefined
+  attribution: readonly Attribution[]
+  conflicts: readonly Conflict[]
+  nodeFlags: boolean
+  name: (i: number) => string
+}): string[] {
+  const { replacer, name } = w
+  const out: string[] = []
+  const unseen = Object.entries(w.composed).filter(([, o]) => !o.ran).map(([rt]) => rt)
+  if (replacer && unseen.length) out.push(`${name(replacer.layer)}: the program ${replacer.wrapper} starts did not start the runtime's interpreter on ${unseen.join(', ')}, so the other vendors' environment edits could not be checked there`)
+  for (const a of w.attribution.filter((x) => !x.arrived)) out.push(`${name(a.layer)}: on ${a.runtime} its ${a.variable}${a.value === null ? ' removal' : `=${JSON.stringify(a.value)}`} did not reach the runtime through the chain (a wrapper after it replaced the value)`)
+  if (replacer) {
+    out.push(`${name(replacer.layer)}: ${replacer.wrapper} replaces the runtime, so it runs last; only environment edits made before it reach the program it starts`)
+    if (w.nodeFlags) out.push("node flags and preloads wrapgen puts on the command line do not reach a program the last wrapper starts itself; set node.inject: 'NODE_OPTIONS' so they travel in the environment")
+  }
+  for (const c of w.conflicts.filter((x) => !x.breaks.length)) out.push(`/opt/${c.path}: ${c.layers.map(name).join(', ')} ship different ${c.differs === 'mode' ? 'modes' : c.differs === 'kind' ? 'kinds of entry' : 'contents'}; ${name(c.winner)} wins (applied last); nothing in the others names it`)
+  return out
 }
 
 /** A losing layer whose wrapper, run in the merged tree, names the lost path in what it exports also breaks. */
