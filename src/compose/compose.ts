@@ -79,9 +79,9 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
   let box: Sandbox | undefined
   try {
     writeTree(merged.tree, opt)
-    box = openSandbox(opt, fixtures, loadCatalogue().commonEnv)
+    const sandbox = (box = openSandbox(opt, fixtures, loadCatalogue().commonEnv))
     // 1. Each vendor's wrapper alone, at its own path in the merged /opt.
-    const classified = await classifyAll(box, inputs, fixtures)
+    const classified = await classifyAll(sandbox, inputs, fixtures)
     const chain = chainOrder(classified, name)
     const conflicts = merged.conflicts.map((c) => withEffectBreaks(c, classified))
     const breaking = conflicts.filter((c) => c.breaks.length)
@@ -96,7 +96,8 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     writeTree(own, opt)
     // 3. The composed wrapper once per runtime: the runtime starts, every vendor's effect arrives.
     const composed: Record<string, Observed> = {}
-    for (const f of fixtures) composed[rid(f)] = await box.run(f, `/opt/${LAYER_DIR}/${WRAPPER_FILE}`)
+    const runs = await Promise.all(fixtures.map((f) => sandbox.run(f, `/opt/${LAYER_DIR}/${WRAPPER_FILE}`)))
+    for (const [i, f] of fixtures.entries()) composed[rid(f)] = runs[i]!
     const replacer = chain.find((c) => c.kind === 'replaces')
     checkComposed(composed, replacer !== undefined, chain, name)
     const attribution = attribute(classified, composed)
