@@ -252,6 +252,22 @@ t.test('refusals: two runtime replacers; a conflict that breaks a layer (unless 
   const twice = await compose({ layers: [{ path: tracerZip }, { path: v2 }], config, allowConflicts: true })
   t.same(twice.chain.map((c) => [c.wrapper, c.layer]), [['/opt/tracer/wrapper', 1]])
   t.same(twice.classified[0]?.byRuntime['nodejs24.x']?.env, { TRACER_V: '2' }, 'the winner\'s file is what runs')
+  // Two wrappers that put a flag right after the interpreter: each works alone; chained, the first
+  // puts its flag after the second wrapper's path, and the second then tries to run that flag.
+  const editor = (n: string): string => {
+    const dir = join(work, `editor-${n}`)
+    mkdirSync(dir)
+    writeFileSync(join(dir, `${n}-wrapper`), `#!/bin/sh\nfirst=$1\nshift\nexec "$first" --${n}-flag "$@"\n`)
+    chmodSync(join(dir, `${n}-wrapper`), 0o755)
+    return dir
+  }
+  const editors = [editor('x'), editor('y')]
+  await t.rejects(compose({ layers: editors.map((path) => ({ path })), config }), {
+    message: /the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain/,
+    details: [/^on nodejs24\.x the composed wrapper did not start the runtime \(exit 127/, /./, /./, /./, /./, 'chain: /opt/x-wrapper (editor-x) -> /opt/y-wrapper (editor-y)'],
+  })
+  const one = await compose({ layers: [{ path: editors[0]! }, { path: tracerZip }], config })
+  t.same(one.chain.map((c) => [c.wrapper, c.editsArgv]), [['/opt/tracer/wrapper', false], ['/opt/x-wrapper', true]], 'a wrapper that adds arguments runs closest to the runtime')
   // Layers that wrapgen's own files would clash with, a chain in the config, a wrapper without its exec bit.
   const own = join(work, 'own')
   mkdirSync(join(own, 'wrapgen'), { recursive: true })
