@@ -49,7 +49,8 @@ down) that execs a command, outside extensions/ and package folders. Name it whe
   LAYER=none        the layer has no wrapper (only files)
 
 Options:
-  --out DIR          where to write (required); a new or empty folder, or a previous compose output
+  --out DIR          where to write (required): DIR/layer/, layer.zip, manifest.json, compose.json;
+                     refused if DIR holds any of those and is not a previous compose output
   --config FILE      wrapgen's own part of the wrapper (env, flags, preloads, failMode, runtimes);
                      without it, a wrapper that only runs the chain. Its chain must be empty.
   --name NAME        the composed layer's name without --config (default: composed)

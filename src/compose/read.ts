@@ -84,7 +84,7 @@ async function readZip(path: string): Promise<ReadLayer> {
       }
       const data = await streamBytes(await zip.openReadStreamPromise(entry))
       if ((attr & S_IFMT) === S_IFLNK) entries.set(name, { kind: 'symlink', target: data.toString('utf8') })
-      // Without unix attributes (a zip made on Windows) Lambda gives files 0644: the exec bit is lost there too.
+      // Without unix attributes (a zip made on Windows) there is no mode to keep: 0644, so no exec bit.
       else entries.set(name, { kind: 'file', mode: attr & 0o7777 || 0o644, data, sha256: sha256(data) })
     }
   } catch (cause) {
