@@ -328,8 +328,10 @@ t.test('the command line: help, usage errors, exit codes, never overwriting othe
   writeFileSync(join(work, 'cli-out/notes.txt'), 'mine')
   const again = await cli('compose', tracerZip, `${handlerZip}=/opt/handler-wrap/wrapper`, `${adapterDir}=none`, '--out', 'cli-out', '--name', 'cli', '--json')
   t.equal(again.code, 0, again.err)
-  const j = JSON.parse(again.out) as { compose: ComposeManifest; composeFile: string; runtimes: string[] }
+  const j = JSON.parse(again.out) as { compose: ComposeManifest; composeFile: string; runtimes: string[]; wrappers: Array<{ input: string; kind: string; byRuntime: Record<string, { env: Record<string, string> }> }> }
   t.equal(j.composeFile, join(work, 'cli-out/compose.json'))
+  t.same(j.wrappers.map((w) => [w.input, w.kind]), [['tracer.zip', 'passes'], ['handler.zip', 'passes']])
+  t.equal(j.wrappers[1]?.byRuntime['python3.13']?.env._HANDLER, '/opt/handler-wrap/index.handler', 'what each wrapper did, per runtime')
   t.same(j.compose.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper'])
   t.ok(readFileSync(join(work, 'cli-out/layer.zip')).equals(zip1), 'the same inputs give a byte-identical zip')
   t.equal(readFileSync(join(work, 'cli-out/notes.txt'), 'utf8'), 'mine', 'a file of the user\'s beside ours is kept')

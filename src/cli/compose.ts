@@ -81,7 +81,7 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
     const ms = Math.round(performance.now() - started)
     for (const w of result.warnings) ctx.err(`wrapgen: warning: ${w}\n`)
     if (values.json) {
-      ctx.out(`${JSON.stringify({ layerDir: written.layerDir, zip: written.zip, manifest: written.manifest, composeFile: written.compose, ms, runtimes: result.runtimes, warnings: result.warnings, compose: result.manifest }, null, 2)}\n`)
+      ctx.out(`${JSON.stringify({ layerDir: written.layerDir, zip: written.zip, manifest: written.manifest, composeFile: written.compose, ms, runtimes: result.runtimes, warnings: result.warnings, wrappers: result.classified.map((c) => ({ input: result.manifest.inputs[c.layer]!.file, wrapper: c.wrapper, kind: c.kind, reason: c.reason, editsArgv: c.editsArgv, byRuntime: c.byRuntime })), compose: result.manifest }, null, 2)}\n`)
       return EXIT.ok
     }
     const rel = (p: string): string => relative(process.cwd(), p) || '.'
