@@ -134,7 +134,13 @@ t.test('effects: what a wrapper did, the chain order, and attribution (pure)', a
 
   t.same(contribution('x --require /opt/a.cjs', 'x'), { part: '--require /opt/a.cjs', sep: ' ' })
   t.same(contribution('/opt/bin:/usr/bin', '/usr/bin'), { part: '/opt/bin', sep: ':' })
-  t.same(contribution('/opt/h/index.handler', 'index.handler'), { part: '/opt/h/index.handler', sep: '' }, 'not a list: replaced whole')
+  t.same(contribution('/opt/h/index.handler', 'index.handler', '_HANDLER'), { part: '/opt/h/index.handler', sep: '' }, 'not a list: replaced whole')
+  t.same(contribution('--require /opt/a.cjs', undefined, 'NODE_OPTIONS'), { part: '--require /opt/a.cjs', sep: ' ' }, 'a list that was unset is known by its name')
+  t.same(contribution('/opt/lib', undefined, 'LD_LIBRARY_PATH'), { part: '/opt/lib', sep: ':' })
+  // wrapgen's own NODE_OPTIONS (node.inject: 'NODE_OPTIONS') goes in front of a tracer's, on a runtime that had none.
+  const noBase = { _HANDLER: 'index.handler' }
+  const t0 = classify(0, '/opt/t0', { 'nodejs24.x': effectsOf(obs({ baseEnv: noBase, env: { ...noBase, NODE_OPTIONS: '--require /opt/a.cjs' } })) })
+  t.same(attribute([t0], { 'nodejs24.x': obs({ baseEnv: noBase, env: { ...noBase, NODE_OPTIONS: '--require /opt/wrapgen/preload.cjs --require /opt/a.cjs' } }) }).map((x) => x.arrived), [true])
   // Two handler wrappers: the second keeps the first's _HANDLER in its own variable.
   const h1 = classify(0, '/opt/h1', { 'nodejs24.x': effectsOf(obs({ env: { ...baseEnv, _HANDLER: '/opt/h1/index.handler', H1_ORIG: 'index.handler' } })) })
   const h2 = classify(1, '/opt/h2', { 'nodejs24.x': effectsOf(obs({ env: { ...baseEnv, _HANDLER: '/opt/h2/index.handler', H2_ORIG: 'index.handler' } })) })

@@ -1,6 +1,7 @@
 // From observed runs to verdicts: what a vendor's wrapper does (passes the command on, or replaces
 // the runtime), the order a chain of them can run in, and which of their effects reached the runtime
 // through the composed wrapper. Pure: the runs themselves happen in classify.ts.
+import { separatorFor } from '../config/env-vars.js'
 import { UserError } from '../errors.js'
 import type { Observed } from './classify.js'
 import type { Attribution, Classified, Effects } from './types.js'
@@ -60,18 +61,23 @@ export function chainOrder(all: readonly Classified[], name: (layer: number) => 
   return [...passing.filter((c) => !c.editsArgv), ...passing.filter((c) => c.editsArgv), ...replacing]
 }
 
+/** Path lists (PATH, NODE_PATH, PYTHONPATH, CLASSPATH, LD_LIBRARY_PATH) and .NET's startup hooks. */
+const COLON_LIST = /(^|_)PATH$|^CLASSPATH$|^DOTNET_STARTUP_HOOKS$/
+
 /**
  * The part of `value` a wrapper added to what was there (`base`): a list variable (PATH, NODE_OPTIONS)
- * grows by a separator at either end; anything else was replaced whole (sep '').
+ * grows by a separator at either end; anything else was replaced whole (sep ''). A list that was unset
+ * is known by its name, since others may add to it in the chain (wrapgen's own NODE_OPTIONS).
  */
-export function contribution(value: string, base: string | undefined): { part: string; sep: string } {
+export function contribution(value: string, base: string | undefined, variable = ''): { part: string; sep: string } {
   if (base) {
     for (const sep of [' ', ':']) {
       if (value.startsWith(base + sep)) return { part: value.slice(base.length + 1), sep }
       if (value.endsWith(sep + base)) return { part: value.slice(0, -base.length - 1), sep }
     }
   }
-  return { part: value, sep: '' }
+  const sep = separatorFor(variable) === ' ' ? ' ' : COLON_LIST.test(variable) ? ':' : ''
+  return { part: value, sep }
 }
 
 /** Whether `part` is in `got`: equal, or (for a list) a run of its elements. */
@@ -91,7 +97,7 @@ export function attribute(classified: readonly Classified[], composed: Readonly<
       const o = composed[rt]
       if (!o?.ran) continue
       for (const [variable, value] of Object.entries(e.env)) {
-        const { part, sep } = value === null ? { part: null, sep: '' } : contribution(value, o.baseEnv[variable])
+        const { part, sep } = value === null ? { part: null, sep: '' } : contribution(value, o.baseEnv[variable], variable)
         const got = o.env[variable]
         const row = { runtime: rt, layer: c.layer, variable, value: part }
         if (part === null ? got === undefined : holds(got, part, sep)) {
