@@ -15,7 +15,7 @@ import { openSandbox, sandboxAvailable, type Observed, type Sandbox } from './cl
 import { findWrapper } from './detect.js'
 import { attribute, chainOrder, classify, effectsOf } from './effects.js'
 import { mergeLayers } from './merge.js'
-import { readLayer } from './read.js'
+import { readLayer, sha256 } from './read.js'
 import type { Attribution, Classified, ComposeManifest, Conflict, Effects, InputLayer, TreeEntry } from './types.js'
 import { assertPlainParents, COMPOSE_FILE, writeTree, zipTree, type ComposeOutput } from './write.js'
 
@@ -49,7 +49,7 @@ export interface ComposeResult {
   readonly output: ComposeOutput
 }
 
-const fileEntry = (mode: number, data: Uint8Array): TreeEntry => ({ kind: 'file', mode, data, sha256: '' })
+const fileEntry = (mode: number, data: Uint8Array): TreeEntry => ({ kind: 'file', mode, data, sha256: sha256(data) })
 const rid = (f: RuntimeFixture): string => (f.mode === 'default' ? f.id : `${f.id}:${f.mode}`)
 
 /** One runtime per family the config supports: the newest (a vendor's wrapper is judged as it runs today). */
