@@ -258,6 +258,8 @@ t.test('refusals: two runtime replacers; a conflict that breaks a layer (unless 
   const twice = await compose({ layers: [{ path: tracerZip }, { path: v2 }], config, allowConflicts: true })
   t.same(twice.chain.map((c) => [c.wrapper, c.layer]), [['/opt/tracer/wrapper', 1]])
   t.same(twice.classified[0]?.byRuntime['nodejs24.x']?.env, { TRACER_V: '2' }, 'the winner\'s file is what runs')
+  t.match(twice.output.tree.get('tracer/current'), { kind: 'symlink', target: 'hook.cjs', from: 1 }, 'a folder input keeps its symlinks')
+  t.match(twice.output.tree.get('tracer/bin/agent'), { kind: 'file', mode: 0o750 }, 'and its modes')
   // Two wrappers that put a flag right after the interpreter: each works alone; chained, the first
   // puts its flag after the second wrapper's path, and the second then tries to run that flag.
   const editor = (n: string): string => {
