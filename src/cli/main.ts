@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   invoke: async () => (await import('./invoke.js')).default,
   print: async () => (await import('./print.js')).default,
   init: async () => (await import('./init.js')).default,
+  compose: async () => (await import('./compose.js')).default,
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -22,6 +23,7 @@ const SUMMARIES: Record<string, string> = {
   invoke: 'run a function through the layer on a local Lambda Runtime API and report its cold start',
   print: "show the command and environment the wrapper produces for one runtime",
   init: 'write a commented starter config',
+  compose: "combine several vendors' layers into one layer whose wrapper runs each of theirs",
 }
 
 export const HELP = `wrapgen ${'{version}'}: declarative, verified AWS Lambda exec wrappers

@@ -1,0 +1,119 @@
+// From observed runs to verdicts: what a vendor's wrapper does (passes the command on, or replaces
+// the runtime), the order a chain of them can run in, and which of their effects reached the runtime
+// through the composed wrapper. Pure: the runs themselves happen in classify.ts.
+import { separatorFor } from '../config/env-vars.js'
+import { UserError } from '../errors.js'
+import type { Observed } from './classify.js'
+import type { Attribution, Classified, Effects } from './types.js'
+
+/** Variables a shell sets on its own, and the one the bootstrap sets: never a wrapper's effect. */
+const NOT_EFFECTS = new Set(['_', 'SHLVL', 'PWD', 'OLDPWD', 'AWS_LAMBDA_EXEC_WRAPPER'])
+
+/** `sub`'s elements appear in `all` in order; returns the elements of `all` left over, or undefined. */
+function leftover(all: readonly string[], sub: readonly string[]): string[] | undefined {
+  const extra: string[] = []
+  let j = 0
+  for (const a of all) {
+    if (j < sub.length && a === sub[j]) j++
+    else extra.push(a)
+  }
+  return j === sub.length ? extra : undefined
+}
+
+export function effectsOf(o: Observed): Effects {
+  const extra = o.ran && o.argv[0] === o.baseArgv[0] ? leftover(o.argv, o.baseArgv) : undefined
+  const env: Record<string, string | null> = {}
+  if (o.ran) {
+    for (const k of new Set([...Object.keys(o.baseEnv), ...Object.keys(o.env)])) {
+      if (NOT_EFFECTS.has(k) || o.env[k] === o.baseEnv[k]) continue
+      env[k] = o.env[k] ?? null
+    }
+  }
+  const stderr = o.stderr.split('\n').find((l) => l.trim() && !/setlocale/.test(l)) ?? ''
+  return { ran: o.ran, argv: o.argv, keptArgs: extra !== undefined, addedArgs: extra ?? [], env, exitCode: o.code, stderr }
+}
+
+export function classify(layer: number, wrapper: string, byRuntime: Readonly<Record<string, Effects>>): Classified {
+  let reason = ''
+  for (const [rt, e] of Object.entries(byRuntime)) {
+    if (!e.ran) reason = `on ${rt} the runtime's interpreter never started (the wrapper ended with exit ${e.exitCode ?? 'by timeout'}${e.stderr ? `: ${e.stderr}` : ''}): it runs a program of its own`
+    else if (!e.keptArgs) reason = `on ${rt} it does not pass the runtime's command on: the interpreter started with ${JSON.stringify(e.argv.slice(1))}`
+    if (reason) break
+  }
+  const editsArgv = Object.values(byRuntime).some((e) => e.keptArgs && e.addedArgs.length > 0)
+  return { layer, wrapper, kind: reason ? 'replaces' : 'passes', reason, editsArgv, byRuntime }
+}
+
+/**
+ * The chain: wrappers that pass the command on first, in layer order, those that only edit the
+ * environment before those that edit the command line (which then see the runtime's own command,
+ * not the next wrapper's path); the one that replaces the runtime last, since the wrappers after it
+ * would never run. Two that replace it cannot both run: refused.
+ */
+export function chainOrder(all: readonly Classified[], name: (layer: number) => string): Classified[] {
+  const replacing = all.filter((c) => c.kind === 'replaces')
+  if (replacing.length > 1) {
+    throw new UserError('these layers cannot be composed: more than one wrapper replaces the runtime, and only the last wrapper of a chain may do that (the ones after it never run)', {
+      details: replacing.map((c) => `${name(c.layer)}: ${c.wrapper}: ${c.reason}`).concat('keep one of these layers (or compose the others and attach this one as a separate function\'s wrapper)'),
+    })
+  }
+  const passing = all.filter((c) => c.kind === 'passes')
+  return [...passing.filter((c) => !c.editsArgv), ...passing.filter((c) => c.editsArgv), ...replacing]
+}
+
+/** Path lists (PATH, NODE_PATH, PYTHONPATH, CLASSPATH, LD_LIBRARY_PATH) and .NET's startup hooks. */
+const COLON_LIST = /(^|_)PATH$|^CLASSPATH$|^DOTNET_STARTUP_HOOKS$/
+
+/**
+ * The part of `value` a wrapper added to what was there (`base`): a list variable (PATH, NODE_OPTIONS)
+ * grows by a separator at either end; anything else was replaced whole (sep ''). A list that was unset
+ * is known by its name, since others may add to it in the chain (wrapgen's own NODE_OPTIONS).
+ */
+export function contribution(value: string, base: string | undefined, variable = ''): { part: string; sep: string } {
+  if (base) {
+    for (const sep of [' ', ':']) {
+      if (value.startsWith(base + sep)) return { part: value.slice(base.length + 1), sep }
+      if (value.endsWith(sep + base)) return { part: value.slice(0, -base.length - 1), sep }
+    }
+  }
+  const sep = separatorFor(variable) === ' ' ? ' ' : COLON_LIST.test(variable) ? ':' : ''
+  return { part: value, sep }
+}
+
+/** Whether `part` is in `got`: equal, or (for a list) a run of its elements. */
+const holds = (got: string | undefined, part: string, sep: string): boolean =>
+  got !== undefined && (got === part || (sep !== '' && `${sep}${got}${sep}`.includes(`${sep}${part}${sep}`)))
+
+/**
+ * For every variable a vendor's wrapper changed alone, whether its part arrived through the composed
+ * wrapper. Two handler wrappers chain through their own variables: the second keeps the first's
+ * _HANDLER as its "original" and calls it, so the first's _HANDLER arrives in the second's variable,
+ * and that variable holds the first's handler instead of the function's: both are the chain working.
+ */
+export function attribute(classified: readonly Classified[], composed: Readonly<Record<string, Observed>>): Attribution[] {
+  const out: Attribution[] = []
+  for (const c of classified) {
+    for (const [rt, e] of Object.entries(c.byRuntime)) {
+      const o = composed[rt]
+      if (!o?.ran) continue
+      for (const [variable, value] of Object.entries(e.env)) {
+        const { part, sep } = value === null ? { part: null, sep: '' } : contribution(value, o.baseEnv[variable], variable)
+        const got = o.env[variable]
+        const row = { runtime: rt, layer: c.layer, variable, value: part }
+        if (part === null ? got === undefined : holds(got, part, sep)) {
+          out.push({ ...row, arrived: true })
+          continue
+        }
+        const other = got === undefined ? undefined : classified.find((x) => x !== c && Object.entries(x.byRuntime[rt]?.env ?? {}).some(([k, v]) => k !== variable && v === got))
+        const otherVar = other && Object.entries(other.byRuntime[rt]!.env).find(([k, v]) => k !== variable && v === got)![0]
+        // Not a variable that merely holds some wrapper's own value of it.
+        const ownValue = (k: string): boolean => classified.some((x) => x.byRuntime[rt]?.env[k] === o.env[k])
+        const keptIn = part === null ? undefined : Object.keys(o.env).sort().find((k) => k !== variable && !(k in e.env) && o.env[k] === part && !ownValue(k))
+        if (other && otherVar) out.push({ ...row, arrived: true, note: `holds the ${otherVar} of the wrapper before it (${other.wrapper}): the two hand on to each other` })
+        else if (keptIn) out.push({ ...row, arrived: true, note: `kept by a later wrapper in ${keptIn}` })
+        else out.push({ ...row, arrived: false })
+      }
+    }
+  }
+  return out
+}

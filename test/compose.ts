@@ -1,0 +1,370 @@
+// wrapgen compose end to end, with real processes: vendors' layers built in setup the way vendors ship
+// them (zip -ry, a bash wrapper, a folder), merged in Lambda's order, their wrappers run in bubblewrap,
+// the composed wrapper run by dash and bash with a stand-in interpreter, and a real invoke through it.
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { main } from '../src/cli/main.js'
+import { compose, type ComposeResult } from '../src/compose/compose.js'
+import { sandboxAvailable, type Observed } from '../src/compose/classify.js'
+import { attribute, chainOrder, classify, contribution, effectsOf } from '../src/compose/effects.js'
+import { mergeLayers } from '../src/compose/merge.js'
+import { readLayer, sha256 } from '../src/compose/read.js'
+import type { ComposeManifest } from '../src/compose/types.js'
+import { writeComposed } from '../src/compose/write.js'
+import { openConfig } from '../src/config/open.js'
+import { UserError } from '../src/errors.js'
+
+const repo = fileURLToPath(new URL('..', import.meta.url))
+const fixtures = join(repo, 'test/fixtures/compose')
+const sandboxed = sandboxAvailable()
+const hasZip = spawnSync('zip', ['-v'], { stdio: 'ignore' }).status === 0
+const skip = !sandboxed ? 'compose runs vendors\' wrappers only inside bubblewrap, which is not available here' : !hasZip ? 'the zip command builds the vendor layers' : false
+
+// The vendors' layers, built now: git keeps no 0750 mode, and a vendor's zip comes from `zip -ry`.
+const work = t.testdir({})
+const vendor = join(work, 'vendors')
+cpSync(fixtures, vendor, { recursive: true, verbatimSymlinks: true })
+chmodSync(join(vendor, 'tracer/tracer/bin/agent'), 0o750)
+for (const w of ['tracer/tracer/wrapper', 'handler/handler-wrap/wrapper', 'adapter/bootstrap', 'adapter/adapter/bin/run', 'adapter2/other-bootstrap', 'adapter2/other/bin/serve']) chmodSync(join(vendor, w), 0o755)
+const zipOf = (name: string): string => {
+  const file = join(work, `${name}.zip`)
+  if (hasZip) spawnSync('zip', ['-qry', file, '.'], { cwd: join(vendor, name), stdio: 'inherit' })
+  return file
+}
+const tracerZip = zipOf('tracer')
+const handlerZip = zipOf('handler')
+const adapterDir = join(vendor, 'adapter')
+const adapter2Dir = join(vendor, 'adapter2')
+
+const config = await openConfig({ cwd: vendor, config: { name: 'composed-test', env: { set: { COMPOSED_BY: 'wrapgen' } }, node: { preloads: ['./wrapgen-hook.cjs'] } } })
+const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex')
+
+/** Runs main() with captured output. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), cwd: work })
+  return { code, out, err }
+}
+
+/**
+ * Runs DIR/layer/wrapgen/exec with `shell` inside bubblewrap (the tree at /opt, read-only) as Lambda's
+ * node bootstrap would, with a stand-in /var/lang/bin/node that prints what it received.
+ */
+function runComposed(layerDir: string, shell: string): { argv: string[]; env: Record<string, string>; stderr: string; code: number | null } {
+  const bin = join(work, 'standin-bin')
+  if (!existsSync(bin)) {
+    mkdirSync(bin)
+    writeFileSync(join(bin, 'node'), '#!/bin/sh\nfor a do printf \'arg:%s\\n\' "$a"; done\nprintf \'env:\\n\'\n/bin/cat "/proc/$$/environ"\n')
+    chmodSync(join(bin, 'node'), 0o755)
+  }
+  const env = { PATH: '/var/lang/bin:/usr/bin:/bin', _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: '/var/task', AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_LAMBDA_EXEC_WRAPPER: '/opt/wrapgen/exec' }
+  const argv = ['/var/lang/bin/node', '--expose-gc', '--max-http-header-size', '81920', '/var/runtime/index.mjs']
+  const r = spawnSync('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/var', '--ro-bind', layerDir, '/opt', '--ro-bind', bin, '/var/lang/bin', '--dir', '/var/task', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/var/task', '--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]), shell, '/opt/wrapgen/exec', ...argv], { encoding: 'utf8', timeout: 10_000 })
+  const [args = '', envText = ''] = r.stdout.split('env:\n')
+  return {
+    argv: args.split('\n').filter(Boolean).map((l) => l.slice(4)),
+    env: Object.fromEntries(envText.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+    stderr: r.stderr,
+    code: r.status,
+  }
+}
+
+t.test('merge: Lambda order, the later layer wins; conflicts say who and whether it breaks the loser', { skip: !hasZip && 'no zip command' }, async (t) => {
+  const [tracer, handler] = [await readLayer(tracerZip), await readLayer(handlerZip)]
+  t.equal(tracer.format, 'zip')
+  t.equal(tracer.size, statSync(tracerZip).size)
+  t.equal(tracer.sha256, sha(tracerZip))
+  const agent = tracer.tree.get('tracer/bin/agent')
+  t.equal(agent?.kind === 'file' && agent.mode, 0o750, 'the zip keeps the mode')
+  t.same(tracer.tree.get('tracer/current'), { kind: 'symlink', target: 'hook.cjs' }, 'and the symlink')
+  const ok = mergeLayers([{ tree: tracer.tree, wrapper: '/opt/tracer/wrapper' }, { tree: handler.tree, wrapper: '/opt/handler-wrap/wrapper' }])
+  t.same(ok.conflicts.map((c) => [c.path, c.layers, c.winner, c.differs, c.breaks]), [['init.mjs', [0, 1], 1, 'contents', []]], 'the tracer\'s copy is unused: reported, not a break')
+  const won = ok.tree.get('init.mjs')
+  t.match(won?.kind === 'file' && Buffer.from(won.data).toString(), /from = 'handler-wrap'/, 'the later layer\'s file is the one in /opt')
+  const swapped = mergeLayers([{ tree: handler.tree, wrapper: '/opt/handler-wrap/wrapper' }, { tree: tracer.tree, wrapper: '/opt/tracer/wrapper' }])
+  t.same(swapped.conflicts[0]?.winner, 1)
+  t.same(swapped.conflicts[0]?.breaks, [{ layer: 0, reason: 'its /opt/handler-wrap/index.mjs names /opt/init.mjs' }])
+  // A layer whose wrapper another layer's file replaces.
+  const shadow = new Map(tracer.tree)
+  shadow.set('handler-wrap/wrapper', { kind: 'file', mode: 0o755, data: Buffer.from('#!/bin/sh\nexec "$@"\n'), sha256: 'other' })
+  const lost = mergeLayers([{ tree: handler.tree, wrapper: '/opt/handler-wrap/wrapper' }, { tree: shadow, wrapper: '/opt/tracer/wrapper' }])
+  t.match(lost.conflicts.find((c) => c.path === 'handler-wrap/wrapper')?.breaks, [{ layer: 0, reason: /its exec wrapper \/opt\/handler-wrap\/wrapper is replaced/ }])
+  // A sibling named by file name; a copy that only loses its exec bit.
+  const f = (text: string, mode = 0o755) => ({ kind: 'file' as const, mode, data: Buffer.from(text), sha256: sha256(text) })
+  const x = new Map([['v/wrapper', f('#!/bin/sh\nexec "$(dirname "$0")/helper.sh" "$@"\n')], ['v/helper.sh', f('#!/bin/sh\nexec "$@"\n')]])
+  const other = mergeLayers([{ tree: x, wrapper: '/opt/v/wrapper' }, { tree: new Map([['v/helper.sh', f('#!/bin/sh\nexit 1\n')]]), wrapper: undefined }])
+  t.same(other.conflicts[0]?.breaks, [{ layer: 0, reason: 'its /opt/v/wrapper names helper.sh beside it' }])
+  const noExec = mergeLayers([{ tree: x, wrapper: '/opt/v/wrapper' }, { tree: new Map([['v/helper.sh', f('#!/bin/sh\nexec "$@"\n', 0o644)]]), wrapper: undefined }])
+  t.match(noExec.conflicts[0], { differs: 'mode', breaks: [{ layer: 0 }] }, 'losing the exec bit breaks it')
+  const gainsExec = mergeLayers([{ tree: new Map([['v/helper.sh', f('#!/bin/sh\nexec "$@"\n', 0o644)], ['v/w', f('. ./helper.sh')]]), wrapper: undefined }, { tree: x, wrapper: '/opt/v/wrapper' }])
+  t.match(gainsExec.conflicts[0], { differs: 'mode', breaks: [] }, 'gaining it does not')
+  // A file replacing a folder takes the folder's contents with it.
+  const folder = mergeLayers([{ tree: tracer.tree, wrapper: undefined }, { tree: new Map([['tracer', { kind: 'file', mode: 0o644, data: Buffer.from('x'), sha256: 'x' }]]), wrapper: undefined }])
+  t.notOk([...folder.tree.keys()].some((k) => k.startsWith('tracer/')), 'nothing left under the replaced folder')
+  t.match(folder.conflicts.find((c) => c.path === 'tracer'), { differs: 'kind', breaks: [{ layer: 0 }] })
+})
+
+t.test('effects: what a wrapper did, the chain order, and attribution (pure)', async (t) => {
+  const baseArgv = ['/var/lang/bin/node', '--expose-gc', '/var/runtime/index.mjs']
+  const baseEnv = { _HANDLER: 'index.handler', NODE_OPTIONS: '--max-old-space-size=100', PATH: '/var/lang/bin:/usr/bin' }
+  const obs = (o: Partial<Observed>): Observed => ({ ran: true, argv: baseArgv, env: { ...baseEnv, SHLVL: '1' }, code: 0, stderr: '', baseArgv, baseEnv, ...o })
+  const env = effectsOf(obs({ env: { ...baseEnv, NODE_OPTIONS: '--max-old-space-size=100 --require /opt/a.cjs', SHLVL: '2', _: '/bin/sh', GONE: 'x' } }))
+  t.same(env, { ran: true, argv: baseArgv, keptArgs: true, addedArgs: [], env: { NODE_OPTIONS: '--max-old-space-size=100 --require /opt/a.cjs', GONE: 'x' }, exitCode: 0, stderr: '' }, 'shell variables are not effects')
+  const flags = effectsOf(obs({ argv: ['/var/lang/bin/node', '--expose-gc', '-r', '/opt/b.cjs', '/var/runtime/index.mjs'] }))
+  t.same([flags.keptArgs, flags.addedArgs], [true, ['-r', '/opt/b.cjs']])
+  const dropped = effectsOf(obs({ argv: ['/var/lang/bin/node', '/opt/server.js'] }))
+  t.equal(dropped.keptArgs, false)
+  const never = effectsOf(obs({ ran: false, argv: [], env: {}, code: 3, stderr: 'W: mksh: setlocale\nadapter: no port\n' }))
+  t.same([never.ran, never.stderr], [false, 'adapter: no port'])
+
+  const a = classify(0, '/opt/a', { 'nodejs24.x': env })
+  const b = classify(1, '/opt/b', { 'nodejs24.x': flags })
+  const c = classify(2, '/opt/c', { 'nodejs24.x': env })
+  const d = classify(3, '/opt/d', { 'nodejs24.x': never, 'python3.13': dropped })
+  t.same([a.kind, b.kind, b.editsArgv, d.kind], ['passes', 'passes', true, 'replaces'])
+  t.match(d.reason, /^on nodejs24\.x the runtime's interpreter never started \(the wrapper ended with exit 3: adapter: no port\)/)
+  const name = (i: number): string => `layer${i}`
+  t.same(chainOrder([d, b, a, c], name).map((x) => x.wrapper), ['/opt/a', '/opt/c', '/opt/b', '/opt/d'], 'environment-only, then command-line editors, then the replacer')
+  t.throws(() => chainOrder([d, a, classify(4, '/opt/e', { 'nodejs24.x': dropped })], name), { message: /more than one wrapper replaces the runtime/ })
+
+  t.same(contribution('x --require /opt/a.cjs', 'x'), { part: '--require /opt/a.cjs', sep: ' ' })
+  t.same(contribution('/opt/bin:/usr/bin', '/usr/bin'), { part: '/opt/bin', sep: ':' })
+  t.same(contribution('/opt/h/index.handler', 'index.handler', '_HANDLER'), { part: '/opt/h/index.handler', sep: '' }, 'not a list: replaced whole')
+  t.same(contribution('--require /opt/a.cjs', undefined, 'NODE_OPTIONS'), { part: '--require /opt/a.cjs', sep: ' ' }, 'a list that was unset is known by its name')
+  t.same(contribution('/opt/lib', undefined, 'LD_LIBRARY_PATH'), { part: '/opt/lib', sep: ':' })
+  // wrapgen's own NODE_OPTIONS (node.inject: 'NODE_OPTIONS') goes in front of a tracer's, on a runtime that had none.
+  const noBase = { _HANDLER: 'index.handler' }
+  const t0 = classify(0, '/opt/t0', { 'nodejs24.x': effectsOf(obs({ baseEnv: noBase, env: { ...noBase, NODE_OPTIONS: '--require /opt/a.cjs' } })) })
+  t.same(attribute([t0], { 'nodejs24.x': obs({ baseEnv: noBase, env: { ...noBase, NODE_OPTIONS: '--require /opt/wrapgen/preload.cjs --require /opt/a.cjs' } }) }).map((x) => x.arrived), [true])
+  // Two handler wrappers: the second keeps the first's _HANDLER in its own variable.
+  const h1 = classify(0, '/opt/h1', { 'nodejs24.x': effectsOf(obs({ env: { ...baseEnv, _HANDLER: '/opt/h1/index.handler', H1_ORIG: 'index.handler' } })) })
+  const h2 = classify(1, '/opt/h2', { 'nodejs24.x': effectsOf(obs({ env: { ...baseEnv, _HANDLER: '/opt/h2/index.handler', H2_ORIG: 'index.handler' } })) })
+  const composed = obs({ env: { ...baseEnv, _HANDLER: '/opt/h2/index.handler', H2_ORIG: '/opt/h1/index.handler', H1_ORIG: 'index.handler' } })
+  t.same(attribute([h1, h2], { 'nodejs24.x': composed }).map((x) => [x.layer, x.variable, x.arrived, x.note]), [
+    [0, '_HANDLER', true, 'kept by a later wrapper in H2_ORIG'],
+    [0, 'H1_ORIG', true, undefined],
+    [1, '_HANDLER', true, undefined],
+    [1, 'H2_ORIG', true, 'holds the _HANDLER of the wrapper before it (/opt/h1): the two hand on to each other'],
+  ])
+  // A tracer whose NODE_OPTIONS another wrapper overwrote instead of appending to.
+  const t1 = classify(0, '/opt/t1', { 'nodejs24.x': env })
+  const clobber = obs({ env: { ...baseEnv, NODE_OPTIONS: '--require /opt/other.cjs', GONE: 'x' } })
+  t.same(attribute([t1], { 'nodejs24.x': clobber }).map((x) => [x.variable, x.value, x.arrived]), [['NODE_OPTIONS', '--require /opt/a.cjs', false], ['GONE', 'x', true]])
+  const kept = obs({ env: { ...baseEnv, NODE_OPTIONS: '--max-old-space-size=100 --require /opt/a.cjs --require /opt/b.cjs', GONE: 'x' } })
+  t.same(attribute([t1], { 'nodejs24.x': kept }).map((x) => x.arrived), [true, true], 'a list part arrives among others')
+})
+
+let full: ComposeResult | undefined
+let plain: ComposeResult | undefined
+const fullOut = join(work, 'out-full')
+const plainOut = join(work, 'out-plain')
+
+t.test('compose: a tracer, a handler wrapper and a web adapter', { skip }, async (t) => {
+  // The adapter is listed first: it still runs last, since it replaces the runtime.
+  full = await compose({ layers: [{ path: adapterDir }, { path: tracerZip }, { path: handlerZip }], config })
+  writeComposed(full.output, fullOut)
+  t.same(full.inputs.map((l) => [l.name, l.wrapper, l.wrapperFrom]), [['adapter', '/opt/bootstrap', 'detected'], ['tracer.zip', '/opt/tracer/wrapper', 'detected'], ['handler.zip', '/opt/handler-wrap/wrapper', 'detected']])
+  t.same(full.classified.map((c) => [c.wrapper, c.kind]), [['/opt/bootstrap', 'replaces'], ['/opt/tracer/wrapper', 'passes'], ['/opt/handler-wrap/wrapper', 'passes']])
+  t.match(full.classified[0]?.reason, /on nodejs24\.x it does not pass the runtime's command on: the interpreter started with \["\/opt\/adapter\/server\.js"\]/)
+  t.same(full.runtimes, ['nodejs24.x', 'python3.13', 'java21', 'dotnet8:class-library', 'ruby3.4'], 'one runtime per family, the newest')
+  const node = full.classified[1]?.byRuntime['nodejs24.x']
+  // (Under tap, the runtime's NODE_OPTIONS already holds tap's own --import: the tracer appends.)
+  t.match(node?.env.NODE_OPTIONS, /(^| )--require \/opt\/tracer\/hook\.cjs$/, 'the tracer\'s own effect, seen alone')
+  t.same(full.classified[2]?.byRuntime['nodejs24.x']?.env, { VENDOR_ORIGINAL_HANDLER: 'index.handler', _HANDLER: '/opt/handler-wrap/index.handler' })
+  t.same(full.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper', '/opt/bootstrap'], 'pass-through first, in layer order; the replacer last')
+  t.ok(full.attribution.length >= 15 && full.attribution.every((a) => a.arrived), 'every vendor\'s environment edit arrived through the composed wrapper')
+  t.match(full.warnings, [/adapter: \/opt\/bootstrap replaces the runtime, so it runs last/, /node flags and preloads .* node\.inject: 'NODE_OPTIONS'/, /\/opt\/init\.mjs: tracer\.zip, handler\.zip ship different contents; handler\.zip wins/])
+
+  // The manifest: inputs with size and sha256, the chain order; in the layer and beside it.
+  const m = JSON.parse(readFileSync(join(fullOut, 'compose.json'), 'utf8')) as ComposeManifest
+  t.same(readFileSync(join(fullOut, 'layer/wrapgen/compose.json'), 'utf8'), readFileSync(join(fullOut, 'compose.json'), 'utf8'))
+  t.equal(m.generator, 'wrapgen compose')
+  t.same(m.inputs.map((i) => [i.file, i.format, i.size, i.sha256, i.kind]), [
+    ['adapter', 'folder', full.inputs[0]!.size, full.inputs[0]!.sha256, 'replaces'],
+    ['tracer.zip', 'zip', statSync(tracerZip).size, sha(tracerZip), 'passes'],
+    ['handler.zip', 'zip', statSync(handlerZip).size, sha(handlerZip), 'passes'],
+  ])
+  t.equal(m.inputs[0]?.size, ['bootstrap', 'adapter/bin/run', 'adapter/server.js'].reduce((n, f) => n + statSync(join(adapterDir, f)).size, 0), 'a folder\'s size: its files\' bytes')
+  t.same(m.chain, [{ wrapper: '/opt/tracer/wrapper', input: 'tracer.zip', kind: 'passes' }, { wrapper: '/opt/handler-wrap/wrapper', input: 'handler.zip', kind: 'passes' }, { wrapper: '/opt/bootstrap', input: 'adapter', kind: 'replaces' }])
+  t.same(m.conflicts, [{ path: '/opt/init.mjs', inputs: ['tracer.zip', 'handler.zip'], winner: 'handler.zip', differs: 'contents', breaks: [] }])
+  const built = JSON.parse(readFileSync(join(fullOut, 'manifest.json'), 'utf8')) as { chain: string[]; id: string }
+  t.equal(m.id, built.id, 'the id of the wrapper built with the chain')
+  t.same(built.chain, ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper', '/opt/bootstrap'], 'wrapgen\'s own manifest names the chain')
+
+  // Modes and symlinks kept, in the tree and in the zip (read back by Info-ZIP's unzip, as Lambda does).
+  const unpacked = join(work, 'unzipped')
+  const u = spawnSync('unzip', ['-q', join(fullOut, 'layer.zip'), '-d', unpacked], { encoding: 'utf8' })
+  t.equal(u.status, 0, u.stderr)
+  for (const root of [join(fullOut, 'layer'), unpacked]) {
+    t.equal(statSync(join(root, 'tracer/bin/agent')).mode & 0o777, 0o750, `${root}: 0750 kept`)
+    t.equal(statSync(join(root, 'wrapgen/exec')).mode & 0o777, 0o755)
+    t.equal(statSync(join(root, 'bootstrap')).mode & 0o777, 0o755)
+    t.ok(lstatSync(join(root, 'tracer/current')).isSymbolicLink(), 'a symlink stays a symlink')
+    t.equal(readlinkSync(join(root, 'tracer/current')), 'hook.cjs')
+    t.match(readFileSync(join(root, 'init.mjs'), 'utf8'), /handler-wrap/, 'the winner\'s init.mjs')
+  }
+})
+
+t.test('the composed wrapper runs every vendor\'s wrapper from its own path (dash and bash, stand-in node)', { skip }, async (t) => {
+  plain = await compose({ layers: [{ path: tracerZip }, { path: handlerZip }], config })
+  writeComposed(plain.output, plainOut)
+  t.same(plain.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper'])
+  t.same(plain.warnings, ["/opt/init.mjs: tracer.zip, handler.zip ship different contents; handler.zip wins (applied last); nothing in the others names it"])
+  for (const shell of ['dash', 'bash']) {
+    const r = runComposed(join(plainOut, 'layer'), shell)
+    t.equal(r.code, 0, `${shell}: ${r.stderr}`)
+    t.same(r.argv, ['--expose-gc', '--max-http-header-size', '81920', '--require', '/opt/wrapgen/preload.cjs', '/var/runtime/index.mjs'], `${shell}: the runtime's command, wrapgen's flag before the entry`)
+    t.equal(r.env.NODE_OPTIONS, '--require /opt/tracer/hook.cjs', `${shell}: the tracer's hook`)
+    t.equal(r.env.TRACER_SERVICE, 'fn')
+    t.equal(r.env._HANDLER, '/opt/handler-wrap/index.handler', `${shell}: the handler rewrite`)
+    t.equal(r.env.VENDOR_ORIGINAL_HANDLER, 'index.handler')
+    t.equal(r.env.COMPOSED_BY, 'wrapgen', `${shell}: wrapgen's own edit`)
+    t.equal(r.stderr, '')
+  }
+  // With the web adapter: its program runs, with every environment edit made before it.
+  for (const shell of ['dash', 'bash']) {
+    const r = runComposed(join(fullOut, 'layer'), shell)
+    t.same(r.argv, ['/opt/adapter/server.js'], `${shell}: the adapter's own program`)
+    t.equal(r.env.ADAPTER_PORT, '8080')
+    t.equal(r.env.NODE_OPTIONS, '--require /opt/tracer/hook.cjs')
+    t.equal(r.env._HANDLER, '/opt/handler-wrap/index.handler')
+    t.equal(r.env.COMPOSED_BY, 'wrapgen')
+  }
+})
+
+t.test('refusals: two runtime replacers; a conflict that breaks a layer (unless allowed)', { skip }, async (t) => {
+  await t.rejects(compose({ layers: [{ path: adapterDir }, { path: tracerZip }, { path: adapter2Dir }], config }), {
+    constructor: UserError,
+    message: /more than one wrapper replaces the runtime, and only the last wrapper of a chain may do that/,
+    details: [/^adapter: \/opt\/bootstrap: .*server\.js/, /^adapter2: \/opt\/other-bootstrap: .*main\.js/, /keep one of these layers/],
+  })
+  // The handler wrapper first: the tracer's init.mjs replaces the one the handler wrapper imports.
+  await t.rejects(compose({ layers: [{ path: handlerZip }, { path: tracerZip }], config }), {
+    message: /1 path conflict\(s\) break a layer/,
+    details: ['/opt/init.mjs: tracer.zip wins over handler.zip, which breaks: its /opt/handler-wrap/index.mjs names /opt/init.mjs', /--allow-conflicts/],
+  })
+  const allowed = await compose({ layers: [{ path: handlerZip }, { path: tracerZip }], config, allowConflicts: true })
+  t.same(allowed.manifest.conflicts, [{ path: '/opt/init.mjs', inputs: ['handler.zip', 'tracer.zip'], winner: 'tracer.zip', differs: 'contents', breaks: [{ input: 'handler.zip', reason: 'its /opt/handler-wrap/index.mjs names /opt/init.mjs' }] }])
+  // Two versions of one vendor's layer: one wrapper path, run once, from the layer that won it.
+  const v2 = join(work, 'tracer-v2')
+  cpSync(join(vendor, 'tracer'), v2, { recursive: true, verbatimSymlinks: true })
+  writeFileSync(join(v2, 'tracer/wrapper'), '#!/bin/sh\n# version 2\nexport TRACER_V=2\nexec "$@"\n')
+  await t.rejects(compose({ layers: [{ path: tracerZip }, { path: v2 }], config }), { message: /break a layer/, details: [/\/opt\/tracer\/wrapper: tracer-v2 wins over tracer\.zip, which breaks: its exec wrapper \/opt\/tracer\/wrapper is replaced/, /--allow-conflicts/] })
+  const twice = await compose({ layers: [{ path: tracerZip }, { path: v2 }], config, allowConflicts: true })
+  t.same(twice.chain.map((c) => [c.wrapper, c.layer]), [['/opt/tracer/wrapper', 1]])
+  t.same(twice.classified[0]?.byRuntime['nodejs24.x']?.env, { TRACER_V: '2' }, 'the winner\'s file is what runs')
+  t.match(twice.output.tree.get('tracer/current'), { kind: 'symlink', target: 'hook.cjs', from: 1 }, 'a folder input keeps its symlinks')
+  t.match(twice.output.tree.get('tracer/bin/agent'), { kind: 'file', mode: 0o750 }, 'and its modes')
+  // Two wrappers that put a flag right after the interpreter: each works alone; chained, the first
+  // puts its flag after the second wrapper's path, and the second then tries to run that flag.
+  const editor = (n: string): string => {
+    const dir = join(work, `editor-${n}`)
+    mkdirSync(dir)
+    writeFileSync(join(dir, `${n}-wrapper`), `#!/bin/sh\nfirst=$1\nshift\nexec "$first" --${n}-flag "$@"\n`)
+    chmodSync(join(dir, `${n}-wrapper`), 0o755)
+    return dir
+  }
+  const editors = [editor('x'), editor('y')]
+  await t.rejects(compose({ layers: editors.map((path) => ({ path })), config }), {
+    message: /the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain/,
+    details: [/^on nodejs24\.x the composed wrapper did not start the runtime \(exit 127/, /./, /./, /./, /./, 'chain: /opt/x-wrapper (editor-x) -> /opt/y-wrapper (editor-y)'],
+  })
+  const one = await compose({ layers: [{ path: editors[0]! }, { path: tracerZip }], config })
+  t.same(one.chain.map((c) => [c.wrapper, c.editsArgv]), [['/opt/tracer/wrapper', false], ['/opt/x-wrapper', true]], 'a wrapper that adds arguments runs closest to the runtime')
+  // Layers that wrapgen's own files would clash with, a chain in the config, a wrapper without its exec bit.
+  const own = join(work, 'own')
+  mkdirSync(join(own, 'wrapgen'), { recursive: true })
+  writeFileSync(join(own, 'wrapgen/exec'), '#!/bin/sh\nexec "$@"\n')
+  await t.rejects(compose({ layers: [{ path: own }], config }), { message: /ships \/opt\/wrapgen\/exec, where the composed layer's own files go/ })
+  await t.rejects(compose({ layers: [{ path: tracerZip }], config: { ...config, chain: ['/opt/x'] } }), { message: /chain: compose sets the chain/ })
+  await t.rejects(compose({ layers: [{ path: tracerZip, wrapper: '/opt/tracer/hook.cjs' }], config }), { message: /its wrapper \/opt\/tracer\/hook\.cjs has no exec bit/ })
+  await t.rejects(compose({ layers: [{ path: tracerZip, wrapper: '/opt/nope' }], config }), { exitCode: 2, message: /has no file \/opt\/nope/ })
+})
+
+t.test('a layer with two wrapper-like scripts must name its wrapper; a zip that escapes its tree is refused', { skip }, async (t) => {
+  const two = join(work, 'two')
+  cpSync(adapterDir, two, { recursive: true })
+  cpSync(join(adapter2Dir, 'other-bootstrap'), join(two, 'other-bootstrap'))
+  await t.rejects(compose({ layers: [{ path: two }], config }), { exitCode: 2, message: /more than one file looks like an exec wrapper \(\/opt\/bootstrap, \/opt\/other-bootstrap\); name it as .*=\/opt\/PATH/ })
+  const named = await compose({ layers: [{ path: two, wrapper: '/opt/other-bootstrap' }, { path: tracerZip }], config })
+  t.same(named.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/other-bootstrap'])
+  // A symlink to / followed by a file below it: written as is, the file would land outside the tree.
+  const evil = join(work, 'evil')
+  mkdirSync(join(evil, 'in'), { recursive: true })
+  writeFileSync(join(evil, 'in/x'), 'x')
+  const evilZip = join(work, 'evil.zip')
+  spawnSync('sh', ['-c', `cd ${evil} && ln -s /tmp link && zip -qy ${evilZip} link && mkdir -p l2 && cd l2 && mkdir link && echo hi > link/owned && zip -q ${evilZip} link/owned`])
+  await t.rejects(compose({ layers: [{ path: evilZip }], config }), { message: /link\/owned lies below link, which is a symlink/ })
+})
+
+t.test('the command line: help, usage errors, exit codes, never overwriting others\' files', { skip }, async (t) => {
+  const help = await cli('compose', '--help')
+  t.equal(help.code, 0)
+  t.match(help.out, /^Usage: wrapgen compose LAYER\.\.\. --out DIR/)
+  t.match((await cli('--help')).out, /^ {2}compose {1}combine several vendors' layers/m, 'listed in wrapgen --help')
+  t.match(await cli('compose', '--out', 'x'), { code: 2, err: /give the layers to compose/ })
+  t.match(await cli('compose', tracerZip), { code: 2, err: /--out DIR is required/ })
+  t.match(await cli('compose', 'nope.zip', '--out', 'x'), { code: 2, err: /nope\.zip: no such layer zip or folder/ })
+  t.match(await cli('compose', `${tracerZip}=opt/x`, '--out', 'x'), { code: 2, err: /LAYER=\/opt\/PATH/ })
+  t.match(await cli('compose', tracerZip, '--out', 'x', '--name', 'a', '--config', 'c.mjs'), { code: 2, err: /--name applies without --config/ })
+  t.match(await cli('compose', adapterDir, '--out', join(adapterDir, 'out')), { code: 2, err: /inside the input folder/ })
+  t.match(await cli('compose', adapterDir, adapter2Dir, '--out', 'refused'), { code: 1, err: /more than one wrapper replaces the runtime/ })
+  t.notOk(existsSync(join(work, 'refused')), 'a refused composition writes nothing')
+  const bad = join(work, 'bad.zip')
+  writeFileSync(bad, 'not a zip')
+  t.match(await cli('compose', bad, '--out', 'x'), { code: 1, err: /bad\.zip: not a readable zip/ })
+
+  // Someone else's folder is never written into; a previous compose output is replaced.
+  mkdirSync(join(work, 'foreign'))
+  writeFileSync(join(work, 'foreign/manifest.json'), '{"mine": true}\n')
+  t.match(await cli('compose', tracerZip, '--out', 'foreign'), { code: 1, err: /holds manifest\.json, not written by wrapgen compose/ })
+  t.equal(readFileSync(join(work, 'foreign/manifest.json'), 'utf8'), '{"mine": true}\n', 'untouched')
+
+  const first = await cli('compose', tracerZip, `${handlerZip}=/opt/handler-wrap/wrapper`, `${adapterDir}=none`, '--out', 'cli-out', '--name', 'cli')
+  t.equal(first.code, 0, first.err)
+  t.match(first.out, /composed 3 layer\(s\)/)
+  t.match(first.out, /1\. \/opt\/tracer\/wrapper \(tracer\.zip, passes the command on\)\n {2}2\. \/opt\/handler-wrap\/wrapper \(handler\.zip, passes the command on\)\n/)
+  t.match(first.out, /adapter \(folder, .*\): no wrapper/)
+  t.match(first.out, /AWS_LAMBDA_EXEC_WRAPPER=\/opt\/wrapgen\/exec/)
+  t.match(first.err, /wrapgen: warning: \/opt\/init\.mjs: tracer\.zip, handler\.zip ship different contents/)
+  const zip1 = readFileSync(join(work, 'cli-out/layer.zip'))
+  writeFileSync(join(work, 'cli-out/notes.txt'), 'mine')
+  const again = await cli('compose', tracerZip, `${handlerZip}=/opt/handler-wrap/wrapper`, `${adapterDir}=none`, '--out', 'cli-out', '--name', 'cli', '--json')
+  t.equal(again.code, 0, again.err)
+  const j = JSON.parse(again.out) as { compose: ComposeManifest; composeFile: string; runtimes: string[]; wrappers: Array<{ input: string; kind: string; byRuntime: Record<string, { env: Record<string, string> }> }> }
+  t.equal(j.composeFile, join(work, 'cli-out/compose.json'))
+  t.same(j.wrappers.map((w) => [w.input, w.kind]), [['tracer.zip', 'passes'], ['handler.zip', 'passes']])
+  t.equal(j.wrappers[1]?.byRuntime['python3.13']?.env._HANDLER, '/opt/handler-wrap/index.handler', 'what each wrapper did, per runtime')
+  t.same(j.compose.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper'])
+  t.ok(readFileSync(join(work, 'cli-out/layer.zip')).equals(zip1), 'the same inputs give a byte-identical zip')
+  t.equal(readFileSync(join(work, 'cli-out/notes.txt'), 'utf8'), 'mine', 'a file of the user\'s beside ours is kept')
+})
+
+t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook runs, then the handler', { skip }, async (t) => {
+  let ric = true
+  try {
+    const { ricPackageDir } = await import('../src/invoke/layout.js')
+    ricPackageDir()
+  } catch {
+    ric = false
+  }
+  if (!ric) return void t.pass('skipped: aws-lambda-ric is not installed')
+  const { runInvoke } = await import('../src/invoke/run.js')
+  if (!plain) return void t.fail('the composition above did not run')
+  const run = await runInvoke({ layerDir: join(plainOut, 'layer'), taskDir: join(vendor, 'task'), events: [{}], timeoutMs: 5000 })
+  t.equal(run.init.status, 'ok', run.logs.stderr)
+  t.equal(run.invokes[0]?.status, 'success', JSON.stringify(run.invokes[0]?.error))
+  const p = JSON.parse(run.invokes[0]?.payload ?? 'null') as Record<string, unknown>
+  t.same([...(p.hooks as string[])].sort(), ['handler-wrap', 'tracer', 'wrapgen'], 'the tracer\'s NODE_OPTIONS hook, wrapgen\'s preload and the handler wrapper all ran')
+  t.equal((p.hooks as string[]).at(-1), 'handler-wrap', 'the handler wrapper loads last, as the handler')
+  t.equal(p.wrappedBy, 'handler-wrap', 'the function was called through the vendor\'s handler')
+  t.equal(p.init, 'handler-wrap', 'with the init.mjs of the layer that won it')
+  t.equal(p.tracerService, 'wrapgen-invoke')
+  t.equal(p.composedBy, 'wrapgen')
+  t.equal(p.handlerEnv, '/opt/handler-wrap/index.handler')
+})
