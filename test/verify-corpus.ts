@@ -6,6 +6,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { openConfig } from '../src/config/open.js'
+import type { WrapgenConfig } from '../src/config/types.js'
 import { verify, type VerifyOptions } from '../src/verify/run.js'
 import { sandboxAvailable } from '../src/verify/sandbox.js'
 import { passed, type Allowance, type VerifyReport } from '../src/verify/types.js'
@@ -117,4 +119,33 @@ t.test('deliberate changes fail without --allow, each explained in one line', { 
   // An option change: a wrapper that drops one of the runtime's own options.
   const r = await verify({ wrapperFile: join(corpus, '..', 'ignores-argv.sh'), runtime: 'nodejs20.x', memories: [1024], shells: [], standInOnly: true, allow: ['replace-runtime'] })
   t.ok(passed(r), 'ignores-argv.sh passes once its runtime replacement is accepted', { detail: describe(r) })
+})
+
+t.test('chain: effects are attributed to the wrapper that made them; wrapgen + a correct vendor wrapper is green', { skip: sandboxAvailable() ? false : 'no bubblewrap' }, async (t) => {
+  const chainDir = fileURLToPath(new URL('./fixtures/wrappers/chain', import.meta.url))
+  const dir = t.testdir({ 'package.json': '{"name":"chain-fixture","private":true}' })
+  const layer = (name: string): string => join(chainDir, name)
+  const open = (chain: NonNullable<WrapgenConfig['chain']>) => openConfig({ cwd: dir, config: { name: 'chained', node: { flags: ['--enable-source-maps'] }, chain } })
+  const FAST = { runtime: 'nodejs20.x,python3.12,java17', memories: [1024], shells: ['dash', 'bash'] } as const
+
+  const green = await verify({ config: await open(['/opt/otel-handler']), extraLayers: [layer('otel-layer')], ...FAST })
+  t.ok(passed(green), 'wrapgen + an OpenTelemetry-style bash wrapper (not idempotent, its own env edits): PASS', { detail: describe(green) })
+  t.ok(green.results.some((x) => x.check === 'chain' && x.status === 'pass'), 'the chain check ran')
+  t.ok(green.results.some((x) => x.check === 'real' && x.runtime === 'nodejs20.x' && x.status === 'pass'), 'the real node ran through both wrappers (expected argv without the chained wrapper)')
+
+  const handler = await verify({ config: await open(['/opt/handler-wrapper']), extraLayers: [layer('handler-layer')], ...FAST, standInOnly: true })
+  t.equal(passed(handler), false, 'a chained handler rewrite fails without allow')
+  t.strictSame([...new Set(failures(handler).map((x) => x.check))], ['chain'], 'only the chain check fails: argv, env and idempotence are wrapgen\'s and pass')
+  t.match(failures(handler)[0]?.detail, /a chained wrapper \(not wrapgen\): rewrites _HANDLER to "acme_tracing\.handler\.wrapped" \(a deliberate change\? accept it with chain\[\]\.allow: handler\)/)
+  const allowed = await verify({ config: await open([{ path: '/opt/handler-wrapper', allow: ['handler'] }]), extraLayers: [layer('handler-layer')], ...FAST, standInOnly: true })
+  t.ok(passed(allowed), 'accepted in the config: chain: [{ path, allow: ["handler"] }]', { detail: describe(allowed) })
+  t.ok(allowed.deviations.some((d) => d.includes('accepted in chain[].allow')), 'still listed among the deliberate changes, as accepted')
+
+  const adapterFirst = await verify({ config: await open(['/opt/adapter', '/opt/otel-handler']), extraLayers: [layer('adapter-layer'), layer('otel-layer')], runtime: 'nodejs20.x', memories: [1024], shells: ['dash'], standInOnly: true })
+  t.ok(adapterFirst.warnings.some((w) => /^chain: \/opt\/adapter does not pass the runtime's command on \(replaces the runtime.*put it last$/.test(w)), 'a runtime-replacing wrapper that is not last: warned, for that reason', { warnings: adapterFirst.warnings })
+
+  // The config key is validated like every other.
+  const problems = await open([{ path: 'opt/x', allow: ['everything' as 'handler'] }]).then(() => [], (e: { details?: readonly string[] }) => [...(e.details ?? [])])
+  t.match(problems.join('\n'), /chain\[0\]\.path.*"opt\/x" must be an absolute path/, 'chain[].path must be absolute')
+  t.match(problems.join('\n'), /chain\[0\]\.allow\[0\].*"everything" is not a change verify can accept; use "handler", "runtime-api", "replace-runtime", "option-change"/, 'chain[].allow names what it accepts')
 })

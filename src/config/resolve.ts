@@ -36,7 +36,9 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions): ResolvedConfi
     java: runtime(c.java),
     dotnet: runtime(c.dotnet),
     ruby: runtime(c.ruby),
-    chain: [...(c.chain ?? [])],
+    chain: (c.chain ?? []).map((w) => (typeof w === 'string' ? w : w.path)),
+    // Only when a chain entry is an object: a config without it resolves exactly as before.
+    ...((c.chain ?? []).some((w) => typeof w !== 'string') ? { chainAllow: Object.fromEntries((c.chain ?? []).flatMap((w) => (typeof w === 'string' ? [] : [[w.path, [...(w.allow ?? [])]]]))) } : {}),
     configFile: opts.configFile,
     root: opts.root,
   }

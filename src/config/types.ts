@@ -73,9 +73,16 @@ export interface WrapgenConfig {
   ruby?: RuntimeOptions
   /**
    * Further exec wrappers (absolute paths, e.g. `/opt/otel-handler`) run after wrapgen's, in order,
-   * each receiving the edited command. One that ignores its arguments must be last. @default []
+   * each receiving the edited command. One that ignores its arguments must be last. An entry may be
+   * `{ path, allow }` to accept deliberate changes of that wrapper in `wrapgen verify`. @default []
    */
-  chain?: string[]
+  chain?: Array<string | ChainEntry>
+}
+
+/** A chained wrapper and the deliberate changes `wrapgen verify` accepts from it (as `--allow` does). */
+export interface ChainEntry {
+  path: string
+  allow?: Array<'handler' | 'runtime-api' | 'replace-runtime' | 'option-change'>
 }
 
 export const FAMILIES = ['node', 'python', 'java', 'dotnet', 'ruby'] as const
@@ -122,6 +129,8 @@ export interface ResolvedConfig {
   readonly dotnet: ResolvedRuntime
   readonly ruby: ResolvedRuntime
   readonly chain: readonly string[]
+  /** Per chained wrapper path, the deliberate changes verify accepts from it (`chain: [{ path, allow }]`). */
+  readonly chainAllow?: Readonly<Record<string, readonly string[]>>
   /** Absolute path of the config file, or undefined for an inline config. */
   readonly configFile: string | undefined
   /** Folder that relative paths and package specifiers resolve from. */

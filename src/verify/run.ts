@@ -18,7 +18,7 @@ import { runHarness } from './harness.js'
 import { runRealChecks } from './real.js'
 import { sandboxAvailable, type Mode } from './sandbox.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
-import type { Allowance, ChainedWrapper, Target, VerifyReport } from './types.js'
+import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 
 export interface VerifyOptions {
   /** The config whose layer is verified (built fresh unless `layerDir` is given). */
@@ -149,8 +149,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
 
 /** What the config accepts from each chained wrapper (`chain: [{ path, allow }]`). */
 function chainAllowOf(config: ResolvedConfig): Readonly<Record<string, readonly Allowance[]>> {
-  const extra = config as ResolvedConfig & { readonly chainAllow?: Readonly<Record<string, readonly Allowance[]>> }
-  return extra.chainAllow ?? {}
+  const out: Record<string, Allowance[]> = {}
+  for (const [path, allow] of Object.entries(config.chainAllow ?? {})) out[path] = allow.filter((a): a is Allowance => (ALLOWANCES as readonly string[]).includes(a))
+  return out
 }
 
 /** The config with a flag per runtime and env values full of shell syntax (all stand-in safe). */
