@@ -138,6 +138,17 @@ t.test('the CLI refuses what it must', async (t) => {
   t.match(badAllow.err, /--allow everything: use handler, runtime-api, replace-runtime, option-change/)
   const badAt = await cli('verify', '--wrapper', 'test/fixtures/wrappers/forks.sh', '--at', '/etc/x')
   t.equal(badAt.code, 2, '--at outside /opt: usage error')
+  // --verbose: what each failed case exec'd against what was expected; --json: the same on each row.
+  const verbose = await cli('verify', '--wrapper', 'test/fixtures/wrappers/corpus/joined-array-dup.sh', '--runtime', 'nodejs20.x', '--memory', '1024', '--stand-in-only', '--verbose')
+  t.equal(verbose.code, 3, '--verbose: a failing wrapper exits 3')
+  t.match(verbose.out, /failures \(\d+ checks, \d+ causes\):\n {2}[a-z, -]+: argument "\/var\/lang\/bin\/node" is duplicated/, 'grouped by cause')
+  t.match(verbose.out, /\n {4}nodejs20\.x 1024 MB exec: exec'd \["\/var\/lang\/bin\/node","--enable-source-maps","\/var\/lang\/bin\/node","--expose-gc"/, 'the argv exec\'d')
+  t.match(verbose.out, /\n {6}expected \["\/var\/lang\/bin\/node","--expose-gc"/, 'against the expected argv')
+  const json = await cli('verify', '--wrapper', 'test/fixtures/wrappers/corpus/pythonpath-trap.sh', '--runtime', 'python3.12', '--memory', '1024', '--stand-in-only', '--json')
+  const report = JSON.parse(json.out) as VerifyReport
+  const row = report.results.find((x) => x.status === 'fail' && x.check === 'env' && x.shell === 'exec')
+  t.match(row?.detail, /sets PYTHONPATH="\/opt\/acme\/python" without \/opt\/python/, '--json: the env failure')
+  t.strictSame(row?.exec?.env.find(([k]) => k === 'PYTHONPATH'), ['PYTHONPATH', '/opt/acme/python', null], '--json: the environment diff of the failed case')
   const unsafe = await cli('verify', '--wrapper', 'test/fixtures/wrappers/otel-style.sh', '--mode', 'path-mapped', '--unsafe-host', '--runtime', 'nodejs20.x', '--memory', '1024', '--stand-in-only', '--shell', 'dash')
   t.equal(unsafe.code, 0, '--unsafe-host: a good wrapper passes path-mapped', { detail: unsafe.out + unsafe.err })
 })

@@ -138,6 +138,7 @@ export function extraStarts(o: Observation): Start[] {
 }
 
 const MARK = 'stand-in stdout\n'
+const ERR_MARK = 'stand-in stderr\n'
 
 /** stdout carries only the interpreter's bytes; stdin reaches it; stderr from the runtime arrives. */
 export function judgeStdio(o: Observation, writes: readonly string[]): string | undefined {
@@ -146,13 +147,14 @@ export function judgeStdio(o: Observation, writes: readonly string[]): string | 
   const extra = o.stdout.replace(MARK, '')
   if (extra) return `stdout carried ${show(extra.slice(0, 80))} besides the interpreter's own output (stdout is the function's log stream)`
   if (!o.stdout.includes(MARK)) return "the interpreter's own stdout did not arrive"
+  if (!o.stderr.includes(ERR_MARK)) return "the interpreter's own stderr did not arrive (the wrapper redirected or closed it): the function's errors would be lost from its logs"
   if (o.stdin !== 'stdin reaches the interpreter\n') return `stdin did not reach the interpreter (got ${show(o.stdin.slice(0, 40))})`
   return undefined
 }
 
 /** stderr lines of the wrapper's own: a shell's locale warnings and the harness's notes are not. */
 export function ownLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l && !/^W: .*setlocale/.test(l) && !/^(bash|sh|mksh|ash|dash): warning: setlocale/.test(l))
+  return stderr.split('\n').filter((l) => l && l !== 'stand-in stderr' && !/^W: .*setlocale/.test(l) && !/^(bash|sh|mksh|ash|dash): warning: setlocale/.test(l))
 }
 
 /** The lines that say why the interpreter never ran: the wrapper's errors, not a banner or a warning. */

@@ -8,7 +8,7 @@
 # ROLE: `probe` (only version options: answers like the interpreter, on stderr, and exits 0),
 # `script` (asked to run a file under /opt: the wrapper's own #! interpreter; the real one runs it),
 # `runtime` (anything else: the runtime's command). A runtime start copies stdin to fd 5, prints one
-# line on stdout, then does what the harness asks on fd 6: "exit N", "kill SIGNAL" or "wait" (until
+# line on stdout and one on stderr, then does what the harness asks on fd 6: "exit N", "kill SIGNAL" or "wait" (until
 # signalled; a SIGTERM that arrives is noted on fd 4 as "@signal PID TERM").
 # Programs by absolute path: a wrapper that edits PATH must not break the recording.
 role=runtime
@@ -53,6 +53,7 @@ exec 3>&-
 /bin/cat >&5
 exec 5>&-
 printf 'stand-in stdout\n'
+printf 'stand-in stderr\n' >&2
 read -r action arg <&6 || action='exit'
 case $action in
   exit) exit "${arg:-0}" ;;
