@@ -288,7 +288,7 @@ t.test('failMode closed: the function does not start, with the message', async (
     const inst = expandRuntime(node, { memory: 1024, commonEnv: catalogue.commonEnv })
     const l = launch(sandboxed ? 'sandboxed' : 'path-mapped', layout, layout.opts.get('missing')!, layout.lang(node), linkShell(layout.root, dash), inst.argv)
     const wrapper = l.path('/opt/wrapgen/exec')
-    const o = await observe({ launch: l, env: { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }, action: { exit: 0 } })
+    const o = await observe({ launch: l, boundary: layout.boundary, env: { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }, action: { exit: 0 } })
     t.equal(o.ran, false, 'the interpreter never ran')
     t.equal(o.code, 1, 'exit 1')
     t.equal(o.stdout, '', 'nothing on stdout')

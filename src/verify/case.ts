@@ -69,7 +69,7 @@ export function run(c: CaseContext, o: RunOptions = {}): Promise<Observation> {
   const wrapper = o.wrapper ?? c.opts.target.wrapper
   const env = { ...c.inst.env, ...o.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper === '' ? '' : path(wrapper), ...(o.direct ? { WRAPGEN_VERIFY_DIRECT: '1' } : {}) }
   const l = launch(mode, c.layout, opt, c.layout.lang(c.fixture), c.shell.path, o.argv ?? c.inst.argv, { ...how, env })
-  return c.limit(() => observe({ launch: l, env, action: o.action ?? { exit: 0 }, stdin: STDIN }))
+  return c.limit(() => observe({ launch: l, boundary: c.layout.boundary, env, action: o.action ?? { exit: 0 }, stdin: STDIN }))
 }
 
 /** The same command with no wrapper: what the runtime itself would run (shared by every shell). */

@@ -59,7 +59,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
       ...opts.shells.map((s) => ({ name: s.name, path: linkShell(layout.root, s), portability: opts.exec })),
     ]
     const keepHost = target.kind === 'wrapper' ? shebangInterpreters(target.shebang) : []
-    const limit = pool(opts.concurrency ?? 4)
+    const limit = pool(opts.concurrency ?? 8)
     const results: CheckResult[] = []
     const warnings = new Set<string>()
     const deviations = new Set<string>()

@@ -2,7 +2,8 @@
 // under test at its Lambda path), /var/task, /var/runtime (the emulated bootstrap, the real interpreters
 // a wrapper's #! line may need), and one /var/lang per runtime family holding only that family's
 // stand-in interpreters. Built once per run in a temp folder (makeTemp), removed afterwards.
-import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { packageRoot } from '../package-root.js'
@@ -14,6 +15,8 @@ export interface Layout {
   /** Alternative /opt trees keyed by name (e.g. `missing`, `no-exec-bit`). */
   readonly opts: ReadonlyMap<string, string>
   readonly bootstrap: string
+  /** Ends each part of a stand-in's record (random per layout, so no argument is taken for it). */
+  readonly boundary: string
   /** The folder to mount at /var/lang for a runtime fixture. */
   readonly lang: (fixture: RuntimeFixture) => string
   readonly remove: () => void
@@ -114,6 +117,8 @@ export function makeLayout(input: LayoutInput): Layout {
   mkdirSync(join(root, 'variants'), { recursive: true })
   chmodSync(join(root, 'variants'), 0o755)
   for (const dir of ['var/task', 'var/runtime/real', 'tmp']) mkdirSync(join(root, dir), { recursive: true })
+  const boundary = randomBytes(12).toString('hex')
+  const standin = readFileSync(asset('standin.sh'), 'utf8').replace('b=wrapgen-boundary', `b=${boundary}`)
   const bootstrap = join(root, 'var/runtime/bootstrap.sh')
   copyFileSync(asset('bootstrap.sh'), bootstrap)
   chmodSync(bootstrap, 0o755)
@@ -130,17 +135,17 @@ export function makeLayout(input: LayoutInput): Layout {
       for (const f of names) {
         if (existsSync(f)) continue
         mkdirSync(dirname(f), { recursive: true })
-        copyFileSync(asset('standin.sh'), f)
+        writeFileSync(f, standin, { mode: 0o755 })
         chmodSync(f, 0o755)
       }
     }
     mkdirSync(join(lang, 'bin'), { recursive: true })
   }
   // The function's own program, for wrappers that replace the runtime with it (a web adapter's run.sh).
-  copyFileSync(asset('standin.sh'), join(root, 'var/task/run.sh'))
+  writeFileSync(join(root, 'var/task/run.sh'), standin)
   chmodSync(join(root, 'var/task/run.sh'), 0o755)
   const empty = join(root, 'lang', 'none')
   mkdirSync(empty, { recursive: true })
   readableByAll(root)
-  return { root, opts, bootstrap, lang: (f) => langs.get(f.family) ?? empty, remove: () => removeTemp(root) }
+  return { root, opts, bootstrap, boundary, lang: (f) => langs.get(f.family) ?? empty, remove: () => removeTemp(root) }
 }

@@ -8,6 +8,8 @@ import { hostPid, type Launch } from './sandbox.js'
 
 export interface RunSpec {
   readonly launch: Launch
+  /** The layout's record boundary (layout.ts). */
+  readonly boundary: string
   readonly env: Readonly<Record<string, string>>
   /** What the stand-in does after reporting: exit with a code, kill itself, or wait for a signal. */
   readonly action: { readonly exit: number } | { readonly kill: string } | { readonly wait: string }
@@ -62,8 +64,9 @@ const split0 = (b: Buffer): string[] => {
 }
 
 /** Reads the framed start records (see assets/standin.sh). Stops at the first that does not parse. */
-export function parseStarts(buf: Buffer, sandboxed: boolean): { starts: Start[]; garbled: boolean } {
+export function parseStarts(buf: Buffer, sandboxed: boolean, boundary: string): { starts: Start[]; garbled: boolean } {
   const starts: Start[] = []
+  const mark = Buffer.from(`@@${boundary}@@\n`)
   let at = 0
   const line = (): string | undefined => {
     const nl = buf.indexOf(0x0a, at)
@@ -72,22 +75,26 @@ export function parseStarts(buf: Buffer, sandboxed: boolean): { starts: Start[];
     at = nl + 1
     return s
   }
+  const part = (): Buffer | undefined => {
+    const end = buf.indexOf(mark, at)
+    if (end < 0) return undefined
+    const b = buf.subarray(at, end)
+    at = end + mark.length
+    return b
+  }
   while (at < buf.length) {
-    const head = /^@start (\d+) (\d+) (runtime|probe|script) (\d+) (\d+)$/.exec(line() ?? '')
-    if (!head) return { starts, garbled: true }
-    const [nArgv, nEnv] = [Number(head[4]), Number(head[5])]
-    const argv = split0(buf.subarray(at, at + nArgv))
-    const envList = split0(buf.subarray(at + nArgv, at + nArgv + nEnv))
-    at += nArgv + nEnv
-    const cwd = /^cwd:(.*)$/.exec(line() ?? '')
-    const procs = /^procs:(.*)$/.exec(line() ?? '')
-    if (!cwd || !procs) return { starts, garbled: true }
+    const head = /^@start (\d+) (\d+) (runtime|probe|script)$/.exec(line() ?? '')
+    const argv = head ? part() : undefined
+    const envList = argv ? part() : undefined
+    const cwd = envList ? /^cwd:(.*)$/.exec(line() ?? '') : undefined
+    const procs = cwd ? /^procs:(.*)$/.exec(line() ?? '') : undefined
+    if (!head || !argv || !envList || !cwd || !procs) return { starts, garbled: true }
     starts.push({
       pid: Number(head[1]),
       ppid: Number(head[2]),
       role: head[3] as Start['role'],
-      argv: argv.slice(1),
-      env: Object.fromEntries(envList.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+      argv: split0(argv).slice(1),
+      env: Object.fromEntries(split0(envList).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
       cwd: cwd[1]!,
       procs: sandboxed ? procs[1]!.trim().split(/\s+/).filter(Boolean).map(Number) : [],
     })
@@ -153,8 +160,11 @@ export function observe(spec: RunSpec): Promise<Observation> {
         } catch {
           // Already gone: the observation says so.
         }
-        // Give the signal time to land before the stand-in's wait ends on its own.
-        setTimeout(() => ctlP?.end(), 300).unref()
+        // A runtime the signal reaches dies of it at once; one it does not reach (the wrapper forked)
+        // would wait for ever: end its wait after a while.
+        const late = setTimeout(() => ctlP?.end(), 2000)
+        child.once('exit', () => clearTimeout(late))
+        if (child.exitCode !== null || child.signalCode !== null) clearTimeout(late)
       })
     : Promise.resolve()
   // 'exit' comes when the command ends; 'close' only when every pipe is closed too. A background process
@@ -175,7 +185,7 @@ export function observe(spec: RunSpec): Promise<Observation> {
   return Promise.all([outputs, exited, signalled]).then(([buffers, [code, signal]]) => {
     const [stdout, stderr, rec, notes, stdinCopy, boot] = buffers as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer]
     clearTimeout(timer)
-    const { starts, garbled } = parseStarts(rec, launch.sandboxed === true)
+    const { starts, garbled } = parseStarts(rec, launch.sandboxed === true, spec.boundary)
     const runtimes = starts.filter((s) => s.role === 'runtime')
     const final = runtimes[runtimes.length - 1]
     return {
@@ -209,7 +219,7 @@ function runtimeStarted(stream: Readable | undefined): Promise<boolean> {
     const onData = (c: Buffer): void => {
       text += c.toString('latin1')
       // The record is complete once its procs line follows.
-      if (/@start \d+ \d+ runtime [\s\S]*\nprocs:[^\n]*\n/.test(text)) {
+      if (/@start \d+ \d+ runtime\n[\s\S]*\nprocs:[^\n]*\n/.test(text)) {
         stream.off('data', onData)
         resolve(true)
       }

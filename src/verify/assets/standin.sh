@@ -2,9 +2,9 @@
 # wrapgen's recording stand-in interpreter. `wrapgen verify` installs copies as /var/lang/bin/node,
 # python3.X, java, dotnet, ruby (and a .NET single-file executable), only those of the runtime under
 # test. Every start is recorded, one framed record per process start, on fd 3 (never stdout):
-#   "@start PID PPID ROLE ARGV_BYTES ENV_BYTES", then argv as exec'd (NUL-separated; for a #! script
-#   the kernel puts the shell first), the environment as exec'd, a line "cwd:DIR", and a line
-#   "procs: PID..." of the processes alive (in the sandbox, whose pid namespace is the run's own).
+#   "@start PID PPID ROLE", then argv as exec'd (NUL-separated; for a #! script the kernel puts the
+#   shell first) and the environment as exec'd, each followed by "@@BOUNDARY@@\n", a line "cwd:DIR",
+#   and a line "procs: PID..." of the processes alive (in the sandbox, whose pid namespace is the run's own).
 # ROLE: `probe` (only version options: answers like the interpreter, on stderr, and exits 0),
 # `script` (asked to run a file under /opt: the wrapper's own #! interpreter; the real one runs it),
 # `runtime` (anything else: the runtime's command). A runtime start copies stdin to fd 5, prints one
@@ -24,12 +24,15 @@ esac
 # The processes alive in the sandbox's pid namespace as this one starts (a glob: no fork).
 live() { set -- /proc/[0-9]*; printf 'procs:'; for p do printf ' %s' "${p#/proc/}"; done; printf '\n'; }
 cd -P . 2>/dev/null
-n_argv=$(/usr/bin/wc -c < "/proc/$$/cmdline")
-n_env=$(/usr/bin/wc -c < "/proc/$$/environ")
+# The record's argv and environment end with a boundary the layout chose at random (one cat, no wc);
+# the layout writes it here in each copy.
+b=wrapgen-boundary
 {
-  printf '@start %s %s %s %s %s\n' "$$" "$PPID" "$role" "$n_argv" "$n_env"
-  /bin/cat "/proc/$$/cmdline" "/proc/$$/environ"
-  printf 'cwd:%s\n' "$PWD"
+  printf '@start %s %s %s\n' "$$" "$PPID" "$role"
+  /bin/cat "/proc/$$/cmdline" - "/proc/$$/environ" <<EOF
+@@$b@@
+EOF
+  printf '@@%s@@\ncwd:%s\n' "$b" "$PWD"
   live
 } >&3
 case $role in
