@@ -61,6 +61,7 @@ Options:
 Exit codes: 0 written; 1 a layer, the config or the composition is wrong (the message says which, and
 nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose.md.
 `,
+  positionals: true,
   options: { ...CONFIG_OPTIONS, out: { type: 'string' }, name: { type: 'string' }, 'allow-conflicts': { type: 'boolean' } },
   async run(values, positionals, ctx) {
     const started = performance.now()

@@ -4,7 +4,7 @@ import { openConfig } from '../config/open.js'
 import { EXIT, UsageError } from '../errors.js'
 import { renderJunit, renderTable, renderTap } from '../verify/report.js'
 import { verify } from '../verify/run.js'
-import { passed } from '../verify/types.js'
+import { ALLOWANCES, passed, type Allowance } from '../verify/types.js'
 import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)
@@ -13,18 +13,31 @@ const command: Command = {
   summary: 'verify the wrapper on every runtime',
   help: `Usage: wrapgen verify [--config FILE] [--cwd DIR] [--layer DIR | --wrapper FILE] [options]
 
-Runs the wrapper the way each Lambda runtime's bootstrap runs it (stand-in interpreters that report
-what they received, and the real node, python, java and ruby where installed) and checks the argv,
-the environment, exec (same pid, exit codes, signals), stdio, WRAPGEN_DISABLE, failMode, the exec
-bit, adversarial arguments and idempotence, for every runtime x memory size x shell.
+Runs the wrapper the way each Lambda runtime's bootstrap runs it (stand-in interpreters that record
+every start, and the real node, python, java and ruby where installed), in a sandbox, and checks the
+argv, the environment, exec (same pid, exit codes, signals), stdio (and writes outside /tmp),
+WRAPGEN_DISABLE, failMode, the exec bit, adversarial arguments and idempotence, for every runtime x
+memory size x shell.
 
 What it verifies:
   (default)         the layer built (in a temp folder) from the config
   --layer DIR       an already-built layer (the out folder of wrapgen build, or its layer/ tree),
                     checked against the config it must have been built from
-  --wrapper FILE    any exec wrapper (a vendor's, a hand-written one), no config: checked against the
-                    generic contract only (execs, keeps every argument in order, prints nothing on
-                    stdout, passes exit codes and signals, writes nothing outside /tmp)
+  --wrapper FILE    any exec wrapper (a vendor's, a hand-written one), no config: exec'd as Lambda
+                    does (its #! line decides; a #!/bin/sh one also under every shell, for
+                    portability) and checked against the generic contract (execs, keeps every
+                    argument once and in order, options before the entry, nothing on stdout, exit
+                    codes and signals pass, writes nothing outside /tmp). Runs only in the sandbox.
+
+Options for --wrapper:
+  --at PATH         the wrapper's path on Lambda (default: its path in a --with-layer tree, else
+                    /opt/<file name>); scripts that find files beside themselves need it
+  --allow LIST      accept deliberate changes: handler (rewrites _HANDLER / the handler argument),
+                    runtime-api (points AWS_LAMBDA_RUNTIME_API at a proxy), replace-runtime (runs
+                    the function's own program), option-change (drops or replaces a runtime
+                    option); also applies to chained wrappers
+  --unsafe-host     run the wrapper on this host when bubblewrap is missing (it is code you do not
+                    control: it can read and write what you can)
 
 Options:
   --runtime GLOB    runtimes to check, e.g. 'nodejs*', 'java17,dotnet8:*' (default: the config's
@@ -33,12 +46,16 @@ Options:
   --shell LIST      shells among dash, bash, busybox, mksh (default: every one installed)
   --mode MODE       sandboxed (bubblewrap: the layer read-only at /opt, only /tmp writable),
                     path-mapped (the same tree under a temp folder), or auto (default)
-  --with-layer DIR  another layer tree to unpack into /opt as well (for chained wrappers); repeatable
+  --with-layer DIR  another layer tree to unpack into /opt as well (a vendor's layer, for --wrapper
+                    or chained wrappers); repeatable
+  --env K=V         a variable the function sets (repeatable), to exercise branches gated on it
+  --verbose         with the table: what each failed case exec'd, and its environment diff
   --stand-in-only   skip the real-interpreter probes
   --reporter NAME   table (default), tap, junit, or json
 ${configHelp(18)}
 
-Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input problem; 2 usage.
+Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input problem (a missing
+--with-layer folder, no bubblewrap for --wrapper); 2 usage (--layer with --wrapper, a stray argument).
 `,
   options: {
     ...CONFIG_OPTIONS,
@@ -51,8 +68,24 @@ Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input
     'with-layer': { type: 'string', multiple: true },
     'stand-in-only': { type: 'boolean' },
     reporter: { type: 'string' },
+    at: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    allow: { type: 'string', multiple: true },
+    'unsafe-host': { type: 'boolean' },
+    verbose: { type: 'boolean' },
   },
-  async run(values, _p, ctx) {
+  async run(values, positionals, ctx) {
+    if (positionals.length) throw new UsageError(`verify takes no arguments, got ${JSON.stringify(positionals[0])}; the wrapper goes after --wrapper`)
+    if (values.layer !== undefined && values.wrapper !== undefined) throw new UsageError('--layer and --wrapper: choose one (--layer checks a layer wrapgen built, --wrapper any wrapper file)')
+    if (values.at !== undefined && values.wrapper === undefined) throw new UsageError('--at places the wrapper given with --wrapper; add --wrapper FILE')
+    const env: Record<string, string> = {}
+    for (const kv of (values.env as string[] | undefined) ?? []) {
+      const eq = kv.indexOf('=')
+      if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(kv.slice(0, eq))) throw new UsageError(`--env ${kv}: give NAME=value`)
+      env[kv.slice(0, eq)] = kv.slice(eq + 1)
+    }
+    const allow = ((values.allow as string[] | undefined) ?? []).flatMap((a) => a.split(',').map((x) => x.trim()).filter(Boolean))
+    for (const a of allow) if (!(ALLOWANCES as readonly string[]).includes(a)) throw new UsageError(`--allow ${a}: use ${ALLOWANCES.join(', ')}`)
     const reporter = values.json ? 'json' : ((values.reporter as string | undefined) ?? 'table')
     if (!['table', 'tap', 'junit', 'json'].includes(reporter)) throw new UsageError(`--reporter ${reporter}: use table, tap, junit or json`)
     const mode = (values.mode as string | undefined) ?? 'auto'
@@ -71,8 +104,12 @@ Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input
       mode: mode as 'auto',
       ...(values['with-layer'] ? { extraLayers: (values['with-layer'] as string[]).map((d) => resolve(ctx.cwd, d)) } : {}),
       standInOnly: values['stand-in-only'] === true,
+      ...(values.at !== undefined ? { at: values.at as string } : {}),
+      ...(Object.keys(env).length ? { env } : {}),
+      ...(allow.length ? { allow: allow as Allowance[] } : {}),
+      unsafeHost: values['unsafe-host'] === true,
     })
-    const text = reporter === 'json' ? `${JSON.stringify(report, null, 2)}\n` : reporter === 'tap' ? renderTap(report) : reporter === 'junit' ? renderJunit(report) : renderTable(report)
+    const text = reporter === 'json' ? `${JSON.stringify(report, null, 2)}\n` : reporter === 'tap' ? renderTap(report) : reporter === 'junit' ? renderJunit(report) : renderTable(report, values.verbose === true)
     ctx.out(text)
     return passed(report) ? EXIT.ok : EXIT.checks
   },

@@ -3,9 +3,12 @@
 // /var/lang/bin, and say what reached the interpreter. Vendors' wrappers are untrusted code: they run
 // here and nowhere else. Everything else in compose sees only `Sandbox` and `Observed`, so this file
 // is all that changes when the harness does.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
+import { shebangInterpreters } from '../verify/harness.js'
 import { makeLayout } from '../verify/layout.js'
 import { observe } from '../verify/observe.js'
 import { launch, sandboxAvailable } from '../verify/sandbox.js'
@@ -41,11 +44,21 @@ export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[],
   const empty = makeTemp('compose-empty')
   const layout = makeLayout({ layerDir: empty, fixtures })
   const baselines = new Map<string, Promise<{ argv: readonly string[]; env: Readonly<Record<string, string>> }>>()
+  // The host interpreter a wrapper's #! line names (python3, ruby, node) is the only one it may see.
+  const keepHost = (wrapper: string): string[] => {
+    if (!wrapper.startsWith('/opt/')) return []
+    try {
+      return shebangInterpreters(readFileSync(join(optDir, wrapper.slice(5)), 'utf8').split('\n', 1)[0] ?? '')
+    } catch {
+      return []
+    }
+  }
   const once = (fixture: RuntimeFixture, wrapper: string) => {
     const inst = expandRuntime(fixture, { memory: 1024, commonEnv })
+    const env = { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }
     // "-": the bootstrap execs the wrapper itself, so its #! line picks its shell, as on Lambda.
-    const l = launch('sandboxed', layout, optDir, '-', inst.argv)
-    return observe({ launch: l, env: { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }, action: { exit: 0 }, timeoutMs: TIMEOUT_MS })
+    const l = launch('sandboxed', layout, optDir, layout.lang(fixture), '-', inst.argv, { keepHost: keepHost(wrapper), env })
+    return observe({ launch: l, boundary: layout.boundary, env, action: { exit: 0 }, timeoutMs: TIMEOUT_MS })
   }
   return {
     async run(fixture, wrapper) {

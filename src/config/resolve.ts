@@ -45,7 +45,9 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions): ResolvedConfi
     java: { ...runtime(c.java), ...resolveJavaAgents(c.java, opts.root) },
     dotnet: runtime(c.dotnet),
     ruby: { ...runtime(c.ruby), preloads: resolveScriptHooks(c.ruby, opts.root) },
-    chain: [...(c.chain ?? [])],
+    chain: (c.chain ?? []).map((w) => (typeof w === 'string' ? w : w.path)),
+    // Only when a chain entry is an object: a config without it resolves exactly as before.
+    ...((c.chain ?? []).some((w) => typeof w !== 'string') ? { chainAllow: Object.fromEntries((c.chain ?? []).flatMap((w) => (typeof w === 'string' ? [] : [[w.path, [...(w.allow ?? [])]]]))) } : {}),
     extensions: resolveExtensions(c.extensions, opts.root),
     customRuntime: resolveCustomRuntime(c.customRuntime),
     configFile: opts.configFile,

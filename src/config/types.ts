@@ -140,9 +140,10 @@ export interface WrapgenConfig {
   ruby?: RubyOptions
   /**
    * Further exec wrappers (absolute paths, e.g. `/opt/otel-handler`) run after wrapgen's, in order,
-   * each receiving the edited command. One that ignores its arguments must be last. @default []
+   * each receiving the edited command. One that ignores its arguments must be last. An entry may be
+   * `{ path, allow }` to accept deliberate changes of that wrapper in `wrapgen verify`. @default []
    */
-  chain?: string[]
+  chain?: Array<string | ChainEntry>
   /**
    * External extensions, each placed at `/opt/extensions/<name>` with the exec bit; Lambda starts
    * every one before the runtime. A string is an executable file of the project (`'./bin/agent'`);
@@ -183,6 +184,12 @@ export interface ResolvedExtension {
 export interface ResolvedCustomRuntime {
   readonly bootstrap: boolean
   readonly command: string
+}
+
+/** A chained wrapper and the deliberate changes `wrapgen verify` accepts from it (as `--allow` does). */
+export interface ChainEntry {
+  path: string
+  allow?: Array<'handler' | 'runtime-api' | 'replace-runtime' | 'option-change'>
 }
 
 export const FAMILIES = ['node', 'python', 'java', 'dotnet', 'ruby'] as const
@@ -259,6 +266,8 @@ export interface ResolvedConfig {
   /** Sorted by name. */
   readonly extensions: readonly ResolvedExtension[]
   readonly customRuntime: ResolvedCustomRuntime
+  /** Per chained wrapper path, the deliberate changes verify accepts from it (`chain: [{ path, allow }]`). */
+  readonly chainAllow?: Readonly<Record<string, readonly string[]>>
   /** Absolute path of the config file, or undefined for an inline config. */
   readonly configFile: string | undefined
   /** Folder that relative paths and package specifiers resolve from. */

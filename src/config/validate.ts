@@ -182,9 +182,26 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     }
   })
   env(root.env, 'env')
-  stringArray(root.chain, 'chain', (w, p) => {
-    if (!w.startsWith('/')) err(p, `${show(w)} must be an absolute path, e.g. "/opt/otel-handler"`)
-  })
+  // A chained wrapper: its absolute path, or { path, allow } (what verify accepts from it).
+  const ALLOW = ['handler', 'runtime-api', 'replace-runtime', 'option-change']
+  const chainPath = (w: unknown, p: string): void => {
+    if (string(w, p) && !w.startsWith('/')) err(p, `${show(w)} must be an absolute path, e.g. "/opt/otel-handler"`)
+  }
+  if (root.chain !== undefined && !Array.isArray(root.chain)) err('chain', `${show(root.chain)} is not an array`)
+  for (const [i, w] of (Array.isArray(root.chain) ? root.chain : []).entries()) {
+    const p = keyPath('chain', i)
+    if (!isObject(w)) {
+      chainPath(w, p)
+      continue
+    }
+    const entry = object(w, p, ['path', 'allow'])
+    if (!entry) continue
+    if (entry.path === undefined) err(keyPath(p, 'path'), 'is required: the wrapper\'s absolute path, e.g. "/opt/otel-handler"')
+    else chainPath(entry.path, keyPath(p, 'path'))
+    stringArray(entry.allow, keyPath(p, 'allow'), (a, ap) => {
+      if (!ALLOW.includes(a)) err(ap, `${show(a)} is not a change verify can accept; use ${ALLOW.map((x) => `"${x}"`).join(', ')}`)
+    })
+  }
 
   for (const family of FAMILIES) {
     const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields', 'imports'] : ['flags', 'env', ...HOOK_KEYS[family]]

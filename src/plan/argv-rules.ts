@@ -1,5 +1,11 @@
 // How each interpreter's command line is read to find the program entry (flags go just before it).
-// Shared by the wrapper renderer (as `case` patterns) and the simulator, so both read argv alike.
+// Shared by the wrapper renderer (as `case` patterns), the simulator, config validation and verify's
+// judge, so all read argv alike. Audited against each interpreter's own option table (node 20/22 `node
+// --help`, CPython's Modules/main usage, `java --help`/`java --help-extra`, the dotnet host's `exec`
+// options, `ruby --help`) and tested against the installed interpreters (test/verify-argv-rules.ts):
+// only options that take their value as the NEXT element are listed; `--opt=value` and attached forms
+// (`-Xfoo`, `-W:no-deprecated`, ruby's `-F:`/`-0777`/`-Ku`) need no entry. V8 options such as
+// --max-old-space-size and --stack-trace-limit accept only `=value`.
 import type { Family } from '../config/types.js'
 
 export interface ArgvRules {
@@ -13,7 +19,14 @@ export interface ArgvRules {
 
 export const ARGV_RULES: Readonly<Record<Family, ArgvRules>> = {
   node: {
-    valueOptions: ['-r', '--require', '--import', '--loader', '--experimental-loader', '--max-http-header-size', '--title', '-C', '--conditions', '--input-type', '--env-file', '--stack-trace-limit'],
+    valueOptions: [
+      '-r', '--require', '--import', '--loader', '--experimental-loader', '--max-http-header-size', '--title', '-C', '--conditions', '--input-type', '--env-file', '--env-file-if-exists',
+      '--inspect-port', '--debug-port', '--report-dir', '--report-directory', '--report-filename', '--report-signal', '--redirect-warnings', '--unhandled-rejections',
+      '--dns-result-order', '--disable-warning', '--icu-data-dir', '--secure-heap', '--secure-heap-min', '--heapsnapshot-signal', '--diagnostic-dir',
+      '--cpu-prof-dir', '--cpu-prof-name', '--cpu-prof-interval', '--heap-prof-dir', '--heap-prof-name', '--heap-prof-interval', '--openssl-config', '--tls-cipher-list', '--tls-keylog',
+      '--trace-event-categories', '--trace-event-file-pattern', '--watch-path', '--test-reporter', '--test-reporter-destination', '--use-largepages',
+      '--experimental-default-type', '--experimental-policy', '--policy-integrity', '--snapshot-blob', '--localstorage-file', '--experimental-config-file',
+    ],
     entryOptions: ['-e', '--eval', '-p', '--print', '-', '--'],
     verbs: [],
   },
@@ -33,7 +46,7 @@ export const ARGV_RULES: Readonly<Record<Family, ArgvRules>> = {
     verbs: ['exec'],
   },
   ruby: {
-    valueOptions: ['-I', '-r', '-E', '-C', '--encoding'],
+    valueOptions: ['-I', '-r', '-E', '-C', '--encoding', '--external-encoding', '--internal-encoding', '--enable', '--disable', '--dump', '--backtrace-limit'],
     entryOptions: ['-e', '-', '--'],
     verbs: [],
   },

@@ -1,10 +1,15 @@
-// Runs the emulated bootstrap once and collects what the stand-in interpreter reported.
+// Step 3 of a verify run: start the emulated bootstrap once (in the sandbox, or path-mapped) and
+// collect what happened: one record per interpreter start (pid, order, argv, env, cwd), the bootstrap's
+// pid, stdout, stderr, how the run ended, and whether anything was left running.
 import { spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
-import type { Launch } from './sandbox.js'
+import { trackChild } from '../cleanup.js'
+import { hostPid, type Launch } from './sandbox.js'
 
 export interface RunSpec {
   readonly launch: Launch
+  /** The layout's record boundary (layout.ts). */
+  readonly boundary: string
   readonly env: Readonly<Record<string, string>>
   /** What the stand-in does after reporting: exit with a code, kill itself, or wait for a signal. */
   readonly action: { readonly exit: number } | { readonly kill: string } | { readonly wait: string }
@@ -12,10 +17,25 @@ export interface RunSpec {
   readonly timeoutMs?: number
 }
 
-export interface Observation {
-  /** Whether the stand-in interpreter ran at all. */
-  readonly ran: boolean
+/** One start of a stand-in interpreter. */
+export interface Start {
+  readonly pid: number
+  readonly ppid: number
+  /** `runtime`: the runtime's command; `probe`: a version query; `script`: the wrapper's own #! interpreter. */
+  readonly role: 'runtime' | 'probe' | 'script'
   /** argv as the interpreter received it (the stand-in's own shell removed). */
+  readonly argv: readonly string[]
+  readonly env: Readonly<Record<string, string>>
+  readonly cwd: string
+  /** Pids alive in the sandbox when it started (empty when path-mapped: the host's are not ours). */
+  readonly procs: readonly number[]
+}
+
+export interface Observation {
+  /** Every start, in order. */
+  readonly starts: readonly Start[]
+  /** Whether the runtime's command ran (a `runtime` start): the last one is the one judged. */
+  readonly ran: boolean
   readonly argv: readonly string[]
   readonly env: Readonly<Record<string, string>>
   readonly pid: number | undefined
@@ -28,14 +48,58 @@ export interface Observation {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
   readonly timedOut: boolean
-  /** A process the wrapper left behind still held stdout, stderr or a side channel after the command ended. */
+  /** A process the wrapper left behind (alive beside the runtime, or holding its pipes after it ended). */
   readonly leaked: boolean
+  /** Pids that noted a SIGTERM (the `wait` action). */
+  readonly termReached: readonly number[]
+  /** The records could not be read (several processes wrote at once, or one wrote garbage). */
+  readonly garbled: boolean
+  readonly sandboxed: boolean
 }
 
 const split0 = (b: Buffer): string[] => {
   const parts = b.toString('utf8').split('\0')
   if (parts[parts.length - 1] === '') parts.pop()
   return parts
+}
+
+/** Reads the framed start records (see assets/standin.sh). Stops at the first that does not parse. */
+export function parseStarts(buf: Buffer, sandboxed: boolean, boundary: string): { starts: Start[]; garbled: boolean } {
+  const starts: Start[] = []
+  const mark = Buffer.from(`@@${boundary}@@\n`)
+  let at = 0
+  const line = (): string | undefined => {
+    const nl = buf.indexOf(0x0a, at)
+    if (nl < 0) return undefined
+    const s = buf.subarray(at, nl).toString('utf8')
+    at = nl + 1
+    return s
+  }
+  const part = (): Buffer | undefined => {
+    const end = buf.indexOf(mark, at)
+    if (end < 0) return undefined
+    const b = buf.subarray(at, end)
+    at = end + mark.length
+    return b
+  }
+  while (at < buf.length) {
+    const head = /^@start (\d+) (\d+) (runtime|probe|script)$/.exec(line() ?? '')
+    const argv = head ? part() : undefined
+    const envList = argv ? part() : undefined
+    const cwd = envList ? /^cwd:(.*)$/.exec(line() ?? '') : undefined
+    const procs = cwd ? /^procs:(.*)$/.exec(line() ?? '') : undefined
+    if (!head || !argv || !envList || !cwd || !procs) return { starts, garbled: true }
+    starts.push({
+      pid: Number(head[1]),
+      ppid: Number(head[2]),
+      role: head[3] as Start['role'],
+      argv: split0(argv).slice(1),
+      env: Object.fromEntries(split0(envList).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+      cwd: cwd[1]!,
+      procs: sandboxed ? procs[1]!.trim().split(/\s+/).filter(Boolean).map(Number) : [],
+    })
+  }
+  return { starts, garbled: false }
 }
 
 function collect(stream: Readable | Writable | null | undefined): Promise<Buffer> {
@@ -49,15 +113,25 @@ function collect(stream: Readable | Writable | null | undefined): Promise<Buffer
   })
 }
 
+/** Processes alive beside the judged start that the run did not account for (sandboxed runs only). */
+function strays(starts: readonly Start[], final: Start | undefined): number[] {
+  if (!final) return []
+  const known = new Set([1, final.pid, final.ppid, ...starts.map((s) => s.pid)])
+  return final.procs.filter((p) => !known.has(p))
+}
+
 export function observe(spec: RunSpec): Promise<Observation> {
   const { launch } = spec
   const child = spawn(launch.command, launch.args, {
     cwd: launch.cwd,
     env: spec.env,
     stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+    // Path-mapped, the wrapper runs on the host: its own process group, so all of it can be stopped.
+    detached: launch.sandboxed !== true,
   })
-  const [stdinP, stdoutP, stderrP, argvP, envP, metaP, ctlP, bootP] = child.stdio as unknown as Array<Readable & Writable>
-  const outputs = Promise.all([stdoutP, stderrP, argvP, envP, metaP, bootP].map(collect))
+  trackChild(child, launch.sandboxed !== true)
+  const [stdinP, stdoutP, stderrP, recP, noteP, stdinCopyP, ctlP, bootP] = child.stdio as unknown as Array<Readable & Writable>
+  const outputs = Promise.all([stdoutP, stderrP, recP, noteP, stdinCopyP, bootP].map(collect))
   stdinP?.on('error', () => {})
   stdinP?.end(spec.stdin ?? '')
   ctlP?.on('error', () => {})
@@ -65,30 +139,43 @@ export function observe(spec: RunSpec): Promise<Observation> {
   ctlP?.write('exit' in action ? `exit ${action.exit}\n` : 'kill' in action ? `kill ${action.kill}\n` : 'wait\n')
   if (!('wait' in action)) ctlP?.end()
   let timedOut = false
+  const stop = (): void => {
+    try {
+      if (launch.sandboxed === true) child.kill('SIGKILL')
+      else if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
   const timer = setTimeout(() => {
     timedOut = true
-    child.kill('SIGKILL')
+    stop()
   }, spec.timeoutMs ?? 10_000)
-  // For "wait": once the interpreter has reported its pid, signal the bootstrap's pid (which it must share).
+  // For "wait": once the runtime has recorded its start, signal the bootstrap's process (which it must be).
   const signalled = 'wait' in action
-    ? Promise.all([collectFirstLine(metaP), collectFirstLine(bootP)]).then(([ready, pid]) => {
-        if (ready && pid) {
-          try {
-            process.kill(Number(pid), action.wait as NodeJS.Signals)
-          } catch {
-            /* already gone: the observation says so */
-          }
+    ? Promise.all([runtimeStarted(recP), firstLine(bootP)]).then(([ready, pid]) => {
+        const target = ready && pid ? (launch.sandboxed === true && child.pid ? hostPid(child.pid, Number(pid)) : Number(pid)) : undefined
+        try {
+          if (target) process.kill(target, action.wait as NodeJS.Signals)
+        } catch {
+          // Already gone: the observation says so.
         }
-        ctlP?.end()
+        // A runtime the signal reaches dies of it at once; one it does not reach (the wrapper forked)
+        // would wait for ever: end its wait after a while.
+        const late = setTimeout(() => ctlP?.end(), 2000)
+        child.once('exit', () => clearTimeout(late))
+        if (child.exitCode !== null || child.signalCode !== null) clearTimeout(late)
       })
     : Promise.resolve()
   // 'exit' comes when the command ends; 'close' only when every pipe is closed too. A background process
-  // the wrapper left running keeps them open: give it a moment, then stop listening and say so.
-  let leaked = false
-  child.on('exit', () => {
+  // the wrapper left running keeps them open (path-mapped): give it a moment, then stop and say so.
+  // Sandboxed, the pid namespace ends with the runtime (leftovers are seen in the records instead).
+  let piped = false
+  if (launch.sandboxed !== true) child.on('exit', () => {
     setTimeout(() => {
       if (child.stdio.some((s) => s && !s.destroyed && (s as Readable).readable)) {
-        leaked = true
+        piped = true
+        stop()
         for (const s of child.stdio) s?.destroy()
       }
     }, 1500).unref()
@@ -96,33 +183,54 @@ export function observe(spec: RunSpec): Promise<Observation> {
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])))
   child.on('error', () => {})
   return Promise.all([outputs, exited, signalled]).then(([buffers, [code, signal]]) => {
-    const [stdout, stderr, argv, env, meta, boot] = buffers as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer]
+    const [stdout, stderr, rec, notes, stdinCopy, boot] = buffers as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer]
     clearTimeout(timer)
-    const metaText = meta.toString('utf8')
-    const lines = metaText.split('\n')
-    const envList = split0(env)
-    const cmd = split0(argv)
+    const { starts, garbled } = parseStarts(rec, launch.sandboxed === true, spec.boundary)
+    const runtimes = starts.filter((s) => s.role === 'runtime')
+    const final = runtimes[runtimes.length - 1]
     return {
-      ran: cmd.length > 0,
-      argv: cmd.slice(1),
-      env: Object.fromEntries(envList.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
-      pid: lines[0] ? Number(lines[0]) : undefined,
-      ppid: lines[1] ? Number(lines[1]) : undefined,
-      cwd: lines[2],
-      stdin: lines.slice(3).join('\n'),
+      starts,
+      ran: final !== undefined,
+      argv: final?.argv ?? [],
+      env: final?.env ?? {},
+      pid: final?.pid,
+      ppid: final?.ppid,
+      cwd: final?.cwd,
+      stdin: stdinCopy.toString('utf8'),
       bootstrapPid: boot.length ? Number(boot.toString('utf8').trim()) : undefined,
       stdout: stdout.toString('utf8'),
       stderr: stderr.toString('utf8'),
       code,
       signal,
       timedOut,
-      leaked,
+      leaked: piped || strays(starts, final).length > 0,
+      termReached: [...notes.toString('utf8').matchAll(/^@signal (\d+) TERM$/gm)].map((m) => Number(m[1])),
+      garbled,
+      sandboxed: launch.sandboxed === true,
     }
   })
 }
 
+/** Resolves once a `runtime` start record has arrived (false if the stream ends first). */
+function runtimeStarted(stream: Readable | undefined): Promise<boolean> {
+  if (!stream) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    let text = ''
+    const onData = (c: Buffer): void => {
+      text += c.toString('latin1')
+      // The record is complete once its procs line follows.
+      if (/@start \d+ \d+ runtime\n[\s\S]*\nprocs:[^\n]*\n/.test(text)) {
+        stream.off('data', onData)
+        resolve(true)
+      }
+    }
+    stream.on('data', onData)
+    stream.on('close', () => resolve(false))
+  })
+}
+
 /** Resolves with the first line written to a stream (without consuming it for collect). */
-function collectFirstLine(stream: Readable | undefined): Promise<string | undefined> {
+function firstLine(stream: Readable | undefined): Promise<string | undefined> {
   if (!stream) return Promise.resolve(undefined)
   return new Promise((resolve) => {
     let text = ''

@@ -1,70 +1,79 @@
 // Real interpreters where installed: the wrapper runs node, python, java or ruby itself with a probe
-// in place of the runtime's entry, and the probe reports what the interpreter really saw. This is how
-// precedence is verified by effect (a user's --max-old-space-size must win on the real heap limit).
-// Runs path-mapped: the real binaries and their libraries live on the host.
+// in place of the runtime's entry, and the probe reports what the interpreter really saw (and its pid:
+// a wrapper that forks is seen here too). This is how precedence is verified by effect (a user's
+// --max-old-space-size must win on the real heap limit). Every run is in the sandbox, like the rest.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, cpSync, copyFileSync, chmodSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs'
 import { basename, join } from 'node:path'
+import { makeTemp, removeTemp, trackChild } from '../cleanup.js'
 import type { Family } from '../config/types.js'
 import { packageRoot } from '../package-root.js'
 import { simulate } from '../plan/simulate.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import type { Target } from './verify.js'
-import type { CheckResult } from './types.js'
+import { readableByAll } from './layout.js'
+import { bwrapArgs, hiddenInterpreters } from './sandbox.js'
+import type { CheckResult, Target } from './types.js'
 import { PRELOAD_FILE } from '../plan/types.js'
 
 export interface RealOptions {
   readonly target: Target
   readonly fixtures: readonly RuntimeFixture[]
   readonly commonEnv: Readonly<Record<string, string>>
+  readonly functionEnv?: Readonly<Record<string, string>>
   readonly memories: readonly number[]
+  readonly extraLayers: readonly string[]
 }
 
 const probes = join(packageRoot(), 'src/verify/probes')
 
-/** The real interpreter binary for a family, or undefined when it is not installed. */
+/** The real interpreter binary for a family (one the sandbox can see: under /usr), or undefined. */
 function findInterpreter(family: Family): string | undefined {
-  const which = (cmd: string): string | undefined => {
-    const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' })
-    return r.status === 0 ? r.stdout.trim() || undefined : undefined
+  const candidates: Record<Family, readonly string[]> = {
+    node: [process.execPath, '/usr/bin/node', '/usr/local/bin/node'],
+    python: ['/usr/bin/python3', '/usr/local/bin/python3'],
+    java: ['/usr/bin/java', '/usr/local/bin/java'],
+    ruby: ['/usr/bin/ruby', '/usr/local/bin/ruby'],
+    dotnet: ['/usr/bin/dotnet', '/usr/local/bin/dotnet'],
   }
-  if (family === 'node') return process.execPath
-  if (family === 'python') {
-    const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' })
-    return r.status === 0 ? r.stdout.trim() : undefined
+  for (const c of candidates[family]) {
+    if (!existsSync(c)) continue
+    const real = realpathSync(c)
+    if (real.startsWith('/usr/')) return real
   }
-  const found = which(family)
-  return found ? realpathSync(found) : undefined
+  return undefined
 }
 
 interface ProbeRun {
   readonly code: number | null
   readonly stderr: string
   readonly report: Record<string, unknown> | undefined
+  readonly bootstrapPid: number | undefined
 }
 
-function runProbe(bootstrap: string, argv: readonly string[], env: Record<string, string>, cwd: string): Promise<ProbeRun> {
-  const outFile = join(cwd, `probe-${Math.random().toString(36).slice(2)}.json`)
-  env = { ...env, WRAPGEN_PROBE_OUT: outFile }
+function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun> {
   return new Promise((resolve) => {
-    const child = spawn(bootstrap, ['-', ...argv], { cwd, env, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore'] })
+    const child = spawn('bwrap', args, { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'] })
+    trackChild(child, false)
     let stderr = ''
     let fd3 = ''
+    let boot = ''
     child.stdio[2]?.on('data', (c: Buffer) => (stderr += c.toString()))
     child.stdio[3]?.on('data', (c: Buffer) => (fd3 += c.toString()))
+    ;(child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[7]?.on('data', (c: Buffer) => (boot += c.toString()))
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.on('error', () => {})
     child.on('close', (code) => {
       clearTimeout(timer)
       let report: Record<string, unknown> | undefined
       try {
-        if (!fd3 && existsSync(outFile)) fd3 = readFileSync(outFile, 'utf8')
-        report = fd3 ? (JSON.parse(fd3) as Record<string, unknown>) : undefined
+        const marked = /^@wrapgen-probe (.*)$/m.exec(stderr)?.[1]
+        const text = fd3 || marked
+        report = text ? (JSON.parse(text) as Record<string, unknown>) : undefined
       } catch {
         report = undefined
       }
-      resolve({ code, stderr, report })
+      resolve({ code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
     })
   })
 }
@@ -74,22 +83,28 @@ const AWS_ONLY_JAVA = [/^-javaagent:/, /^-XX:SharedArchiveFile=/, /^-Xshare:on$/
 
 export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = []
-  const root = mkdtempSync(join(tmpdir(), 'wrapgen-real-'))
+  const root = makeTemp('real')
+  chmodSync(root, 0o755)
   try {
-    const bootstrap = join(root, 'bootstrap.sh')
-    copyFileSync(join(packageRoot(), 'src/verify/assets/bootstrap.sh'), bootstrap)
-    chmodSync(bootstrap, 0o755)
-    const layer = join(root, 'opt')
-    cpSync(opts.target.layerDir, layer, { recursive: true })
-    const wrapper = join(layer, opts.target.wrapper.slice(5))
+    const runtimeDir = join(root, 'runtime')
+    mkdirSync(join(runtimeDir, 'probes'), { recursive: true })
+    copyFileSync(join(packageRoot(), 'src/verify/assets/bootstrap.sh'), join(runtimeDir, 'bootstrap.sh'))
+    chmodSync(join(runtimeDir, 'bootstrap.sh'), 0o755)
+    for (const f of ['probe.cjs', 'probe.py', 'probe.rb']) copyFileSync(join(probes, f), join(runtimeDir, 'probes', f))
+    const opt = join(root, 'opt')
+    cpSync(opts.target.layerDir, opt, { recursive: true })
+    for (const extra of opts.extraLayers) cpSync(extra, opt, { recursive: true, force: true })
+    chmodSync(opt, 0o755)
     const task = join(root, 'task')
     mkdirSync(task)
-    const javaClasses = join(root, 'classes')
+    const javaClasses = join(runtimeDir, 'classes')
+    readableByAll(root)
     const families = new Map<Family, string | undefined>()
     const heapRefs = new Map<string, number>()
     let javaCompiled: boolean | undefined
+    const chain = opts.target.kind === 'layer' ? opts.target.chain.map((w) => w.path) : []
     const row = (f: RuntimeFixture, memory: number, status: CheckResult['status'], detail: string): void =>
-      void results.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory, shell: 'sh', check: 'real', status, detail })
+      void results.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory, shell: 'exec', check: 'real', status, detail })
 
     const jobs: Array<() => Promise<void>> = []
     for (const fixture of opts.fixtures) {
@@ -102,30 +117,42 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           row(fixture, memory, 'skip', fixture.entry === null ? 'no interpreter to run (single-file executable): environment checked with the stand-in' : `${family} not installed: argv checked with the stand-in`)
           continue
         }
+        if (family === 'dotnet') {
+          row(fixture, memory, 'skip', 'dotnet probe not available here: argv checked with the stand-in')
+          continue
+        }
         jobs.push(async () => {
-          const inst = expandRuntime(fixture, { memory, commonEnv: opts.commonEnv })
-          const dir = join(root, `${fixture.id}.${fixture.mode}.${memory}`)
-          mkdirSync(join(dir, 'bin'), { recursive: true })
-          const interp = join(dir, 'bin', basename(argv0))
-          symlinkSync(bin, interp)
-          let argv = inst.argv.map((a, i) => (i === 0 ? interp : a))
+          const inst = expandRuntime(fixture, { memory, commonEnv: opts.commonEnv, ...(opts.functionEnv ? { functionEnv: opts.functionEnv } : {}) })
+          // This runtime's /var/lang: its interpreter only, the real one.
+          const lang = join(root, 'lang', `${fixture.id}.${fixture.mode}.${memory}`)
+          mkdirSync(join(lang, 'bin'), { recursive: true })
+          symlinkSync(bin, join(lang, 'bin', basename(argv0)))
+          readableByAll(lang)
+          let argv = [...inst.argv]
           const entryAt = argv.indexOf(fixture.entry!)
-          const probe = family === 'node' ? join(probes, 'probe.cjs') : family === 'python' ? join(probes, 'probe.py') : family === 'ruby' ? join(probes, 'probe.rb') : 'WrapgenProbe'
+          const probe = family === 'node' ? '/var/runtime/probes/probe.cjs' : family === 'python' ? '/var/runtime/probes/probe.py' : family === 'ruby' ? '/var/runtime/probes/probe.rb' : 'WrapgenProbe'
           argv[entryAt] = probe
           if (family === 'java') {
-            javaCompiled ??= spawnSync('javac', ['-d', javaClasses, join(probes, 'WrapgenProbe.java')]).status === 0
+            if (javaCompiled === undefined) {
+              javaCompiled = spawnSync('javac', ['-d', javaClasses, join(probes, 'WrapgenProbe.java')]).status === 0
+              if (javaCompiled) readableByAll(javaClasses)
+            }
             if (!javaCompiled) return row(fixture, memory, 'skip', 'javac not installed: cannot compile the java probe')
             argv = argv.filter((a) => !AWS_ONLY_JAVA.some((re) => re.test(a)))
             const cp = argv.findIndex((a) => a === '-classpath' || a === '-cp')
-            if (cp >= 0) argv[cp + 1] = javaClasses
+            if (cp >= 0) argv[cp + 1] = '/var/runtime/classes'
           }
-          if (family === 'dotnet') return row(fixture, memory, 'skip', 'dotnet probe not available here: argv checked with the stand-in')
-          const env: Record<string, string> = { ...inst.env, PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_LAMBDA_EXEC_WRAPPER: wrapper }
-          const run = await runProbe(bootstrap, argv, env, task)
-          if (run.code !== 0 || !run.report) return row(fixture, memory, 'fail', `the real ${family} did not run the probe (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-1)[0] ?? ''}`)
+          const env: Record<string, string> = { ...inst.env, ...opts.functionEnv, AWS_LAMBDA_EXEC_WRAPPER: opts.target.wrapper }
+          const binds: Array<[string, string]> = [[opt, '/opt'], [task, '/var/task'], [runtimeDir, '/var/runtime'], [lang, '/var/lang']]
+          const run = await runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env)
+          if (!run.report) return row(fixture, memory, 'fail', `the real ${family} did not run the probe (exit ${run.code}): ${run.stderr.trim().split('\n').filter((l) => /error|not found|denied|cannot|unrecognized|invalid|bad/i.test(l)).slice(0, 2).join(' | ') || run.stderr.trim().split('\n').slice(-1)[0] || ''}`)
+          if (run.report.pid !== run.bootstrapPid) return row(fixture, memory, 'fail', `the real ${family} ran as pid ${run.report.pid}, not the bootstrap's ${run.bootstrapPid}: the wrapper forked instead of exec`)
+          if (run.code !== 0) return row(fixture, memory, 'fail', `the real ${family} ran the probe but the run ended with exit ${run.code}`)
           if (opts.target.kind !== 'layer') return row(fixture, memory, 'pass', '')
-          const expected = simulate(opts.target.plan, { argv, env, wrapperDir: join(layer, opts.target.wrapper.slice(5, opts.target.wrapper.lastIndexOf('/'))) })
-          const exp = expected.argv ?? []
+          const expected = simulate(opts.target.plan, { argv, env, wrapperDir: opts.target.wrapper.slice(0, opts.target.wrapper.lastIndexOf('/')) })
+          // Chained wrappers come first in what wrapgen execs; the interpreter's argv starts after them.
+          let exp = expected.argv ?? []
+          while (exp.length && chain.includes(exp[0]!)) exp = exp.slice(1)
           const problem = checkFamily(family, run.report, exp, probe, expected.env, opts.target, heapRefs)
           row(fixture, memory, problem ? 'fail' : 'pass', problem ?? '')
         })
@@ -138,7 +165,7 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
     }))
     return results
   } finally {
-    rmSync(root, { recursive: true, force: true })
+    removeTemp(root)
   }
 }
 

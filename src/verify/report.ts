@@ -1,6 +1,40 @@
 // Renders a verify report: a runtime x check table with a verdict, TAP, or JUnit XML.
 import { CHECKS, passed, type CheckResult, type VerifyReport } from './types.js'
 
+/** Rows that share a cause: the same check and detail once numbers (pids, sizes) are set aside. */
+const causeOf = (x: CheckResult): string => x.cause ?? x.detail.replace(/^portability \([^)]*\): /, '').replace(/\d+/g, '#')
+
+const list = (xs: readonly string[], n = 6): string => [...new Set(xs)].slice(0, n).join(', ') + ([...new Set(xs)].length > n ? `, +${[...new Set(xs)].length - n} more` : '')
+
+/**
+ * Failures grouped by cause: each once, with the runtimes, memory sizes and shells it hit, and the
+ * wrapper's own stderr when the interpreter never ran; with `verbose`, every failed case's argv and
+ * environment diff.
+ */
+export function renderFailures(r: VerifyReport, verbose: boolean): string[] {
+  // The exec'd run first: a failure that shows there too is not a portability problem.
+  const failures = r.results.filter((x) => x.status === 'fail').sort((a, b) => Number(a.shell !== 'exec') - Number(b.shell !== 'exec'))
+  if (!failures.length) return []
+  const groups = new Map<string, CheckResult[]>()
+  for (const f of failures) groups.set(causeOf(f), [...(groups.get(causeOf(f)) ?? []), f])
+  const lines = ['', `failures (${failures.length} checks, ${groups.size} causes):`]
+  for (const rows of groups.values()) {
+    const first = rows[0]!
+    lines.push(`  ${list(rows.map((x) => x.check))}: ${first.detail}`)
+    lines.push(`    on ${list(rows.map((x) => x.runtime))}; memory ${list(rows.map((x) => String(x.memory ?? '-')))} MB; ${list(rows.map((x) => x.shell ?? '-'))}${rows.length > 1 ? ` (${rows.length} cases)` : ''}`)
+    for (const l of first.stderr ?? []) lines.push(`    | ${l}`)
+    if (verbose) {
+      for (const x of rows.filter((x) => x.exec)) {
+        lines.push(`    ${x.runtime} ${x.memory ?? '-'} MB ${x.shell ?? '-'}: exec'd ${JSON.stringify(x.exec!.argv).slice(0, 400)}`)
+        if (x.exec!.expected && JSON.stringify(x.exec!.expected) !== JSON.stringify(x.exec!.argv)) lines.push(`      expected ${JSON.stringify(x.exec!.expected).slice(0, 400)}`)
+        for (const [k, got, want] of x.exec!.env) lines.push(`      env ${k}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`)
+      }
+    }
+  }
+  if (!verbose && failures.some((x) => x.exec)) lines.push('  (--verbose shows what each failed case exec\'d and its environment diff; --json has it all)')
+  return lines
+}
+
 const MARK = { pass: 'ok', fail: 'FAIL', skip: 'skip' } as const
 
 function worst(rows: readonly CheckResult[]): keyof typeof MARK | undefined {
@@ -15,7 +49,7 @@ export function verdict(r: VerifyReport): string {
   return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${runtimes} runtimes x ${r.memories.length} memory sizes x ${r.shells.length} shells (${r.shells.join(', ')}), ${r.mode}; ${count('pass')} checks passed, ${count('fail')} failed, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s`
 }
 
-export function renderTable(r: VerifyReport): string {
+export function renderTable(r: VerifyReport, verbose = false): string {
   const runtimes = [...new Set(r.results.map((x) => x.runtime))]
   const checks = CHECKS.filter((c) => r.results.some((x) => x.check === c))
   const width = Math.max(8, ...runtimes.map((x) => x.length))
@@ -29,14 +63,10 @@ export function renderTable(r: VerifyReport): string {
   const byNote = new Map<string, string[]>()
   for (const n of r.notes) byNote.set(n.note, [...(byNote.get(n.note) ?? []), n.runtime])
   for (const [note, ids] of byNote) lines.push('', `not checked: ${ids.join(', ')}: ${note.split(/(?<=\.) /)[0]} (docs/runtimes.md)`)
-  const failures = r.results.filter((x) => x.status === 'fail')
-  if (failures.length) {
-    lines.push('', `failures (${failures.length}):`)
-    for (const f of failures.slice(0, 40)) lines.push(`  ${f.runtime} ${f.memory ?? '-'} MB ${f.shell ?? '-'} ${f.check}: ${f.detail}`)
-    if (failures.length > 40) lines.push(`  ... and ${failures.length - 40} more (--json lists all)`)
-  }
+  lines.push(...renderFailures(r, verbose))
   const skips = [...new Set(r.results.filter((x) => x.status === 'skip').map((x) => `${x.check}: ${x.detail}`))]
   if (skips.length) lines.push('', 'skipped:', ...skips.slice(0, 20).map((s) => `  ${s}`))
+  if (r.deviations.length) lines.push('', 'deliberate changes seen (fail unless accepted with --allow):', ...r.deviations.map((d) => `  ${d}`))
   for (const w of r.warnings) lines.push(`warning: ${w}`)
   lines.push('', verdict(r))
   return `${lines.join('\n')}\n`

@@ -1,9 +1,10 @@
-// `verify` as an API: prepares the target (a config's layer, a built layer, or any wrapper file),
-// picks runtimes, memory sizes, shells and mode, runs the harness, and returns the report.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync, chmodSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+// `verify` as an API: prepares the target (a config's layer, a built layer, or any wrapper file placed
+// at its Lambda path), picks runtimes, memory sizes, shells and mode, runs the harness and the real
+// interpreters, and returns the report.
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import { buildLayer } from '../build.js'
+import { makeTemp, removeTemp } from '../cleanup.js'
 import type { ResolvedConfig } from '../config/types.js'
 import { UserError, UsageError } from '../errors.js'
 import { writeLayer } from '../layer/write.js'
@@ -12,13 +13,13 @@ import { plan as makePlan } from '../plan/plan.js'
 import { LAYER_DIR, MANIFEST_FILE, WRAPPER_FILE } from '../plan/types.js'
 import type { Manifest } from '../render/manifest.js'
 import { loadCatalogue, selectRuntimes } from '../runtimes/catalogue.js'
-import { runHarness, type Target } from './verify.js'
+import { ADVERSARIAL_VALUES } from './expect.js'
+import { runHarness } from './harness.js'
+import { runRealChecks } from './real.js'
 import { sandboxAvailable, type Mode } from './sandbox.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
-import type { VerifyReport } from './types.js'
-import { runRealChecks } from './real.js'
+import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 import { runHookChecks } from './hooks.js'
-import { ADVERSARIAL_VALUES } from './expect.js'
 
 export interface VerifyOptions {
   /** The config whose layer is verified (built fresh unless `layerDir` is given). */
@@ -27,6 +28,14 @@ export interface VerifyOptions {
   readonly layerDir?: string
   /** Any exec wrapper file, checked against the generic contract only. */
   readonly wrapperFile?: string
+  /** The wrapper's path on Lambda (/opt/...); default: its path in a --with-layer tree, else /opt/<name>. */
+  readonly at?: string
+  /** The function's own environment variables. */
+  readonly env?: Readonly<Record<string, string>>
+  /** Deliberate changes accepted from the wrapper under test (and from chained wrappers). */
+  readonly allow?: readonly Allowance[]
+  /** Run a --wrapper on the host when bubblewrap is missing (it is code you do not control). */
+  readonly unsafeHost?: boolean
   readonly runtime?: string
   readonly memories?: readonly number[]
   readonly shells?: readonly string[]
@@ -36,35 +45,59 @@ export interface VerifyOptions {
   readonly standInOnly?: boolean
 }
 
+/** The #! line of a file ('' when it has none). */
+function shebangOf(file: string): string {
+  const head = readFileSync(file).subarray(0, 256).toString('utf8')
+  return head.startsWith('#!') ? head.split('\n')[0]!.trim() : ''
+}
+
+/** Whether a #! line (or none: the bootstrap's shell runs it) means /bin/sh, which differs by image. */
+export function isShScript(shebang: string): boolean {
+  return shebang === '' || /^#!\s*(\/usr)?\/bin\/sh(\s|$)/.test(shebang) || /^#!\s*\/usr\/bin\/env\s+sh(\s|$)/.test(shebang)
+}
+
 export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now()
   const catalogue = loadCatalogue()
   const warnings: string[] = []
-  const mode: Mode = opts.mode === 'sandboxed' || opts.mode === 'path-mapped' ? opts.mode : sandboxAvailable() ? 'sandboxed' : 'path-mapped'
-  if (opts.mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it or use --mode path-mapped')
+  const bwrap = sandboxAvailable()
+  if (opts.mode === 'sandboxed' && !bwrap) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it or use --mode path-mapped')
+  if (opts.wrapperFile && !opts.unsafeHost && (!bwrap || opts.mode === 'path-mapped'))
+    throw new UserError(`--wrapper runs code you did not write, and only in the sandbox: ${bwrap ? '--mode path-mapped would run it on this host' : 'bubblewrap (bwrap) is not installed or cannot make namespaces here'}; install bubblewrap, or pass --unsafe-host to run it on this host anyway`)
+  const mode: Mode = opts.mode === 'sandboxed' || opts.mode === 'path-mapped' ? opts.mode : bwrap ? 'sandboxed' : 'path-mapped'
+  for (const dir of opts.extraLayers ?? []) if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--with-layer ${dir}: no such folder; give an unpacked layer tree (what /opt holds)`)
+  if (opts.at !== undefined && (!opts.at.startsWith('/opt/') || opts.at.endsWith('/') || opts.at.split('/').includes('..'))) throw new UsageError(`--at ${opts.at}: give the wrapper's path on Lambda, under /opt (e.g. /opt/otel-handler)`)
   const { found, missing } = findShells()
-  const shells = opts.shells ? found.filter((s) => opts.shells!.includes(s.name)) : found
   for (const name of opts.shells ?? []) {
     if (!SHELLS.some((s) => s.name === name)) throw new UsageError(`--shell ${name}: unknown; choose from ${SHELLS.map((s) => s.name).join(', ')}`)
     if (missing.includes(name)) throw new UserError(`--shell ${name}: not installed here`)
   }
-  if (!opts.shells && missing.length) warnings.push(`shells not installed, not checked: ${missing.join(', ')}`)
-  if (!shells.length) throw new UserError('no shell to run the wrapper with: install dash or bash')
+  let shells: Shell[] = opts.shells ? found.filter((s) => opts.shells!.includes(s.name)) : found
   const memories = opts.memories ?? [128, 1024, 10240]
 
-  const temp = mkdtempSync(join(tmpdir(), 'wrapgen-target-'))
+  const temp = makeTemp('target')
   try {
     let target: Target
     let label: string
     let config = opts.config
+    let exec = false
     if (opts.wrapperFile) {
       if (!existsSync(opts.wrapperFile) || !statSync(opts.wrapperFile).isFile()) throw new UserError(`${opts.wrapperFile}: no such wrapper file; check --wrapper`)
-      const name = basename(opts.wrapperFile)
-      mkdirSync(join(temp, 'wrapper'))
-      copyFileSync(opts.wrapperFile, join(temp, 'wrapper', name))
-      chmodSync(join(temp, 'wrapper', name), statSync(opts.wrapperFile).mode & 0o777)
-      target = { kind: 'wrapper', layerDir: temp, wrapper: `/opt/wrapper/${name}` }
-      label = `wrapper ${opts.wrapperFile}`
+      const file = resolve(opts.wrapperFile)
+      // Its Lambda path: where it sits in a layer tree given with --with-layer, else --at, else /opt/<name>.
+      const inLayer = (opts.extraLayers ?? []).map((d) => relative(resolve(d), file)).find((r) => r && !r.startsWith('..'))
+      const at = inLayer !== undefined ? `/opt/${inLayer}` : opts.at ?? `/opt/${basename(file)}`
+      if (inLayer !== undefined && opts.at && opts.at !== at) throw new UsageError(`--at ${opts.at}: the wrapper is ${at} in its --with-layer tree; drop --at`)
+      const placed = join(temp, 'layer', at.slice(5))
+      mkdirSync(dirname(placed), { recursive: true })
+      copyFileSync(file, placed)
+      chmodSync(placed, statSync(file).mode & 0o777)
+      const shebang = shebangOf(file)
+      exec = true
+      // A #!/bin/sh script runs under whatever /bin/sh the image has: the shell matrix checks that.
+      if (!isShScript(shebang)) shells = []
+      target = { kind: 'wrapper', layerDir: join(temp, 'layer'), wrapper: at, shebang, allow: opts.allow ?? [] }
+      label = `wrapper ${opts.wrapperFile} at ${at}${shebang ? ` (${shebang})` : ''}`
       config = undefined
     } else {
       if (!config) throw new UsageError('verify needs a config, --layer with a config, or --wrapper FILE')
@@ -85,23 +118,43 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       const requires = [...new Set(Object.values(plan.families).flatMap((f) => f.requires))]
       const hostile = adversarialConfig(config)
       const adversarial = { layerDir: writeLayer(await buildLayer(hostile), join(temp, 'adversarial')).layerDir, plan: makePlan(hostile) }
-      target = { kind: 'layer', layerDir, plan, wrapper: `/opt/${LAYER_DIR}/${WRAPPER_FILE}`, requires, adversarial }
+      const chain: ChainedWrapper[] = plan.chain.map((path) => ({ path, allow: [...(chainAllowOf(config!)[path] ?? []), ...(opts.allow ?? [])] }))
+      target = { kind: 'layer', layerDir, plan, wrapper: `/opt/${LAYER_DIR}/${WRAPPER_FILE}`, requires, adversarial, chain }
     }
+    if (!opts.shells && missing.length && shells.length) warnings.push(`shells not installed, not checked: ${missing.join(', ')}`)
+    if (!shells.length && !exec) throw new UserError('no shell to run the wrapper with: install dash or bash')
     const ids = opts.runtime ?? (config ? config.runtimes.join(',') : '*')
     const fixtures = selectRuntimes(catalogue.runtimes, ids)
     if (!fixtures.length) throw new UsageError(`--runtime ${opts.runtime}: matches no runtime; known: ${[...new Set(catalogue.runtimes.map((r) => r.id))].join(', ')}`)
     // OS-only runtimes never run the wrapper: say so whenever the selection was not narrowed by hand.
     const unwrapped = opts.runtime ? fixtures : catalogue.runtimes
     const notes = unwrapped.filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
-    const results = await runHarness({ target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, mode, ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}) })
-    if (!opts.standInOnly) results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories })))
-    // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
-    if (!opts.standInOnly && config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
-    if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.plan.chain, opts.extraLayers ?? [], catalogue.commonEnv, shells, mode)))
-    return { target: label, mode, shells: shells.map((s) => s.name), memories, results, notes, warnings, ms: Math.round(performance.now() - started) }
+    const harness = await runHarness({
+      target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, exec, mode,
+      ...(opts.env ? { functionEnv: opts.env } : {}),
+      ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
+    })
+    const results = harness.results
+    if (!opts.standInOnly) {
+      if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
+      else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
+      // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
+      if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
+    }
+    warnings.push(...harness.warnings)
+    if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.chain, opts.extraLayers ?? [], catalogue.commonEnv, mode)))
+    const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations: harness.deviations, warnings, ms: Math.round(performance.now() - started) }
   } finally {
-    rmSync(temp, { recursive: true, force: true })
+    removeTemp(temp)
   }
+}
+
+/** What the config accepts from each chained wrapper (`chain: [{ path, allow }]`). */
+function chainAllowOf(config: ResolvedConfig): Readonly<Record<string, readonly Allowance[]>> {
+  const out: Record<string, Allowance[]> = {}
+  for (const [path, allow] of Object.entries(config.chainAllow ?? {})) out[path] = allow.filter((a): a is Allowance => (ALLOWANCES as readonly string[]).includes(a))
+  return out
 }
 
 /** The config with a flag per runtime and env values full of shell syntax (all stand-in safe). */
@@ -122,22 +175,25 @@ function adversarialConfig(config: ResolvedConfig): ResolvedConfig {
 }
 
 /**
- * A chained wrapper that does not pass its arguments on (it execs its own command, like a web
- * adapter's) must be last: the wrappers after it never run. Each one found in a --with-layer tree
- * is run once on nodejs20.x to see whether it keeps the command.
+ * A chained wrapper that replaces the runtime or drops its arguments (a web adapter's) must be last:
+ * the wrappers after it never run. Each one found in a --with-layer tree is exec'd on its own (its
+ * #! line decides) on nodejs20.x, in the sandbox, to see whether it passes the command on.
  */
-async function chainWarnings(chain: readonly string[], extraLayers: readonly string[], commonEnv: Readonly<Record<string, string>>, shells: readonly Shell[], mode: Mode): Promise<string[]> {
+async function chainWarnings(chain: readonly ChainedWrapper[], extraLayers: readonly string[], commonEnv: Readonly<Record<string, string>>, mode: Mode): Promise<string[]> {
   const warnings: string[] = []
   const node = selectRuntimes(loadCatalogue().runtimes, 'nodejs20.x')
   for (const [i, w] of chain.entries()) {
-    const dir = extraLayers.find((d) => w.startsWith('/opt/') && existsSync(join(d, w.slice(5))))
+    const last = i === chain.length - 1
+    const dir = extraLayers.find((d) => w.path.startsWith('/opt/') && existsSync(join(d, w.path.slice(5))))
     if (!dir) {
-      warnings.push(`chain: ${w} was not checked (not in any --with-layer tree); it must pass its arguments on${i === chain.length - 1 ? '' : ' or come last'}`)
+      warnings.push(`chain: ${w.path} was not checked (not in any --with-layer tree); it must pass its arguments on${last ? '' : ' or come last'}`)
       continue
     }
-    const rows = await runHarness({ target: { kind: 'wrapper', layerDir: dir, wrapper: w }, fixtures: node, commonEnv, memories: [1024], shells: shells.slice(0, 1), mode })
-    const argv = rows.find((r) => r.check === 'argv')
-    if (argv?.status === 'fail' && i < chain.length - 1) warnings.push(`chain: ${w} does not pass its arguments on (${argv.detail}), so the wrappers after it never run; put it last`)
+    if (last) continue
+    const shebang = shebangOf(join(dir, w.path.slice(5)))
+    const { results } = await runHarness({ target: { kind: 'wrapper', layerDir: dir, wrapper: w.path, shebang, allow: [] }, fixtures: node, commonEnv, memories: [1024], shells: [], exec: true, mode, extraLayers })
+    const argv = results.find((r) => r.check === 'argv' && r.shell === 'exec')
+    if (argv?.status === 'fail' && /replaces the runtime|drops or replaces|lost|never ran/.test(argv.detail)) warnings.push(`chain: ${w.path} does not pass the runtime's command on (${argv.detail}), so the wrappers after it never run; put it last`)
   }
   return warnings
 }

@@ -1,17 +1,84 @@
-// Verify's results: one row per runtime x memory x shell x check.
+// Verify's inputs and results: what is verified (Target), how (HarnessOptions), and one row per
+// runtime x memory x shell x check.
+import type { Plan } from '../plan/types.js'
+import type { RuntimeFixture } from '../runtimes/types.js'
+import type { Mode } from './sandbox.js'
+import type { Shell } from './shells.js'
 
 export const CHECKS = ['argv', 'env', 'exec', 'exit-codes', 'signals', 'stdio', 'disable', 'fail-mode', 'exec-bit', 'adversarial', 'idempotence', 'chain', 'real', 'hooks'] as const
 export type CheckName = (typeof CHECKS)[number]
+
+/** Deliberate changes some vendors document, each accepted only when the user says so. */
+export const ALLOWANCES = ['handler', 'runtime-api', 'replace-runtime', 'option-change'] as const
+export type Allowance = (typeof ALLOWANCES)[number]
+
+/** A chained wrapper and the deliberate changes accepted from it. */
+export interface ChainedWrapper {
+  readonly path: string
+  readonly allow: readonly Allowance[]
+}
+
+export type Target =
+  | {
+      readonly kind: 'layer'
+      readonly layerDir: string
+      readonly plan: Plan
+      readonly wrapper: string
+      readonly requires: readonly string[]
+      /** The same config with adversarial flag and env values added, built as a second layer. */
+      readonly adversarial?: { readonly layerDir: string; readonly plan: Plan }
+      /** Chained wrappers with what is accepted from each. */
+      readonly chain: readonly ChainedWrapper[]
+    }
+  | {
+      readonly kind: 'wrapper'
+      readonly layerDir: string
+      /** Its Lambda path (/opt/...). */
+      readonly wrapper: string
+      /** Its #! line, or '' when it has none. */
+      readonly shebang: string
+      readonly allow: readonly Allowance[]
+    }
+
+export interface HarnessOptions {
+  readonly target: Target
+  readonly fixtures: readonly RuntimeFixture[]
+  readonly commonEnv: Readonly<Record<string, string>>
+  /** The function's own environment (--env), on top of what Lambda sets. */
+  readonly functionEnv?: Readonly<Record<string, string>>
+  readonly memories: readonly number[]
+  /** Shells to run a #!/bin/sh wrapper with (the portability matrix); empty: exec it only. */
+  readonly shells: readonly Shell[]
+  /** Whether to exec the wrapper file as well (its #! line decides the interpreter). */
+  readonly exec: boolean
+  readonly mode: Mode
+  readonly extraLayers?: readonly string[]
+  readonly concurrency?: number
+}
+
+/** What a failed case exec'd, against what was expected (for --verbose and --json). */
+export interface Exec {
+  readonly argv: readonly string[]
+  readonly expected?: readonly string[]
+  /** Variables that differ from what was expected: [name, got, expected] (null: unset). */
+  readonly env: ReadonlyArray<readonly [string, string | null, string | null]>
+}
 
 export interface CheckResult {
   /** Runtime id, with the mode for runtimes that have several (`dotnet8:single-file`). */
   readonly runtime: string
   readonly memory: number | null
+  /** The shell that ran a #!/bin/sh wrapper, `exec` when its own #! line decided. */
   readonly shell: string | null
   readonly check: CheckName
   readonly status: 'pass' | 'fail' | 'skip'
   /** Why it failed or was skipped; empty for a pass. */
   readonly detail: string
+  /** The failure's cause, shared by the rows it explains (grouping in the report). */
+  readonly cause?: string
+  /** The wrapper's own stderr lines when the interpreter never ran. */
+  readonly stderr?: readonly string[]
+  readonly exec?: Exec
 }
 
 export interface VerifyReport {
@@ -22,6 +89,8 @@ export interface VerifyReport {
   readonly results: readonly CheckResult[]
   /** Runtimes that never run exec wrappers, with the explanation. */
   readonly notes: ReadonlyArray<{ readonly runtime: string; readonly note: string }>
+  /** Deliberate changes seen (accepted with --allow or not), one line each. */
+  readonly deviations: readonly string[]
   readonly warnings: readonly string[]
   readonly ms: number
 }

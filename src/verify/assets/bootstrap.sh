@@ -10,6 +10,12 @@ wrapgen_shell=$1
 shift
 printf '%s\n' "$$" >&7
 exec 7>&-
+# The harness only: run the command itself while AWS_LAMBDA_EXEC_WRAPPER keeps its value (what a
+# chained wrapper sees when wrapgen's wrapper execs it).
+if [ "${WRAPGEN_VERIFY_DIRECT-}" = 1 ]; then
+  unset WRAPGEN_VERIFY_DIRECT
+  exec "$@"
+fi
 if [ -z "${AWS_LAMBDA_EXEC_WRAPPER-}" ]; then
   exec "$@"
 fi

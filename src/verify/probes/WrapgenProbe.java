@@ -1,7 +1,5 @@
 // wrapgen's java probe: runs in place of the runtime's main class and reports the JVM's input arguments.
-import java.io.FileOutputStream;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 public class WrapgenProbe {
@@ -11,11 +9,10 @@ public class WrapgenProbe {
     for (int i = 0; i < input.size(); i++) json.append(i > 0 ? "," : "").append(quote(input.get(i)));
     json.append("],\"args\":[");
     for (int i = 0; i < args.length; i++) json.append(i > 0 ? "," : "").append(quote(args[i]));
-    json.append("],\"maxHeap\":").append(Runtime.getRuntime().maxMemory()).append("}");
-    // fd 3 may be a socket, which /dev/fd cannot reopen: the harness names a file instead.
-    try (FileOutputStream out = new FileOutputStream(System.getenv("WRAPGEN_PROBE_OUT"))) {
-      out.write(json.toString().getBytes(StandardCharsets.UTF_8));
-    }
+    json.append("],\"maxHeap\":").append(Runtime.getRuntime().maxMemory()).append(",\"pid\":").append(ProcessHandle.current().pid()).append("}");
+    // fd 3 may be a socket, which /dev/fd cannot reopen: one marked line on stderr instead.
+    System.err.println("@wrapgen-probe " + json);
+    System.err.flush();
   }
 
   static String quote(String s) {

@@ -3,6 +3,7 @@ const fs = require('node:fs')
 const v8 = require('node:v8')
 const state = globalThis[Symbol.for('wrapgen.preload')]
 fs.writeSync(3, JSON.stringify({
+  pid: process.pid,
   execArgv: process.execArgv,
   argv: process.argv.slice(2),
   heapSizeLimit: v8.getHeapStatistics().heap_size_limit,

@@ -1,6 +1,7 @@
 # wrapgen's python probe: runs in place of /var/runtime/bootstrap.py and reports what python saw.
 import json, os, sys
 os.write(3, json.dumps({
+    "pid": os.getpid(),
     "origArgv": getattr(sys, "orig_argv", None),
     "argv": sys.argv,
     "xoptions": {k: (v if isinstance(v, str) else bool(v)) for k, v in sys._xoptions.items()},

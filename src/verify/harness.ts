@@ -1,0 +1,91 @@
+// The harness: lays out the Lambda tree once (layout.ts), then runs one case per runtime x memory
+// size x shell (case.ts: run in the sandbox -> observe -> judge), and returns the rows in a stable order.
+import { join } from 'node:path'
+import { expandRuntime } from '../runtimes/expand.js'
+import { runCase, type CaseContext, type CaseShell } from './case.js'
+import { makeLayout, REAL_INTERPRETERS } from './layout.js'
+import type { Observation } from './observe.js'
+import { linkShell } from './shells.js'
+import type { CheckResult, HarnessOptions, Target } from './types.js'
+
+/** A small pool: verify's runs are processes, so at most `n` at once. */
+function pool(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0
+  const queue: Array<() => void> = []
+  return (fn) =>
+    new Promise((resolve, reject) => {
+      const start = (): void => {
+        active++
+        fn().then(resolve, reject).finally(() => {
+          active--
+          queue.shift()?.()
+        })
+      }
+      if (active < n) start()
+      else queue.push(start)
+    })
+}
+
+/** The host interpreters a wrapper's #! line names (`#!/usr/bin/env python3` -> /usr/bin/python3). */
+export function shebangInterpreters(shebang: string): string[] {
+  const words = shebang.replace(/^#!\s*/, '').split(/\s+/)
+  const name = (words[0]?.endsWith('/env') ? words.find((w, i) => i > 0 && !w.startsWith('-')) : words[0])?.split('/').pop() ?? ''
+  const key = /^python/.test(name) ? 'python3' : /^node/.test(name) ? 'node' : /^ruby/.test(name) ? 'ruby' : /^java$/.test(name) ? 'java' : undefined
+  return key && REAL_INTERPRETERS[key] ? [REAL_INTERPRETERS[key]!] : []
+}
+
+export interface HarnessResult {
+  readonly results: CheckResult[]
+  readonly warnings: string[]
+  readonly deviations: string[]
+}
+
+export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
+  const { target } = opts
+  const chain = target.kind === 'layer' ? target.chain.map((w) => w.path) : []
+  const layout = makeLayout({
+    layerDir: target.layerDir,
+    ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
+    fixtures: opts.fixtures,
+    missing: target.kind === 'layer' ? target.requires.map((f) => join(target.wrapper.slice(5, target.wrapper.lastIndexOf('/')), f)) : [],
+    wrapper: target.wrapper.slice(5),
+    passThrough: chain,
+    plainChain: chain,
+    ...(target.kind === 'layer' && target.adversarial ? { variants: { adversarial: target.adversarial.layerDir } } : {}),
+  })
+  try {
+    const shells: CaseShell[] = [
+      ...(opts.exec ? [{ name: 'exec', path: '-', portability: false }] : []),
+      ...opts.shells.map((s) => ({ name: s.name, path: linkShell(layout.root, s), portability: opts.exec })),
+    ]
+    const keepHost = target.kind === 'wrapper' ? shebangInterpreters(target.shebang) : []
+    const limit = pool(opts.concurrency ?? 8)
+    const results: CheckResult[] = []
+    const warnings = new Set<string>()
+    const deviations = new Set<string>()
+    const baselines = new Map<string, Promise<Observation>>()
+    const jobs: Promise<void>[] = []
+    for (const fixture of opts.fixtures) {
+      if (fixture.family === 'none') continue
+      for (const [mi, memory] of opts.memories.entries()) {
+        const inst = expandRuntime(fixture, { memory, commonEnv: opts.commonEnv, ...(opts.functionEnv ? { functionEnv: opts.functionEnv } : {}) })
+        const env = { ...inst.env, ...opts.functionEnv }
+        for (const [si, shell] of shells.entries()) {
+          const ctx: CaseContext = {
+            opts, layout, fixture, inst: { ...inst, env }, memory, shell, limit, baselines, first: mi === 0, firstShell: si === 0, keepHost,
+            warn: (w) => void warnings.add(w), deviation: (d) => void deviations.add(`${fixture.id}: ${d}`),
+          }
+          jobs.push(runCase(ctx).then((rows) => void results.push(...rows)))
+        }
+      }
+    }
+    await Promise.all(jobs)
+    return { results: results.sort((a, b) => key(a).localeCompare(key(b), 'en', { numeric: true })), warnings: [...warnings].sort(), deviations: [...deviations].sort() }
+  } finally {
+    layout.remove()
+  }
+}
+
+const key = (r: CheckResult): string => `${r.runtime}|${String(r.memory).padStart(6, '0')}|${r.shell}|${r.check}`
+
+export type { Target }
