@@ -364,7 +364,7 @@ t.test('init --name never writes a config that fails to build', async (t) => {
   // A folder name that is not a valid layer name is normalised.
   const folder = join(dir, 'Bad Name!')
   t.equal(wrapgen(['init'], { cwd: folder }).code, 0)
-  t.match(readFileSync(join(folder, 'wrapgen.config.ts'), 'utf8'), 'name: "bad-name-"')
+  t.match(readFileSync(join(folder, 'wrapgen.config.ts'), 'utf8'), "name: 'bad-name-'")
   const built = wrapgen(['build', '--out', join(dir, 'out')], { cwd: folder })
   t.equal(built.code, 0, built.err)
 })

@@ -74,8 +74,7 @@ Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input
     'unsafe-host': { type: 'boolean' },
     verbose: { type: 'boolean' },
   },
-  async run(values, positionals, ctx) {
-    if (positionals.length) throw new UsageError(`verify takes no arguments, got ${JSON.stringify(positionals[0])}; the wrapper goes after --wrapper`)
+  async run(values, _positionals, ctx) {
     if (values.layer !== undefined && values.wrapper !== undefined) throw new UsageError('--layer and --wrapper: choose one (--layer checks a layer wrapgen built, --wrapper any wrapper file)')
     if (values.at !== undefined && values.wrapper === undefined) throw new UsageError('--at places the wrapper given with --wrapper; add --wrapper FILE')
     const env: Record<string, string> = {}
