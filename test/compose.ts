@@ -16,7 +16,10 @@ import { readLayer, sha256 } from '../src/compose/read.js'
 import type { ComposeManifest } from '../src/compose/types.js'
 import { writeComposed } from '../src/compose/write.js'
 import { openConfig } from '../src/config/open.js'
+import { FAMILIES } from '../src/config/types.js'
 import { UserError } from '../src/errors.js'
+import { loadCatalogue } from '../src/runtimes/catalogue.js'
+import { expandRuntime } from '../src/runtimes/expand.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/compose')
@@ -42,6 +45,25 @@ const adapter2Dir = join(vendor, 'adapter2')
 
 const config = await openConfig({ cwd: vendor, config: { name: 'composed-test', env: { set: { COMPOSED_BY: 'wrapgen' } }, node: { preloads: ['./wrapgen-hook.cjs'] } } })
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex')
+const re = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+// The runtimes compose checks on, from the catalogue (which grows): per family the config supports,
+// its highest version, named with its first mode when that is not the default.
+const newest = Object.fromEntries(
+  FAMILIES.flatMap((family) => {
+    const fixtures = loadCatalogue().runtimes.filter((r) => r.family === family && config.runtimes.includes(r.id))
+    const id = fixtures.map((r) => r.id).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1)
+    const mode = fixtures.find((r) => r.id === id)?.mode
+    return id ? [[family, mode === 'default' ? id : `${id}:${mode}`]] : []
+  }),
+) as Record<string, string>
+const nodeRt = newest.node!
+/** The _HANDLER Lambda sets for a runtime (`id` or `id:mode`), as the catalogue says. */
+const handlerOf = (rt: string): string | undefined => {
+  const [id, mode = 'default'] = rt.split(':')
+  const fixture = loadCatalogue().runtimes.find((r) => r.id === id && r.mode === mode)
+  return fixture && expandRuntime(fixture, { memory: 1024, commonEnv: loadCatalogue().commonEnv }).env._HANDLER
+}
 
 /** Runs main() with captured output. */
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -170,15 +192,30 @@ t.test('compose: a tracer, a handler wrapper and a web adapter', { skip }, async
   writeComposed(full.output, fullOut)
   t.same(full.inputs.map((l) => [l.name, l.wrapper, l.wrapperFrom]), [['adapter', '/opt/bootstrap', 'detected'], ['tracer.zip', '/opt/tracer/wrapper', 'detected'], ['handler.zip', '/opt/handler-wrap/wrapper', 'detected']])
   t.same(full.classified.map((c) => [c.wrapper, c.kind]), [['/opt/bootstrap', 'replaces'], ['/opt/tracer/wrapper', 'passes'], ['/opt/handler-wrap/wrapper', 'passes']])
-  t.match(full.classified[0]?.reason, /on nodejs24\.x it does not pass the runtime's command on: the interpreter started with \["\/opt\/adapter\/server\.js"\]/)
-  t.same(full.runtimes, ['nodejs24.x', 'python3.13', 'java21', 'dotnet8:class-library', 'ruby3.4'], 'one runtime per family, the newest')
-  const node = full.classified[1]?.byRuntime['nodejs24.x']
+  t.match(full.classified[0]?.reason, new RegExp(`^on ${re(nodeRt)} it does not pass the runtime's command on: the interpreter started with \\["/opt/adapter/server\\.js"\\]$`))
+  t.same(full.runtimes, Object.values(newest), 'one runtime per family, the newest')
+  t.same(Object.keys(newest), ['node', 'python', 'java', 'dotnet', 'ruby'], 'the config supports every family')
+  // The adapter runs its server on /var/lang/bin/node, which only a node runtime has (each runtime's
+  // /var/lang holds only its own interpreters, as on Lambda): elsewhere its program cannot start.
+  const others = full.runtimes.filter((r) => r !== nodeRt)
+  t.same(full.checked, [nodeRt], 'the composed wrapper checked where the adapter\'s program starts the runtime\'s interpreter')
+  for (const rt of others) t.match(full.classified[0]?.byRuntime[rt], { ran: false, exitCode: 127, stderr: /\/var\/lang\/bin\/node: .*not found/ }, `${rt}: the adapter's node is not there`)
+  const node = full.classified[1]?.byRuntime[nodeRt]
   // (Under tap, the runtime's NODE_OPTIONS already holds tap's own --import: the tracer appends.)
   t.match(node?.env.NODE_OPTIONS, /(^| )--require \/opt\/tracer\/hook\.cjs$/, 'the tracer\'s own effect, seen alone')
-  t.same(full.classified[2]?.byRuntime['nodejs24.x']?.env, { VENDOR_ORIGINAL_HANDLER: 'index.handler', _HANDLER: '/opt/handler-wrap/index.handler' })
+  const stderrs = full.classified.flatMap((c) => Object.entries(c.byRuntime).filter(([, e]) => e.stderr).map(([rt, e]) => [c.wrapper, rt, e.stderr]))
+  t.match(stderrs, others.map((rt) => ['/opt/bootstrap', rt, /\/var\/lang\/bin\/node: .*not found/]), 'no stderr line is the wrappers\' own but the adapter\'s missing node (the stand-in\'s line is not theirs)')
+  t.equal(stderrs.length, others.length)
+  t.same(full.classified[0]?.byRuntime[nodeRt]?.env, { ADAPTER_PORT: '8080' }, 'the adapter\'s own program, seen on the runtime\'s node')
+  t.same(full.classified[2]?.byRuntime[nodeRt]?.env, { VENDOR_ORIGINAL_HANDLER: 'index.handler', _HANDLER: '/opt/handler-wrap/index.handler' })
+  for (const rt of full.runtimes) t.same(full.classified[2]?.byRuntime[rt]?.env, { VENDOR_ORIGINAL_HANDLER: handlerOf(rt), _HANDLER: '/opt/handler-wrap/index.handler' }, `${rt}: the handler wrapper's effect (it keeps the runtime's own handler)`)
   t.same(full.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper', '/opt/bootstrap'], 'pass-through first, in layer order; the replacer last')
-  t.ok(full.attribution.length >= 15 && full.attribution.every((a) => a.arrived), 'every vendor\'s environment edit arrived through the composed wrapper')
-  t.match(full.warnings, [/adapter: \/opt\/bootstrap replaces the runtime, so it runs last/, /node flags and preloads .* node\.inject: 'NODE_OPTIONS'/, /\/opt\/init\.mjs: tracer\.zip, handler\.zip ship different contents; handler\.zip wins/])
+  // Checked where the composed wrapper's last program could start: every edit each vendor's wrapper made alone there.
+  const edits = full.classified.flatMap((c) => Object.keys(c.byRuntime[nodeRt]?.env ?? {}).map((variable) => [nodeRt, c.layer, variable]))
+  t.same(edits.length, 5, 'the adapter\'s, the tracer\'s and the handler wrapper\'s edits')
+  t.same(full.attribution.map((a) => [a.runtime, a.layer, a.variable]), edits, 'each one attributed')
+  t.ok(full.attribution.length === edits.length && full.attribution.every((a) => a.arrived), 'every vendor\'s environment edit arrived through the composed wrapper')
+  t.match(full.warnings, [new RegExp(`^adapter: the program /opt/bootstrap starts did not start the runtime's interpreter on ${re(others.join(', '))}, so`), /adapter: \/opt\/bootstrap replaces the runtime, so it runs last/, /node flags and preloads .* node\.inject: 'NODE_OPTIONS'/, /\/opt\/init\.mjs: tracer\.zip, handler\.zip ship different contents; handler\.zip wins/])
 
   // The manifest: inputs with size and sha256, the chain order; in the layer and beside it.
   const m = JSON.parse(readFileSync(join(fullOut, 'compose.json'), 'utf8')) as ComposeManifest
@@ -257,7 +294,7 @@ t.test('refusals: two runtime replacers; a conflict that breaks a layer (unless 
   await t.rejects(compose({ layers: [{ path: tracerZip }, { path: v2 }], config }), { message: /break a layer/, details: [/\/opt\/tracer\/wrapper: tracer-v2 wins over tracer\.zip, which breaks: its exec wrapper \/opt\/tracer\/wrapper is replaced/, /--allow-conflicts/] })
   const twice = await compose({ layers: [{ path: tracerZip }, { path: v2 }], config, allowConflicts: true })
   t.same(twice.chain.map((c) => [c.wrapper, c.layer]), [['/opt/tracer/wrapper', 1]])
-  t.same(twice.classified[0]?.byRuntime['nodejs24.x']?.env, { TRACER_V: '2' }, 'the winner\'s file is what runs')
+  t.same(twice.classified[0]?.byRuntime[nodeRt]?.env, { TRACER_V: '2' }, 'the winner\'s file is what runs')
   t.match(twice.output.tree.get('tracer/current'), { kind: 'symlink', target: 'hook.cjs', from: 1 }, 'a folder input keeps its symlinks')
   t.match(twice.output.tree.get('tracer/bin/agent'), { kind: 'file', mode: 0o750 }, 'and its modes')
   // Two wrappers that put a flag right after the interpreter: each works alone; chained, the first
@@ -272,7 +309,7 @@ t.test('refusals: two runtime replacers; a conflict that breaks a layer (unless 
   const editors = [editor('x'), editor('y')]
   await t.rejects(compose({ layers: editors.map((path) => ({ path })), config }), {
     message: /the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain/,
-    details: [/^on nodejs24\.x the composed wrapper did not start the runtime \(exit 127/, /./, /./, /./, /./, 'chain: /opt/x-wrapper (editor-x) -> /opt/y-wrapper (editor-y)'],
+    details: [new RegExp(`^on ${re(nodeRt)} the composed wrapper did not start the runtime \\(exit 127`), /./, /./, /./, /./, 'chain: /opt/x-wrapper (editor-x) -> /opt/y-wrapper (editor-y)'],
   })
   const one = await compose({ layers: [{ path: editors[0]! }, { path: tracerZip }], config })
   t.same(one.chain.map((c) => [c.wrapper, c.editsArgv]), [['/opt/tracer/wrapper', false], ['/opt/x-wrapper', true]], 'a wrapper that adds arguments runs closest to the runtime')
@@ -284,6 +321,20 @@ t.test('refusals: two runtime replacers; a conflict that breaks a layer (unless 
   await t.rejects(compose({ layers: [{ path: tracerZip }], config: { ...config, chain: ['/opt/x'] } }), { message: /chain: compose sets the chain/ })
   await t.rejects(compose({ layers: [{ path: tracerZip, wrapper: '/opt/tracer/hook.cjs' }], config }), { message: /its wrapper \/opt\/tracer\/hook\.cjs has no exec bit/ })
   await t.rejects(compose({ layers: [{ path: tracerZip, wrapper: '/opt/nope' }], config }), { exitCode: 2, message: /has no file \/opt\/nope/ })
+})
+
+t.test('a vendor\'s wrapper in python: its #! interpreter is kept for it, alone and in the chain', { skip: skip || (!existsSync('/usr/bin/python3') && 'no python3 here') }, async (t) => {
+  const dir = join(work, 'py-vendor')
+  mkdirSync(dir)
+  writeFileSync(join(dir, 'py-wrapper'), "#!/usr/bin/env python3\n# A vendor's wrapper in python: sets its variable, execs the runtime's command.\nimport os, sys\nos.environ['PY_VENDOR'] = 'on'\nos.execv(sys.argv[1], sys.argv[1:])\n")
+  chmodSync(join(dir, 'py-wrapper'), 0o755)
+  const r = await compose({ layers: [{ path: dir, wrapper: '/opt/py-wrapper' }, { path: tracerZip }], config })
+  t.same(r.chain.map((c) => [c.wrapper, c.kind]), [['/opt/py-wrapper', 'passes'], ['/opt/tracer/wrapper', 'passes']])
+  for (const rt of r.runtimes) t.match(r.classified[0]?.byRuntime[rt], { ran: true, keptArgs: true, env: { PY_VENDOR: 'on' } }, `${rt}: alone, run by the real python3`)
+  // In the chain, wrapgen's #!/bin/sh wrapper execs it: its python3 must still be there.
+  t.same(r.checked, r.runtimes, 'the composed wrapper started every runtime')
+  t.same(r.attribution.filter((a) => a.variable === 'PY_VENDOR').map((a) => [a.runtime, a.arrived]), r.runtimes.map((rt) => [rt, true]), 'its edit arrived on every runtime')
+  t.ok(r.attribution.every((a) => a.arrived))
 })
 
 t.test('a layer with two wrapper-like scripts must name its wrapper; a zip that escapes its tree is refused', { skip }, async (t) => {
@@ -331,15 +382,17 @@ t.test('the command line: help, usage errors, exit codes, never overwriting othe
   t.match(first.out, /1\. \/opt\/tracer\/wrapper \(tracer\.zip, passes the command on\)\n {2}2\. \/opt\/handler-wrap\/wrapper \(handler\.zip, passes the command on\)\n/)
   t.match(first.out, /adapter \(folder, .*\): no wrapper/)
   t.match(first.out, /AWS_LAMBDA_EXEC_WRAPPER=\/opt\/wrapgen\/exec/)
+  t.match(first.out, new RegExp(`\nchecked on ${re(Object.values(newest).join(', '))}: 20 of 20 vendor environment edits arrived\n {2}layer tree`), 'the tracer\'s and the handler wrapper\'s two edits each, on every runtime')
   t.match(first.err, /wrapgen: warning: \/opt\/init\.mjs: tracer\.zip, handler\.zip ship different contents/)
   const zip1 = readFileSync(join(work, 'cli-out/layer.zip'))
   writeFileSync(join(work, 'cli-out/notes.txt'), 'mine')
   const again = await cli('compose', tracerZip, `${handlerZip}=/opt/handler-wrap/wrapper`, `${adapterDir}=none`, '--out', 'cli-out', '--name', 'cli', '--json')
   t.equal(again.code, 0, again.err)
-  const j = JSON.parse(again.out) as { compose: ComposeManifest; composeFile: string; runtimes: string[]; wrappers: Array<{ input: string; kind: string; byRuntime: Record<string, { env: Record<string, string> }> }> }
+  const j = JSON.parse(again.out) as { compose: ComposeManifest; composeFile: string; runtimes: string[]; checked: string[]; wrappers: Array<{ input: string; kind: string; byRuntime: Record<string, { env: Record<string, string> }> }> }
   t.equal(j.composeFile, join(work, 'cli-out/compose.json'))
   t.same(j.wrappers.map((w) => [w.input, w.kind]), [['tracer.zip', 'passes'], ['handler.zip', 'passes']])
-  t.equal(j.wrappers[1]?.byRuntime['python3.13']?.env._HANDLER, '/opt/handler-wrap/index.handler', 'what each wrapper did, per runtime')
+  t.same([j.runtimes, j.checked], [Object.values(newest), Object.values(newest)])
+  for (const rt of j.runtimes) t.equal(j.wrappers[1]?.byRuntime[rt]?.env._HANDLER, '/opt/handler-wrap/index.handler', `${rt}: what each wrapper did, per runtime`)
   t.same(j.compose.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper'])
   t.ok(readFileSync(join(work, 'cli-out/layer.zip')).equals(zip1), 'the same inputs give a byte-identical zip')
   t.equal(readFileSync(join(work, 'cli-out/notes.txt'), 'utf8'), 'mine', 'a file of the user\'s beside ours is kept')

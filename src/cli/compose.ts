@@ -82,7 +82,7 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
     const ms = Math.round(performance.now() - started)
     for (const w of result.warnings) ctx.err(`wrapgen: warning: ${w}\n`)
     if (values.json) {
-      ctx.out(`${JSON.stringify({ layerDir: written.layerDir, zip: written.zip, manifest: written.manifest, composeFile: written.compose, ms, runtimes: result.runtimes, warnings: result.warnings, wrappers: result.classified.map((c) => ({ input: result.manifest.inputs[c.layer]!.file, wrapper: c.wrapper, kind: c.kind, reason: c.reason, editsArgv: c.editsArgv, byRuntime: c.byRuntime })), compose: result.manifest }, null, 2)}\n`)
+      ctx.out(`${JSON.stringify({ layerDir: written.layerDir, zip: written.zip, manifest: written.manifest, composeFile: written.compose, ms, runtimes: result.runtimes, checked: result.checked, warnings: result.warnings, wrappers: result.classified.map((c) => ({ input: result.manifest.inputs[c.layer]!.file, wrapper: c.wrapper, kind: c.kind, reason: c.reason, editsArgv: c.editsArgv, byRuntime: c.byRuntime })), compose: result.manifest }, null, 2)}\n`)
       return EXIT.ok
     }
     const rel = (p: string): string => relative(process.cwd(), p) || '.'
@@ -94,6 +94,7 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
       return `${c.wrapper}: ${c.kind === 'passes' ? `passes the command on${c.editsArgv ? ', adds arguments' : ''}${vars.length ? `, sets ${vars.join(' ')}` : ''}` : `replaces the runtime (${c.reason})`}`
     }
     const lost = result.attribution.filter((a) => !a.arrived).length
+    const unchecked = result.runtimes.filter((rt) => !result.checked.includes(rt))
     ctx.out(
       [
         `composed ${m.inputs.length} layer(s) into ${rel(out)} in ${ms} ms`,
@@ -103,7 +104,8 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
         ...m.conflicts.map((c) => `  ${c.path}: ${c.inputs.join(', ')} differ (${c.differs}); ${c.winner} wins${c.breaks.length ? `; BREAKS ${c.breaks.map((b) => `${b.input}: ${b.reason}`).join('; ')}` : ''}`),
         `chain, run by ${m.wrapper} after its own edits:`,
         ...(m.chain.length ? m.chain.map((c, i) => `  ${i + 1}. ${c.wrapper} (${c.input}, ${c.kind === 'passes' ? 'passes the command on' : 'replaces the runtime, last'})`) : ['  (no vendor wrappers)']),
-        `checked on ${result.runtimes.join(', ')}: ${result.attribution.length - lost} of ${result.attribution.length} vendor environment edits arrived${lost ? ` (${lost} did not: see the warnings)` : ''}`,
+        `checked on ${result.checked.join(', ') || 'no runtime'}: ${result.attribution.length - lost} of ${result.attribution.length} vendor environment edits arrived${lost ? ` (${lost} did not: see the warnings)` : ''}`,
+        ...(unchecked.length ? [`  not checked on ${unchecked.join(', ')}: the runtime's interpreter did not start there (see the warnings)`] : []),
         `  layer tree  ${rel(written.layerDir)}/`,
         `  layer zip   ${rel(written.zip)} (${kb(result.output.zip.byteLength)})`,
         `  manifest    ${rel(written.manifest)}, ${rel(written.compose)}`,

@@ -3,26 +3,38 @@
 // /var/lang/bin, and say what reached the interpreter. Vendors' wrappers are untrusted code: they run
 // here and nowhere else. Everything else in compose sees only `Sandbox` and `Observed`, so this file
 // is all that changes when the harness does.
+//
+// The harness records every start of a stand-in interpreter with a role. A `runtime` start is the
+// runtime's command (or anything else not under /opt). A `script` start is the stand-in asked to run a
+// file under /opt: the harness takes that for a wrapper's own #! interpreter, but it is also how a web
+// adapter starts its own program on the runtime's interpreter (`exec /var/lang/bin/node
+// /opt/adapter/server.js`). For compose only the wrappers it runs are #! scripts; any other such start
+// is the runtime's interpreter starting a program of the wrapper's choosing, which is what compose judges.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { shebangInterpreters } from '../verify/harness.js'
+import { ownLines } from '../verify/judge.js'
 import { makeLayout } from '../verify/layout.js'
-import { observe } from '../verify/observe.js'
+import { observe, type Observation, type Start } from '../verify/observe.js'
 import { launch, sandboxAvailable } from '../verify/sandbox.js'
 
 export { sandboxAvailable }
 
 /** What one run showed: the command and environment the runtime's interpreter received. */
 export interface Observed {
-  /** The stand-in interpreter started (exec'd, with any arguments). */
+  /**
+   * The runtime's interpreter started: with the runtime's command, or with a program of the wrapper's
+   * own (a web adapter's server); not as a wrapper's #! interpreter, nor for a version probe.
+   */
   readonly ran: boolean
-  /** Interpreter first, as received. */
+  /** Interpreter first, as received (by the last such start). */
   readonly argv: readonly string[]
   readonly env: Readonly<Record<string, string>>
   readonly code: number | null
+  /** The wrapper's own stderr lines (the stand-in's line and shells' locale warnings left out). */
   readonly stderr: string
   /** The bare runtime's own command and environment (no wrapper), for comparison. */
   readonly baseArgv: readonly string[]
@@ -30,9 +42,19 @@ export interface Observed {
 }
 
 export interface Sandbox {
-  /** Runs `wrapper` (an /opt path) as AWS_LAMBDA_EXEC_WRAPPER for the runtime; the result against no wrapper. */
-  readonly run: (fixture: RuntimeFixture, wrapper: string) => Promise<Observed>
+  /**
+   * Runs `wrapper` (an /opt path) as AWS_LAMBDA_EXEC_WRAPPER for the runtime; the result against no
+   * wrapper. `chain`: the wrappers `wrapper` execs in turn (the composed wrapper's), whose #! lines
+   * count as much as its own.
+   */
+  readonly run: (fixture: RuntimeFixture, wrapper: string, chain?: readonly string[]) => Promise<Observed>
   readonly close: () => void
+}
+
+/** The last start of the runtime's interpreter that is not one of `scripts` run by their #! line. */
+function interpreterStart(o: Observation, scripts: ReadonlySet<string>): Start | undefined {
+  const starts = o.starts.filter((s) => s.role === 'runtime' || (s.role === 'script' && !scripts.has(s.argv[1] ?? '')))
+  return starts[starts.length - 1]
 }
 
 /** A wrapper that never execs the interpreter (a web adapter's server waiting for requests) is stopped after this. */
@@ -44,29 +66,37 @@ export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[],
   const empty = makeTemp('compose-empty')
   const layout = makeLayout({ layerDir: empty, fixtures })
   const baselines = new Map<string, Promise<{ argv: readonly string[]; env: Readonly<Record<string, string>> }>>()
-  // The host interpreter a wrapper's #! line names (python3, ruby, node) is the only one it may see.
-  const keepHost = (wrapper: string): string[] => {
-    if (!wrapper.startsWith('/opt/')) return []
-    try {
-      return shebangInterpreters(readFileSync(join(optDir, wrapper.slice(5)), 'utf8').split('\n', 1)[0] ?? '')
-    } catch {
-      return []
-    }
+  // The host interpreters the wrappers' #! lines name (python3, ruby, node) are the only ones they may see.
+  const keepHost = (wrappers: readonly string[]): string[] => {
+    const kept = wrappers.flatMap((wrapper) => {
+      if (!wrapper.startsWith('/opt/')) return []
+      try {
+        return shebangInterpreters(readFileSync(join(optDir, wrapper.slice(5)), 'utf8').split('\n', 1)[0] ?? '')
+      } catch {
+        return []
+      }
+    })
+    return [...new Set(kept)].sort()
   }
-  const once = (fixture: RuntimeFixture, wrapper: string) => {
+  const once = async (fixture: RuntimeFixture, wrapper: string, chain: readonly string[]) => {
     const inst = expandRuntime(fixture, { memory: 1024, commonEnv })
     const env = { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }
+    const scripts = [wrapper, ...chain].filter(Boolean)
     // "-": the bootstrap execs the wrapper itself, so its #! line picks its shell, as on Lambda.
-    const l = launch('sandboxed', layout, optDir, layout.lang(fixture), '-', inst.argv, { keepHost: keepHost(wrapper), env })
-    return observe({ launch: l, boundary: layout.boundary, env, action: { exit: 0 }, timeoutMs: TIMEOUT_MS })
+    const l = launch('sandboxed', layout, optDir, layout.lang(fixture), '-', inst.argv, { keepHost: keepHost(scripts), env })
+    const o = await observe({ launch: l, boundary: layout.boundary, env, action: { exit: 0 }, timeoutMs: TIMEOUT_MS })
+    const start = interpreterStart(o, new Set(scripts))
+    // A program started on the stand-in is not run for real: the stand-in's note saying so is not the wrapper's.
+    const note = start?.role === 'script' ? `wrapgen verify: no real ${start.argv[0]?.split('/').pop()} here to run ${start.argv[1]}` : undefined
+    return { ran: start !== undefined, argv: start?.argv ?? [], env: start?.env ?? {}, code: o.code, stderr: ownLines(o.stderr).filter((l) => l !== note).join('\n') }
   }
   return {
-    async run(fixture, wrapper) {
+    async run(fixture, wrapper, chain = []) {
       const key = `${fixture.id}:${fixture.mode}`
       let base = baselines.get(key)
-      if (!base) baselines.set(key, (base = once(fixture, '').then((o) => ({ argv: o.argv, env: o.env }))))
-      const [o, b] = await Promise.all([once(fixture, wrapper), base])
-      return { ran: o.ran, argv: o.argv, env: o.env, code: o.code, stderr: o.stderr, baseArgv: b.argv, baseEnv: b.env }
+      if (!base) baselines.set(key, (base = once(fixture, '', []).then((o) => ({ argv: o.argv, env: o.env }))))
+      const [o, b] = await Promise.all([once(fixture, wrapper, chain), base])
+      return { ...o, baseArgv: b.argv, baseEnv: b.env }
     },
     close: () => {
       layout.remove()

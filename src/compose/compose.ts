@@ -43,6 +43,8 @@ export interface ComposeResult {
   readonly attribution: readonly Attribution[]
   /** The runtime each family was checked on. */
   readonly runtimes: readonly string[]
+  /** Those of `runtimes` where the composed wrapper started the runtime's interpreter, so its edits could be checked. */
+  readonly checked: readonly string[]
   readonly warnings: readonly string[]
   readonly build: BuildResult
   readonly manifest: ComposeManifest
@@ -96,7 +98,7 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     writeTree(own, opt)
     // 3. The composed wrapper once per runtime: the runtime starts, every vendor's effect arrives.
     const composed: Record<string, Observed> = {}
-    const runs = await Promise.all(fixtures.map((f) => sandbox.run(f, `/opt/${LAYER_DIR}/${WRAPPER_FILE}`)))
+    const runs = await Promise.all(fixtures.map((f) => sandbox.run(f, `/opt/${LAYER_DIR}/${WRAPPER_FILE}`, chain.map((c) => c.wrapper))))
     for (const [i, f] of fixtures.entries()) composed[rid(f)] = runs[i]!
     const replacer = chain.find((c) => c.kind === 'replaces')
     checkComposed(composed, replacer !== undefined, chain, name)
@@ -118,7 +120,8 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     const zip = await zipTree(tree, `${build.plan.id} composed from ${inputs.map((l) => l.name).join(', ')} (wrapgen ${version()})`)
     const buildManifest = build.files.find((f) => f.path === `${LAYER_DIR}/${MANIFEST_FILE}`)!
     const output: ComposeOutput = { tree, zip, manifest: new TextDecoder().decode(buildManifest.contents), compose: composeJson }
-    return { inputs, conflicts, classified, chain, attribution, runtimes: fixtures.map(rid), warnings, build, manifest, output }
+    const checked = fixtures.map(rid).filter((rt) => composed[rt]?.ran)
+    return { inputs, conflicts, classified, chain, attribution, runtimes: fixtures.map(rid), checked, warnings, build, manifest, output }
   } finally {
     box?.close()
     removeTemp(temp)
