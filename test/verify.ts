@@ -372,14 +372,14 @@ t.test('CLI: wrapgen verify exits 0 on a good layer, 3 on a failing wrapper', as
   const good = await cli('verify', '--cwd', example('service'), '--runtime', 'nodejs20.x', '--memory', '1024', '--reporter', 'tap')
   t.equal(good.code, 0, 'exit 0', { detail: good.out + good.err })
   t.match(good.out, /^TAP version 14\n1\.\.\d+\n/, 'TAP on stdout')
-  t.match(good.out, /\n# PASS: layer orders-startup built from .*wrapgen\.config\.ts: 1 runtimes x 1 memory sizes/, 'the verdict as a TAP comment')
+  t.match(good.out, /\n# PASS: layer orders-startup built from .*wrapgen\.config\.ts: 1 runtime x 1 memory size/, 'the verdict as a TAP comment')
   t.notMatch(good.out, /^not ok/m, 'no failing test')
 
   const bad = await cli('verify', '--wrapper', 'test/fixtures/wrappers/forks.sh', '--runtime', 'nodejs20.x', '--memory', '1024', '--shell', 'dash', '--stand-in-only', '--reporter', 'tap')
   t.equal(bad.code, 3, 'exit 3: a check failed')
   t.match(bad.out, /^not ok \d+ - nodejs20\.x 1024MB exec exec\n {2}---\n {2}message: "the interpreter's pid \d+ differs from the wrapper's \d+: the wrapper forked instead of exec[^"]*"\n {2}\.\.\.$/m, 'the failing exec check (the wrapper exec\'d by its #! line) with its message')
   t.match(bad.out, /^not ok \d+ - nodejs20\.x 1024MB dash exec\n {2}---\n {2}message: "portability \(a #!\/bin\/sh wrapper where \/bin\/sh is dash\): .*forked instead of exec/m, 'the same under dash, reported as a portability run')
-  t.match(bad.out, /\n# FAIL: wrapper .*forks\.sh at \/opt\/forks\.sh \(#!\/bin\/sh\): 1 runtimes/, 'FAIL verdict')
+  t.match(bad.out, /\n# FAIL: wrapper .*forks\.sh at \/opt\/forks\.sh \(#!\/bin\/sh\): 1 runtime x /, 'FAIL verdict')
 
   const usage = await cli('verify', '--wrapper', 'test/fixtures/wrappers/forks.sh', '--reporter', 'xml')
   t.equal(usage.code, 2, 'an unknown reporter is a usage error')

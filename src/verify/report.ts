@@ -43,31 +43,55 @@ function worst(rows: readonly CheckResult[]): keyof typeof MARK | undefined {
   return rows.length ? 'skip' : undefined
 }
 
+/** `1 runtime`, `2 runtimes`. */
+const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`
+
 export function verdict(r: VerifyReport): string {
   const count = (s: CheckResult['status']): number => r.results.filter((x) => x.status === s).length
   const runtimes = new Set(r.results.map((x) => x.runtime)).size
-  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${runtimes} runtimes x ${r.memories.length} memory sizes x ${r.shells.length} shells (${r.shells.join(', ')}), ${r.mode}; ${count('pass')} checks passed, ${count('fail')} failed, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s`
+  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${plural(runtimes, 'runtime')} x ${plural(r.memories.length, 'memory size')} x ${plural(r.shells.length, 'shell')} (${r.shells.join(', ')}), ${r.mode}; ${plural(count('pass'), 'check')} passed, ${count('fail')} failed, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s`
+}
+
+/** Column headings short enough for the table to fit 100 columns; the legend under it spells them out. */
+const HEADING: Readonly<Record<string, string>> = { 'exit-codes': 'exit', signals: 'sig', disable: 'off', 'fail-mode': 'fmode', 'exec-bit': 'xbit', adversarial: 'adv', idempotence: 'idem' }
+const heading = (c: string): string => HEADING[c] ?? c
+
+/** Wraps `text` at `width` columns, continuing lines with `indent`. */
+function wrap(text: string, width = 100, indent = '  '): string[] {
+  const out: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line)
+      line = indent + word
+    } else line = line ? `${line} ${word}` : word
+  }
+  if (line) out.push(line)
+  return out
 }
 
 export function renderTable(r: VerifyReport, verbose = false): string {
   const runtimes = [...new Set(r.results.map((x) => x.runtime))]
   const checks = CHECKS.filter((c) => r.results.some((x) => x.check === c))
   const width = Math.max(8, ...runtimes.map((x) => x.length))
-  const head = `${'runtime'.padEnd(width)}  ${checks.map((c) => c.padEnd(Math.max(c.length, 4))).join(' ')}`
+  const cell = (c: string): number => Math.max(heading(c).length, 4)
+  const head = `${'runtime'.padEnd(width)}  ${checks.map((c) => heading(c).padEnd(cell(c))).join(' ')}`.trimEnd()
   const lines = [head, '-'.repeat(head.length)]
   for (const rt of runtimes) {
-    const cells = checks.map((c) => (MARK[worst(r.results.filter((x) => x.runtime === rt && x.check === c)) ?? 'skip'] ?? '').padEnd(Math.max(c.length, 4)))
-    lines.push(`${rt.padEnd(width)}  ${cells.join(' ')}`)
+    const cells = checks.map((c) => (MARK[worst(r.results.filter((x) => x.runtime === rt && x.check === c)) ?? 'skip'] ?? '').padEnd(cell(c)))
+    lines.push(`${rt.padEnd(width)}  ${cells.join(' ')}`.trimEnd())
   }
+  const legend = checks.filter((c) => heading(c) !== c).map((c) => `${heading(c)} = ${c}`)
+  if (legend.length) lines.push(...wrap(`columns: ${legend.join(', ')} (docs/verify.md)`))
   // Runtimes that never run the wrapper, grouped by note; the first sentence here, all of it in --json.
   const byNote = new Map<string, string[]>()
   for (const n of r.notes) byNote.set(n.note, [...(byNote.get(n.note) ?? []), n.runtime])
-  for (const [note, ids] of byNote) lines.push('', `not checked: ${ids.join(', ')}: ${note.split(/(?<=\.) /)[0]} (docs/runtimes.md)`)
+  for (const [note, ids] of byNote) lines.push('', ...wrap(`not checked: ${ids.join(', ')}: ${note.split(/(?<=\.) /)[0]} (docs/runtimes.md)`))
   lines.push(...renderFailures(r, verbose))
   const skips = [...new Set(r.results.filter((x) => x.status === 'skip').map((x) => `${x.check}: ${x.detail}`))]
   if (skips.length) lines.push('', 'skipped:', ...skips.slice(0, 20).map((s) => `  ${s}`))
   if (r.deviations.length) lines.push('', 'deliberate changes seen (fail unless accepted with --allow):', ...r.deviations.map((d) => `  ${d}`))
-  for (const w of r.warnings) lines.push(`warning: ${w}`)
+  for (const w of r.warnings) lines.push(...wrap(`warning: ${w}`))
   lines.push('', verdict(r))
   return `${lines.join('\n')}\n`
 }
