@@ -425,3 +425,15 @@ t.test('the /opt/bootstrap shim itself under dash, bash, busybox sh and mksh: th
     t.match(noProgram.err, `wrapgen bootstrap: ${join(dir, 'nope')} is not an executable file`)
   }
 })
+
+t.test('verify: an extensions row per runtime; a node extension fails on a python runtime', async (t) => {
+  const { verify } = await import('../src/verify/run.js')
+  const config = await openConfig({ cwd: project, config: { ...projectConfig, runtimes: ['nodejs22.x', 'python3.12'] } })
+  const r = await verify({ config, memories: [1024], shells: ['dash'], standInOnly: true })
+  const rows = r.results.filter((x) => x.check === 'extensions')
+  t.same(rows.map((x) => `${x.runtime} ${x.status}`).sort(), ['nodejs22.x pass', 'python3.12 fail'])
+  t.match(rows.find((x) => x.runtime === 'python3.12')?.detail, /agent: .*node/, 'the bundled Node extension cannot start on python')
+  const plain = await openConfig({ cwd: project, config: { name: 'no-ext', runtimes: ['nodejs22.x'] } })
+  const none = await verify({ config: plain, memories: [1024], shells: ['dash'], standInOnly: true })
+  t.equal(none.results.filter((x) => x.check === 'extensions').length, 0, 'no row without extensions')
+})

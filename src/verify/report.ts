@@ -53,7 +53,7 @@ export function verdict(r: VerifyReport): string {
 }
 
 /** Column headings short enough for the table to fit 100 columns; the legend under it spells them out. */
-const HEADING: Readonly<Record<string, string>> = { 'exit-codes': 'exit', signals: 'sig', disable: 'off', 'fail-mode': 'fmode', 'exec-bit': 'xbit', adversarial: 'adv', idempotence: 'idem' }
+const HEADING: Readonly<Record<string, string>> = { 'exit-codes': 'exit', signals: 'sig', disable: 'off', 'fail-mode': 'fmode', 'exec-bit': 'xbit', adversarial: 'adv', idempotence: 'idem', extensions: 'ext' }
 const heading = (c: string): string => HEADING[c] ?? c
 
 /** Wraps `text` at `width` columns, continuing lines with `indent`. */

@@ -20,6 +20,7 @@ import { sandboxAvailable, type Mode } from './sandbox.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 import { runHookChecks } from './hooks.js'
+import { extensionRows } from './extensions.js'
 
 export interface VerifyOptions {
   /** The config whose layer is verified (built fresh unless `layerDir` is given). */
@@ -142,6 +143,10 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
     }
     warnings.push(...harness.warnings)
+    // External extensions (issue 10): checked statically, never run here.
+    const ext = extensionRows(target.layerDir, fixtures, opts.extraLayers ?? [])
+    results.push(...ext.rows)
+    warnings.push(...ext.warnings)
     if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.chain, opts.extraLayers ?? [], catalogue.commonEnv, mode)))
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
     return { target: label, mode, shells: shellNames, memories, results, notes, deviations: harness.deviations, warnings, ms: Math.round(performance.now() - started) }

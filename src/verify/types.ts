@@ -5,7 +5,7 @@ import type { RuntimeFixture } from '../runtimes/types.js'
 import type { Mode } from './sandbox.js'
 import type { Shell } from './shells.js'
 
-export const CHECKS = ['argv', 'env', 'exec', 'exit-codes', 'signals', 'stdio', 'disable', 'fail-mode', 'exec-bit', 'adversarial', 'idempotence', 'chain', 'real', 'hooks'] as const
+export const CHECKS = ['argv', 'env', 'exec', 'exit-codes', 'signals', 'stdio', 'disable', 'fail-mode', 'exec-bit', 'adversarial', 'idempotence', 'chain', 'real', 'hooks', 'extensions'] as const
 export type CheckName = (typeof CHECKS)[number]
 
 /** Deliberate changes some vendors document, each accepted only when the user says so. */
