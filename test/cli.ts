@@ -63,6 +63,9 @@ t.test('a bad command line exits 2 with a message', async (t) => {
   t.equal(unknown.code, 2)
   t.equal(unknown.out, '')
   t.match(unknown.err, /^wrapgen: unknown command "frobnicate"; commands: [\w, ]+ \(see wrapgen --help\)\n$/)
+  const misspelt = await cli('biuld')
+  t.equal(misspelt.code, 2)
+  t.match(misspelt.err, /^wrapgen: unknown command "biuld"; did you mean "build"\?; commands: /, 'a misspelt command gets a guess')
   for (const name of ['build', 'print', 'init']) t.match(unknown.err, new RegExp(`commands: .*\\b${name}\\b`), `lists ${name}`)
 
   const option = await cli('build', '--nope')

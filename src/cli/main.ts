@@ -60,7 +60,10 @@ export async function main(argv: string[], io: Partial<Pick<Context, 'out' | 'er
     if (name === '--version' || name === '-v') return out(`${version()}\n`), EXIT.ok
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') return out(HELP.replace('{version}', version())), EXIT.ok
     const load = COMMANDS[name]
-    if (!load) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see wrapgen --help)`)
+    if (!load) {
+      const guess = closest(name, Object.keys(COMMANDS))
+      throw new UsageError(`unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ''}; commands: ${Object.keys(COMMANDS).join(', ')} (see wrapgen --help)`)
+    }
     const cmd = await load()
     if (rest.includes('--help') || rest.includes('-h')) return out(cmd.help), EXIT.ok
     const parsed = parseCommandLine(name, cmd, rest)
