@@ -73,8 +73,9 @@ export function makeLayout(input: LayoutInput): Layout {
   // where the function's user is not the owner of /opt).
   chmodSync(root, 0o755)
   const opt = join(root, 'opt')
-  cpSync(input.layerDir, opt, { recursive: true })
-  for (const extra of input.extraLayers ?? []) cpSync(extra, opt, { recursive: true, force: true })
+  // Symlinks as shipped (a layer's relative links must point inside /opt, not at the host tree).
+  cpSync(input.layerDir, opt, { recursive: true, verbatimSymlinks: true })
+  for (const extra of input.extraLayers ?? []) cpSync(extra, opt, { recursive: true, force: true, verbatimSymlinks: true })
   for (const p of input.passThrough ?? []) {
     if (!p.startsWith('/opt/')) continue
     const file = join(root, p)
@@ -87,7 +88,7 @@ export function makeLayout(input: LayoutInput): Layout {
   const opts = new Map<string, string>([['layer', opt]])
   const variant = (name: string): string => {
     const dir = join(root, 'variants', name)
-    cpSync(opt, dir, { recursive: true })
+    cpSync(opt, dir, { recursive: true, verbatimSymlinks: true })
     return dir
   }
   if (input.missing?.length) {
@@ -111,7 +112,7 @@ export function makeLayout(input: LayoutInput): Layout {
   }
   for (const [name, src] of Object.entries(input.variants ?? {})) {
     const dir = variant(name)
-    cpSync(src, dir, { recursive: true, force: true })
+    cpSync(src, dir, { recursive: true, force: true, verbatimSymlinks: true })
     opts.set(name, dir)
   }
   mkdirSync(join(root, 'variants'), { recursive: true })

@@ -6,7 +6,7 @@
 #   shell first) and the environment as exec'd, each followed by "@@BOUNDARY@@\n", a line "cwd:DIR",
 #   and a line "procs: PID..." of the processes alive (in the sandbox, whose pid namespace is the run's own).
 # ROLE: `probe` (only version options: answers like the interpreter, on stderr, and exits 0),
-# `script` (asked to run a file under /opt: the wrapper's own #! interpreter; the real one runs it),
+# `script` (asked to run an executable file under /opt: the wrapper's own #! interpreter; the real one runs it),
 # `runtime` (anything else: the runtime's command). A runtime start copies stdin to fd 5, prints one
 # line on stdout and one on stderr, then does what the harness asks on fd 6: "exit N", "kill SIGNAL" or "wait" (until
 # signalled; a SIGTERM that arrives is noted on fd 4 as "@signal PID TERM").
@@ -17,7 +17,9 @@ case $# in 0) ;; *)
   for a do
     case $a in -version|--version|-V|-v|--info|--list-runtimes|--list-sdks|-XshowSettings*) ;; *) role=runtime; break ;; esac
   done
-  case $1 in /opt/*) [ -f "$1" ] && role=script ;; esac
+  # The kernel runs a #! script only with its exec bit: a program a wrapper starts on the runtime's
+  # interpreter (a web adapter's `node /opt/adapter/server.js`) is the runtime starting, not a script.
+  case $1 in /opt/*) [ -f "$1" ] && [ -x "$1" ] && role=script ;; esac
 esac
 # A runtime notes a SIGTERM before dying of it (set first: the harness may signal as soon as it sees the record).
 [ "$role" = runtime ] && trap 'printf "@signal %s TERM\n" "$$" >&4; trap - TERM; kill -s TERM "$$"' TERM
