@@ -227,7 +227,7 @@ t.test('compose: a tracer, a handler wrapper and a web adapter', { skip }, async
     ['handler.zip', 'zip', statSync(handlerZip).size, sha(handlerZip), 'passes'],
   ])
   t.equal(m.inputs[0]?.size, ['bootstrap', 'adapter/bin/run', 'adapter/server.js'].reduce((n, f) => n + statSync(join(adapterDir, f)).size, 0), 'a folder\'s size: its files\' bytes')
-  t.same(m.chain, [{ wrapper: '/opt/tracer/wrapper', input: 'tracer.zip', kind: 'passes' }, { wrapper: '/opt/handler-wrap/wrapper', input: 'handler.zip', kind: 'passes' }, { wrapper: '/opt/bootstrap', input: 'adapter', kind: 'replaces' }])
+  t.same(m.chain, [{ wrapper: '/opt/tracer/wrapper', input: 'tracer.zip', kind: 'passes', allow: [] }, { wrapper: '/opt/handler-wrap/wrapper', input: 'handler.zip', kind: 'passes', allow: ['handler'] }, { wrapper: '/opt/bootstrap', input: 'adapter', kind: 'replaces', allow: ['replace-runtime'] }])
   t.same(m.conflicts, [{ path: '/opt/init.mjs', inputs: ['tracer.zip', 'handler.zip'], winner: 'handler.zip', differs: 'contents', breaks: [] }])
   const built = JSON.parse(readFileSync(join(fullOut, 'manifest.json'), 'utf8')) as { chain: string[]; id: string }
   t.equal(m.id, built.id, 'the id of the wrapper built with the chain')
@@ -420,4 +420,65 @@ t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook run
   t.equal(p.tracerService, 'wrapgen-invoke')
   t.equal(p.composedBy, 'wrapgen')
   t.equal(p.handlerEnv, '/opt/handler-wrap/index.handler')
+})
+
+t.test('wrapgen verify --layer on the composed layer: no config needed, every runtime the inputs support, each effect named by its layer', { skip }, async (t) => {
+  const { verify } = await import('../src/verify/run.js')
+  const { passed } = await import('../src/verify/types.js')
+  if (!full || !plain) return void t.fail('the compositions above did not run')
+  const fails = (r: { results: ReadonlyArray<{ status: string; check: string; runtime: string; detail: string }> }) => r.results.filter((x) => x.status === 'fail')
+  const families = (r: { results: ReadonlyArray<{ runtime: string }> }): string[] => [...new Set(r.results.map((x) => loadCatalogue().runtimes.find((f) => f.id === x.runtime.split(':')[0])!.family))].sort()
+  const QUICK = { memories: [1024], shells: ['dash'] } as const
+
+  // compose.json carries what verify needs: the config with the chain, each wrapper's accepted changes, the runtimes.
+  const m = JSON.parse(readFileSync(join(fullOut, 'compose.json'), 'utf8')) as ComposeManifest
+  t.same(m.chain.map((c) => [c.input, c.allow]), [['tracer.zip', []], ['handler.zip', ['handler']], ['adapter', ['replace-runtime']]], 'the handler rewriter and the runtime replacer, as compose classified them')
+  t.same([m.runtimes, m.checked], [full.runtimes, full.checked])
+  t.same(m.config.chain, ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper', '/opt/bootstrap'])
+
+  // The tracer, the handler rewriter and the web adapter (last): only node runtimes run the adapter's program.
+  const r = await verify({ layerDir: fullOut, ...QUICK })
+  t.ok(passed(r), 'PASS', { failures: fails(r) })
+  t.match(r.target, /\(composed-test@[0-9a-f]{12}\), composed from adapter, tracer\.zip, handler\.zip$/)
+  t.same(families(r), ['node'], 'the runtimes where compose saw the adapter\'s program start')
+  t.same([...new Set(r.results.map((x) => x.runtime))].sort(), config.runtimes.filter((id) => id.startsWith('nodejs')).sort(), 'every node runtime of the config')
+  t.ok(r.results.some((x) => x.check === 'chain' && x.status === 'pass'), 'the chained vendors\' wrappers judged')
+  for (const rt of r.results.map((x) => x.runtime).filter((x, i, a) => a.indexOf(x) === i)) {
+    t.ok(r.deviations.includes(`${rt}: chain: handler: handler.zip (/opt/handler-wrap/wrapper) rewrites _HANDLER to "/opt/handler-wrap/index.handler" (accepted: compose classified it so)`), `${rt}: the handler rewrite, named by its layer`)
+    t.ok(r.deviations.includes(`${rt}: chain: replace-runtime: adapter (/opt/bootstrap) replaces the runtime's program: node would start "/opt/adapter/server.js" instead of /var/runtime/index.mjs (accepted: compose classified it so)`), `${rt}: the adapter's own program, named by its layer`)
+  }
+  t.match(r.warnings, [/^not verified on python, java, dotnet, ruby runtimes: compose saw the composed wrapper not start the runtime there/, /^real interpreters not checked: adapter's \/opt\/bootstrap replaces the runtime/])
+
+  // Without the adapter: every family, the real interpreters included; the layer/ tree given directly.
+  const p = await verify({ layerDir: join(plainOut, 'layer'), ...QUICK })
+  t.ok(passed(p), 'PASS', { failures: fails(p) })
+  t.same(families(p), [...FAMILIES].sort(), 'every family the config and the inputs support')
+  t.ok(p.results.some((x) => x.check === 'real' && x.runtime === nodeRt && x.status === 'pass'), 'the real node ran through wrapgen\'s wrapper, the tracer\'s and the handler rewriter\'s')
+  t.notOk(p.deviations.some((d) => /replace-runtime/.test(d)))
+
+  // The command line: no config; a config given explicitly must still match.
+  const c = await cli('verify', '--layer', fullOut, '--memory', '1024', '--shell', 'dash')
+  t.equal(c.code, 0, c.out + c.err)
+  t.match(c.out, /chain: handler: handler\.zip \(\/opt\/handler-wrap\/wrapper\) rewrites _HANDLER/)
+  t.match(c.out, /\nPASS: layer .*out-full \(composed-test@[0-9a-f]{12}\), composed from adapter, tracer\.zip, handler\.zip: /)
+  writeFileSync(join(work, 'other.config.mjs'), "export default { name: 'other' }\n")
+  t.match(await cli('verify', '--layer', join(plainOut, 'layer'), '--config', 'other.config.mjs'), { code: 1, err: /built from a different config \(composed-test@.*, the config is other@/ })
+
+  // A vendor's wrapper that runs the command as a child instead of exec: verify fails, naming that vendor's layer.
+  const forker = join(work, 'forker')
+  mkdirSync(join(forker, 'forker'), { recursive: true })
+  writeFileSync(join(forker, 'forker/wrapper'), '#!/bin/sh\n# runs the command as a child instead of exec\nexport FORKER=on\n"$@"\nexit $?\n')
+  chmodSync(join(forker, 'forker/wrapper'), 0o755)
+  const forkOut = join(work, 'out-fork')
+  const forked = await compose({ layers: [{ path: tracerZip }, { path: forker }], config })
+  t.same(forked.chain.map((x) => x.wrapper), ['/opt/tracer/wrapper', '/opt/forker/wrapper'], 'compose sees it pass the command on')
+  writeComposed(forked.output, forkOut)
+  const f = await verify({ layerDir: forkOut, runtime: nodeRt, ...QUICK })
+  t.notOk(passed(f), 'FAIL')
+  t.same([...new Set(fails(f).map((x) => x.check))].sort(), ['exec', 'real', 'signals'])
+  for (const x of fails(f)) t.match(x.detail, /\[made by forker \(\/opt\/forker\/wrapper\): it fails this check on its own too\]$/, `${x.check}: named by the layer that forked`)
+  t.notOk(fails(f).some((x) => x.detail.includes('tracer.zip')), 'not the tracer')
+  const fc = await cli('verify', '--layer', forkOut, '--runtime', nodeRt, '--memory', '1024', '--shell', 'dash')
+  t.equal(fc.code, 3)
+  t.match(fc.out, /exec: the interpreter's pid \d+ differs from the wrapper's \d+: the wrapper forked .*\[made by forker \(\/opt\/forker\/wrapper\)/)
 })

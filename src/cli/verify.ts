@@ -1,10 +1,13 @@
 // `wrapgen verify`: the harness, from the command line.
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { isComposed } from '../compose/verify.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError } from '../errors.js'
 import { renderJunit, renderTable, renderTap } from '../verify/report.js'
 import { verify } from '../verify/run.js'
 import { ALLOWANCES, passed, type Allowance } from '../verify/types.js'
+import { LAYER_DIR } from '../plan/types.js'
 import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)
@@ -22,7 +25,11 @@ memory size x shell.
 What it verifies:
   (default)         the layer built (in a temp folder) from the config
   --layer DIR       an already-built layer (the out folder of wrapgen build, or its layer/ tree),
-                    checked against the config it must have been built from
+                    checked against the config it must have been built from. A layer wrapgen
+                    compose wrote needs no config: its compose.json holds the config, the
+                    runtimes the inputs support, and each vendor wrapper's deliberate changes
+                    (accepted as compose classified them); failures and deviations name the
+                    vendor layer that made them
   --wrapper FILE    any exec wrapper (a vendor's, a hand-written one), no config: exec'd as Lambda
                     does (its #! line decides; a #!/bin/sh one also under every shell, for
                     portability) and checked against the generic contract (execs, keeps every
@@ -92,11 +99,14 @@ Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input
     const memories = list(values.memory)?.map(Number)
     if (memories?.some((m) => !Number.isInteger(m) || m < 128 || m > 10240)) throw new UsageError(`--memory ${values.memory}: give whole megabytes from 128 to 10240, comma-separated`)
     const wrapperFile = values.wrapper === undefined ? undefined : resolve(ctx.cwd, values.wrapper as string)
-    const config = wrapperFile ? undefined : await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
+    const layerDir = values.layer === undefined ? undefined : resolve(ctx.cwd, values.layer as string)
+    // A layer wrapgen compose made carries its config: one is read only when given with --config.
+    const ownConfig = layerDir !== undefined && values.config === undefined && isComposed(existsSync(join(layerDir, 'layer', LAYER_DIR)) ? join(layerDir, 'layer') : layerDir)
+    const config = wrapperFile || ownConfig ? undefined : await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
     const report = await verify({
       ...(config ? { config } : {}),
       ...(wrapperFile ? { wrapperFile } : {}),
-      ...(values.layer ? { layerDir: resolve(ctx.cwd, values.layer as string) } : {}),
+      ...(layerDir ? { layerDir } : {}),
       ...(typeof values.runtime === 'string' ? { runtime: values.runtime } : {}),
       ...(memories ? { memories } : {}),
       ...(list(values.shell) ? { shells: list(values.shell)! } : {}),

@@ -16,6 +16,7 @@ import { findWrapper } from './detect.js'
 import { attribute, chainOrder, classify, effectsOf } from './effects.js'
 import { mergeLayers } from './merge.js'
 import { readLayer, sha256 } from './read.js'
+import type { Allowance } from '../verify/types.js'
 import type { Attribution, Classified, ComposeManifest, Conflict, Effects, InputLayer, TreeEntry } from './types.js'
 import { assertPlainParents, COMPOSE_FILE, writeTree, zipTree, type ComposeOutput } from './write.js'
 
@@ -92,8 +93,12 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
         details: [...breaking.flatMap((c) => c.breaks.map((b) => `/opt/${c.path}: ${name(c.winner)} wins over ${name(b.layer)}, which breaks: ${b.reason}`)), 'change the order of the layers, drop one, or pass --allow-conflicts to write the layer anyway'],
       })
     }
-    // 2. wrapgen's wrapper, chaining each vendor's at its own path.
-    const build = await buildLayer({ ...opts.config, chain: chain.map((c) => c.wrapper) })
+    // 2. wrapgen's wrapper, chaining each vendor's at its own path, accepting from each the deliberate
+    // changes it made alone (what `wrapgen verify` judges it by).
+    const allow = new Map(chain.map((c) => [c.wrapper, allowanceOf(c)]))
+    const chainAllow = Object.fromEntries([...allow].filter(([, a]) => a.length))
+    const composedConfig: ResolvedConfig = { ...opts.config, chain: chain.map((c) => c.wrapper), ...(Object.keys(chainAllow).length ? { chainAllow } : {}) }
+    const build = await buildLayer(composedConfig)
     const own = new Map<string, TreeEntry>([[LAYER_DIR, { kind: 'dir', mode: 0o755 }], ...build.files.map((f): [string, TreeEntry] => [f.path, fileEntry(f.mode, f.contents)])])
     writeTree(own, opt)
     // 3. The composed wrapper once per runtime: the runtime starts, every vendor's effect arrives.
@@ -105,22 +110,26 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     const attribution = attribute(classified, composed)
     const warnings = warningsFor({ composed, replacer, attribution, conflicts, nodeFlags: build.plan.families.node.flags.length > 0, name })
     // 4. The manifest, inside the layer and beside it; the zip.
+    const checked = fixtures.map(rid).filter((rt) => composed[rt]?.ran)
+    const { configFile: _file, ...storedConfig } = composedConfig
     const manifest: ComposeManifest = {
       generator: 'wrapgen compose',
       wrapgenVersion: version(),
       wrapper: `/opt/${LAYER_DIR}/${WRAPPER_FILE}`,
       id: build.plan.id,
       inputs: inputs.map((l, i) => ({ file: basename(l.source), format: l.format, size: l.size, sha256: l.sha256, wrapper: l.wrapper ?? null, kind: classified.find((c) => c.layer === i)?.kind ?? null })),
-      chain: chain.map((c) => ({ wrapper: c.wrapper, input: name(c.layer), kind: c.kind })),
+      chain: chain.map((c) => ({ wrapper: c.wrapper, input: name(c.layer), kind: c.kind, allow: allow.get(c.wrapper) ?? [] })),
       conflicts: conflicts.map((c) => ({ path: `/opt/${c.path}`, inputs: c.layers.map(name), winner: name(c.winner), differs: c.differs, breaks: c.breaks.map((b) => ({ input: name(b.layer), reason: b.reason })) })),
       attribution: attribution.map((a) => ({ runtime: a.runtime, input: name(a.layer), variable: a.variable, value: a.value, arrived: a.arrived, ...(a.note ? { note: a.note } : {}) })),
+      runtimes: fixtures.map(rid),
+      checked,
+      config: storedConfig,
     }
     const composeJson = `${JSON.stringify(manifest, null, 2)}\n`
     const tree = new Map<string, TreeEntry>([...merged.tree, ...own, [`${LAYER_DIR}/${COMPOSE_FILE}`, fileEntry(0o644, new TextEncoder().encode(composeJson))]])
     const zip = await zipTree(tree, `${build.plan.id} composed from ${inputs.map((l) => l.name).join(', ')} (wrapgen ${version()})`)
     const buildManifest = build.files.find((f) => f.path === `${LAYER_DIR}/${MANIFEST_FILE}`)!
     const output: ComposeOutput = { tree, zip, manifest: new TextDecoder().decode(buildManifest.contents), compose: composeJson }
-    const checked = fixtures.map(rid).filter((rt) => composed[rt]?.ran)
     return { inputs, conflicts, classified, chain, attribution, runtimes: fixtures.map(rid), checked, warnings, build, manifest, output }
   } finally {
     box?.close()
@@ -156,6 +165,15 @@ function classifyAll(box: Sandbox, inputs: readonly InputLayer[], fixtures: read
       return classify(i, w, byRuntime)
     }),
   )
+}
+
+/**
+ * The deliberate changes a vendor's wrapper made alone, as verify's allowances: running a program of
+ * its own (the replacer, last), rewriting the handler, pointing the Runtime API at a proxy.
+ */
+export function allowanceOf(c: Classified): Allowance[] {
+  const changed = new Set(Object.values(c.byRuntime).flatMap((e) => Object.keys(e.env)))
+  return [...(changed.has('_HANDLER') ? ['handler' as const] : []), ...(changed.has('AWS_LAMBDA_RUNTIME_API') ? ['runtime-api' as const] : []), ...(c.kind === 'replaces' ? ['replace-runtime' as const] : [])]
 }
 
 /** Without a runtime replacer, the composed wrapper must start the runtime with its whole command. */

@@ -1,5 +1,7 @@
 // compose's data: the input layers as trees in memory, the conflicts between them, what each vendor's
 // wrapper does, and the manifest the composed layer carries.
+import type { ResolvedConfig } from '../config/types.js'
+import type { Allowance } from '../verify/types.js'
 
 /** One entry of a layer's /opt tree. Paths are relative to /opt with `/` separators, no trailing `/`. */
 export type TreeEntry =
@@ -8,6 +10,9 @@ export type TreeEntry =
   | { readonly kind: 'dir'; readonly mode: number }
 
 export type Tree = ReadonlyMap<string, TreeEntry>
+
+/** The resolved config as stored in compose.json (JSON has no `undefined`: `configFile` is left out). */
+export type ComposedConfig = Omit<ResolvedConfig, 'configFile'>
 
 /** A layer as given on the command line: a zip or a folder holding what Lambda unpacks into /opt. */
 export interface InputLayer {
@@ -95,8 +100,20 @@ export interface ComposeManifest {
     readonly wrapper: string | null
     readonly kind: WrapperKind | null
   }>
-  /** The vendor wrappers in the order wrapgen's wrapper runs them. */
-  readonly chain: ReadonlyArray<{ readonly wrapper: string; readonly input: string; readonly kind: WrapperKind }>
+  /**
+   * The vendor wrappers in the order wrapgen's wrapper runs them, each with the deliberate changes
+   * compose saw it make alone (what `wrapgen verify` then accepts from it, as `chain[].allow`).
+   */
+  readonly chain: ReadonlyArray<{ readonly wrapper: string; readonly input: string; readonly kind: WrapperKind; readonly allow: readonly Allowance[] }>
+  /** The runtime compose checked each family on, and those where the composed wrapper started the runtime's interpreter. */
+  readonly runtimes: readonly string[]
+  readonly checked: readonly string[]
+  /**
+   * The config wrapgen's wrapper was built from (`chain` and `chainAllow` set by compose; `configFile`
+   * left out), so `wrapgen verify --layer` can check the composed layer without a config. Its source
+   * paths (preloads, hooks) are the ones compose read.
+   */
+  readonly config: ComposedConfig
   readonly conflicts: ReadonlyArray<{ readonly path: string; readonly inputs: readonly string[]; readonly winner: string; readonly differs: Conflict['differs']; readonly breaks: ReadonlyArray<{ readonly input: string; readonly reason: string }> }>
   readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean; readonly note?: string }>
 }

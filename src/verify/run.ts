@@ -21,6 +21,7 @@ import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 import { runHookChecks } from './hooks.js'
 import { extensionRows } from './extensions.js'
+import { attributeDeviations, blameFailures, isComposed, readComposed, type ComposedLayer } from '../compose/verify.js'
 
 export interface VerifyOptions {
   /** The config whose layer is verified (built fresh unless `layerDir` is given). */
@@ -82,6 +83,8 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     let label: string
     let config = opts.config
     let exec = false
+    /** Set when --layer is a layer wrapgen compose wrote (its config, runtimes and vendor layers). */
+    let composed: ComposedLayer | undefined
     if (opts.wrapperFile) {
       if (!existsSync(opts.wrapperFile) || !statSync(opts.wrapperFile).isFile()) throw new UserError(`${opts.wrapperFile}: no such wrapper file; check --wrapper`)
       const file = resolve(opts.wrapperFile)
@@ -101,17 +104,20 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       label = `wrapper ${opts.wrapperFile} at ${at}${shebang ? ` (${shebang})` : ''}`
       config = undefined
     } else {
-      if (!config) throw new UsageError('verify needs a config, --layer with a config, or --wrapper FILE')
       let layerDir: string
       if (opts.layerDir) {
         layerDir = existsSync(join(opts.layerDir, 'layer', LAYER_DIR)) ? join(opts.layerDir, 'layer') : opts.layerDir
         const manifestFile = join(layerDir, LAYER_DIR, MANIFEST_FILE)
         if (!existsSync(manifestFile)) throw new UserError(`${opts.layerDir}: no ${LAYER_DIR}/${MANIFEST_FILE} here; give the folder wrapgen build wrote (its layer/ tree)`)
+        // A layer wrapgen compose wrote carries the config its wrapper was built from: no config needed.
+        if (!config && isComposed(layerDir)) config = (composed = readComposed(layerDir, opts.layerDir)).config
+        if (!config) throw new UsageError(`--layer ${opts.layerDir}: give the config it was built from (--config FILE); only a layer made by wrapgen compose carries its own`)
         const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest
         const id = makePlan(config).id
-        if (manifest.id !== id) throw new UserError(`${opts.layerDir}: built from a different config (${manifest.id}, the config is ${id}); rebuild it or pass the config it came from`)
-        label = `layer ${opts.layerDir} (${manifest.id})`
+        if (manifest.id !== id) throw new UserError(composed ? `${opts.layerDir}: ${LAYER_DIR}/compose.json does not match the layer's wrapper (${manifest.id}, compose.json gives ${id}); compose the layer again` : `${opts.layerDir}: built from a different config (${manifest.id}, the config is ${id}); rebuild it or pass the config it came from`)
+        label = `layer ${opts.layerDir} (${manifest.id})${composed ? `, composed from ${composed.inputs.join(', ')}` : ''}`
       } else {
+        if (!config) throw new UsageError('verify needs a config, --layer with a config (or a layer wrapgen compose made), or --wrapper FILE')
         layerDir = writeLayer(await buildLayer(config), temp).layerDir
         label = `layer ${config.name} built from ${config.configFile ?? 'inline config'}`
       }
@@ -124,7 +130,10 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     }
     if (!opts.shells && missing.length && shells.length) warnings.push(`shells not installed, not checked: ${missing.join(', ')}`)
     if (!shells.length && !exec) throw new UserError('no shell to run the wrapper with: install dash or bash')
-    const ids = opts.runtime ?? (config ? config.runtimes.join(',') : '*')
+    if (composed && !opts.runtime && !composed.runtimes.length) throw new UserError(`${opts.layerDir}: compose saw the composed wrapper start no runtime's interpreter, so there is nothing to verify it on; see the warnings wrapgen compose printed`)
+    // A composed layer: the runtimes of the families where compose saw the chain start the runtime.
+    const ids = opts.runtime ?? (composed ? composed.runtimes.join(',') : config ? config.runtimes.join(',') : '*')
+    if (composed && !opts.runtime && composed.unsupported.length) warnings.push(`not verified on ${composed.unsupported.join(', ')} runtimes: compose saw the composed wrapper not start the runtime there (a vendor's wrapper runs a program that needs another runtime); see compose.json`)
     const fixtures = selectRuntimes(catalogue.runtimes, ids)
     if (!fixtures.length) throw new UsageError(`--runtime ${opts.runtime}: matches no runtime; known: ${[...new Set(catalogue.runtimes.map((r) => r.id))].join(', ')}`)
     // OS-only runtimes never run the wrapper: say so whenever the selection was not narrowed by hand.
@@ -135,9 +144,12 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.env ? { functionEnv: opts.env } : {}),
       ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
     })
-    const results = harness.results
+    let results = harness.results
     if (!opts.standInOnly) {
-      if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
+      // A composed chain that ends in a runtime replacer runs that vendor's program, never verify's probe.
+      const replacer = composed?.chain.find((e) => e.allow.includes('replace-runtime'))
+      if (replacer) warnings.push(`real interpreters not checked: ${replacer.input}'s ${replacer.wrapper} replaces the runtime (last in the chain), so the real interpreter would run its program, not verify's probe`)
+      else if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
       else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
       // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
       if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
@@ -147,9 +159,13 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     const ext = extensionRows(target.layerDir, fixtures, opts.extraLayers ?? [])
     results.push(...ext.rows)
     warnings.push(...ext.warnings)
-    if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.chain, opts.extraLayers ?? [], catalogue.commonEnv, mode)))
+    // A composed layer ships its vendors' wrappers itself: they are checked where they are.
+    if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.chain, [...(opts.extraLayers ?? []), ...(composed ? [target.layerDir] : [])], catalogue.commonEnv, mode)))
+    // A composed layer's failures and deviations name the vendor layer that made them.
+    if (composed) results = await blameFailures(results, composed, { layerDir: target.layerDir, fixtures, commonEnv: catalogue.commonEnv, memory: memories[0] ?? 1024, mode })
+    const deviations = composed ? attributeDeviations(harness.deviations, composed) : harness.deviations
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
-    return { target: label, mode, shells: shellNames, memories, results, notes, deviations: harness.deviations, warnings, ms: Math.round(performance.now() - started) }
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started) }
   } finally {
     removeTemp(temp)
   }
