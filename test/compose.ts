@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -219,7 +220,10 @@ t.test('compose: a tracer, a handler wrapper and a web adapter', { skip }, async
 
   // The manifest: inputs with size and sha256, the chain order; in the layer and beside it.
   const m = JSON.parse(readFileSync(join(fullOut, 'compose.json'), 'utf8')) as ComposeManifest
-  t.same(readFileSync(join(fullOut, 'layer/wrapgen/compose.json'), 'utf8'), readFileSync(join(fullOut, 'compose.json'), 'utf8'))
+  // In the layer: all of it but the config, whose paths are this machine's.
+  const { config: _config, ...shipped } = m
+  t.equal(readFileSync(join(fullOut, 'layer/wrapgen/compose.json'), 'utf8'), `${JSON.stringify(shipped, null, 2)}\n`, 'the layer\'s copy: the manifest without the config')
+  t.equal(m.config.root, vendor, 'the config, beside the layer')
   t.equal(m.generator, 'wrapgen compose')
   t.same(m.inputs.map((i) => [i.file, i.format, i.size, i.sha256, i.kind]), [
     ['adapter', 'folder', full.inputs[0]!.size, full.inputs[0]!.sha256, 'replaces'],
@@ -245,6 +249,48 @@ t.test('compose: a tracer, a handler wrapper and a web adapter', { skip }, async
     t.equal(readlinkSync(join(root, 'tracer/current')), 'hook.cjs')
     t.match(readFileSync(join(root, 'init.mjs'), 'utf8'), /handler-wrap/, 'the winner\'s init.mjs')
   }
+})
+
+t.test('the same inputs give a byte-identical layer wherever they are, with no path of the machine in it', { skip }, async (t) => {
+  // Two checkouts: the same layers and config at different absolute paths.
+  const places = [join(work, 'here'), join(work, 'somewhere-else/much/deeper')]
+  const outs: string[] = []
+  for (const place of places) {
+    const conf = join(place, 'project')
+    mkdirSync(conf, { recursive: true })
+    cpSync(adapterDir, join(place, 'adapter'), { recursive: true, verbatimSymlinks: true })
+    cpSync(tracerZip, join(place, 'tracer.zip'))
+    cpSync(handlerZip, join(place, 'handler.zip'))
+    cpSync(join(vendor, 'wrapgen-hook.cjs'), join(conf, 'wrapgen-hook.cjs'))
+    writeFileSync(join(conf, 'wrapgen.config.mjs'), "export default { name: 'composed-test', env: { set: { COMPOSED_BY: 'wrapgen' } }, node: { preloads: ['./wrapgen-hook.cjs'] } }\n")
+    const out = join(place, 'out')
+    const r = await cli('compose', join(place, 'adapter'), join(place, 'tracer.zip'), join(place, 'handler.zip'), '--config', join(conf, 'wrapgen.config.mjs'), '--out', out)
+    t.equal(r.code, 0, `composed in ${place}`, { stderr: r.err })
+    outs.push(out)
+  }
+  const [a, b] = outs.map((o) => readFileSync(join(o!, 'layer.zip')))
+  t.equal(sha(join(outs[0]!, 'layer.zip')), sha(join(outs[1]!, 'layer.zip')), 'layer.zip byte-identical')
+  t.ok(a!.equals(b!))
+  t.equal(readFileSync(join(outs[0]!, 'layer/wrapgen/compose.json'), 'utf8'), readFileSync(join(outs[1]!, 'layer/wrapgen/compose.json'), 'utf8'))
+  // Nothing of either machine's folders in the zip: not in its raw bytes (names, comment), nor in any entry once inflated.
+  const hostPaths = [...places, work, repo.replace(/\/$/, ''), join(tmpdir(), 'wrapgen-')]
+  const { tree } = await readLayer(join(outs[0]!, 'layer.zip'))
+  const texts = [a!.toString('latin1'), ...[...tree].map(([p, e]) => `${p}\0${e.kind === 'file' ? Buffer.from(e.data).toString('latin1') : e.kind === 'symlink' ? e.target : ''}`)]
+  t.ok(tree.has('wrapgen/compose.json') && tree.has('wrapgen/exec'), 'the zip read back')
+  for (const p of hostPaths) t.notOk(texts.some((x) => x.includes(p)), `no ${p} in the layer`)
+  // What verify needs stays beside the layer: the config with its paths, only in OUT/compose.json.
+  const beside = JSON.parse(readFileSync(join(outs[0]!, 'compose.json'), 'utf8')) as ComposeManifest
+  t.equal(beside.config.root, join(places[0]!, 'project'))
+  t.notOk('config' in (JSON.parse(readFileSync(join(outs[0]!, 'layer/wrapgen/compose.json'), 'utf8')) as object))
+  // The layer unpacked elsewhere, without the compose.json beside it: verify asks for the config.
+  const alone = join(places[0]!, 'unpacked/layer')
+  mkdirSync(alone, { recursive: true })
+  const u = spawnSync('unzip', ['-q', join(outs[0]!, 'layer.zip'), '-d', alone], { encoding: 'utf8' })
+  t.equal(u.status, 0, u.stderr)
+  t.match(await cli('verify', '--layer', alone), { code: 2, err: /config of a composed layer is kept in compose\.json beside its layer\/ tree .*give the folder wrapgen compose wrote with --out \(or its layer\/ tree\), or compose the layer again\n$/ })
+  // A compose.json beside it that belongs to another composition is refused, not trusted.
+  writeFileSync(join(places[0]!, 'unpacked/compose.json'), JSON.stringify({ ...beside, inputs: beside.inputs.map((i) => ({ ...i, sha256: '0'.repeat(64) })) }, null, 2))
+  t.match(await cli('verify', '--layer', alone), { code: 1, err: /is not this layer's \(it differs from wrapgen\/compose\.json\)/ })
 })
 
 t.test('the composed wrapper runs every vendor\'s wrapper from its own path (dash and bash, stand-in node)', { skip }, async (t) => {

@@ -41,7 +41,8 @@ layer's file replaces an earlier one's at the same path. compose
     edits arrived;
   - writes DIR/layer/ (the /opt tree, modes and symlinks kept), DIR/layer.zip, DIR/manifest.json and
     DIR/compose.json (inputs with size and sha256, chain order, conflicts, what each vendor's wrapper
-    does and whether it arrived; also in the layer as /opt/wrapgen/compose.json).
+    does and whether it arrived, the config; also in the layer as /opt/wrapgen/compose.json, without
+    the config, whose paths are this machine's: the same inputs give the same layer.zip anywhere).
 
 Each layer's exec wrapper is found as the executable shell script at the top of /opt (or one folder
 down) that execs a command, outside extensions/ and package folders. Name it when that guess is wrong:

@@ -18,7 +18,7 @@ import { mergeLayers } from './merge.js'
 import { readLayer, sha256 } from './read.js'
 import type { Allowance } from '../verify/types.js'
 import type { Attribution, Classified, ComposeManifest, Conflict, Effects, InputLayer, TreeEntry } from './types.js'
-import { assertPlainParents, COMPOSE_FILE, writeTree, zipTree, type ComposeOutput } from './write.js'
+import { assertPlainParents, COMPOSE_FILE, layerManifestText, writeTree, zipTree, type ComposeOutput } from './write.js'
 
 export interface LayerArg {
   readonly path: string
@@ -125,8 +125,9 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
       checked,
       config: storedConfig,
     }
+    // Beside the layer, with the config (host paths: never shipped); in the layer, without it.
     const composeJson = `${JSON.stringify(manifest, null, 2)}\n`
-    const tree = new Map<string, TreeEntry>([...merged.tree, ...own, [`${LAYER_DIR}/${COMPOSE_FILE}`, fileEntry(0o644, new TextEncoder().encode(composeJson))]])
+    const tree = new Map<string, TreeEntry>([...merged.tree, ...own, [`${LAYER_DIR}/${COMPOSE_FILE}`, fileEntry(0o644, new TextEncoder().encode(layerManifestText(manifest)))]])
     const zip = await zipTree(tree, `${build.plan.id} composed from ${inputs.map((l) => l.name).join(', ')} (wrapgen ${version()})`)
     const buildManifest = build.files.find((f) => f.path === `${LAYER_DIR}/${MANIFEST_FILE}`)!
     const output: ComposeOutput = { tree, zip, manifest: new TextDecoder().decode(buildManifest.contents), compose: composeJson }

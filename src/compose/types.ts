@@ -110,10 +110,17 @@ export interface ComposeManifest {
   readonly checked: readonly string[]
   /**
    * The config wrapgen's wrapper was built from (`chain` and `chainAllow` set by compose; `configFile`
-   * left out), so `wrapgen verify --layer` can check the composed layer without a config. Its source
-   * paths (preloads, hooks) are the ones compose read.
+   * left out), so `wrapgen verify --layer` can check the composed layer without a config. Its paths
+   * (`root`, preloads, hooks, extensions) are the composing machine's, so it is only in the copy
+   * beside the layer (OUT/compose.json), never in the layer (see `LayerComposeManifest`).
    */
   readonly config: ComposedConfig
   readonly conflicts: ReadonlyArray<{ readonly path: string; readonly inputs: readonly string[]; readonly winner: string; readonly differs: Conflict['differs']; readonly breaks: ReadonlyArray<{ readonly input: string; readonly reason: string }> }>
   readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean; readonly note?: string }>
 }
+
+/**
+ * The copy shipped in the layer (/opt/wrapgen/compose.json): everything but `config`, whose host paths
+ * would make the layer differ between checkouts (the same inputs must give a byte-identical layer).
+ */
+export type LayerComposeManifest = Omit<ComposeManifest, 'config'>

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { join } from 'node:path'
 import yazl from 'yazl'
 import { UserError } from '../errors.js'
-import type { Tree } from './types.js'
+import type { LayerComposeManifest, Tree } from './types.js'
 
 /** Refuses an entry below a file or a symlink: written as is, it would land outside the tree (zip slip). */
 export function assertPlainParents(tree: Tree, source: string): void {
@@ -59,6 +59,13 @@ export function zipTree(tree: Tree, comment: string): Promise<Buffer> {
 }
 
 export const COMPOSE_FILE = 'compose.json'
+
+/** The text of the in-layer copy of `m`: what is shipped, and what verify compares the copy beside the layer with. */
+export function layerManifestText(m: LayerComposeManifest & { readonly config?: unknown }): string {
+  const { config: _config, ...shipped } = m
+  return `${JSON.stringify(shipped, null, 2)}\n`
+}
+
 /** What compose writes in its out folder; nothing else there is touched. */
 const OURS = ['layer', 'layer.zip', 'manifest.json', COMPOSE_FILE]
 
