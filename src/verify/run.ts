@@ -114,7 +114,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
         if (!config) throw new UsageError(`--layer ${opts.layerDir}: give the config it was built from (--config FILE); only a layer made by wrapgen compose carries its own`)
         const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest
         const id = makePlan(config).id
-        if (manifest.id !== id) throw new UserError(composed ? `${opts.layerDir}: ${LAYER_DIR}/compose.json does not match the layer's wrapper (${manifest.id}, compose.json gives ${id}); compose the layer again` : `${opts.layerDir}: built from a different config (${manifest.id}, the config is ${id}); rebuild it or pass the config it came from`)
+        if (manifest.id !== id) throw new UserError(composed ? `${opts.layerDir}: the compose.json beside the layer does not match its wrapper (${manifest.id}, compose.json gives ${id}); compose the layer again` : `${opts.layerDir}: built from a different config (${manifest.id}, the config is ${id}); rebuild it or pass the config it came from`)
         label = `layer ${opts.layerDir} (${manifest.id})${composed ? `, composed from ${composed.inputs.join(', ')}` : ''}`
       } else {
         if (!config) throw new UsageError('verify needs a config, --layer with a config (or a layer wrapgen compose made), or --wrapper FILE')
