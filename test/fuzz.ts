@@ -166,14 +166,16 @@ async function generate(count: number): Promise<{ cases: Case[]; configs: number
     if (configs === count) break
     const config: WrapgenConfig = {
       name: `fuzz-${configs}`,
-      failMode: c.failMode,
+      // The first config always fails closed on a missing chained wrapper, so even a small sample (CI's)
+      // holds failMode exits and stderr lines whatever the seed; the rest are as generated.
+      failMode: configs === 0 ? 'closed' : c.failMode,
       env: c.env,
       node: { inject: c.node.inject, flags: c.node.flags, env: c.node.env, ...(c.node.preload ? { preloads: ['./hook.cjs'] } : {}) },
       python: { flags: c.python, env: c.familyEnv },
       java: { flags: c.java },
       dotnet: { flags: c.dotnet },
       ruby: { flags: c.ruby, env: c.familyEnv },
-      chain: c.chain,
+      chain: configs === 0 ? [...c.chain, missingPeer] : c.chain,
     }
     let plan: Plan
     try {
