@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { join } from 'node:path'
 import yazl from 'yazl'
 import { UserError } from '../errors.js'
+import { EPOCH, finishZip } from '../layer/zip.js'
 import type { LayerComposeManifest, Tree } from './types.js'
 
 /** Refuses an entry below a file or a symlink: written as is, it would land outside the tree (zip slip). */
@@ -38,9 +39,7 @@ export function writeTree(tree: Tree, dir: string): void {
   for (const [full, mode] of dirs.reverse()) chmodSync(full, mode)
 }
 
-/** 1980-01-01 00:00 local time, as build's zip: DOS timestamps have no zone. */
-const EPOCH = new Date(1980, 0, 1, 0, 0, 0)
-
+/** The composed tree as a zip: sorted, build's fixed timestamp, modes and symlinks kept. */
 export function zipTree(tree: Tree, comment: string): Promise<Buffer> {
   const zip = new yazl.ZipFile()
   const opts = { mtime: EPOCH, forceDosTimestamp: true }
@@ -49,13 +48,7 @@ export function zipTree(tree: Tree, comment: string): Promise<Buffer> {
     else if (e.kind === 'symlink') zip.addBuffer(Buffer.from(e.target), path, { ...opts, mode: 0o120777, compress: false })
     else zip.addBuffer(Buffer.from(e.data), path, { ...opts, mode: 0o100000 | e.mode, compress: true })
   }
-  zip.end({ comment, forceZip64Format: false })
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c))
-    zip.outputStream.on('error', reject)
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)))
-  })
+  return finishZip(zip, comment)
 }
 
 export const COMPOSE_FILE = 'compose.json'

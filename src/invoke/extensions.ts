@@ -13,7 +13,7 @@ import { trackChild } from '../cleanup.js'
 import { bwrapArgs } from '../verify/sandbox.js'
 import { createExtensionsApi, type ExtensionEventType, type ExtensionsApi, type ShutdownReason } from './extensions-api.js'
 import type { InvokeLayout, Mode } from './layout.js'
-import { mapPath } from './launch.js'
+import { lambdaBinds, mapPath } from './launch.js'
 import type { FunctionError } from './runtime-api.js'
 
 /** Lambda's limit on external extensions per function. */
@@ -100,17 +100,8 @@ export function shareTmp(args: readonly string[], hostTmp: string): string[] {
   return out
 }
 
-/** The same binds as the runtime's sandbox (launch.ts): layer, task, runtime, the runtime client, node. */
-export function lambdaBinds(layout: InvokeLayout): Array<[string, string]> {
-  return [
-    [layout.opt, '/opt'],
-    [layout.taskDir, '/var/task'],
-    [join(layout.root, 'var/runtime'), '/var/runtime'],
-    [layout.ricDir, '/var/runtime/node_modules/aws-lambda-ric'],
-    [join(layout.root, 'var/lang'), '/var/lang'],
-    [process.execPath, '/var/lang/bin/node'],
-  ]
-}
+// The binds live with the runtime's sandbox (launch.ts); re-exported for the custom-runtime shim.
+export { lambdaBinds }
 
 export interface ExtensionsHostInput {
   readonly mode: Mode

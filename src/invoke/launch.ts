@@ -22,6 +22,18 @@ export function mapPath(mode: Mode, layout: InvokeLayout): (p: string) => string
  * exactly `env`: the environment is set inside the command (bubblewrap's --clearenv, or `env -i`),
  * so nothing the parent's spawn adds (a test runner's NODE_OPTIONS, say) reaches the function.
  */
+/** The Lambda tree every process of an invoke sees (runtime, extensions, a custom runtime's bootstrap): layer, task, runtime, the runtime client, node. */
+export function lambdaBinds(layout: InvokeLayout): Array<[string, string]> {
+  return [
+    [layout.opt, '/opt'],
+    [layout.taskDir, '/var/task'],
+    [join(layout.root, 'var/runtime'), '/var/runtime'],
+    [layout.ricDir, '/var/runtime/node_modules/aws-lambda-ric'],
+    [join(layout.root, 'var/lang'), '/var/lang'],
+    [process.execPath, '/var/lang/bin/node'],
+  ]
+}
+
 export function invokeLaunch(mode: Mode, layout: InvokeLayout, argv: readonly string[], env: Readonly<Record<string, string>>, shell = '-'): InvokeLaunch {
   const path = mapPath(mode, layout)
   if (mode === 'path-mapped') {
@@ -30,14 +42,7 @@ export function invokeLaunch(mode: Mode, layout: InvokeLayout, argv: readonly st
     const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`)
     return { command: 'env', args: ['-i', ...vars, layout.bootstrap, sh, ...argv], cwd: path('/var/task'), path }
   }
-  const binds: Array<[string, string]> = [
-    [layout.opt, '/opt'],
-    [layout.taskDir, '/var/task'],
-    [join(layout.root, 'var/runtime'), '/var/runtime'],
-    [layout.ricDir, '/var/runtime/node_modules/aws-lambda-ric'],
-    [join(layout.root, 'var/lang'), '/var/lang'],
-    [process.execPath, '/var/lang/bin/node'],
-  ]
+  const binds = lambdaBinds(layout)
   const args = bwrapArgs(binds, ['/var/runtime/bootstrap.sh', shell, ...argv], env)
   return { command: 'bwrap', args, cwd: '/', path }
 }

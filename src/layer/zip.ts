@@ -3,13 +3,18 @@ import yazl from 'yazl'
 import { sortFiles, type LayerFile } from './files.js'
 
 /** 1980-01-01 00:00 local time: DOS timestamps have no zone, and yazl reads local fields. */
-const EPOCH = new Date(1980, 0, 1, 0, 0, 0)
+export const EPOCH = new Date(1980, 0, 1, 0, 0, 0)
 
 export function zipLayer(files: readonly LayerFile[], comment: string): Promise<Buffer> {
   const zip = new yazl.ZipFile()
   for (const f of sortFiles(files)) {
     zip.addBuffer(Buffer.from(f.contents), f.path, { mtime: EPOCH, mode: 0o100000 | f.mode, forceDosTimestamp: true, compress: true })
   }
+  return finishZip(zip, comment)
+}
+
+/** Ends a yazl zip with `comment` and collects it in memory (shared with compose's writer). */
+export function finishZip(zip: yazl.ZipFile, comment: string): Promise<Buffer> {
   zip.end({ comment, forceZip64Format: false })
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
