@@ -2,7 +2,7 @@
 // processes (shell + curl, and node) beside AWS's real Node runtime client, sandboxed when
 // bubblewrap works. Fixtures: test/fixtures/extensions/layers/<case>/extensions/<name>.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -27,6 +27,9 @@ const fixtures = join(repo, 'test/fixtures/extensions')
 const layer = (name: string): string => join(fixtures, 'layers', name)
 const task = join(fixtures, 'task')
 const sandboxed = sandboxAvailable()
+// AWS's runtime client is optional (its native build needs autotools): without it the invoke tests skip.
+const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
+const needsRic = { skip: ric ? false : 'aws-lambda-ric (optional; its native build needs autotools) is not installed' }
 
 const mode = process.env.WRAPGEN_TEST_MODE === 'path-mapped' ? 'path-mapped' as const : 'auto' as const
 const invoke = (withLayers: string[], o: Partial<InvokeRunOptions> = {}): Promise<InvokeRun> =>
@@ -97,7 +100,7 @@ t.test('Extensions API: registration and polling rules, over HTTP', async (t) =>
   api.closeRegistration()
 })
 
-t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', async (t) => {
+t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', needsRic, async (t) => {
   const run = await invoke([layer('good'), layer('slow')])
   t.equal(run.init.status, 'ok', JSON.stringify(run.init))
   t.same(run.invokes.map((i) => i.status), ['success', 'success'])
@@ -138,7 +141,7 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
   t.ok((quick.invokes[0]?.postInvokeMs as number) < (run.invokes[0]?.postInvokeMs as number) - 200, `without the slow one: ${quick.invokes[0]?.postInvokeMs} ms`)
 })
 
-t.test('an extension that never registers: init times out naming it, and the runtime never starts', async (t) => {
+t.test('an extension that never registers: init times out naming it, and the runtime never starts', needsRic, async (t) => {
   const run = await invoke([layer('good'), layer('never-registers')], { initTimeoutMs: 3000, events: [{}] })
   t.equal(run.init.status, 'error')
   t.equal(run.init.error?.errorType, 'Sandbox.Timedout')
@@ -151,7 +154,7 @@ t.test('an extension that never registers: init times out naming it, and the run
   t.equal(run.invokes[0]?.error?.errorType, 'Sandbox.Timedout', 'the invoke gets the init error')
 })
 
-t.test('an extension that exits before registering, or reports an init error: init fails', async (t) => {
+t.test('an extension that exits before registering, or reports an init error: init fails', needsRic, async (t) => {
   const crash = await invoke([layer('good'), layer('exits-early')], { events: [{}] })
   t.equal(crash.init.error?.errorType, 'Extension.Crash')
   t.match(crash.init.error?.errorMessage, 'Error: exit code 2 (extension exits-early)')
@@ -164,7 +167,7 @@ t.test('an extension that exits before registering, or reports an init error: in
   t.equal(ext(initErr, 'init-error').state, 'init-error')
 })
 
-t.test('an extension that exits during an invoke: the response came back, the invoke fails with Extension.Crash, the rest are not run', async (t) => {
+t.test('an extension that exits during an invoke: the response came back, the invoke fails with Extension.Crash, the rest are not run', needsRic, async (t) => {
   const run = await invoke([layer('good'), layer('crash-on-invoke')], { events: [{ n: 1 }, { n: 2 }] })
   t.equal(run.init.status, 'ok')
   const first = run.invokes[0]
@@ -177,7 +180,7 @@ t.test('an extension that exits during an invoke: the response came back, the in
   t.match(ext(run, 'good').stderr, /"shutdownReason":"failure"/, 'the others get SHUTDOWN with reason failure')
 })
 
-t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', async (t) => {
+t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', needsRic, async (t) => {
   // The function answers at once; the extension's 1.8 s flush runs past the 1 s timeout (extensions get the function's variables).
   const run = await invoke([layer('slow')], { timeoutMs: 1000, env: { SLOW_MS: '1800' }, events: [{ n: 1 }, { n: 2 }] })
   t.equal(run.invokes[0]?.status, 'timeout')
@@ -194,7 +197,7 @@ t.test('a slow post-invoke phase past the function timeout is a timeout; an exte
   t.match(noexec.init.error?.errorMessage, 'fork/exec /opt/extensions/good: permission denied')
 })
 
-t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extensions is not started', async (t) => {
+t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extensions is not started', needsRic, async (t) => {
   const dir = makeTemp('test-ext-clash')
   t.teardown(() => removeTemp(dir))
   mkdirSync(join(dir, 'extensions/subdir'), { recursive: true })
@@ -264,7 +267,7 @@ t.test('build: extensions at /opt/extensions/<name> with the exec bit; a Node en
   t.not(none.plan.id, a.plan.id, 'extensions change the layer id')
 })
 
-t.test('invoke with the config: its extensions (a file and a bundled TypeScript entry) run beside the wrapper', async (t) => {
+t.test('invoke with the config: its extensions (a file and a bundled TypeScript entry) run beside the wrapper', needsRic, async (t) => {
   const config = await openConfig({ cwd: project, config: projectConfig })
   const built = await buildTempLayer(config)
   t.teardown(built.remove)
@@ -276,7 +279,7 @@ t.test('invoke with the config: its extensions (a file and a bundled TypeScript 
   t.match(ext(run, 'agent').stderr, /\[agent\] acme-agent registered\n\[agent\] acme-agent saw 3 invokes; shutdown spindown/)
 })
 
-t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs through the /opt/bootstrap shim and the wrapper', { skip: sandboxed ? false : 'needs bubblewrap: the shim runs /var/task/main, a Lambda path' }, async (t) => {
+t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs through the /opt/bootstrap shim and the wrapper', { skip: !sandboxed ? 'needs bubblewrap: the shim runs /var/task/main, a Lambda path' : needsRic.skip }, async (t) => {
   const customTask = join(fixtures, 'custom-runtime')
   const config = await openConfig({ cwd: project, config: { name: 'native-layer', env: { set: { ACME_LAYER: 'on' } }, customRuntime: { bootstrap: true } } })
   const built = await buildTempLayer(config)
@@ -370,7 +373,7 @@ t.test('static checks (for verify): exec bit, format, #! interpreter per runtime
   t.equal(renderExtensionFindings(checkExtensions({ layerDir: built.layerDir, runtimes: ['nodejs20.x'] })), 'extensions: 2 checked, all ok\n')
 })
 
-t.test('build --dockerfile: the lines that put the layer into an image; the tree they copy runs under invoke', async (t) => {
+t.test('build --dockerfile: the lines that put the layer into an image; the tree they copy runs under invoke', needsRic, async (t) => {
   const dir = makeTemp('test-ext-docker')
   t.teardown(() => removeTemp(dir))
   writeFileSync(join(dir, '.wrapgenrc.json'), JSON.stringify({ name: 'img-layer', runtimes: ['nodejs20.x'], env: { set: { ACME: 'x y' } }, extensions: { good: './good' } }))

@@ -65,6 +65,8 @@ for (const [name, text] of Object.entries(wrappers)) {
 }
 
 /** Host processes that are sandbox uids or carry this test's markers. */
+const HOSTILE = ['writes-host.sh', 'reads-home.sh', 'kills-parent.sh', 'fork-bomb.sh', 'sleeps-forever.sh']
+
 function leftovers(): string[] {
   const out: string[] = []
   for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
@@ -72,7 +74,9 @@ function leftovers(): string[] {
       const status = readFileSync(`/proc/${p}/status`, 'utf8')
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1])
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')
-      if ((uid >= 2_000_000 && uid < 3_000_000 && cmd.includes('/opt/')) || cmd.includes(`sleep 1000${process.pid % 97}`) || cmd.includes(`sleep 1001${process.pid % 97}`)) out.push(`${p} ${cmd}`)
+      // Only this file's wrappers: other test files run sandboxed wrappers (forks.sh, …) at the same time.
+      const ours = HOSTILE.some((name) => cmd.includes(`/opt/${name}`))
+      if ((uid >= 2_000_000 && uid < 3_000_000 && ours) || cmd.includes(`sleep 1000${process.pid % 97}`) || cmd.includes(`sleep 1001${process.pid % 97}`)) out.push(`${p} ${cmd}`)
     } catch {
       // Gone meanwhile.
     }

@@ -1,5 +1,6 @@
 // wrapgen invoke end to end: real processes (bootstrap -> wrapper -> node -> aws-lambda-ric -> handler)
 // on the local Runtime API, through the built layer, sandboxed when bubblewrap works.
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -11,6 +12,9 @@ import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../../src/invo
 import { sandboxAvailable } from '../../src/verify/sandbox.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
+// AWS's runtime client is optional (its native build needs autotools): without it these tests skip.
+const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
+const needsRic = { skip: ric ? false : 'aws-lambda-ric (optional; its native build needs autotools) is not installed' }
 const fixtures = join(repo, 'test/fixtures/invoke')
 const task = (name: string): string => join(fixtures, name)
 const sandboxed = sandboxAvailable()
@@ -33,7 +37,7 @@ async function cli(values: Record<string, string | boolean | string[]>, cwd = re
   return { code, out, err }
 }
 
-t.test('CommonJS async handler: several invokes on one warm process', async (t) => {
+t.test('CommonJS async handler: several invokes on one warm process', needsRic, async (t) => {
   const run = await invoke({ taskDir: task('cjs'), events: [{ n: 1 }, { n: 2 }, { n: 3 }], memory: 512 })
   t.equal(run.mode, sandboxed ? 'sandboxed' : 'path-mapped')
   t.equal(run.init.status, 'ok')
@@ -55,19 +59,19 @@ t.test('CommonJS async handler: several invokes on one warm process', async (t) 
   t.same([...(order as number[])].sort((a, b) => a - b), order, 'phases in order')
 })
 
-t.test('ESM handlers: .mjs and "type": "module"', async (t) => {
+t.test('ESM handlers: .mjs and "type": "module"', needsRic, async (t) => {
   const mjs = await invoke({ taskDir: task('mjs') })
   t.same(payload(mjs), { kind: 'mjs', event: { hello: 'world' }, meta: 'string' })
   const typed = await invoke({ taskDir: task('esm-type') })
   t.same(payload(typed), { kind: 'esm-type', esm: true })
 })
 
-t.test('callback handler', async (t) => {
+t.test('callback handler', needsRic, async (t) => {
   const run = await invoke({ taskDir: task('callback') })
   t.same(payload(run), { kind: 'callback', got: { hello: 'world' } })
 })
 
-t.test('a handler that throws: the error as Lambda reports it, and the process keeps serving', async (t) => {
+t.test('a handler that throws: the error as Lambda reports it, and the process keeps serving', needsRic, async (t) => {
   const run = await invoke({ taskDir: task('throws'), events: [{ x: 1 }, { x: 2 }] })
   t.equal(run.init.status, 'ok')
   t.same(run.invokes.map((i) => i.status), ['error', 'error'])
@@ -79,7 +83,7 @@ t.test('a handler that throws: the error as Lambda reports it, and the process k
   t.same(Object.keys(JSON.parse(e?.body ?? '{}') as object).sort(), ['errorMessage', 'errorType', 'trace'])
 })
 
-t.test('init failure: /init/error, exit 129, every invoke gets the init error', async (t) => {
+t.test('init failure: /init/error, exit 129, every invoke gets the init error', needsRic, async (t) => {
   const run = await invoke({ taskDir: task('init-fail'), events: [{}, {}] })
   t.equal(run.init.status, 'error')
   t.equal(run.init.error?.errorType, 'Error')
@@ -89,7 +93,7 @@ t.test('init failure: /init/error, exit 129, every invoke gets the init error', 
   t.equal(run.initReport.handlerReadyMs, undefined, 'init never finished')
 })
 
-t.test('timeout: Sandbox.Timedout, the process is killed, later invokes are not run', async (t) => {
+t.test('timeout: Sandbox.Timedout, the process is killed, later invokes are not run', needsRic, async (t) => {
   const started = Date.now()
   const run = await invoke({ taskDir: task('slow'), events: [{}, {}], timeoutMs: 1000 })
   t.equal(run.invokes[0]?.status, 'timeout')
@@ -99,7 +103,7 @@ t.test('timeout: Sandbox.Timedout, the process is killed, later invokes are not 
   t.ok(Date.now() - started < 10_000, 'did not wait for the handler')
 })
 
-t.test('a preload hook that throws fails open: the invoke succeeds, one stderr line', async (t) => {
+t.test('a preload hook that throws fails open: the invoke succeeds, one stderr line', needsRic, async (t) => {
   const config = await openConfig({ cwd: task('hook-throws') })
   const run = await runInvoke({ config, taskDir: task('env'), events: [{}] })
   t.equal(run.invokes[0]?.status, 'success')
@@ -111,7 +115,7 @@ t.test('a preload hook that throws fails open: the invoke succeeds, one stderr l
   t.same(run.initReport.hooks.map((h) => h.ok), [true, false, true])
 })
 
-t.test('WRAPGEN_DISABLE=1: the wrapper steps aside', async (t) => {
+t.test('WRAPGEN_DISABLE=1: the wrapper steps aside', needsRic, async (t) => {
   const config = await openConfig({ cwd: task('hook-throws') })
   const run = await runInvoke({ config, taskDir: task('env'), events: [{}], env: { WRAPGEN_DISABLE: '1' } })
   t.equal(run.invokes[0]?.status, 'success')
@@ -123,7 +127,7 @@ t.test('WRAPGEN_DISABLE=1: the wrapper steps aside', async (t) => {
   t.same(run.initReport.hooks, [])
 })
 
-t.test('the org preload package from examples/ is in effect inside the handler', async (t) => {
+t.test('the org preload package from examples/ is in effect inside the handler', needsRic, async (t) => {
   const cwd = join(repo, 'examples/service')
   const res = await cli({ json: true, task: 'function', count: '2', event: join(fixtures, 'event.json') }, cwd)
   t.equal(res.code, 0, res.err)
@@ -136,7 +140,7 @@ t.test('the org preload package from examples/ is in effect inside the handler',
   t.same(run.initReport.hooks.map((h) => h.name), ['wrapgen/preloads/timing', '@example-org/lambda-preloads/log-context', '@example-org/lambda-preloads/required-env'])
 })
 
-t.test('--no-layer runs the same function without wrapgen, with the Lambda variables', async (t) => {
+t.test('--no-layer runs the same function without wrapgen, with the Lambda variables', needsRic, async (t) => {
   const res = await cli({ json: true, 'no-layer': true, task: join(fixtures, 'env'), handler: 'index.handler' })
   t.equal(res.code, 0, res.err)
   const run = JSON.parse(res.out) as InvokeRun
@@ -160,14 +164,14 @@ t.test('--no-layer runs the same function without wrapgen, with the Lambda varia
   }
 })
 
-t.test('path-mapped fallback runs the same function without bubblewrap', async (t) => {
+t.test('path-mapped fallback runs the same function without bubblewrap', needsRic, async (t) => {
   const run = await invoke({ taskDir: task('cjs'), mode: 'path-mapped' })
   t.equal(run.mode, 'path-mapped')
   t.equal(payload(run).kind, 'cjs')
   t.ok(run.initReport.handlerReadyMs !== undefined)
 })
 
-t.test('the text output: results, logs, init report; exit codes', async (t) => {
+t.test('the text output: results, logs, init report; exit codes', needsRic, async (t) => {
   const ok = await cli({ layer: layer.layerDir, task: join(fixtures, 'cjs') })
   t.equal(ok.code, 0, ok.err)
   t.match(ok.out, /invoke 1 \([0-9a-f-]+\): success in [\d.]+ ms\n\{"kind":"cjs"/)
@@ -182,7 +186,7 @@ t.test('the text output: results, logs, init report; exit codes', async (t) => {
   t.notMatch(bad.out, /function logs/)
 })
 
-t.test('--event takes inline JSON as well as a file', async (t) => {
+t.test('--event takes inline JSON as well as a file', needsRic, async (t) => {
   const res = await cli({ json: true, layer: layer.layerDir, task: join(fixtures, 'cjs'), event: '{"inline": [1, 2]}' })
   t.equal(res.code, 0, res.err)
   t.same(payload(JSON.parse(res.out) as InvokeRun).event, { inline: [1, 2] })
