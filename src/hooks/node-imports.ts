@@ -4,7 +4,7 @@
 import type { Message } from 'esbuild'
 import type { ResolvedConfig, ResolvedPreload } from '../config/types.js'
 import { UserError } from '../errors.js'
-import { nodeTarget, wrapgenModules } from '../layer/bundle.js'
+import { nodeBundleOptions, nodeTarget } from '../layer/bundle.js'
 import { hookPath } from './layout.js'
 
 export interface BuiltImport {
@@ -30,20 +30,10 @@ export async function bundleImports(config: ResolvedConfig): Promise<BuiltImport
     try {
       result = await build({
         entryPoints: [hook.import],
-        absWorkingDir: config.root,
+        ...nodeBundleOptions(config, target),
         outfile: file,
-        bundle: true,
-        write: false,
-        metafile: true,
-        platform: 'node',
         format: 'esm',
-        target,
         banner: { js: BANNER },
-        external: [...config.node.external],
-        mainFields: [...config.node.mainFields],
-        plugins: [wrapgenModules()],
-        logLevel: 'silent',
-        legalComments: 'inline',
       })
     } catch (cause) {
       const errors = (cause as { errors?: Message[] }).errors ?? []

@@ -1,7 +1,7 @@
 // Bundles the preload entry with esbuild, in memory; resolves wrapgen's own modules to this package.
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, posix } from 'node:path'
-import type { Message, Metafile, OnResolveResult, Plugin } from 'esbuild'
+import type { BuildOptions, Message, Metafile, OnResolveResult, Plugin } from 'esbuild'
 import type { ResolvedConfig } from '../config/types.js'
 import { UserError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
@@ -82,6 +82,26 @@ function checkLocalPreloads(config: ResolvedConfig): void {
   if (details.length > 0) throw new UserError(`cannot bundle the preload (${details.length} problem${details.length > 1 ? 's' : ''}); fix and run again`, { details })
 }
 
+/**
+ * What every node bundle of the layer shares (the preload, each node.imports hook): in memory, for
+ * node at `target`, the config's externals and mainFields, wrapgen's own modules by package path.
+ */
+export function nodeBundleOptions(config: ResolvedConfig, target: string): BuildOptions & { write: false; metafile: true } {
+  return {
+    absWorkingDir: config.root,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    target,
+    external: [...config.node.external],
+    mainFields: [...config.node.mainFields],
+    plugins: [wrapgenModules()],
+    logLevel: 'silent',
+    legalComments: 'inline',
+  }
+}
+
 export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
   checkLocalPreloads(config)
   const { build } = await import('esbuild')
@@ -90,18 +110,8 @@ export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
   try {
     result = await build({
       stdin: { contents: renderPreloadEntry(config), resolveDir: config.root, sourcefile: 'wrapgen-preload-entry.js', loader: 'js' },
-      absWorkingDir: config.root,
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: 'node',
+      ...nodeBundleOptions(config, target),
       format: 'cjs',
-      target,
-      external: [...config.node.external],
-      mainFields: [...config.node.mainFields],
-      plugins: [wrapgenModules()],
-      logLevel: 'silent',
-      legalComments: 'inline',
     })
   } catch (cause) {
     throw bundleError(cause, config)
