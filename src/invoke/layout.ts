@@ -47,7 +47,7 @@ export function ricPackageDir(from: readonly string[] = []): string {
       // Not installed there: try the next folder.
     }
   }
-  throw new UserError(`wrapgen invoke needs aws-lambda-ric (AWS's Node runtime client), an optional peer dependency that is not installed: run "${RIC_INSTALL}" in your project (its native build needs autoconf, automake, libtool, cmake, make and g++; see docs/invoke.md)`)
+  throw new UserError(`invoke needs aws-lambda-ric (AWS's Node runtime client), an optional peer dependency that is not installed: run "${RIC_INSTALL}" in your project (its native build needs autoconf, automake, libtool, cmake, make and g++; see docs/invoke.md)`)
 }
 
 const asset = (name: string): string => join(packageRoot(), 'src', name)
