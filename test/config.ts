@@ -396,7 +396,7 @@ t.test('resolve: defaults', async (t) => {
     },
     python: { flags: [], env: noEdits, preloads: [] },
     java: { flags: [], env: noEdits, agents: [], inject: 'argv' },
-    dotnet: { flags: [], env: noEdits },
+    dotnet: { flags: [], env: noEdits, startupHooks: [] },
     ruby: { flags: [], env: noEdits, preloads: [] },
     chain: [],
     extensions: [],

@@ -95,8 +95,6 @@ t.test('config: hook keys are validated with their key paths', async (t) => {
   ])
   t.same(await problems({ java: { inject: 'JAVA_TOOL_OPTIONS', agents: [{ jar: './a.jar', options: 'a b' }] } }), ['java.agents[0].options: "a b" contains white space, which JAVA_TOOL_OPTIONS would split; use inject: "argv"'])
   t.same(await problems({ ruby: { preload: [] } }), ['ruby.preload: unknown key; did you mean "preloads"?'])
-  // .NET startup hooks are not offered yet (docs/hooks.md): the key is refused, not silently ignored.
-  t.same(await problems({ dotnet: { startupHooks: ['./Hook.dll'] } }), ['dotnet.startupHooks: unknown key; allowed: flags, env'])
   t.same(await problems({ ruby: { preloads: [{ module: './r.rb', critical: 'yes', extra: 1 }] } }), ['ruby.preloads[0].extra: unknown key; allowed: module, options, critical', 'ruby.preloads[0].critical: "yes" is not true or false'])
   // A file that is not there is a user error at build time, naming the key.
   await t.rejects(layer({ python: { preloads: ['./py/nope.py'] } }), { name: 'UserError', message: /^python\.preloads\[0\]: py\/nope\.py is not a file/ })

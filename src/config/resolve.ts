@@ -4,7 +4,7 @@ import { UserError } from '../errors.js'
 import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
 import { validateConfig, type Finding, type ValidateContext } from './validate.js'
 import { resolveCustomRuntime, resolveExtensions } from '../extensions/config.js'
-import { resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../hooks/resolve.js'
+import { resolveDotnetHooks, resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../hooks/resolve.js'
 
 export interface ResolveOptions extends ValidateContext {
   /** Absolute path of the config file, if any. */
@@ -43,7 +43,7 @@ export function resolveConfig(raw: unknown, opts: ResolveOptions): ResolvedConfi
     node: node(c.node ?? {}, opts.root),
     python: { ...runtime(c.python), preloads: resolveScriptHooks(c.python, opts.root) },
     java: { ...runtime(c.java), ...resolveJavaAgents(c.java, opts.root) },
-    dotnet: runtime(c.dotnet),
+    dotnet: { ...runtime(c.dotnet), startupHooks: resolveDotnetHooks(c.dotnet, opts.root) },
     ruby: { ...runtime(c.ruby), preloads: resolveScriptHooks(c.ruby, opts.root) },
     chain: (c.chain ?? []).map((w) => (typeof w === 'string' ? w : w.path)),
     // Only when a chain entry is an object: a config without it resolves exactly as before.

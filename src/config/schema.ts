@@ -113,6 +113,17 @@ const javaAgents: JsonSchema = {
   },
 }
 
+const dotnetHooks: JsonSchema = {
+  type: 'array',
+  description: '.NET startup hook assemblies shipped in the layer, run in this order before the function\'s code, each isolated (docs/hooks.md).',
+  items: {
+    oneOf: [
+      str('The assembly: local (./hooks/Otel.StartupHook.dll) or in an npm package (@acme/hooks/dotnet/Otel.StartupHook.dll).', { minLength: 1 }),
+      { type: 'object', additionalProperties: false, required: ['assembly'], properties: { assembly: str('The startup hook assembly.', { minLength: 1 }), options: { type: 'object', description: 'Passed to the hook as JSON text: AppContext.GetData("wrapgen.hook.options") while its Initialize runs.' }, critical } },
+    ],
+  },
+}
+
 const moduleSpec = str('A local file (./preloads/x.ts), a package specifier (@acme/preloads/otel) or a built-in (wrapgen/preloads/timing).', { pattern: '^[^\\u0000]*\\S[^\\u0000]*$' })
 
 /** node.preloads / node.imports: a module specifier, or { module, options, critical[, budgetMs] }. */
@@ -182,7 +193,7 @@ export function configSchema(): JsonSchema {
       node,
       python: runtime('python', { preloads: scriptHooks('Startup hooks run in this order before the runtime\'s bootstrap imports the handler (docs/hooks.md).') }),
       java: runtime('java', { agents: javaAgents, inject: { type: 'string', enum: ['argv', 'JAVA_TOOL_OPTIONS'], default: 'argv', description: 'argv: one -javaagent: before the main class; JAVA_TOOL_OPTIONS: prepended there (child JVMs inherit it; the JVM prints "Picked up ..." on stderr).' } }),
-      dotnet: runtime('dotnet'),
+      dotnet: runtime('dotnet', { startupHooks: dotnetHooks }),
       ruby: runtime('ruby', { preloads: scriptHooks('Startup hooks required in this order before the runtime\'s own script (docs/hooks.md).') }),
       chain: strings('Further exec wrappers (absolute paths) run after wrapgen\'s, in order; one that ignores its arguments must be last.', { type: 'string', pattern: '^/[^\\u0000]*$' }),
       extensions: extensions(),

@@ -114,6 +114,25 @@ export interface JavaOptions extends RuntimeOptions {
   inject?: 'argv' | 'JAVA_TOOL_OPTIONS'
 }
 
+/** A .NET startup hook assembly (a `StartupHook` class in no namespace with `static void Initialize()`), shipped in the layer. */
+export interface DotnetStartupHookSpec {
+  /** Path of the assembly: local (`./hooks/Otel.StartupHook.dll`) or in an npm package (`@acme/hooks/dotnet/Otel.StartupHook.dll`). */
+  assembly: string
+  /** Passed to the hook as JSON text: `AppContext.GetData("wrapgen.hook.options")` while its `Initialize` runs. Must be JSON. @default {} */
+  options?: Record<string, unknown>
+  /** A critical hook that fails stops start-up instead of being skipped. @default false */
+  critical?: boolean
+}
+
+export interface DotnetOptions extends RuntimeOptions {
+  /**
+   * Startup hooks run in this order before the function's code, in every .NET mode (class library,
+   * executable assembly, single-file executable): wrapgen's runner joins `DOTNET_STARTUP_HOOKS` once,
+   * first, and runs them each isolated and timed. @default []
+   */
+  startupHooks?: Array<string | DotnetStartupHookSpec>
+}
+
 /** What `defineConfig` accepts. */
 export interface WrapgenConfig {
   /** The JSON Schema a .wrapgenrc.json or .yaml file follows (`wrapgen/schema.json`); ignored by wrapgen. */
@@ -136,7 +155,7 @@ export interface WrapgenConfig {
   node?: NodeOptions
   python?: PythonOptions
   java?: JavaOptions
-  dotnet?: RuntimeOptions
+  dotnet?: DotnetOptions
   ruby?: RubyOptions
   /**
    * Further exec wrappers (absolute paths, e.g. `/opt/otel-handler`) run after wrapgen's, in order,
@@ -227,7 +246,7 @@ export interface ResolvedNode extends ResolvedRuntime {
   readonly mainFields: readonly string[]
 }
 
-/** A startup hook of python, ruby or java, resolved. */
+/** A startup hook of python, ruby, java or dotnet, resolved. */
 export interface ResolvedHook {
   /** As written in the config (names the hook in logs). */
   readonly name: string
@@ -235,7 +254,7 @@ export interface ResolvedHook {
   readonly file: string | undefined
   /** A file inside an npm package (`@acme/hooks/python/otel.py`), resolved from the config's folder at build time and shipped. */
   readonly package: boolean
-  /** Python/ruby: JSON options; java: `{ args: string }`. */
+  /** Python/ruby/dotnet: JSON options; java: `{ args: string }`. */
   readonly options: Readonly<Record<string, unknown>>
   readonly critical: boolean
 }
@@ -245,6 +264,9 @@ export interface ResolvedPython extends ResolvedRuntime {
 }
 export interface ResolvedRuby extends ResolvedRuntime {
   readonly preloads: readonly ResolvedHook[]
+}
+export interface ResolvedDotnet extends ResolvedRuntime {
+  readonly startupHooks: readonly ResolvedHook[]
 }
 export interface ResolvedJava extends ResolvedRuntime {
   readonly agents: readonly ResolvedHook[]
@@ -260,7 +282,7 @@ export interface ResolvedConfig {
   readonly node: ResolvedNode
   readonly python: ResolvedPython
   readonly java: ResolvedJava
-  readonly dotnet: ResolvedRuntime
+  readonly dotnet: ResolvedDotnet
   readonly ruby: ResolvedRuby
   readonly chain: readonly string[]
   /** Sorted by name. */

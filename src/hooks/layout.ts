@@ -11,7 +11,19 @@ export const RUBY_RUNNER = 'ruby/run.rb'
 export const JAVA_RUNNER = 'java/wrapgen-agents.jar'
 export const JAVA_LIST = 'java/agents.txt'
 
+/** The .NET runner (listed once in DOTNET_STARTUP_HOOKS) and the list it reads beside it. */
+export const DOTNET_RUNNER = 'dotnet/WrapgenStartupHooks.dll'
+export const DOTNET_LIST = 'dotnet/hooks.txt'
+
 /** A hook's own file in the layer: numbered, so order is visible and two files of one name never clash. */
 export function hookPath(dir: string, hook: ResolvedHook, i: number): string {
   return `${dir}/${String(i + 1).padStart(2, '0')}-${basename(hook.file ?? hook.name).replace(/[^A-Za-z0-9._-]/g, '_')}`
+}
+
+/**
+ * A .NET hook's assembly: in a numbered folder of its own, under its own file name, since .NET finds an
+ * assembly's dependencies by assembly name in the folder it was loaded from.
+ */
+export function dotnetHookPath(dir: string, hook: ResolvedHook, i: number): string {
+  return `${dir}/${String(i + 1).padStart(2, '0')}/${basename(hook.file ?? hook.name).replace(/[^A-Za-z0-9._-]/g, '_')}`
 }

@@ -3,7 +3,7 @@
 // wrapper logic: everything is a flag, an env edit or a required file.
 import type { ResolvedConfig } from '../config/types.js'
 import type { EnvOp, FamilyPlan, Value } from '../plan/types.js'
-import { NODE_IMPORT_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER } from './layout.js'
+import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER } from './layout.js'
 
 export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
   switch (fp.family) {
@@ -32,7 +32,13 @@ export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
       const op: EnvOp = { op: 'prepend', name: 'JAVA_TOOL_OPTIONS', value: agent, sep: ' ' }
       return { ...fp, env: [...fp.env, op], requires }
     }
-    default:
-      return fp
+    case 'dotnet': {
+      // Environment only, so every .NET mode gets it, the single-file executable (no argv to change)
+      // included. Prepended: the runtime runs DOTNET_STARTUP_HOOKS in order, so the organisation's hooks
+      // come before the function's own; a prepend never adds an entry that is already there.
+      if (!config.dotnet.startupHooks.length) return fp
+      const op: EnvOp = { op: 'prepend', name: 'DOTNET_STARTUP_HOOKS', value: [{ file: DOTNET_RUNNER }], sep: ':' }
+      return { ...fp, env: [...fp.env, op], requires: [...fp.requires, DOTNET_RUNNER] }
+    }
   }
 }

@@ -1,8 +1,8 @@
 // The runners' per-build text: the shipped runner templates (hooks/python/run.py, hooks/ruby/run.rb)
-// filled with the hook list, and the list file the java runner agent reads. Pure.
+// filled with the hook list, and the list file the java runner agent and the .NET runner read. Pure.
 import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
 import type { Plan } from '../plan/types.js'
-import { hookPath } from './layout.js'
+import { dotnetHookPath, hookPath } from './layout.js'
 import { pyLiteral, rbLiteral } from './literal.js'
 
 /** Fills {{name}}, {{id}} and {{hooks}} in one pass (a value is never scanned again). */
@@ -37,11 +37,14 @@ export function renderRubyRunner(template: string, config: ResolvedConfig, plan:
 }
 
 /**
- * A list the JVM runner agent reads: one hook a line, `critical<TAB>file<TAB>name<TAB>options`
- * (`dir`/file, relative to the list's folder). Names and options cannot hold a tab or newline (validated).
+ * A list a compiled runner reads (the JVM agent, the .NET startup hook): one hook a line,
+ * `critical<TAB>file<TAB>name<TAB>options`, the file relative to the list's folder. Java's options are
+ * its premain string, .NET's JSON text (which escapes tabs and newlines); names are cleaned of them.
  */
-export function renderHookList(hooks: readonly ResolvedHook[], dir: string, plan: Plan): string {
+export function renderHookList(hooks: readonly ResolvedHook[], family: 'java' | 'dotnet', plan: Plan): string {
   const clean = (s: string): string => s.replace(/[\t\r\n]/g, ' ')
-  const lines = hooks.map((h, i) => [h.critical ? 'critical' : 'isolated', hookPath(dir, h, i), clean(h.name), clean(String(h.options.args ?? ''))].join('\t'))
+  const file = (h: ResolvedHook, i: number): string => (family === 'java' ? hookPath('agents', h, i) : dotnetHookPath('hooks', h, i))
+  const options = (h: ResolvedHook): string => (family === 'java' ? String(h.options.args ?? '') : Object.keys(h.options).length ? JSON.stringify(h.options) : '')
+  const lines = hooks.map((h, i) => [h.critical ? 'critical' : 'isolated', file(h, i), clean(h.name), clean(options(h))].join('\t'))
   return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file, name, options)\n${lines.join('\n')}\n`
 }

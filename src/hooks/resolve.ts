@@ -1,10 +1,10 @@
-// Resolving the startup hooks of node (imports), python, ruby and java: local paths made absolute, defaults
+// Resolving the startup hooks of node (imports), python, ruby, java and dotnet: local paths made absolute, defaults
 // filled in. Called from config/resolve.ts (one call per family).
 import { isAbsolute, resolve as resolvePath } from 'node:path'
 import { DEFAULT_BUDGET_MS } from '../config/resolve.js'
 import type {
   NodeOptions, PreloadSpec, ResolvedPreload,
-  HookSpec, JavaAgentSpec, JavaOptions, PythonOptions, ResolvedHook, RubyOptions,
+  DotnetOptions, DotnetStartupHookSpec, HookSpec, JavaAgentSpec, JavaOptions, PythonOptions, ResolvedHook, RubyOptions,
 } from '../config/types.js'
 
 export const isLocalPath = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || isAbsolute(m)
@@ -28,6 +28,15 @@ export function resolveJavaAgents(j: JavaOptions | undefined, root: string): { a
   return { agents, inject: j?.inject ?? 'argv' }
 }
 
+/** dotnet.startupHooks: assemblies, always shipped (local or a package's file). */
+export function resolveDotnetHooks(d: DotnetOptions | undefined, root: string): ResolvedHook[] {
+  return (d?.startupHooks ?? []).map((h) => {
+    const spec: DotnetStartupHookSpec = typeof h === 'string' ? { assembly: h } : h
+    const local = isLocalPath(spec.assembly)
+    return { name: spec.assembly, file: local ? resolvePath(root, spec.assembly) : undefined, package: !local, options: { ...spec.options }, critical: spec.critical ?? false }
+  })
+}
+
 /** node.imports: shaped like node.preloads (local files absolute, anything else a specifier). */
 export function resolveNodeImports(n: NodeOptions, root: string): ResolvedPreload[] {
   return (n.imports ?? []).map((p) => {
@@ -37,7 +46,7 @@ export function resolveNodeImports(n: NodeOptions, root: string): ResolvedPreloa
 }
 
 /** The hooks as the config hash sees them: names and options, never the machine's absolute paths. */
-export function hookHashView<T extends { readonly node: { readonly preloads: readonly ResolvedPreload[]; readonly imports: readonly ResolvedPreload[] }; readonly python: { readonly preloads: readonly ResolvedHook[] }; readonly ruby: { readonly preloads: readonly ResolvedHook[] }; readonly java: { readonly agents: readonly ResolvedHook[] } }>(c: T): Pick<T, 'node' | 'python' | 'ruby' | 'java'> {
+export function hookHashView<T extends { readonly node: { readonly preloads: readonly ResolvedPreload[]; readonly imports: readonly ResolvedPreload[] }; readonly python: { readonly preloads: readonly ResolvedHook[] }; readonly ruby: { readonly preloads: readonly ResolvedHook[] }; readonly java: { readonly agents: readonly ResolvedHook[] }; readonly dotnet: { readonly startupHooks: readonly ResolvedHook[] } }>(c: T): Pick<T, 'node' | 'python' | 'ruby' | 'java' | 'dotnet'> {
   const strip = (hooks: readonly ResolvedHook[]): unknown[] => hooks.map(({ file, ...h }) => ({ ...h, local: file !== undefined }))
   const specs = (hooks: readonly ResolvedPreload[]): unknown[] => hooks.map(({ import: _i, ...p }) => p)
   return {
@@ -45,5 +54,7 @@ export function hookHashView<T extends { readonly node: { readonly preloads: rea
     python: { ...c.python, preloads: strip(c.python.preloads) },
     ruby: { ...c.ruby, preloads: strip(c.ruby.preloads) },
     java: { ...c.java, agents: strip(c.java.agents) },
-  } as unknown as Pick<T, 'node' | 'python' | 'ruby' | 'java'>
+    // Only when used, so that configs without .NET hooks keep the id they had before the key existed.
+    dotnet: (({ startupHooks, ...d }) => (startupHooks.length ? { ...d, startupHooks: strip(startupHooks) } : d))(c.dotnet),
+  } as unknown as Pick<T, 'node' | 'python' | 'ruby' | 'java' | 'dotnet'>
 }

@@ -1,7 +1,5 @@
-// Validation of the startup-hook keys of python, ruby and java, and of node.imports (issue 7).
+// Validation of the startup-hook keys of python, ruby, java and dotnet, and of node.imports (issue 7).
 // validate.ts calls validateHooks once per family; findings use the same key paths and wording as the rest.
-// .NET has none yet: an isolating runner hook would have to be built for every .NET the layer
-// supports (docs/hooks.md), so dotnet.startupHooks is left out rather than shipped without isolation.
 import type { Family } from '../config/types.js'
 
 /** The hook keys each family accepts besides `flags` and `env`. */
@@ -9,7 +7,7 @@ export const HOOK_KEYS: Readonly<Record<Exclude<Family, 'node'>, readonly string
   python: ['preloads'],
   ruby: ['preloads'],
   java: ['agents', 'inject'],
-  dotnet: [],
+  dotnet: ['startupHooks'],
 }
 
 type Report = (path: string, message: string) => void
@@ -21,16 +19,16 @@ const isJson = (v: unknown): boolean =>
   (Array.isArray(v) && v.every(isJson)) || (isObject(v) && Object.getPrototypeOf(v) === Object.prototype && Object.values(v).every(isJson))
 
 /** What each family's entry names, its key, and a file ending it must have (if local). */
-const ENTRY: Readonly<Record<Exclude<Family, 'node' | 'dotnet'>, { key: string; list: string; what: string; ext: readonly string[]; localOnly: boolean }>> = {
+const ENTRY: Readonly<Record<Exclude<Family, 'node'>, { key: string; list: string; what: string; ext: readonly string[]; localOnly: boolean }>> = {
   python: { key: 'module', list: 'preloads', what: 'a local .py file ("./hooks/otel.py") or a module name ("acme_hooks.otel")', ext: ['.py'], localOnly: false },
   ruby: { key: 'module', list: 'preloads', what: 'a local .rb file ("./hooks/otel.rb") or a library name ("acme/hooks")', ext: ['.rb'], localOnly: false },
   java: { key: 'jar', list: 'agents', what: 'the path of an agent jar ("./agents/otel.jar")', ext: ['.jar'], localOnly: true },
+  dotnet: { key: 'assembly', list: 'startupHooks', what: 'the path of a startup hook assembly ("./hooks/Otel.StartupHook.dll")', ext: ['.dll'], localOnly: true },
 }
 
 const isLocal = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || m.startsWith('/')
 
 export function validateHooks(family: Exclude<Family, 'node'>, rt: Record<string, unknown>, err: Report): void {
-  if (family === 'dotnet') return
   const e = ENTRY[family]
   const base = `${family}.${e.list}`
   if (family === 'java' && rt.inject !== undefined && rt.inject !== 'argv' && rt.inject !== 'JAVA_TOOL_OPTIONS')

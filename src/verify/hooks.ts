@@ -4,8 +4,9 @@
 // and process, plus one that throws. It runs through the same generated wrapper and runners, and must
 // show: every hook ran, in the configured order, in the process that runs the entry, before the entry;
 // the throwing one was reported in one stderr line and the rest still ran; a critical one that fails
-// stops start-up; the module search path (python sys.path, ruby $LOAD_PATH, the JVM class path) is the
-// one the interpreter has without the layer. Runs path-mapped on the host, like real.ts.
+// stops start-up; the module search path (python sys.path, ruby $LOAD_PATH, the JVM class path, .NET's
+// trusted platform assemblies) is the one the interpreter has without the layer. Runs path-mapped on
+// the host, like real.ts. The Java and .NET probes are compiled here (javac, dotnet build).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -17,6 +18,7 @@ import { writeLayer } from '../layer/write.js'
 import { zipLayer } from '../layer/zip.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import type { CheckResult } from './types.js'
+import { buildCsProjects } from './dotnet-build.js'
 
 export interface HookCheckOptions {
   readonly config: ResolvedConfig
@@ -24,7 +26,7 @@ export interface HookCheckOptions {
   readonly memories: readonly number[]
 }
 
-type HookFamily = 'node' | 'python' | 'ruby' | 'java'
+type HookFamily = 'node' | 'python' | 'ruby' | 'java' | 'dotnet'
 
 interface Probe {
   /** The config with the family's hooks replaced by probes (n of them, then one that throws). */
@@ -43,7 +45,7 @@ const which = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd
 
 /** The families whose hooks this config declares, with how many. */
 function declared(config: ResolvedConfig): Array<[HookFamily, number]> {
-  const all: Array<[HookFamily, number]> = [['node', config.node.imports.length], ['python', config.python.preloads.length], ['ruby', config.ruby.preloads.length], ['java', config.java.agents.length]]
+  const all: Array<[HookFamily, number]> = [['node', config.node.imports.length], ['python', config.python.preloads.length], ['ruby', config.ruby.preloads.length], ['java', config.java.agents.length], ['dotnet', config.dotnet.startupHooks.length]]
   return all.filter(([, n]) => n > 0)
 }
 
@@ -51,8 +53,9 @@ const hook = (name: string, file: string, critical: boolean, options: Record<str
 const spec = (name: string, file: string, critical: boolean): ResolvedPreload => ({ name, import: file, options: {}, critical, budgetMs: DEFAULT_BUDGET_MS })
 
 async function probeFor(family: HookFamily, config: ResolvedConfig, dir: string): Promise<Probe | string> {
-  const n = family === 'node' ? config.node.imports.length : family === 'java' ? config.java.agents.length : config[family].preloads.length
-  const crit = (i: number): boolean => (family === 'node' ? config.node.imports[i]!.critical : family === 'java' ? config.java.agents[i]!.critical : config[family].preloads[i]!.critical)
+  const list = family === 'node' ? config.node.imports : family === 'java' ? config.java.agents : family === 'dotnet' ? config.dotnet.startupHooks : config[family].preloads
+  const n = list.length
+  const crit = (i: number): boolean => list[i]!.critical
   const idx = [...Array(n).keys()]
   if (family === 'python') {
     for (const i of idx) writeFileSync(join(dir, `p${i}.py`), `import os\nopen(os.environ['WRAPGEN_HOOK_LOG'], 'a').write('${i} %d\\n' % os.getpid())\n`)
@@ -87,6 +90,23 @@ async function probeFor(family: HookFamily, config: ResolvedConfig, dir: string)
       argv: [process.execPath, join(dir, 'entry.mjs'), 'handler'], failLine: /^wrapgen: import boom failed: wrapgen verify probe; skipped$/, criticalLine: /^wrapgen: import boom failed: .*\(critical: stopping start-up\)$/, count: n,
     }
   }
+  if (family === 'dotnet') {
+    // One hook assembly (its options say which probe it is) and an entry, built with the SDK here.
+    const built = buildCsProjects(dir, [
+      { name: 'WrapgenHookProbe', kind: 'library', source: DOTNET_HOOK },
+      { name: 'WrapgenHookEntry', kind: 'exe', source: DOTNET_ENTRY },
+    ])
+    if ('reason' in built) return `cannot build the .NET probes: ${built.reason}`
+    const hookDll = built.dll.WrapgenHookProbe!
+    const hooks = idx.map((i) => hook(`h${i}`, hookDll, crit(i), { i }))
+    const boom = (critical: boolean): ResolvedHook => hook('boom', hookDll, critical, { boom: true })
+    return {
+      isolated: { ...config, dotnet: { ...config.dotnet, startupHooks: [...hooks, boom(false)] } },
+      critical: { ...config, dotnet: { ...config.dotnet, startupHooks: [boom(true), ...hooks] } },
+      argv: ['dotnet', 'exec', built.dll.WrapgenHookEntry!, 'handler'],
+      failLine: /^wrapgen: startup hook boom failed: System\.InvalidOperationException: wrapgen verify probe; skipped$/, criticalLine: /^wrapgen: startup hook boom failed: .*\(critical: stopping start-up\)$/, count: n,
+    }
+  }
   // java: the probe agents and the entry compiled here, packed with the layer's own zip writer.
   if (!which('javac')) return 'javac not installed: cannot build probe agents'
   const src = join(dir, 'src')
@@ -117,6 +137,29 @@ async function probeFor(family: HookFamily, config: ResolvedConfig, dir: string)
     failLine: /^wrapgen: agent boom failed: java\.lang\.IllegalStateException: wrapgen verify probe; skipped$/, criticalLine: /^wrapgen: agent boom failed: .*\(critical: stopping start-up\)$/, count: n,
   }
 }
+
+/** The .NET probe hook: logs "i pid" as its options say, or throws when they say boom. */
+const DOTNET_HOOK = `internal static class StartupHook {
+  public static void Initialize() {
+    string options = System.AppContext.GetData("wrapgen.hook.options") as string ?? "{}";
+    if (options.Contains("\\"boom\\"")) throw new System.InvalidOperationException("wrapgen verify probe");
+    string i = System.Text.Json.JsonDocument.Parse(options).RootElement.GetProperty("i").GetInt32().ToString();
+    System.IO.File.AppendAllText(System.Environment.GetEnvironmentVariable("WRAPGEN_HOOK_LOG")!, i + " " + System.Environment.ProcessId + "\\n");
+  }
+}
+`
+/** The .NET probe entry: its pid, the trusted platform assemblies (what .NET resolves from) and its arguments. */
+const DOTNET_ENTRY = `public static class Program {
+  public static int Main(string[] args) {
+    System.Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new System.Collections.Generic.Dictionary<string, object?> {
+      ["pid"] = System.Environment.ProcessId,
+      ["path"] = System.AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string,
+      ["argv"] = args,
+    }));
+    return 0;
+  }
+}
+`
 
 interface Ran { code: number | null; stdout: string; stderr: string; pid: number; log: string[] }
 
@@ -150,7 +193,7 @@ async function checkFamily(family: HookFamily, config: ResolvedConfig, root: str
   const want = [...Array(probe.count).keys()].map((i) => `${i} ${entry.pid}`)
   if (JSON.stringify(got.log) !== JSON.stringify(want)) return { problem: `hooks ran as ${JSON.stringify(got.log)}; expected each once, in order, in the entry's process: ${JSON.stringify(want)}` }
   if (entry.pid !== got.pid) return { problem: `the entry ran in pid ${entry.pid}, not the bootstrap's ${got.pid}` }
-  const searchPath = family === 'python' ? 'sys.path' : family === 'ruby' ? '$LOAD_PATH' : family === 'java' ? 'java.class.path' : 'NODE_PATH'
+  const searchPath = ({ python: 'sys.path', ruby: '$LOAD_PATH', java: 'java.class.path', dotnet: 'TRUSTED_PLATFORM_ASSEMBLIES', node: 'NODE_PATH' } as const)[family]
   if (JSON.stringify(entry.path) !== JSON.stringify(b.path)) return { problem: `${searchPath} is ${JSON.stringify(entry.path)}, without the layer ${JSON.stringify(b.path)}` }
   if (JSON.stringify(entry.argv) !== JSON.stringify(b.argv)) return { problem: `the program's arguments are ${JSON.stringify(entry.argv)}, without the layer ${JSON.stringify(b.argv)}` }
   const own = got.stderr.split('\n').filter((l) => l.startsWith('wrapgen:'))
@@ -163,7 +206,7 @@ async function checkFamily(family: HookFamily, config: ResolvedConfig, root: str
   return {}
 }
 
-const INTERPRETER: Readonly<Record<HookFamily, string>> = { node: 'node', python: 'python3', ruby: 'ruby', java: 'java' }
+const INTERPRETER: Readonly<Record<HookFamily, string>> = { node: 'node', python: 'python3', ruby: 'ruby', java: 'java', dotnet: 'dotnet' }
 
 /** One `hooks` row per selected runtime of each family that declares hooks (each family is run once). */
 export async function runHookChecks(opts: HookCheckOptions): Promise<CheckResult[]> {

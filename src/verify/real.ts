@@ -1,10 +1,10 @@
-// Real interpreters where installed: the wrapper runs node, python, java or ruby itself with a probe
+// Real interpreters where installed: the wrapper runs node, python, java, ruby or dotnet itself with a probe
 // in place of the runtime's entry, and the probe reports what the interpreter really saw (and its pid:
 // a wrapper that forks is seen here too). This is how precedence is verified by effect (a user's
 // --max-old-space-size must win on the real heap limit). Every run is in the sandbox, like the rest.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { makeTemp, removeTemp, trackChild } from '../cleanup.js'
 import type { Family } from '../config/types.js'
 import { packageRoot } from '../package-root.js'
@@ -14,6 +14,7 @@ import type { RuntimeFixture } from '../runtimes/types.js'
 import { readableByAll } from './layout.js'
 import { bwrapArgs, hiddenInterpreters } from './sandbox.js'
 import type { CheckResult, Target } from './types.js'
+import { buildCsProjects } from './dotnet-build.js'
 import { PRELOAD_FILE } from '../plan/types.js'
 
 export interface RealOptions {
@@ -102,6 +103,7 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
     const families = new Map<Family, string | undefined>()
     const heapRefs = new Map<string, number>()
     let javaCompiled: boolean | undefined
+    let dotnetProbe: string | { reason: string } | undefined
     const chain = opts.target.kind === 'layer' ? opts.target.chain.map((w) => w.path) : []
     const row = (f: RuntimeFixture, memory: number, status: CheckResult['status'], detail: string): void =>
       void results.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory, shell: 'exec', check: 'real', status, detail })
@@ -117,10 +119,6 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           row(fixture, memory, 'skip', fixture.entry === null ? 'no interpreter to run (single-file executable): environment checked with the stand-in' : `${family} not installed: argv checked with the stand-in`)
           continue
         }
-        if (family === 'dotnet') {
-          row(fixture, memory, 'skip', 'dotnet probe not available here: argv checked with the stand-in')
-          continue
-        }
         jobs.push(async () => {
           const inst = expandRuntime(fixture, { memory, commonEnv: opts.commonEnv, ...(opts.functionEnv ? { functionEnv: opts.functionEnv } : {}) })
           // This runtime's /var/lang: its interpreter only, the real one.
@@ -130,8 +128,26 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           readableByAll(lang)
           let argv = [...inst.argv]
           const entryAt = argv.indexOf(fixture.entry!)
-          const probe = family === 'node' ? '/var/runtime/probes/probe.cjs' : family === 'python' ? '/var/runtime/probes/probe.py' : family === 'ruby' ? '/var/runtime/probes/probe.rb' : 'WrapgenProbe'
+          const probe = family === 'node' ? '/var/runtime/probes/probe.cjs' : family === 'python' ? '/var/runtime/probes/probe.py' : family === 'ruby' ? '/var/runtime/probes/probe.rb' : family === 'dotnet' ? '/var/runtime/dotnet/WrapgenProbe/bin/WrapgenProbe.dll' : 'WrapgenProbe'
           argv[entryAt] = probe
+          if (family === 'dotnet') {
+            // Built once with the SDK here; its deps and runtimeconfig files stand in for the function's.
+            if (dotnetProbe === undefined) {
+              const built = buildCsProjects(join(runtimeDir, 'dotnet'), [{ name: 'WrapgenProbe', kind: 'exe', source: readFileSync(join(probes, 'WrapgenProbe.cs'), 'utf8') }])
+              dotnetProbe = 'reason' in built ? built : built.dll.WrapgenProbe!
+              if (typeof dotnetProbe === 'string') {
+                cpSync(dirname(dotnetProbe), join(runtimeDir, 'dotnet/WrapgenProbe/bin'), { recursive: true })
+                readableByAll(join(runtimeDir, 'dotnet'))
+              }
+            }
+            if (typeof dotnetProbe !== 'string') return row(fixture, memory, 'skip', `cannot build the .NET probe: ${dotnetProbe.reason}`)
+            const swap = (option: string, file: string): void => {
+              const i = argv.indexOf(option)
+              if (i >= 0) argv[i + 1] = `/var/runtime/dotnet/WrapgenProbe/bin/${file}`
+            }
+            swap('--depsfile', 'WrapgenProbe.deps.json')
+            swap('--runtimeconfig', 'WrapgenProbe.runtimeconfig.json')
+          }
           if (family === 'java') {
             if (javaCompiled === undefined) {
               javaCompiled = spawnSync('javac', ['-d', javaClasses, join(probes, 'WrapgenProbe.java')]).status === 0
@@ -204,6 +220,14 @@ function checkFamily(family: Family, report: Record<string, unknown>, exp: reado
     if (missing) return `the JVM did not receive ${show(missing)} (input arguments: ${show(input)})`
     // Later options win in the JVM: the configured flags must be the last it received.
     if (flags.length && show(input.slice(-flags.length)) !== show(flags)) return `configured JVM flags are not the last input arguments, so the runtime's own could win: ${show(input)}`
+    return undefined
+  }
+  if (family === 'dotnet') {
+    const args = report.argv as string[]
+    if (show(args) !== show(exp.slice(at + 1))) return `the program's arguments in .NET are ${show(args)}, expected ${show(exp.slice(at + 1))}`
+    if ((report.startupHooks ?? undefined) !== env.DOTNET_STARTUP_HOOKS) return `DOTNET_STARTUP_HOOKS is ${show(report.startupHooks)}, expected ${show(env.DOTNET_STARTUP_HOOKS)}`
+    // The configured host options sat before the entry: the host took them as its own (an unknown one
+    // stops the run), since the program's arguments above hold none of them.
     return undefined
   }
   const args = report.argv as string[]
