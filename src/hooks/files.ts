@@ -1,4 +1,5 @@
-// The layer files of the startup hooks: each runner (the .NET one a committed assembly), its hook list, and the hooks' own files copied
+// The layer files of the startup hooks: each runner (the .NET one a committed assembly), its hook list
+// (but .NET's, which the wrapper sets in the environment), and the hooks' own files copied
 // from the config's folder. Reads disk (the hook files and wrapgen's runner templates), like the bundler.
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -8,7 +9,7 @@ import { UserError } from '../errors.js'
 import type { LayerFile } from '../layer/files.js'
 import { packageRoot } from '../package-root.js'
 import { LAYER_DIR, type Plan } from '../plan/types.js'
-import { DOTNET_LIST, DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, dotnetHookPath, hookPath } from './layout.js'
+import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, dotnetHookPath, hookPath } from './layout.js'
 import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
 import { javaRunnerJar } from './java.js'
 import { bundleImports } from './node-imports.js'
@@ -53,13 +54,13 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
   }
   if (config.java.agents.length) {
     files.push(file(JAVA_RUNNER, await javaRunnerJar()))
-    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, 'java', plan))))
+    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, plan))))
     files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
   }
   if (config.dotnet.startupHooks.length) {
     // Built once from hooks/dotnet/src (hooks/dotnet/build.sh) and committed: no .NET SDK needed here.
+    // Its list is in the environment the wrapper sets (hooks/plan.ts), not in a file.
     files.push(file(DOTNET_RUNNER, readFileSync(join(root, 'hooks/dotnet/WrapgenStartupHooks.dll'))))
-    files.push(file(DOTNET_LIST, text(renderHookList(config.dotnet.startupHooks, 'dotnet', plan))))
     files.push(...shipped(config, 'dotnet.startupHooks', 'dotnet/hooks', config.dotnet.startupHooks, dotnetHookPath))
   }
   return files

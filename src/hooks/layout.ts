@@ -11,9 +11,9 @@ export const RUBY_RUNNER = 'ruby/run.rb'
 export const JAVA_RUNNER = 'java/wrapgen-agents.jar'
 export const JAVA_LIST = 'java/agents.txt'
 
-/** The .NET runner (listed once in DOTNET_STARTUP_HOOKS) and the list it reads beside it. */
+/** The .NET runner (listed once in DOTNET_STARTUP_HOOKS), and the variable its hook list comes in. */
 export const DOTNET_RUNNER = 'dotnet/WrapgenStartupHooks.dll'
-export const DOTNET_LIST = 'dotnet/hooks.txt'
+export const DOTNET_LIST_VARIABLE = 'WRAPGEN_DOTNET_HOOKS'
 
 /** A hook's own file in the layer: numbered, so order is visible and two files of one name never clash. */
 export function hookPath(dir: string, hook: ResolvedHook, i: number): string {

@@ -1,5 +1,5 @@
 // The runners' per-build text: the shipped runner templates (hooks/python/run.py, hooks/ruby/run.rb)
-// filled with the hook list, and the list file the java runner agent and the .NET runner read. Pure.
+// filled with the hook list, and the lists the java runner agent and the .NET runner read. Pure.
 import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
 import type { Plan } from '../plan/types.js'
 import { dotnetHookPath, hookPath } from './layout.js'
@@ -37,14 +37,19 @@ export function renderRubyRunner(template: string, config: ResolvedConfig, plan:
 }
 
 /**
- * A list a compiled runner reads (the JVM agent, the .NET startup hook): one hook a line,
- * `critical<TAB>file<TAB>name<TAB>options`, the file relative to the list's folder. Java's options are
- * its premain string, .NET's JSON text (which escapes tabs and newlines); names are cleaned of them.
+ * The list a compiled runner reads: one hook a line, `critical<TAB>file<TAB>name<TAB>options`, the file
+ * relative to the runner's folder. Names and options are cleaned of tabs and newlines (JSON text escapes
+ * its own). Java's runner agent reads it from agents.txt beside its jar (after a comment line), with the
+ * premain option string; the .NET runner from WRAPGEN_DOTNET_HOOKS, set by the wrapper, with options as JSON.
  */
-export function renderHookList(hooks: readonly ResolvedHook[], family: 'java' | 'dotnet', plan: Plan): string {
+export function hookListLines(hooks: readonly ResolvedHook[], family: 'java' | 'dotnet'): string[] {
   const clean = (s: string): string => s.replace(/[\t\r\n]/g, ' ')
   const file = (h: ResolvedHook, i: number): string => (family === 'java' ? hookPath('agents', h, i) : dotnetHookPath('hooks', h, i))
   const options = (h: ResolvedHook): string => (family === 'java' ? String(h.options.args ?? '') : Object.keys(h.options).length ? JSON.stringify(h.options) : '')
-  const lines = hooks.map((h, i) => [h.critical ? 'critical' : 'isolated', file(h, i), clean(h.name), clean(options(h))].join('\t'))
-  return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file, name, options)\n${lines.join('\n')}\n`
+  return hooks.map((h, i) => [h.critical ? 'critical' : 'isolated', file(h, i), clean(h.name), clean(options(h))].join('\t'))
+}
+
+/** agents.txt, the Java runner agent's list. */
+export function renderHookList(hooks: readonly ResolvedHook[], plan: Plan): string {
+  return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file, name, options)\n${hookListLines(hooks, 'java').join('\n')}\n`
 }
