@@ -1,5 +1,6 @@
 // wrapgen/preload: what a preload hook imports. No dependencies: it ends up inside every bundle.
-import { writeSync } from 'node:fs'
+// Functions every cold start calls are written in parentheses, so that V8 compiles them with the file
+// rather than again on their first call (src/preload/run.ts says more).
 
 /** What the runner hands every hook besides its options. */
 export interface PreloadContext {
@@ -44,9 +45,9 @@ export interface Preload<O = Record<string, unknown>> {
 }
 
 /** Types a preload hook; returns it unchanged. Export the result as the module's default. */
-export function definePreload<O = Record<string, unknown>>(hook: Preload<O> | Setup<O>): Preload<O> {
+export const definePreload = (function definePreload<O = Record<string, unknown>>(hook: Preload<O> | Setup<O>): Preload<O> {
   return typeof hook === 'function' ? { setup: hook } : hook
-}
+})
 
 /** Shared between the runner and hooks that report on the others (such as `timing`). */
 export interface PreloadState {
@@ -66,29 +67,38 @@ export interface PreloadState {
 const KEY = Symbol.for('wrapgen.preload')
 
 /** The state of this process's preload run (created on first use). */
-export function preloadState(): PreloadState {
+export const preloadState = (function preloadState(): PreloadState {
   const g = globalThis as { [KEY]?: PreloadState }
   g[KEY] ??= { startedAt: now(), timings: [], onDone: [], done: false, pending: [] }
   return g[KEY]
-}
+})
 
 /** One JSON line on stderr: stdout belongs to the function. */
 export function logLine(fields: Record<string, unknown>): void {
   writeErr(`${JSON.stringify(fields)}\n`)
 }
 
+type Fs = { writeSync(fd: number, text: string): number }
+let fs: Fs | undefined
+
 /**
  * Writes to stderr without process.stderr: its first use builds the stream machinery (several
- * milliseconds of module loading on the cold start). fs is loaded already; one small write is atomic.
+ * milliseconds of module loading on the cold start). One small write is atomic. node:fs is fetched on
+ * the first write, not when the bundle loads: an empty hook that writes nothing never pays for it.
  */
 export function writeErr(text: string): void {
-  writeSync(2, text)
+  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule
+  // require is there in the bundle (CommonJS); an ES module importing this on a node without
+  // getBuiltinModule (before 20.16) falls back to process.stderr.
+  fs ??= (get ? get('node:fs') : typeof require === 'function' ? require('node:fs') : undefined) as Fs | undefined
+  if (fs) fs.writeSync(2, text)
+  else process.stderr.write(text)
 }
 
 /**
  * Milliseconds since the process started. Not performance.now(): the `performance` global loads
  * node's perf_hooks modules on first use, a few milliseconds on every cold start.
  */
-export function now(): number {
+export const now = (function now(): number {
   return process.uptime() * 1000
-}
+})

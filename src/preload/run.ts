@@ -1,6 +1,6 @@
 // Runs the configured hooks in order, each isolated: a throwing hook prints one stderr line and the
 // rest still run, unless it is critical. The generated preload entry calls this.
-import { logLine, now, preloadState, writeErr, type HookTiming, type Preload, type PreloadContext, type Setup } from './index.js'
+import { logLine, now, preloadState, writeErr, type HookTiming, type Preload, type PreloadContext, type PreloadState, type Setup } from './index.js'
 
 export interface HookEntry {
   readonly name: string
@@ -12,13 +12,13 @@ export interface HookEntry {
   readonly load: () => unknown
 }
 
-function setupOf(mod: unknown): Setup<Record<string, unknown>> {
+const setupOf = (function setupOf(mod: unknown): Setup<Record<string, unknown>> {
   const m = mod as { default?: unknown; setup?: unknown }
   const def = (m && typeof m === 'object' && 'default' in m ? m.default : m) as Preload | Setup<Record<string, unknown>> | undefined
   if (typeof def === 'function') return def
   if (def && typeof def === 'object' && typeof def.setup === 'function') return def.setup
   throw new Error('the module exports no hook; export default definePreload({ setup(options) { ... } })')
-}
+})
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
 const round = (ms: number): number => Math.round(ms * 100) / 100
@@ -27,13 +27,16 @@ const round = (ms: number): number => Math.round(ms * 100) / 100
  * Whether this is a worker thread. node:worker_threads costs milliseconds to load (streams, perf
  * modules), so it is asked only once the process has loaded worker internals at all.
  */
-function inWorker(): boolean {
+const inWorker = (function inWorker(): boolean {
   const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList
-  if (loaded && !loaded.some((m) => m.endsWith('internal/worker'))) return false
+  // Exact names with includes, not a scan with a callback (a first call costs tens of microseconds on
+  // every cold start). The CommonJS loader is always listed: without it the list has another shape,
+  // and worker_threads is asked.
+  if (loaded && !loaded.includes('NativeModule internal/worker') && loaded.includes('NativeModule internal/modules/cjs/loader')) return false
   const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule
   const threads = (get ? get('node:worker_threads') : require('node:worker_threads')) as { isMainThread: boolean }
   return !threads.isMainThread
-}
+})
 
 /** Marks the environment with the pid of the function's process: node children inherit it. */
 const PROCESS_MARK = 'WRAPGEN_PRELOAD_PID'
@@ -44,13 +47,13 @@ const PROCESS_MARK = 'WRAPGEN_PRELOAD_PID'
  * with its pid; a child sees another pid there. A fork() child started with an environment of its own
  * is still known by its IPC channel (Lambda never starts the function with one).
  */
-function functionProcess(): boolean {
+const functionProcess = (function functionProcess(): boolean {
   const mark = process.env[PROCESS_MARK]
   if (mark !== undefined && mark !== String(process.pid)) return false
   if (typeof process.send === 'function') return false
   process.env[PROCESS_MARK] = String(process.pid)
   return true
-}
+})
 
 /** What a hook's process.exit() throws during its synchronous setup (a non-critical hook may not end start-up). */
 class ExitCalled extends Error {
@@ -59,78 +62,91 @@ class ExitCalled extends Error {
   }
 }
 
-export function runHooks(hooks: readonly HookEntry[]): void {
+export const runHooks = (function runHooks(hooks: readonly HookEntry[]): void {
   // --require also runs in every worker thread, including node 20's module-hooks thread when
   // NODE_OPTIONS has --import/--loader (e.g. OpenTelemetry's ESM hook): hooks run once, on the main thread.
   if (inWorker()) return
   const state = preloadState()
   const isFunctionProcess = functionProcess()
-  for (const hook of hooks) {
-    const t0 = now()
-    const budget = hook.budgetMs
-    const timing: HookTiming = { name: hook.name, ms: 0, ok: true, ...(budget === undefined ? {} : { budgetMs: budget }) }
-    const fail = (e: unknown): void => {
-      timing.ok = false
-      timing.error = firstLine(e)
-      writeErr(`wrapgen: preload ${hook.name} failed: ${timing.error}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
-    }
-    const overBudget = (what: string): void => {
-      if (timing.overBudget) return
-      timing.overBudget = true
-      writeErr(`wrapgen: preload ${hook.name} ${what}, over its budget of ${budget} ms\n`)
-    }
-    const context: PreloadContext = {
-      name: hook.name,
-      log: (message, fields) => logLine({ preload: hook.name, message, ...fields }),
-      timings: [...state.timings],
-      isFunctionProcess,
-    }
-    // process.exit() inside a hook's synchronous setup: a non-critical hook may not end start-up, so
-    // the call throws (the hook is then reported as failed); a critical one may, after a line saying so.
-    // Async continuations are not covered: by then the function's own code runs too, and its
-    // process.exit must work.
-    const exit = process.exit
-    let inSetup = true
-    const intercept = ((code?: number) => {
-      if (!inSetup) return exit.call(process, code)
-      if (!hook.critical) throw new ExitCalled(code)
-      writeErr(`wrapgen: preload ${hook.name} called process.exit(${code === undefined ? '' : String(code)}) during setup (critical: start-up ends)\n`)
-      return exit.call(process, code)
-    }) as typeof process.exit
-    process.exit = intercept
-    try {
-      const result = setupOf(hook.load())(hook.options, context)
-      // An async setup cannot delay the handler's load; how it ends is still reported, and a critical
-      // one that rejects ends the process (Lambda then reports the failed start), as a synchronous throw would.
-      if (result && typeof result.then === 'function') {
-        timing.pending = true
-        const settled = result.then(
-          () => undefined,
-          (e: unknown) => {
-            fail(e)
-            if (hook.critical) process.exit(1)
-          },
-        ).then(() => {
-          delete timing.pending
-          timing.settledMs = round(now() - t0)
-          if (budget !== undefined && timing.settledMs > budget) overBudget(`took ${timing.settledMs} ms (async)`)
-        })
-        state.pending.push(budget === undefined ? settled : Promise.race([settled, afterBudget(budget - (now() - t0), () => overBudget('is still running'))]))
-      }
-    } catch (e) {
-      fail(e)
-      if (hook.critical && !(e instanceof ExitCalled)) throw e
-    } finally {
-      // A hook that wrapped process.exit itself keeps its wrapper; ours, still below it, passes through.
-      inSetup = false
-      if (process.exit === intercept) process.exit = exit
-    }
-    timing.ms = now() - t0
-    if (budget !== undefined && timing.ms > budget) overBudget(`took ${round(timing.ms)} ms`)
-    state.timings.push(timing)
-  }
+  for (const hook of hooks) runHook(hook, state, isFunctionProcess)
   state.done = true
   for (const fn of state.onDone.splice(0)) fn()
+})
+
+// Cold-start cost (docs/hooks.md, "Cost"). V8 compiles a function in full only when it is first called,
+// after a quick pre-parse with the file; a function written in parentheses is compiled in full with the
+// file instead, in one pass. So the functions every start calls are parenthesised (measured: about
+// 0.18 ms less per start for an empty hook), and what only a failing, slow or async hook needs is in
+// plain functions of its own, compiled only when one does.
+
+const runHook = (function runHook(hook: HookEntry, state: PreloadState, isFunctionProcess: boolean): void {
+  const t0 = now()
+  const timing: HookTiming = { name: hook.name, ms: 0, ok: true }
+  if (hook.budgetMs !== undefined) timing.budgetMs = hook.budgetMs
+  const context: PreloadContext = { name: hook.name, log: (message, fields) => logLine({ preload: hook.name, message, ...fields }), timings: state.timings.slice(), isFunctionProcess }
+  // process.exit() inside a hook's synchronous setup: a non-critical hook may not end start-up, so
+  // the call throws (the hook is then reported as failed); a critical one may, after a line saying so.
+  // Async continuations are not covered: by then the function's own code runs too, and its
+  // process.exit must work.
+  const exit = process.exit
+  const guard = { inSetup: true }
+  const intercept = ((code?: number) => exitDuringSetup(hook, guard.inSetup, exit, code)) as typeof process.exit
+  process.exit = intercept
+  try {
+    const result = setupOf(hook.load())(hook.options, context)
+    // An async setup cannot delay the handler's load; how it ends is still reported.
+    if (result && typeof result.then === 'function') watchAsync(result, hook, timing, t0, state)
+  } catch (e) {
+    failed(hook, timing, e)
+    if (hook.critical && !(e instanceof ExitCalled)) throw e
+  } finally {
+    // A hook that wrapped process.exit itself keeps its wrapper; ours, still below it, passes through.
+    guard.inSetup = false
+    if (process.exit === intercept) process.exit = exit
+  }
+  timing.ms = now() - t0
+  if (hook.budgetMs !== undefined && timing.ms > hook.budgetMs) overBudget(hook, timing, `took ${round(timing.ms)} ms`)
+  state.timings.push(timing)
+})
+
+function exitDuringSetup(hook: HookEntry, inSetup: boolean, exit: typeof process.exit, code?: number): never {
+  if (!inSetup) return exit.call(process, code)
+  if (!hook.critical) throw new ExitCalled(code)
+  writeErr(`wrapgen: preload ${hook.name} called process.exit(${code === undefined ? '' : String(code)}) during setup (critical: start-up ends)\n`)
+  return exit.call(process, code)
+}
+
+function failed(hook: HookEntry, timing: HookTiming, e: unknown): void {
+  timing.ok = false
+  timing.error = firstLine(e)
+  writeErr(`wrapgen: preload ${hook.name} failed: ${timing.error}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
+}
+
+function overBudget(hook: HookEntry, timing: HookTiming, what: string): void {
+  if (timing.overBudget) return
+  timing.overBudget = true
+  writeErr(`wrapgen: preload ${hook.name} ${what}, over its budget of ${hook.budgetMs} ms\n`)
+}
+
+/**
+ * An async setup: its end is reported (settledMs, over budget), and a critical one that rejects ends the
+ * process (Lambda then reports the failed start), as a synchronous throw would.
+ */
+function watchAsync(result: PromiseLike<void>, hook: HookEntry, timing: HookTiming, t0: number, state: PreloadState): void {
+  const budget = hook.budgetMs
+  timing.pending = true
+  const settled = Promise.resolve(result).then(
+    () => undefined,
+    (e: unknown) => {
+      failed(hook, timing, e)
+      if (hook.critical) process.exit(1)
+    },
+  ).then(() => {
+    delete timing.pending
+    timing.settledMs = round(now() - t0)
+    if (budget !== undefined && timing.settledMs > budget) overBudget(hook, timing, `took ${timing.settledMs} ms (async)`)
+  })
+  state.pending.push(budget === undefined ? settled : Promise.race([settled, afterBudget(budget - (now() - t0), () => overBudget(hook, timing, 'is still running'))]))
 }
 
 /** Resolves after `ms` (calling `then` first) without keeping the process alive for it. */
