@@ -2,7 +2,7 @@
 // entry, and a single-file executable are built in setup with `dotnet build` / `dotnet publish`, then run
 // through the built layer as Lambda's bootstrap execs it. Without the .NET SDK the real runs skip.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -85,6 +85,10 @@ t.test('config: dotnet.startupHooks is validated with its key paths', async (t) 
     'dotnet.startupHooks[3].assembly: is required: the path of a startup hook assembly ("./hooks/Otel.StartupHook.dll")',
     'dotnet.startupHooks[5]: "./c.dll" is already dotnet.startupHooks[4]; a hook runs once',
   ])
+  t.same(await problems({ dotnet: { startupHooks: ['./a/Otel.dll', './b/otel.DLL', './a/../a/Otel.dll', './Other.DLL'] } }), [
+    'dotnet.startupHooks[1]: "./b/otel.DLL" has the file name of dotnet.startupHooks[0]; .NET loads one assembly of a name, so give each hook its own',
+    'dotnet.startupHooks[2]: "./a/../a/Otel.dll" has the file name of dotnet.startupHooks[0]; .NET loads one assembly of a name, so give each hook its own',
+  ], 'one assembly name, one hook; .DLL is a .dll')
   t.same(await problems({ dotnet: { startupHook: [] } }), ['dotnet.startupHook: unknown key; did you mean "startupHooks"?'])
   await t.rejects(layer({ dotnet: { startupHooks: ['./nope/Hook.dll'] } }), { name: 'UserError', message: /^dotnet\.startupHooks\[0\]: nope\/Hook\.dll is not a file/ })
 })
@@ -141,6 +145,11 @@ t.test('real .NET: the runner runs the hooks in order in the function\'s process
   const timing = JSON.parse(listed.stderr.split('\n').find((l) => l.startsWith('{'))!) as { runtime: string; hooks: Array<{ name: string; ms: number; ok: unknown }> }
   t.equal(timing.runtime, 'dotnet')
   t.same(timing.hooks.map((h) => [h.name, h.ok, typeof h.ms]), [[rel('First.Hook'), true, 'number'], [rel('Boom'), false, 'number'], [rel('NotAHook'), false, 'number'], [rel('Second.Hook'), 'listed by the function', 'number']])
+
+  // By assembly name, not file name: the function lists Second.Hook under another file name.
+  cpSync(dll('Second.Hook'), join(dir, 'Renamed.dll'))
+  const listedRenamed = run(wrapper, argv, { DOTNET_STARTUP_HOOKS: join(dir, 'Renamed.dll') })
+  t.same(listedRenamed.log.map((l) => l.split(' ')[0]), ['first', 'second'], 'the same assembly under another file name runs once too')
 
   const twice = run(wrapper, [wrapper, ...argv])
   t.equal(twice.log.length, 2, 'the wrapper run through itself: each hook once')

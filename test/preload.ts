@@ -86,6 +86,9 @@ const dir = t.testdir({
     'load-throws.cjs': "throw new Error('module load exploded')\n",
     'rejects.cjs': "module.exports = async () => { await null; throw new Error('async nope') }\n",
     'critical.cjs': "module.exports = () => { throw new Error('cannot continue') }\n",
+    // Thenables that are not promises: one whose then throws, one whose then returns nothing.
+    'bad-then.cjs': "module.exports = () => ({ then() { throw new Error('then broke') } })\n",
+    'odd-then.cjs': "module.exports = () => ({ then(ok) { ok() } })\n",
     'exits.cjs': "module.exports = () => { process.exit(3) }\n",
     'wraps-exit.cjs': "const record = require('./record.cjs')\nmodule.exports = () => { const exit = process.exit; process.exit = (code) => { record('exit-wrapped', { options: { code } }); return exit.call(process, code) } }\n",
     'busy.cjs': "module.exports = () => { const end = Date.now() + 60; while (Date.now() < end); }\n",
@@ -245,6 +248,19 @@ t.test('a critical hook that throws stops start-up', async (t) => {
   t.same(log.map((l) => l.name), ['plain'], 'the hooks after it and the entry never ran')
   t.ok(stderr.includes('wrapgen: preload ./hooks/critical.cjs failed: cannot continue (critical: stopping start-up)'), 'stderr says critical')
   t.notOk(stderr.some((l) => l.endsWith('; skipped')), 'not reported as skipped')
+})
+
+t.test('a thenable whose then throws fails at once (a critical one stops start-up); one whose then returns nothing is fine', async (t) => {
+  const { exec } = await layer('thenables', { preloads: ['./hooks/bad-then.cjs', './hooks/odd-then.cjs', './hooks/plain.cjs'] })
+  const { r, log, stderr } = run(exec)
+  t.equal(r.status, 0, r.stderr)
+  t.same(stderr.filter((l) => l.startsWith('wrapgen:')), [failLine('./hooks/bad-then.cjs', 'then broke')])
+  t.same(log.map((l) => l.name), ['plain', 'entry'])
+  const crit = await layer('thenables-critical', { preloads: [{ module: './hooks/bad-then.cjs', critical: true }, './hooks/plain.cjs'] })
+  const c = run(crit.exec)
+  t.not(c.r.status, 0)
+  t.same(c.log.map((l) => l.name), [], 'the hooks after it and the entry never ran')
+  t.ok(c.stderr.includes('wrapgen: preload ./hooks/bad-then.cjs failed: then broke (critical: stopping start-up)'))
 })
 
 t.test('a critical hook whose async setup rejects ends the process too', async (t) => {

@@ -36,19 +36,25 @@ export function validateHooks(family: Exclude<Family, 'node'>, rt: Record<string
   const list = rt[e.list]
   if (list === undefined) return
   if (!Array.isArray(list)) return err(base, `${show(list)} is not an array`)
-  const seen = new Map<string, number>()
+  const seen = new Map<string, [number, string]>()
   list.forEach((item: unknown, i) => {
     const path = `${base}[${i}]`
+    // .NET file names are matched without regard to case (Otel.DLL), as .NET matches assembly names.
+    const ends = (m: string): boolean => e.ext.some((x) => (family === 'dotnet' ? m.toLowerCase() : m).endsWith(x))
     const named = (m: unknown, p: string): void => {
       if (typeof m !== 'string') return err(p, `${show(m)} is not a string: give ${e.what}`)
       if (m.trim() === '' || m.includes('\0')) return err(p, `${show(m)} is not ${e.what}`)
-      const pkgFile = !isLocal(m) && m.includes('/') && e.ext.some((x) => m.endsWith(x))
+      const pkgFile = !isLocal(m) && m.includes('/') && ends(m)
       if (e.localOnly && !isLocal(m) && !pkgFile) return err(p, `${show(m)} must be a local path ("./${m}") or a file of a package ("@acme/hooks/${m}"): the file is copied into the layer`)
-      if ((isLocal(m) || e.localOnly) && !e.ext.some((x) => m.endsWith(x))) err(p, `${show(m)} does not end in ${e.ext.join(' or ')}; give ${e.what}`)
+      if ((isLocal(m) || e.localOnly) && !ends(m)) err(p, `${show(m)} does not end in ${e.ext.join(' or ')}; give ${e.what}`)
       if (!isLocal(m) && !pkgFile && family === 'python' && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(m)) err(p, `${show(m)} is neither a local path, a package's .py file nor a python module name; give ${e.what}`)
-      const first = seen.get(m)
-      if (first !== undefined) err(p, `${show(m)} is already ${base}[${first}]; a hook runs once`)
-      else seen.set(m, i)
+      // .NET loads one assembly of a name: two files named alike are one hook run twice, or a second
+      // that fails to load. The file name stands for the assembly name, as it does in practice.
+      const key = family === 'dotnet' ? (m.split('/').pop() ?? m).toLowerCase() : m
+      const first = seen.get(key)
+      if (first === undefined) seen.set(key, [i, m])
+      else if (first[1] === m) err(p, `${show(m)} is already ${base}[${first[0]}]; a hook runs once`)
+      else err(p, `${show(m)} has the file name of ${base}[${first[0]}]; .NET loads one assembly of a name, so give each hook its own`)
     }
     if (typeof item === 'string') return named(item, path)
     if (!isObject(item)) return err(path, `${show(item)} is not a string or an object`)

@@ -135,13 +135,16 @@ function overBudget(hook: HookEntry, timing: HookTiming, what: string): void {
 function watchAsync(result: PromiseLike<void>, hook: HookEntry, timing: HookTiming, t0: number, state: PreloadState): void {
   const budget = hook.budgetMs
   timing.pending = true
-  const settled = Promise.resolve(result).then(
+  // result.then is called here, inside runHook's try: a thenable whose then throws fails at once, as a
+  // synchronous throw would. What it returns may be anything; Promise.resolve makes it a promise.
+  const ended = result.then(
     () => undefined,
     (e: unknown) => {
       failed(hook, timing, e)
       if (hook.critical) process.exit(1)
     },
-  ).then(() => {
+  )
+  const settled = Promise.resolve(ended).then(() => {
     delete timing.pending
     timing.settledMs = round(now() - t0)
     if (budget !== undefined && timing.settledMs > budget) overBudget(hook, timing, `took ${timing.settledMs} ms (async)`)

@@ -54,7 +54,8 @@ internal static class StartupHook
             long t0 = Stopwatch.GetTimestamp();
             names[count] = f[2];
             // The function lists this hook itself: the runtime runs it there, and never twice.
-            outcomes[count] = ListedByFunction(listed, f[2]) ? "\"listed by the function\"" : RunIsolated(Path.Combine(here, f[1]), f[2], f[3], f[0] == "critical");
+            string file = Path.Combine(here, f[1]);
+            outcomes[count] = ListedByFunction(listed, file) ? "\"listed by the function\"" : RunIsolated(file, f[2], f[3], f[0] == "critical");
             ticks[count++] = Stopwatch.GetTimestamp() - t0;
         }
         if (timed) WriteTimings(names, ticks, outcomes, count);
@@ -90,7 +91,10 @@ internal static class StartupHook
     private static void Failed(string name, Exception e, bool critical)
     {
         Exception cause = e is TargetInvocationException && e.InnerException != null ? e.InnerException : e;
-        string message = cause is FileNotFoundException missing && missing.FileName != null && !File.Exists(missing.FileName) ? missing.FileName + " is missing from the layer" : FirstLine(cause.Message);
+        // A hook file missing from the layer names its path; a dependency of a hook, its assembly name.
+        string message = cause is FileNotFoundException missing && missing.FileName != null && Path.IsPathRooted(missing.FileName) && !File.Exists(missing.FileName)
+            ? missing.FileName + " is missing from the layer"
+            : FirstLine(cause.Message);
         Say("wrapgen: startup hook " + name + " failed: " + cause.GetType().FullName + (message.Length == 0 ? "" : ": " + message) + (critical ? " (critical: stopping start-up)" : "; skipped"));
         if (critical)
         {
@@ -125,18 +129,42 @@ internal static class StartupHook
         init.Invoke(null, null);
     }
 
-    /// <summary>Whether DOTNET_STARTUP_HOOKS names the same assembly (by file or assembly name).</summary>
-    private static bool ListedByFunction(string listed, string name)
+    /// <summary>
+    /// Whether DOTNET_STARTUP_HOOKS (besides this runner) names the same assembly as the hook file: .NET
+    /// would then load that name twice, and run the hook twice or refuse the second. Only read when the
+    /// function lists hooks of its own, so it costs nothing otherwise.
+    /// </summary>
+    private static bool ListedByFunction(string listed, string file)
     {
-        if (listed.Length == 0) return false;
-        string simple = Path.GetFileNameWithoutExtension(name);
+        if (listed.IndexOf(Path.PathSeparator) < 0) return false;
+        return ListedByFunctionSlow(listed, file);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ListedByFunctionSlow(string listed, string file)
+    {
+        string? ours = AssemblyNameOf(file);
+        if (ours == null) return false;
         foreach (string entry in listed.Split(Path.PathSeparator))
         {
             if (entry.Length == 0 || entry.EndsWith("WrapgenStartupHooks.dll", StringComparison.Ordinal)) continue;
-            string other = entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(entry) : entry;
-            if (string.Equals(other, simple, StringComparison.OrdinalIgnoreCase)) return true;
+            // An entry is a path (.NET loads the file) or an assembly name.
+            string? other = entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? AssemblyNameOf(entry) ?? Path.GetFileNameWithoutExtension(entry) : entry;
+            if (string.Equals(other, ours, StringComparison.OrdinalIgnoreCase)) return true;
         }
         return false;
+    }
+
+    private static string? AssemblyNameOf(string file)
+    {
+        try
+        {
+            return AssemblyName.GetAssemblyName(file).Name;
+        }
+        catch (Exception)
+        {
+            return null;
+        }
     }
 
     private static string FirstLine(string? s)
