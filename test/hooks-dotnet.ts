@@ -184,7 +184,7 @@ t.test('real .NET: a single-file executable (no argv to change) runs the hooks t
   // SDK's own packs, no NuGet (CI has none).
   const out = join(dir, 'single-file')
   const app = join(dirname(dll('App')), '../../..', 'App.csproj')
-  const r = spawnSync('dotnet', ['publish', app, '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'false', '-p:PublishSingleFile=true', '-p:EnableSingleFileAnalyzer=false', '-p:EnableTrimAnalyzer=false', '-o', out, '--nologo', '-v', 'quiet', '--disable-build-servers'], { encoding: 'utf8', env: { ...process.env, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' } })
+  const r = spawnSync('dotnet', ['publish', app, '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'false', '-p:PublishSingleFile=true', '-p:EnableSingleFileAnalyzer=false', '-p:EnableTrimAnalyzer=false', '-o', out, '--nologo', '-v', 'quiet', '--disable-build-servers'], { encoding: 'utf8', env: { ...process.env, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_CLI_WORKLOAD_UPDATE_NOTIFY_DISABLE: '1' } })
   t.equal(r.status, 0, `${r.stdout}${r.stderr}`.split('\n').find((l) => /error/i.test(l)) ?? '')
   t.same(readdirSync(out).filter((f) => f.endsWith('.dll')), [], 'one file, no assemblies beside it')
   const { wrapper } = await layer({ dotnet: { startupHooks: [rel('First.Hook'), rel('Boom'), rel('Second.Hook')] } })

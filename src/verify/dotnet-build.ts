@@ -14,7 +14,8 @@ export interface CsProject {
   readonly source: string
 }
 
-const ENV = { DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1', DOTNET_GENERATE_ASPNET_CERTIFICATE: 'false' }
+// Nothing the SDK would fetch or print on its own: telemetry, first-run notes, workload update checks.
+const ENV = { DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1', DOTNET_GENERATE_ASPNET_CERTIFICATE: 'false', DOTNET_CLI_WORKLOAD_UPDATE_NOTIFY_DISABLE: '1' }
 
 /** The major version of the installed SDK (its framework is the one built for), or undefined without one. */
 export function dotnetSdkMajor(): number | undefined {
