@@ -12,17 +12,8 @@ import { openConfig } from '../dist/src/config/open.js'
 import { writeLayer } from '../dist/src/layer/write.js'
 import { zipLayer } from '../dist/src/layer/zip.js'
 import { buildCsProjects } from '../dist/src/verify/dotnet-build.js'
+import { f, signed, stat } from './stats.mjs'
 
-const sorted = (xs) => [...xs].sort((a, b) => a - b)
-const quantile = (xs, q) => {
-  const s = sorted(xs)
-  const i = (s.length - 1) * q
-  const lo = Math.floor(i)
-  return s[lo] + (s[Math.ceil(i)] - s[lo]) * (i - lo)
-}
-const stat = (xs) => ({ median: quantile(xs, 0.5), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75) })
-const f = (v, d = 2) => (v === undefined || Number.isNaN(v) ? '?' : v.toFixed(d))
-const signed = (v) => `${v >= 0 ? '+' : '−'}${f(Math.abs(v))}`
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
 // CPU time (perf's task-clock: every thread and child, in ms) beside wall time, where perf works: a

@@ -15,6 +15,7 @@ import { runInvoke } from '../dist/src/invoke/run.js'
 import { writeLayer } from '../dist/src/layer/write.js'
 import { sandboxAvailable } from '../dist/src/verify/sandbox.js'
 import { hooksCost, hooksSection } from './hooks.mjs'
+import { f, signed, spread, stat } from './stats.mjs'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -24,19 +25,6 @@ const ROUNDS = quick ? 7 : 41
 const devNull = openSync('/dev/null', 'w')
 const log = (s) => process.stderr.write(`${s}\n`)
 
-// ---- statistics ----
-const sorted = (xs) => [...xs].sort((a, b) => a - b)
-const quantile = (xs, q) => {
-  const s = sorted(xs)
-  const i = (s.length - 1) * q
-  const lo = Math.floor(i)
-  return s[lo] + (s[Math.ceil(i)] - s[lo]) * (i - lo)
-}
-const median = (xs) => quantile(xs, 0.5)
-const stat = (xs) => ({ median: median(xs), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75), n: xs.length })
-const f = (v, d = 2) => (v === undefined || Number.isNaN(v) ? '?' : v.toFixed(d))
-const signed = (v) => `${v >= 0 ? '+' : '−'}${f(Math.abs(v))}`
-const spread = (s) => `${f(s.median)} (IQR ${f(s.q1)}–${f(s.q3)})`
 
 /** Runs each variant once per round, in rotating order, and returns the samples per variant. */
 function interleave(variants, rounds) {
