@@ -10,7 +10,7 @@ import t from 'tap'
 import { buildLayer, type BuildResult } from '../src/build.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
-import { UserError } from '../src/errors.js'
+import { configProblems } from './fixtures/config-problems.js'
 import { writeLayer } from '../src/layer/write.js'
 import { simulate } from '../src/plan/simulate.js'
 import { buildCsProjects, dotnetSdkMajor } from '../src/verify/dotnet-build.js'
@@ -67,15 +67,7 @@ const classLibrary = (): string[] => {
 }
 
 t.test('config: dotnet.startupHooks is validated with its key paths', async (t) => {
-  const problems = async (config: Record<string, unknown>): Promise<string[]> => {
-    try {
-      await openConfig({ cwd: dir, config: { name: 'x', ...config } as WrapgenConfig })
-      return []
-    } catch (e) {
-      t.type(e, UserError)
-      return [...(e as UserError).details]
-    }
-  }
+  const problems = (config: Record<string, unknown>): Promise<string[]> => configProblems(t, dir, { name: 'x', ...config })
   t.same(await problems({ dotnet: { startupHooks: ['./hooks/A.dll', { assembly: '@acme/hooks/dotnet/Otel.dll', options: { endpoint: 'x', n: [1] }, critical: true }] } }), [], 'local and package files')
   t.same(await problems({ dotnet: { startupHooks: ['Otel.StartupHook', './a.exe', { assembly: './b.dll', options: 'x', extra: 1 }, { options: {} }, './c.dll', './c.dll'] } }), [
     'dotnet.startupHooks[0]: "Otel.StartupHook" must be a local path ("./Otel.StartupHook") or a file of a package ("@acme/hooks/Otel.StartupHook"): the file is copied into the layer',

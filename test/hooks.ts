@@ -10,7 +10,7 @@ import t from 'tap'
 import { buildLayer, type BuildResult } from '../src/build.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
-import { UserError } from '../src/errors.js'
+import { configProblems } from './fixtures/config-problems.js'
 import { writeLayer } from '../src/layer/write.js'
 import { simulate } from '../src/plan/simulate.js'
 
@@ -72,15 +72,7 @@ function run(wrapper: string | undefined, argv: string[], env: Record<string, st
 const own = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('wrapgen:'))
 
 t.test('config: hook keys are validated with their key paths', async (t) => {
-  const problems = async (config: Record<string, unknown>): Promise<string[]> => {
-    try {
-      await openConfig({ cwd: dir, config: { name: 'x', ...config } as WrapgenConfig })
-      return []
-    } catch (e) {
-      t.type(e, UserError)
-      return [...(e as UserError).details]
-    }
-  }
+  const problems = (config: Record<string, unknown>): Promise<string[]> => configProblems(t, dir, { name: 'x', ...config })
   t.same(await problems({ python: { preloads: ['./py/first.py', { module: 'acme_hooks.otel', options: { a: [1] }, critical: true }, '@acme/hooks/python/otel.py'] }, ruby: { preloads: ['acme/hooks', '@acme/hooks/ruby/otel.rb'] }, java: { agents: ['./a.jar', '@acme/hooks/java/otel.jar'], inject: 'JAVA_TOOL_OPTIONS' } }), [], 'valid entries pass (local files, package files, module names)')
   t.same(await problems({ python: { preloads: ['./x.rb', 'not a module', { module: './py/other.py', options: 'v' }, './py/first.py', './py/first.py'] } }), [
     'python.preloads[0]: "./x.rb" does not end in .py; give a local .py file ("./hooks/otel.py") or a module name ("acme_hooks.otel")',
