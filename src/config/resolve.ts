@@ -4,7 +4,7 @@ import { UserError } from '../errors.js'
 import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
 import { validateConfig, type Finding, type ValidateContext } from './validate.js'
 import { resolveCustomRuntime, resolveExtensions } from '../extensions/config.js'
-import { resolveDotnetHooks, resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../hooks/resolve.js'
+import { DEFAULT_BUDGET_MS, resolveDotnetHooks, resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../hooks/resolve.js'
 
 export interface ResolveOptions extends ValidateContext {
   /** Absolute path of the config file, if any. */
@@ -88,8 +88,5 @@ function node(n: NodeOptions, root: string): ResolvedNode {
     }),
   }
 }
-
-/** A hook's time budget unless the config says otherwise (see PreloadSpec.budgetMs). */
-export const DEFAULT_BUDGET_MS = 1000
 
 const isLocal = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || isAbsolute(m)

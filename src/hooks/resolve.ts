@@ -1,11 +1,14 @@
 // Resolving the startup hooks of node (imports), python, ruby, java and dotnet: local paths made absolute, defaults
 // filled in. Called from config/resolve.ts (one call per family).
 import { isAbsolute, resolve as resolvePath } from 'node:path'
-import { DEFAULT_BUDGET_MS } from '../config/resolve.js'
 import type {
   NodeOptions, PreloadSpec, ResolvedPreload,
   DotnetOptions, DotnetStartupHookSpec, HookSpec, JavaAgentSpec, JavaOptions, PythonOptions, ResolvedHook, RubyOptions,
 } from '../config/types.js'
+
+/** A hook's time budget unless the config says otherwise (see PreloadSpec.budgetMs). Here, not in
+ * config/resolve.ts, which imports this file: defined there, it made a circle. */
+export const DEFAULT_BUDGET_MS = 1000
 
 export const isLocalPath = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || isAbsolute(m)
 /** `@acme/hooks/python/otel.py`: a file of an npm package (a path in it, with the file's extension). */
