@@ -206,12 +206,12 @@ t.test('verify: the hooks check builds probe hooks with the SDK and runs them wi
 })
 
 // The committed runner is its source built for net8.0, whose reference pack comes from NuGet: checked
-// where that pack is in the NuGet cache (hooks/dotnet/build.sh puts it there), skipped elsewhere.
+// where that pack is in the NuGet cache (runners/dotnet/build.sh puts it there), skipped elsewhere.
 const refPack = join(process.env.NUGET_PACKAGES ?? join(homedir(), '.nuget/packages'), 'microsoft.netcore.app.ref')
 const hasRef8 = existsSync(refPack) && readdirSync(refPack).some((v) => v.startsWith('8.'))
-t.test('dotnet: the committed runner is its source built for net8.0 (hooks/dotnet/build.sh)', { skip: noSdk || (!hasRef8 && 'the net8.0 reference pack is not in the NuGet cache (it comes from nuget.org)') }, async (t) => {
+t.test('dotnet: the committed runner is its source built for net8.0 (runners/dotnet/build.sh)', { skip: noSdk || (!hasRef8 && 'the net8.0 reference pack is not in the NuGet cache (it comes from nuget.org)') }, async (t) => {
   const work = join(dir, 'runner')
-  const r = spawnSync('sh', ['-c', `mkdir -p "${work}" && cp hooks/dotnet/src/* "${work}/" && dotnet build "${work}/WrapgenStartupHooks.csproj" -c Release -o "${work}/out" --nologo -v quiet --disable-build-servers`], { cwd: repo, encoding: 'utf8', env: { ...process.env, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' } })
+  const r = spawnSync('sh', ['-c', `mkdir -p "${work}" && cp runners/dotnet/src/* "${work}/" && dotnet build "${work}/WrapgenStartupHooks.csproj" -c Release -o "${work}/out" --nologo -v quiet --disable-build-servers`], { cwd: repo, encoding: 'utf8', env: { ...process.env, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' } })
   t.equal(r.status, 0, r.stdout + r.stderr)
-  t.ok(readFileSync(join(work, 'out/WrapgenStartupHooks.dll')).equals(readFileSync(join(repo, 'hooks/dotnet/WrapgenStartupHooks.dll'))), 'run hooks/dotnet/build.sh after changing the source')
+  t.ok(readFileSync(join(work, 'out/WrapgenStartupHooks.dll')).equals(readFileSync(join(repo, 'runners/dotnet/WrapgenStartupHooks.dll'))), 'run runners/dotnet/build.sh after changing the source')
 })

@@ -41,15 +41,15 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
   const files: LayerFile[] = []
   if (config.node.imports.length) {
     const built = await bundleImports(config)
-    files.push(file(NODE_IMPORT_RUNNER, text(renderImportRunner(readFileSync(join(root, 'hooks/node/import.mjs'), 'utf8'), config, plan, built))))
+    files.push(file(NODE_IMPORT_RUNNER, text(renderImportRunner(readFileSync(join(root, 'runners/node/import.mjs'), 'utf8'), config, plan, built))))
     files.push(...built.map((b) => file(b.file, b.code)))
   }
   if (config.python.preloads.length) {
-    files.push(file(PYTHON_RUNNER, text(renderPythonRunner(readFileSync(join(root, 'hooks/python/run.py'), 'utf8'), config, plan))))
+    files.push(file(PYTHON_RUNNER, text(renderPythonRunner(readFileSync(join(root, 'runners/python/run.py'), 'utf8'), config, plan))))
     files.push(...shipped(config, 'python.preloads', 'python/hooks', config.python.preloads))
   }
   if (config.ruby.preloads.length) {
-    files.push(file(RUBY_RUNNER, text(renderRubyRunner(readFileSync(join(root, 'hooks/ruby/run.rb'), 'utf8'), config, plan))))
+    files.push(file(RUBY_RUNNER, text(renderRubyRunner(readFileSync(join(root, 'runners/ruby/run.rb'), 'utf8'), config, plan))))
     files.push(...shipped(config, 'ruby.preloads', 'ruby/hooks', config.ruby.preloads))
   }
   if (config.java.agents.length) {
@@ -58,9 +58,9 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
     files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
   }
   if (config.dotnet.startupHooks.length) {
-    // Built once from hooks/dotnet/src (hooks/dotnet/build.sh) and committed: no .NET SDK needed here.
+    // Built once from runners/dotnet/src (runners/dotnet/build.sh) and committed: no .NET SDK needed here.
     // Its list is in the environment the wrapper sets (hooks/plan.ts), not in a file.
-    files.push(file(DOTNET_RUNNER, readFileSync(join(root, 'hooks/dotnet/WrapgenStartupHooks.dll'))))
+    files.push(file(DOTNET_RUNNER, readFileSync(join(root, 'runners/dotnet/WrapgenStartupHooks.dll'))))
     files.push(...shipped(config, 'dotnet.startupHooks', 'dotnet/hooks', config.dotnet.startupHooks, dotnetHookPath))
   }
   return files

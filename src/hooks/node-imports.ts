@@ -1,5 +1,5 @@
 // node.imports: each ES module hook bundled on its own (esbuild, ESM), so a loader-hooks module is one
-// self-contained file module.register() can load in node's hooks thread, and the runner (hooks/node/
+// self-contained file module.register() can load in node's hooks thread, and the runner (runners/node/
 // import.mjs) can import the others one by one, each isolated. Reads disk through esbuild, like bundle.ts.
 import type { Message } from 'esbuild'
 import type { ResolvedConfig, ResolvedPreload } from '../config/types.js'

@@ -1,4 +1,4 @@
-// The runners' per-build text: the shipped runner templates (hooks/python/run.py, hooks/ruby/run.rb)
+// The runners' per-build text: the shipped runner templates (runners/python/run.py, runners/ruby/run.rb)
 // filled with the hook list, and the lists the java runner agent and the .NET runner read. Pure.
 import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
 import type { Plan } from '../plan/types.js'
