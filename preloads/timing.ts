@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import Module from 'node:module'
 import { dirname, join } from 'node:path'
-import { definePreload, logLine, now, preloadState } from '../src/preload/index.js'
+import { definePreload, logLine, now, preloadState } from '../runners/node/preload/index.js'
 
 interface TimingOptions {
   /** The `message` field of the line. @default 'wrapgen init timing' */

@@ -371,5 +371,5 @@ t.test('the bundle does not depend on where wrapgen sits relative to the config'
   const one = await build(config, join(near, 'a'))
   const two = await build(config, join(near, 'deep/er/still'))
   t.ok(Buffer.from(one.zip).equals(two.zip), 'byte-identical zips from two folders at different depths')
-  t.match(Buffer.from(one.bundle!.code).toString(), '// wrapgen:src/preload/run.ts', "wrapgen's own modules are named by their path in the package")
+  t.match(Buffer.from(one.bundle!.code).toString(), '// wrapgen:runners/node/preload/run.ts', "wrapgen's own modules are named by their path in the package")
 })

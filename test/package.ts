@@ -35,11 +35,11 @@ if (!existsSync(join(repo, 'dist/src/bin.js'))) {
     const files = info.files.map((f) => f.path)
     for (const needed of [
       'package.json', 'README.md', 'LICENSE', 'schema.json',
-      'dist/src/bin.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/preload/index.js', 'dist/src/preload/index.d.ts',
+      'dist/src/bin.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/runners/node/preload/index.js', 'dist/runners/node/preload/index.d.ts',
       'dist/preloads/timing.js', 'dist/preloads/timing.d.ts',
       // Read at run time: the wrapper template, the catalogue, the bundled sources, the sandbox assets and probes.
       'wrappers/exec.sh', 'runners/python/run.py', 'runners/java/WrapgenAgents.class', 'runners/dotnet/WrapgenStartupHooks.dll', 'runtimes/common-env.json', 'runtimes/nodejs24.x.json', 'runtimes/python3.14.json',
-      'src/config/define.ts', 'src/preload/index.ts', 'src/preload/run.ts', 'preloads/timing.ts', 'preloads/source-maps.ts',
+      'src/config/define.ts', 'runners/node/preload/index.ts', 'runners/node/preload/run.ts', 'preloads/timing.ts', 'preloads/source-maps.ts',
       'src/verify/assets/bootstrap.sh', 'src/verify/assets/standin.sh', 'src/verify/probes/probe.py', 'src/invoke/assets/runtime-entry.mjs',
       // The docs that help and error messages cite.
       'docs/runtimes.md', 'docs/verify.md', 'docs/invoke.md',

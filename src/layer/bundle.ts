@@ -28,8 +28,8 @@ export function wrapgenModules(): Plugin {
     name: 'wrapgen-modules',
     setup(build) {
       build.onResolve({ filter: /^wrapgen(\/.*)?$/ }, (args) => {
-        if (args.path === 'wrapgen/preload') return inPackage('src/preload/index.ts')
-        if (args.path === 'wrapgen/preload/run') return inPackage('src/preload/run.ts')
+        if (args.path === 'wrapgen/preload') return inPackage('runners/node/preload/index.ts')
+        if (args.path === 'wrapgen/preload/run') return inPackage('runners/node/preload/run.ts')
         const name = /^wrapgen\/preloads\/([\w-]+)$/.exec(args.path)?.[1]
         if (name && existsSync(join(root, 'preloads', `${name}.ts`))) return inPackage(`preloads/${name}.ts`)
         return { errors: [{ text: `"${args.path}" is not a wrapgen module; built-in preloads: ${builtIns().map((b) => `wrapgen/preloads/${b}`).join(', ')}` }] }
