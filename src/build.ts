@@ -10,7 +10,7 @@ import { renderWrapper } from './render/wrapper.js'
 import { loadCatalogue } from './runtimes/catalogue.js'
 import { compatibleRuntimes } from './runtimes/supported.js'
 import { wrapperTemplate } from './assets.js'
-import { hookLayerFiles } from './hooks/files.js'
+import { hookLayerFiles } from './startup-hooks/files.js'
 import { version } from './version.js'
 import { extensionLayerFiles } from './extensions/layer.js'
 

@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/load.js'
 import { openConfig, wrappableRuntimes } from '../src/config/open.js'
 import { CONFIG_KEYS, configSchema, ENV_KEYS, NODE_KEYS, PRELOAD_KEYS, RUNTIME_KEYS, schemaJson, type JsonSchema } from '../src/config/schema.js'
 import { validateConfig } from '../src/config/validate.js'
-import { HOOK_KEYS } from '../src/hooks/validate.js'
+import { HOOK_KEYS } from '../src/startup-hooks/validate.js'
 import { RUNTIME_IDS } from '../src/runtimes/ids.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))

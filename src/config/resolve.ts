@@ -4,7 +4,7 @@ import { UserError } from '../errors.js'
 import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
 import { validateConfig, type Finding, type ValidateContext } from './validate.js'
 import { resolveCustomRuntime, resolveExtensions } from '../extensions/config.js'
-import { DEFAULT_BUDGET_MS, resolveDotnetHooks, resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../hooks/resolve.js'
+import { DEFAULT_BUDGET_MS, resolveDotnetHooks, resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../startup-hooks/resolve.js'
 
 export interface ResolveOptions extends ValidateContext {
   /** Absolute path of the config file, if any. */

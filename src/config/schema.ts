@@ -92,7 +92,7 @@ function runtime(name: string, extra: Record<string, JsonSchema> = {}): JsonSche
 
 const critical: JsonSchema = { type: 'boolean', description: 'A critical hook that fails stops start-up instead of being skipped.', default: false }
 
-/** python.preloads / ruby.preloads: a file shipped in the layer, or a module the runtime can import (src/hooks/). */
+/** python.preloads / ruby.preloads: a file shipped in the layer, or a module the runtime can import (src/startup-hooks/). */
 function scriptHooks(description: string): JsonSchema {
   const module = str('A local file (./hooks/otel.py), a file of an npm package (@acme/hooks/python/otel.py), or a module name found on the runtime\'s own path.', { minLength: 1 })
   return {

@@ -5,7 +5,7 @@ import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
 import { CONFIG_KEYS } from './schema.js'
 import { validateCustomRuntime, validateExtensions } from '../extensions/config.js'
-import { HOOK_KEYS, validateHooks, validateNodeImports } from '../hooks/validate.js'
+import { HOOK_KEYS, validateHooks, validateNodeImports } from '../startup-hooks/validate.js'
 
 export interface Finding {
   /** Key path, e.g. `node.preloads[2].module`. */

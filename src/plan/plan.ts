@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto'
 import { separatorFor } from '../config/env-vars.js'
 import { FAMILIES, type Family, type ResolvedConfig, type ResolvedEnvEdits } from '../config/types.js'
-import { hookHashView } from '../hooks/resolve.js'
-import { withHooks } from '../hooks/plan.js'
+import { hookHashView } from '../startup-hooks/resolve.js'
+import { withHooks } from '../startup-hooks/plan.js'
 import { PRELOAD_FILE, type EnvOp, type FamilyPlan, type Plan, type Value } from './types.js'
 
 /** Stable hash of everything that changes what the layer does (never of absolute paths). */

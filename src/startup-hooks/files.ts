@@ -59,7 +59,7 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
   }
   if (config.dotnet.startupHooks.length) {
     // Built once from runners/dotnet/src (runners/dotnet/build.sh) and committed: no .NET SDK needed here.
-    // Its list is in the environment the wrapper sets (hooks/plan.ts), not in a file.
+    // Its list is in the environment the wrapper sets (plan.ts), not in a file.
     files.push(file(DOTNET_RUNNER, readFileSync(join(root, 'runners/dotnet/WrapgenStartupHooks.dll'))))
     files.push(...shipped(config, 'dotnet.startupHooks', 'dotnet/hooks', config.dotnet.startupHooks, dotnetHookPath))
   }
