@@ -13,7 +13,7 @@ import { openConfig } from '../dist/src/config/open.js'
 import { buildTempLayer } from '../dist/src/invoke/layer.js'
 import { runInvoke } from '../dist/src/invoke/run.js'
 import { writeLayer } from '../dist/src/layer/write.js'
-import { sandboxAvailable } from '../dist/src/verify/sandbox.js'
+import { sandboxAvailable } from '../dist/src/sandbox/index.js'
 import { hooksCost, hooksSection } from './hooks.mjs'
 import { f, signed, spread, stat } from './stats.mjs'
 
@@ -71,7 +71,7 @@ async function wrapperOverhead() {
     const config = await openConfig({ cwd: repo, config: { name: 'bench-wrapper', node: {} } })
     const { layerDir } = writeLayer(await buildLayer(config), join(dir, 'out'))
     const bootstrap = join(dir, 'bootstrap.sh')
-    copyFileSync(join(repo, 'src/verify/assets/bootstrap.sh'), bootstrap)
+    copyFileSync(join(repo, 'src/sandbox/bootstrap.sh'), bootstrap)
     chmodSync(bootstrap, 0o755)
     const floor = join(dir, 'floor.sh')
     writeFileSync(floor, '#!/bin/sh\nexec "$@"\n')
@@ -264,7 +264,7 @@ the benchmark runs; the interleaving keeps the ratios fair, but the spread shows
 ${table}
 
 How each is measured:
-1. **Wrapper hop**: the emulated bootstrap (src/verify/assets/bootstrap.sh) runs Lambda's nodejs20.x argv with
+1. **Wrapper hop**: the emulated bootstrap (src/sandbox/bootstrap.sh) runs Lambda's nodejs20.x argv with
    \`AWS_LAMBDA_EXEC_WRAPPER\` empty (bare), set to a one-line \`exec "$@"\` script (the floor: one exec of
    the shell), or set to the wrapgen wrapper of a layer with no preloads; each shell runs the wrapper.
    Per shell with a stand-in \`node\` (a copy of true(1), so node's own start-up and its noise drop out of

@@ -20,7 +20,7 @@ import { buildTempLayer } from '../src/invoke/layer.js'
 import { createExtensionsApi } from '../src/invoke/extensions-api.js'
 import { renderInvokeRun } from '../src/invoke/report.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../src/invoke/run.js'
-import { sandboxAvailable } from '../src/verify/sandbox.js'
+import { sandboxAvailable } from '../src/sandbox/index.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/extensions')

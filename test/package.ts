@@ -40,7 +40,7 @@ if (!existsSync(join(repo, 'dist/src/bin.js'))) {
       // Read at run time: the wrapper template, the catalogue, the bundled sources, the sandbox assets and probes.
       'wrappers/exec.sh', 'runners/python/run.py', 'runners/java/WrapgenAgents.class', 'runners/dotnet/WrapgenStartupHooks.dll', 'runtimes/common-env.json', 'runtimes/nodejs24.x.json', 'runtimes/python3.14.json',
       'src/config/define.ts', 'runners/node/preload/index.ts', 'runners/node/preload/run.ts', 'preloads/timing.ts', 'preloads/source-maps.ts',
-      'src/verify/assets/bootstrap.sh', 'src/verify/assets/standin.sh', 'src/verify/probes/probe.py', 'src/invoke/assets/runtime-entry.mjs',
+      'src/sandbox/bootstrap.sh', 'src/verify/assets/standin.sh', 'src/verify/probes/probe.py', 'src/invoke/assets/runtime-entry.mjs',
       // The docs that help and error messages cite.
       'docs/runtimes.md', 'docs/verify.md', 'docs/invoke.md',
     ]) t.ok(files.includes(needed), `ships ${needed}`)

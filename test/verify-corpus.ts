@@ -9,7 +9,7 @@ import t from 'tap'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { verify, type VerifyOptions } from '../src/verify/run.js'
-import { sandboxAvailable } from '../src/verify/sandbox.js'
+import { sandboxAvailable } from '../src/sandbox/index.js'
 import { passed, type Allowance, type VerifyReport } from '../src/verify/types.js'
 
 t.setTimeout(600_000)

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { main } from '../src/cli/main.js'
 import { verify } from '../src/verify/run.js'
-import { sandboxAvailable } from '../src/verify/sandbox.js'
+import { sandboxAvailable } from '../src/sandbox/index.js'
 import { passed, type VerifyReport } from '../src/verify/types.js'
 
 t.setTimeout(600_000)

@@ -19,7 +19,8 @@ import { makeLayout } from '../src/verify/layout.js'
 import { observe } from '../src/verify/observe.js'
 import { renderJunit, renderTable, renderTap, verdict } from '../src/verify/report.js'
 import { verify } from '../src/verify/run.js'
-import { launch, sandboxAvailable } from '../src/verify/sandbox.js'
+import { sandboxAvailable } from '../src/sandbox/index.js'
+import { launch } from '../src/verify/launch.js'
 import { findShells, linkShell } from '../src/verify/shells.js'
 import { passed, type CheckName, type VerifyReport } from '../src/verify/types.js'
 
@@ -250,7 +251,7 @@ t.test('--layer: a built layer is checked against the config it came from', asyn
 })
 
 t.test('exec bit: exit 126 and the exact stdout line, as on Lambda', async (t) => {
-  const bootstrap = join(repo, 'src/verify/assets/bootstrap.sh')
+  const bootstrap = join(repo, 'src/sandbox/bootstrap.sh')
   mkdirSync(join(dir, 'noexec'), { recursive: true })
   const noExec = join(dir, 'noexec/otel-style.sh')
   copyFileSync(wrapperFile('otel-style.sh'), noExec)

@@ -19,7 +19,8 @@ import { shebangInterpreters } from '../verify/harness.js'
 import { ownLines } from '../verify/judge.js'
 import { makeLayout } from '../verify/layout.js'
 import { observe, type Observation, type Start } from '../verify/observe.js'
-import { launch, sandboxAvailable } from '../verify/sandbox.js'
+import { sandboxAvailable } from '../sandbox/index.js'
+import { launch } from '../verify/launch.js'
 
 export { sandboxAvailable }
 

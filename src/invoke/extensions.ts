@@ -10,7 +10,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:f
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { trackChild } from '../cleanup.js'
-import { bwrapArgs } from '../verify/sandbox.js'
+import { bwrapArgs, shareTmp } from '../sandbox/index.js'
 import { createExtensionsApi, type ExtensionEventType, type ExtensionsApi, type ShutdownReason } from './extensions-api.js'
 import type { InvokeLayout, Mode } from './layout.js'
 import { lambdaBinds, mapPath } from './launch.js'
@@ -82,21 +82,6 @@ export function listExtensions(optDir: string): string[] {
 export function extensionEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = { ...env }
   for (const k of RUNTIME_ONLY) delete out[k]
-  return out
-}
-
-/**
- * bubblewrap gives each sandbox its own empty /tmp; on Lambda the runtime and the extensions share one.
- * Bind one host folder (under the layout's temp root) as /tmp for all of them instead.
- */
-export function shareTmp(args: readonly string[], hostTmp: string): string[] {
-  const out = [...args]
-  for (let i = 0; i < out.length - 1; i++) {
-    if (out[i] === '--tmpfs' && out[i + 1] === '/tmp') {
-      out.splice(i, 2, '--bind', hostTmp, '/tmp')
-      break
-    }
-  }
   return out
 }
 

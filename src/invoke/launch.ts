@@ -2,7 +2,7 @@
 // (sandboxed: the layer, the task and the runtime read-only, only /tmp writable), or on the host with
 // every Lambda path under the layout's temp folder (path-mapped, when bubblewrap is missing).
 import { join } from 'node:path'
-import { bwrapArgs, type Launch } from '../verify/sandbox.js'
+import { bwrapArgs, type Launch } from '../sandbox/index.js'
 import type { InvokeLayout, Mode } from './layout.js'
 
 export type InvokeLaunch = Launch

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { UserError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
+import { bootstrapScript, type Mode } from '../sandbox/index.js'
 
 export interface InvokeLayout {
   /** Temp folder holding opt/, var/task, var/runtime, var/lang/bin, tmp/. */
@@ -21,7 +22,7 @@ export interface InvokeLayout {
   readonly remove: () => void
 }
 
-export type Mode = 'sandboxed' | 'path-mapped'
+export type { Mode }
 
 export interface InvokeLayoutInput {
   readonly mode: Mode
@@ -61,7 +62,7 @@ export function makeInvokeLayout(input: InvokeLayoutInput): InvokeLayout {
   else mkdirSync(opt)
   for (const dir of ['var/runtime/node_modules/aws-lambda-ric', 'var/lang/bin', 'tmp']) mkdirSync(join(root, dir), { recursive: true })
   const bootstrap = join(root, 'var/runtime/bootstrap.sh')
-  copyFileSync(asset('verify/assets/bootstrap.sh'), bootstrap)
+  copyFileSync(bootstrapScript(), bootstrap)
   chmodSync(bootstrap, 0o755)
   copyFileSync(asset('invoke/assets/runtime-entry.mjs'), join(root, 'var/runtime/index.mjs'))
   if (input.mode === 'sandboxed') {

@@ -6,13 +6,13 @@
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../errors.js'
-import { lambdaBinds, shareTmp } from '../invoke/extensions.js'
+import { lambdaBinds } from '../invoke/extensions.js'
 import type { InvokeLayout, Mode } from '../invoke/layout.js'
 import { mapPath, type InvokeLaunch } from '../invoke/launch.js'
 import type { FunctionError } from '../invoke/runtime-api.js'
 import { loadCatalogue } from '../runtimes/catalogue.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { bwrapArgs } from '../verify/sandbox.js'
+import { bwrapArgs, shareTmp } from '../sandbox/index.js'
 
 export const isProvided = (id: string | undefined): boolean => id !== undefined && /^provided(\.|$)/.test(id)
 

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { packageRoot } from '../package-root.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
+import { bootstrapScript } from '../sandbox/index.js'
 
 export interface Layout {
   /** Temp folder holding the tree (opt/, var/task, var/runtime, lang/<family>/, tmp/). */
@@ -121,7 +122,7 @@ export function makeLayout(input: LayoutInput): Layout {
   const boundary = randomBytes(12).toString('hex')
   const standin = readFileSync(asset('standin.sh'), 'utf8').replace('b=wrapgen-boundary', `b=${boundary}`)
   const bootstrap = join(root, 'var/runtime/bootstrap.sh')
-  copyFileSync(asset('bootstrap.sh'), bootstrap)
+  copyFileSync(bootstrapScript(), bootstrap)
   chmodSync(bootstrap, 0o755)
   for (const [name, host] of Object.entries(REAL_INTERPRETERS)) if (existsSync(host)) symlinkSync(realpathSync(host), join(root, 'var/runtime/real', name))
   // Per family, only its own interpreters; .NET single-file executables go under /var/task.

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { trackChild } from '../cleanup.js'
-import { hostPid, type Launch } from './sandbox.js'
+import { hostPid, type Launch } from '../sandbox/index.js'
 
 export interface RunSpec {
   readonly launch: Launch

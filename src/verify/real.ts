@@ -12,7 +12,7 @@ import { simulate } from '../plan/simulate.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { readableByAll } from './layout.js'
-import { bwrapArgs, hiddenInterpreters } from './sandbox.js'
+import { bootstrapScript, bwrapArgs, hiddenInterpreters } from '../sandbox/index.js'
 import type { CheckResult, Target } from './types.js'
 import { buildCsProjects } from './dotnet-build.js'
 import { PRELOAD_FILE } from '../plan/types.js'
@@ -89,7 +89,7 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
   try {
     const runtimeDir = join(root, 'runtime')
     mkdirSync(join(runtimeDir, 'probes'), { recursive: true })
-    copyFileSync(join(packageRoot(), 'src/verify/assets/bootstrap.sh'), join(runtimeDir, 'bootstrap.sh'))
+    copyFileSync(bootstrapScript(), join(runtimeDir, 'bootstrap.sh'))
     chmodSync(join(runtimeDir, 'bootstrap.sh'), 0o755)
     for (const f of ['probe.cjs', 'probe.py', 'probe.rb']) copyFileSync(join(probes, f), join(runtimeDir, 'probes', f))
     const opt = join(root, 'opt')

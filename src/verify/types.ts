@@ -2,7 +2,7 @@
 // runtime x memory x shell x check.
 import type { Plan } from '../plan/types.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import type { Mode } from './sandbox.js'
+import type { Mode } from '../sandbox/index.js'
 import type { Shell } from './shells.js'
 
 export const CHECKS = ['argv', 'env', 'exec', 'exit-codes', 'signals', 'stdio', 'disable', 'fail-mode', 'exec-bit', 'adversarial', 'idempotence', 'chain', 'real', 'hooks', 'extensions'] as const

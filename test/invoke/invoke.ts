@@ -9,7 +9,7 @@ import type { Context } from '../../src/cli/context.js'
 import { openConfig } from '../../src/config/open.js'
 import { buildTempLayer } from '../../src/invoke/layer.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../../src/invoke/run.js'
-import { sandboxAvailable } from '../../src/verify/sandbox.js'
+import { sandboxAvailable } from '../../src/sandbox/index.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 // AWS's runtime client is optional (its native build needs autotools): without it these tests skip.

@@ -1,15 +1,11 @@
-// Where a verify run executes code it did not write. Sandboxed (the default, and the only choice for
-// `--wrapper` unless the user says --unsafe-host): bubblewrap with its own pid, network, ipc and uts
-// namespaces, dying with its parent, a fresh /tmp, the host's /usr and /etc read-only (shells and
-// libraries), and read-only binds of only the Lambda tree; inside, an unprivileged uid of its own and a
-// process limit, so a fork bomb stops at a few hundred processes. Path-mapped: the same tree under a
-// temp folder on the host, for wrapgen's own wrapper where bubblewrap is missing.
+// Where wrapgen executes code it did not write (verify's wrappers, compose's vendor wrappers, invoke's
+// function and extensions). Sandboxed (the default, and the only choice for untrusted code unless the
+// user says --unsafe-host): bubblewrap with its own pid, network, ipc and uts namespaces, dying with its
+// parent, a fresh /tmp, the host's /usr and /etc read-only (shells and libraries), and read-only binds of
+// only the Lambda tree; inside, an unprivileged uid of its own and a process limit, so a fork bomb stops
+// at a few hundred processes. Path-mapped (mode.ts): the same tree under a temp folder on the host.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
-import { join } from 'node:path'
-import type { Layout } from './layout.js'
-
-export type Mode = 'sandboxed' | 'path-mapped'
+import { existsSync, realpathSync } from 'node:fs'
 
 let bwrapWorks: boolean | undefined
 
@@ -104,82 +100,17 @@ export function hiddenInterpreters(keep: readonly string[]): string[] {
   return hidden
 }
 
-export interface LaunchOptions {
-  /** Host interpreters the run may see (the wrapper's #! interpreter). */
-  readonly keepHost?: readonly string[]
-  /** Writable copies of the tree and a root of its own (writes.ts), instead of the read-only layout. */
-  readonly writable?: { readonly dirs: ReadonlyArray<readonly [string, string]>; readonly root: string }
-  /** Exactly this environment inside the sandbox (nothing a test runner's spawn hook adds). */
-  readonly env?: Readonly<Record<string, string>>
-}
-
-/** The Lambda tree of one run: [Lambda path, host folder]. */
-export function lambdaTree(layout: Layout, opt: string, lang: string): Array<[string, string]> {
-  return [
-    ['/opt', opt],
-    ['/var/task', join(layout.root, 'var/task')],
-    ['/var/runtime', join(layout.root, 'var/runtime')],
-    ['/var/lang', lang],
-  ]
-}
-
 /**
- * The command that runs `bootstrap.sh SHELL ARGV...` in `mode` with `opt` (a tree of the layout) at
- * /opt and `lang` (one runtime's /var/lang) at /var/lang.
+ * bubblewrap gives each sandbox its own empty /tmp; on Lambda the runtime and the extensions share one.
+ * Bind one host folder (under the layout's temp root) as /tmp for all of them instead.
  */
-export function launch(mode: Mode, layout: Layout, opt: string, lang: string, shell: string, argv: readonly string[], o: LaunchOptions = {}): Launch {
-  const tree = o.writable ? o.writable.dirs : lambdaTree(layout, opt, lang)
-  if (mode === 'path-mapped') {
-    const host = (p: string): string | undefined => {
-      for (const [lambda, dir] of tree) if (p === lambda || p.startsWith(`${lambda}/`)) return join(dir, p.slice(lambda.length))
-      return p.startsWith('/tmp/') ? join(layout.root, p) : undefined
-    }
-    const path = (p: string): string => host(p) ?? p
-    return { command: path('/var/runtime/bootstrap.sh'), args: [shell === '-' ? shell : path(shell), ...argv.map((a, i) => (i === 0 ? path(a) : a))], cwd: path('/var/task'), path, sandboxed: false }
-  }
-  const binds = tree.map(([lambda, dir]) => [dir, lambda] as const)
-  const args = bwrapArgs(binds, ['/var/runtime/bootstrap.sh', shell, ...argv], o.env, { hide: hiddenInterpreters(o.keepHost ?? []), ...(o.writable ? { root: o.writable.root } : {}) })
-  return { command: 'bwrap', args, cwd: '/', path: (p) => p, sandboxed: true }
-}
-
-/**
- * The host pid of the process that is `nsPid` inside the sandbox started as `root` (bubblewrap):
- * Lambda signals the runtime's process, and the harness must signal that very process from outside.
- */
-export function hostPid(root: number, nsPid: number): number | undefined {
-  const nsOf = (p: number): number | undefined => {
-    const ns = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]?.trim().split(/\s+/).map(Number)
-    return ns && ns.length > 1 ? ns[ns.length - 1] : undefined
-  }
-  // Children of each process: from /proc/PID/task/TID/children, or (kernels without it) from every ppid.
-  let children: (p: number) => number[]
-  try {
-    readFileSync(`/proc/${root}/task/${root}/children`, 'utf8')
-    children = (p) => readdirSync(`/proc/${p}/task`).flatMap((t) => readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
-  } catch {
-    const byParent = new Map<number, number[]>()
-    for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-      try {
-        const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1])
-        byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(name)])
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-    children = (p) => byParent.get(p) ?? []
-  }
-  const seen = new Set<number>()
-  const queue = [root]
-  while (queue.length) {
-    const p = queue.shift()!
-    if (seen.has(p)) continue
-    seen.add(p)
-    try {
-      if (p !== root && nsOf(p) === nsPid) return p
-      queue.push(...children(p))
-    } catch {
-      // Gone meanwhile.
+export function shareTmp(args: readonly string[], hostTmp: string): string[] {
+  const out = [...args]
+  for (let i = 0; i < out.length - 1; i++) {
+    if (out[i] === '--tmpfs' && out[i + 1] === '/tmp') {
+      out.splice(i, 2, '--bind', hostTmp, '/tmp')
+      break
     }
   }
-  return undefined
+  return out
 }

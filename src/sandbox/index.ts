@@ -1,0 +1,9 @@
+// The sandbox: the one place that starts code wrapgen did not write (a wrapper under verify, a vendor's
+// wrapper under compose, the function, its extensions and a custom runtime under invoke). Features
+// import it through this file only (.dependency-cruiser.cjs), so a rule added here holds for all.
+export { sandboxAvailable, bwrapArgs, hiddenInterpreters, shareTmp, PID_LIMIT, type Hardening, type Launch } from './bwrap.js'
+export { pickMode, hostRunReason, type Mode } from './mode.js'
+export { hostPid } from './host-pid.js'
+export { bootstrapScript } from './bootstrap.js'
+// Every process started from a Launch is tracked, so an interrupted wrapgen stops it (bin.ts).
+export { trackChild } from '../cleanup.js'
