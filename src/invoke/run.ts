@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ResolvedConfig } from '../config/types.js'
 import { UserError } from '../errors.js'
-import { sandboxAvailable, shareTmp } from '../sandbox/index.js'
+import { pickMode, sandboxAvailable, shareTmp } from '../sandbox/index.js'
 import { functionCommand, nodeRuntime } from './env.js'
 import { invokeLaunch, mapPath } from './launch.js'
 import { buildTempLayer, type PreparedLayer } from './layer.js'
@@ -109,7 +109,7 @@ function layerTree(dir: string): string {
 }
 
 export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
-  const mode: Mode = opts.mode === undefined || opts.mode === 'auto' ? (sandboxAvailable() ? 'sandboxed' : 'path-mapped') : opts.mode
+  const mode: Mode = pickMode(opts.mode, sandboxAvailable())
   if (mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot create namespaces here; use --mode path-mapped')
   const provided = isProvided(opts.runtime)
   const runtime = provided ? providedRuntime(opts.runtime as string) : nodeRuntime(opts.runtime ?? 'nodejs20.x')

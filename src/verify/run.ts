@@ -16,7 +16,7 @@ import { loadCatalogue, selectRuntimes } from '../runtimes/catalogue.js'
 import { ADVERSARIAL_VALUES } from './expect.js'
 import { runHarness } from './harness.js'
 import { runRealChecks } from './real.js'
-import { sandboxAvailable, type Mode } from '../sandbox/index.js'
+import { hostRunReason, pickMode, sandboxAvailable, type Mode } from '../sandbox/index.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 import { runHookChecks } from './hooks.js'
@@ -64,9 +64,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const warnings: string[] = []
   const bwrap = sandboxAvailable()
   if (opts.mode === 'sandboxed' && !bwrap) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it or use --mode path-mapped')
-  if (opts.wrapperFile && !opts.unsafeHost && (!bwrap || opts.mode === 'path-mapped'))
-    throw new UserError(`--wrapper runs code you did not write, and only in the sandbox: ${bwrap ? '--mode path-mapped would run it on this host' : 'bubblewrap (bwrap) is not installed or cannot make namespaces here'}; install bubblewrap, or pass --unsafe-host to run it on this host anyway`)
-  const mode: Mode = opts.mode === 'sandboxed' || opts.mode === 'path-mapped' ? opts.mode : bwrap ? 'sandboxed' : 'path-mapped'
+  const onHost = opts.wrapperFile && !opts.unsafeHost ? hostRunReason(opts.mode, bwrap) : undefined
+  if (onHost) throw new UserError(`--wrapper runs code you did not write, and only in the sandbox: ${onHost}; install bubblewrap, or pass --unsafe-host to run it on this host anyway`)
+  const mode: Mode = pickMode(opts.mode, bwrap)
   for (const dir of opts.extraLayers ?? []) if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--with-layer ${dir}: no such folder; give an unpacked layer tree (what /opt holds)`)
   if (opts.at !== undefined && (!opts.at.startsWith('/opt/') || opts.at.endsWith('/') || opts.at.split('/').includes('..'))) throw new UsageError(`--at ${opts.at}: give the wrapper's path on Lambda, under /opt (e.g. /opt/otel-handler)`)
   const { found, missing } = findShells()
