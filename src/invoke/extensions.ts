@@ -85,9 +85,6 @@ export function extensionEnv(env: Readonly<Record<string, string>>): Record<stri
   return out
 }
 
-// The binds live with the runtime's sandbox (launch.ts); re-exported for the custom-runtime shim.
-export { lambdaBinds }
-
 export interface ExtensionsHostInput {
   readonly mode: Mode
   readonly layout: InvokeLayout

@@ -2,7 +2,7 @@
 import type { InvokeRun } from './run.js'
 import type { HookPhase, InitReport } from './timing.js'
 import { renderExtensions } from './extensions-report.js'
-import { renderProvidedInitReport } from '../shim/provided-report.js'
+import { renderProvidedInitReport } from './provided-report.js'
 
 const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
 

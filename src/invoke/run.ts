@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks'
 import { createExtensionsHost, listExtensions, type ExtensionsHost, type ExtensionsPhase } from './extensions.js'
 import type { ShutdownReason } from './extensions-api.js'
 import { mergeLayers, withLayerTree, type MergedLayers } from './with-layers.js'
-import { findBootstrap, isProvided, providedLaunch, providedRuntime } from '../shim/provided-invoke.js'
+import { findBootstrap, isProvided, providedLaunch, providedRuntime } from './provided.js'
 
 export interface InvokeRunOptions {
   /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */

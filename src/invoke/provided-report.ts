@@ -1,6 +1,6 @@
 // The init report of a custom runtime: no node, no preload, no runtime entry to time, only the
 // bootstrap's start, its first /next (init done) and the first answer.
-import type { InitReport } from '../invoke/timing.js'
+import type { InitReport } from './timing.js'
 
 const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
 
