@@ -1,7 +1,7 @@
 // `wrapgen verify`: the harness, from the command line.
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { isComposed } from '../compose/verify.js'
+import { isComposed } from '../layer-tree/compose-manifest.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError } from '../errors.js'
 import { renderJunit, renderTable, renderTap } from '../verify/report.js'

@@ -3,7 +3,7 @@
 // line) near the top of /opt that execs something, outside extensions/ (Lambda starts those itself,
 // they are not wrappers) and outside package folders. More than one: the user names it.
 import { UsageError, UserError } from '../errors.js'
-import type { Tree } from './types.js'
+import type { Tree } from '../layer-tree/types.js'
 
 const SHELL_SHEBANG = /^#!\s*(?:\/usr)?\/bin\/(?:env\s+)?(?:sh|bash|dash|ash|ksh|mksh|zsh)\b/
 /** Folders that hold programs, libraries or extensions, not exec wrappers. */

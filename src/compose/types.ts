@@ -1,18 +1,7 @@
-// compose's data: the input layers as trees in memory, the conflicts between them, what each vendor's
-// wrapper does, and the manifest the composed layer carries.
-import type { ResolvedConfig } from '../config/types.js'
-import type { Allowance } from '../verify/types.js'
-
-/** One entry of a layer's /opt tree. Paths are relative to /opt with `/` separators, no trailing `/`. */
-export type TreeEntry =
-  | { readonly kind: 'file'; readonly mode: number; readonly data: Uint8Array; readonly sha256: string }
-  | { readonly kind: 'symlink'; readonly target: string }
-  | { readonly kind: 'dir'; readonly mode: number }
-
-export type Tree = ReadonlyMap<string, TreeEntry>
-
-/** The resolved config as stored in compose.json (JSON has no `undefined`: `configFile` is left out). */
-export type ComposedConfig = Omit<ResolvedConfig, 'configFile'>
+// compose's data: the input layers (trees in memory: layer-tree/types.ts) and what each vendor's wrapper
+// does. The manifest the composed layer carries is in layer-tree/compose-manifest.ts (verify reads it).
+import type { Tree } from '../layer-tree/types.js'
+import type { WrapperKind } from '../layer-tree/compose-manifest.js'
 
 /** A layer as given on the command line: a zip or a folder holding what Lambda unpacks into /opt. */
 export interface InputLayer {
@@ -31,18 +20,6 @@ export interface InputLayer {
   readonly wrapperFrom: 'named' | 'detected' | 'none'
 }
 
-/** Two or more layers ship the same path with different contents; the last one applied wins. */
-export interface Conflict {
-  readonly path: string
-  /** Indexes into the inputs, in the order applied; the last is the winner. */
-  readonly layers: readonly number[]
-  readonly winner: number
-  /** What differs: contents, mode only, or the kind of entry (file, folder, symlink). */
-  readonly differs: 'contents' | 'mode' | 'kind'
-  /** Losing layers this breaks, each with the reason (their wrapper, or a file of theirs that names the path). */
-  readonly breaks: ReadonlyArray<{ readonly layer: number; readonly reason: string }>
-}
-
 /** What a wrapper did to the command and the environment on one runtime, against the bare runtime. */
 export interface Effects {
   /** Whether the runtime's own interpreter started. */
@@ -59,8 +36,6 @@ export interface Effects {
   /** Its first stderr line, for reports. */
   readonly stderr: string
 }
-
-export type WrapperKind = 'passes' | 'replaces'
 
 export interface Classified {
   readonly layer: number
@@ -85,42 +60,3 @@ export interface Attribution {
   /** How it arrived when not as is (handler wrappers handing on to each other). */
   readonly note?: string
 }
-
-export interface ComposeManifest {
-  readonly generator: 'wrapgen compose'
-  readonly wrapgenVersion: string
-  readonly wrapper: string
-  /** The id of wrapgen's wrapper (its config with `chain` set to the chain below), as in manifest.json. */
-  readonly id: string
-  readonly inputs: ReadonlyArray<{
-    readonly file: string
-    readonly format: 'zip' | 'folder'
-    readonly size: number
-    readonly sha256: string
-    readonly wrapper: string | null
-    readonly kind: WrapperKind | null
-  }>
-  /**
-   * The vendor wrappers in the order wrapgen's wrapper runs them, each with the deliberate changes
-   * compose saw it make alone (what `wrapgen verify` then accepts from it, as `chain[].allow`).
-   */
-  readonly chain: ReadonlyArray<{ readonly wrapper: string; readonly input: string; readonly kind: WrapperKind; readonly allow: readonly Allowance[] }>
-  /** The runtime compose checked each family on, and those where the composed wrapper started the runtime's interpreter. */
-  readonly runtimes: readonly string[]
-  readonly checked: readonly string[]
-  /**
-   * The config wrapgen's wrapper was built from (`chain` and `chainAllow` set by compose; `configFile`
-   * left out), so `wrapgen verify --layer` can check the composed layer without a config. Its paths
-   * (`root`, preloads, hooks, extensions) are the composing machine's, so it is only in the copy
-   * beside the layer (OUT/compose.json), never in the layer (see `LayerComposeManifest`).
-   */
-  readonly config: ComposedConfig
-  readonly conflicts: ReadonlyArray<{ readonly path: string; readonly inputs: readonly string[]; readonly winner: string; readonly differs: Conflict['differs']; readonly breaks: ReadonlyArray<{ readonly input: string; readonly reason: string }> }>
-  readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean; readonly note?: string }>
-}
-
-/**
- * The copy shipped in the layer (/opt/wrapgen/compose.json): everything but `config`, whose host paths
- * would make the layer differ between checkouts (the same inputs must give a byte-identical layer).
- */
-export type LayerComposeManifest = Omit<ComposeManifest, 'config'>

@@ -6,8 +6,8 @@
 import { accessSync, constants, existsSync, lstatSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadCatalogue } from '../runtimes/catalogue.js'
-import { layerFiles } from '../invoke/with-layers.js'
-import { MAX_EXTENSIONS } from '../invoke/extensions.js'
+import { MAX_EXTENSIONS } from '../layer-tree/extensions.js'
+import { layerFiles } from '../layer-tree/folders.js'
 
 export type ExtensionCheck = 'exec-bit' | 'format' | 'interpreter' | 'name-clash' | 'count' | 'layout'
 

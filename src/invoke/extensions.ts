@@ -6,18 +6,17 @@
 // runtime and every INVOKE subscriber have asked again (the post-invoke time); at the end the runtime
 // gets SIGTERM and up to 300 ms, then each extension SHUTDOWN and the rest of 2 s, then SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs'
+import { accessSync, constants } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { trackChild } from '../cleanup.js'
+import { MAX_EXTENSIONS } from '../layer-tree/extensions.js'
 import { bwrapArgs, shareTmp } from '../sandbox/index.js'
 import { createExtensionsApi, type ExtensionEventType, type ExtensionsApi, type ShutdownReason } from './extensions-api.js'
 import type { InvokeLayout, Mode } from './layout.js'
 import { lambdaBinds, mapPath } from './launch.js'
 import type { FunctionError } from './runtime-api.js'
 
-/** Lambda's limit on external extensions per function. */
-export const MAX_EXTENSIONS = 10
 /** Lambda's shutdown budget with external extensions, and the runtime's share of it. */
 export const SHUTDOWN_MS = 2000
 export const RUNTIME_SHUTDOWN_MS = 300
@@ -69,13 +68,6 @@ interface ExtProc {
   killed?: boolean
   /** It exited before the shutdown phase. */
   crashed?: boolean
-}
-
-/** The files Lambda would start: regular files directly in /opt/extensions, by name (RAPID's order). */
-export function listExtensions(optDir: string): string[] {
-  const dir = join(optDir, 'extensions')
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return []
-  return readdirSync(dir).filter((n) => statSync(join(dir, n)).isFile()).sort()
 }
 
 /** The environment an extension gets: the function's, minus the runtime's own variables. */

@@ -15,9 +15,10 @@ import { startRuntimeApi, type FunctionError, type InvokeResult, type RuntimeApi
 import { initReport, type InitReport } from './timing.js'
 import { DEFAULT_MEMORY_MB } from '../runtimes/memory.js'
 import { performance } from 'node:perf_hooks'
-import { createExtensionsHost, listExtensions, type ExtensionsHost, type ExtensionsPhase } from './extensions.js'
+import { createExtensionsHost, type ExtensionsHost, type ExtensionsPhase } from './extensions.js'
 import type { ShutdownReason } from './extensions-api.js'
-import { mergeLayers, withLayerTree, type MergedLayers } from './with-layers.js'
+import { listExtensions } from '../layer-tree/extensions.js'
+import { mergeLayers, withLayerTree, type MergedLayers } from '../layer-tree/folders.js'
 import { findBootstrap, isProvided, providedLaunch, providedRuntime } from './provided.js'
 
 export interface InvokeRunOptions {

@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, read
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
+import { layOut } from '../layer-tree/folders.js'
 import { packageRoot } from '../package-root.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { bootstrapScript } from '../sandbox/index.js'
@@ -75,8 +76,7 @@ export function makeLayout(input: LayoutInput): Layout {
   chmodSync(root, 0o755)
   const opt = join(root, 'opt')
   // Symlinks as shipped (a layer's relative links must point inside /opt, not at the host tree).
-  cpSync(input.layerDir, opt, { recursive: true, verbatimSymlinks: true })
-  for (const extra of input.extraLayers ?? []) cpSync(extra, opt, { recursive: true, force: true, verbatimSymlinks: true })
+  layOut(opt, [input.layerDir, ...(input.extraLayers ?? [])])
   for (const p of input.passThrough ?? []) {
     if (!p.startsWith('/opt/')) continue
     const file = join(root, p)

@@ -21,7 +21,8 @@ import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 import { runHookChecks } from './hooks.js'
 import { extensionRows } from './extensions.js'
-import { attributeDeviations, blameFailures, isComposed, readComposed, type ComposedLayer } from '../compose/verify.js'
+import { attributeDeviations, blameFailures } from '../compose/verify.js'
+import { isComposed, readComposed, type ComposedLayer } from '../layer-tree/compose-manifest.js'
 
 export interface VerifyOptions {
   /** The config whose layer is verified (built fresh unless `layerDir` is given). */

@@ -4,13 +4,13 @@ import type { Plan } from '../plan/types.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import type { Mode } from '../sandbox/index.js'
 import type { Shell } from './shells.js'
+import type { Allowance } from '../config/allowances.js'
+
+export { ALLOWANCES, type Allowance } from '../config/allowances.js'
 
 export const CHECKS = ['argv', 'env', 'exec', 'exit-codes', 'signals', 'stdio', 'disable', 'fail-mode', 'exec-bit', 'adversarial', 'idempotence', 'chain', 'real', 'hooks', 'extensions'] as const
 export type CheckName = (typeof CHECKS)[number]
 
-/** Deliberate changes some vendors document, each accepted only when the user says so. */
-export const ALLOWANCES = ['handler', 'runtime-api', 'replace-runtime', 'option-change'] as const
-export type Allowance = (typeof ALLOWANCES)[number]
 
 /** A chained wrapper and the deliberate changes accepted from it. */
 export interface ChainedWrapper {

@@ -1,6 +1,7 @@
-// `invoke --with-layer DIR`: other layers' /opt trees beside wrapgen's, so a vendor's extension (or
-// runtime files) runs with the function as it would on Lambda. Lambda extracts a function's layers
-// into /opt in order, a later layer's file replacing an earlier one's; the clashes are reported.
+// Layers as folders (unpacked /opt trees) laid out as Lambda does: it extracts a function's layers into
+// /opt in order, a later layer's file replacing an earlier one's. verify lays out its /opt with this;
+// `invoke --with-layer DIR` merges other layers' trees beside wrapgen's, reporting the clashes, so a
+// vendor's extension (or runtime files) runs with the function as it would on Lambda.
 import { cpSync, existsSync, lstatSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
@@ -35,6 +36,11 @@ export function withLayerTree(dir: string): string {
   return dir
 }
 
+/** Copies `trees` into `dir` in order, a later tree's file replacing an earlier one's; modes (the exec bit) and symlinks as they are. */
+export function layOut(dir: string, trees: readonly string[]): void {
+  for (const tree of trees) cpSync(tree, dir, { recursive: true, force: true, verbatimSymlinks: true })
+}
+
 /** `base` (wrapgen's layer, if any) then each of `extra`, in order, into one temp tree. */
 export function mergeLayers(base: string | undefined, extra: readonly string[]): MergedLayers {
   const dir = makeTemp('invoke-layers')
@@ -46,8 +52,7 @@ export function mergeLayers(base: string | undefined, extra: readonly string[]):
         if (seen.has(f)) clashes.push(`/opt/${f}`)
         seen.add(f)
       }
-      // Keep modes (the exec bit) and symlinks as they are in the layer.
-      cpSync(tree, dir, { recursive: true, force: true, verbatimSymlinks: true })
+      layOut(dir, [tree])
     }
     return { dir, clashes: [...new Set(clashes)].sort(), remove: () => removeTemp(dir) }
   } catch (e) {
