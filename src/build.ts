@@ -12,7 +12,7 @@ import { compatibleRuntimes } from './runtimes/supported.js'
 import { wrapperTemplate } from './assets.js'
 import { hookLayerFiles } from './startup-hooks/files.js'
 import { version } from './version.js'
-import { extensionLayerFiles } from './extensions/layer.js'
+import { extensionLayerFiles } from './layer/extensions.js'
 
 export interface BuildResult {
   readonly config: ResolvedConfig

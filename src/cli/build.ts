@@ -2,7 +2,7 @@
 import { relative, resolve, sep } from 'node:path'
 import { build } from '../api.js'
 import { EXIT } from '../errors.js'
-import { renderDockerfile } from '../extensions/dockerfile.js'
+import { renderDockerfile } from '../render/dockerfile.js'
 import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`

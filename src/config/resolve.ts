@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve as resolvePath } from 'node:path'
 import { UserError } from '../errors.js'
 import type { EnvEdits, PreloadSpec, ResolvedConfig, ResolvedEnvEdits, ResolvedNode, ResolvedRuntime, RuntimeOptions, WrapgenConfig, NodeOptions } from './types.js'
 import { validateConfig, type Finding, type ValidateContext } from './validate.js'
-import { resolveCustomRuntime, resolveExtensions } from '../extensions/config.js'
+import { resolveCustomRuntime, resolveExtensions } from './extensions.js'
 import { DEFAULT_BUDGET_MS, resolveDotnetHooks, resolveJavaAgents, resolveNodeImports, resolveScriptHooks } from '../startup-hooks/resolve.js'
 
 export interface ResolveOptions extends ValidateContext {

@@ -4,7 +4,7 @@
 // test/schema.ts checks schema.json against this file and against wrapgen's own validation, and
 // test/types.ts checks at compile time that CONFIG_KEYS are exactly WrapgenConfig's keys.
 import { RUNTIME_IDS } from '../runtimes/ids.js'
-import { EXTENSION_NAME } from '../extensions/config.js'
+import { EXTENSION_NAME } from './extensions.js'
 import { VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 
 export const FAIL_MODES = ['open', 'closed'] as const

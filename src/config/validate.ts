@@ -4,7 +4,7 @@ import { isReserved, MAX_ADDED_BYTES, MAX_ARG_STRLEN, SHELL_MAINTAINED, SHELL_SP
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
 import { CONFIG_KEYS } from './schema.js'
-import { validateCustomRuntime, validateExtensions } from '../extensions/config.js'
+import { validateCustomRuntime, validateExtensions } from './extensions.js'
 import { HOOK_KEYS, validateHooks, validateNodeImports } from '../startup-hooks/validate.js'
 
 export interface Finding {

@@ -1,7 +1,7 @@
 // The `extensions` and `customRuntime` keys: their checks (called from validate.ts) and their
 // resolved form (called from resolve.ts). Kept here so the config files gain one line each.
 import { isAbsolute, resolve as resolvePath } from 'node:path'
-import type { CustomRuntimeOptions, ExtensionSpec, ResolvedCustomRuntime, ResolvedExtension } from '../config/types.js'
+import type { CustomRuntimeOptions, ExtensionSpec, ResolvedCustomRuntime, ResolvedExtension } from './types.js'
 
 /** A file name Lambda can start from /opt/extensions and an extension can send as Lambda-Extension-Name. */
 export const EXTENSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
