@@ -469,7 +469,7 @@ t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook run
 })
 
 t.test('wrapgen verify --layer on the composed layer: no config needed, every runtime the inputs support, each effect named by its layer', { skip }, async (t) => {
-  const { verify } = await import('../src/verify/run.js')
+  const { verify } = await import('../src/api-verify.js')
   const { passed } = await import('../src/verify/types.js')
   if (!full || !plain) return void t.fail('the compositions above did not run')
   const fails = (r: { results: ReadonlyArray<{ status: string; check: string; runtime: string; detail: string }> }) => r.results.filter((x) => x.status === 'fail')

@@ -430,7 +430,7 @@ t.test('the /opt/bootstrap shim itself under dash, bash, busybox sh and mksh: th
 })
 
 t.test('verify: an extensions row per runtime; a node extension fails on a python runtime', async (t) => {
-  const { verify } = await import('../src/verify/run.js')
+  const { verify } = await import('../src/api-verify.js')
   const config = await openConfig({ cwd: project, config: { ...projectConfig, runtimes: ['nodejs22.x', 'python3.12'] } })
   const r = await verify({ config, memories: [1024], shells: ['dash'], standInOnly: true })
   const rows = r.results.filter((x) => x.check === 'extensions')

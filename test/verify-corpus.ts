@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
-import { verify, type VerifyOptions } from '../src/verify/run.js'
+import { verify, type VerifyOptions } from '../src/api-verify.js'
 import { sandboxAvailable } from '../src/sandbox/index.js'
 import { passed, type Allowance, type VerifyReport } from '../src/verify/types.js'
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { main } from '../src/cli/main.js'
-import { verify } from '../src/verify/run.js'
+import { verify } from '../src/api-verify.js'
 import { sandboxAvailable } from '../src/sandbox/index.js'
 import { passed, type VerifyReport } from '../src/verify/types.js'
 

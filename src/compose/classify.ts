@@ -15,12 +15,8 @@ import { join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { shebangInterpreters } from '../verify/harness.js'
-import { ownLines } from '../verify/judge.js'
-import { makeLayout } from '../verify/layout.js'
-import { observe, type Observation, type Start } from '../verify/observe.js'
 import { sandboxAvailable } from '../sandbox/index.js'
-import { launch } from '../verify/launch.js'
+import { launch, makeLayout, observe, ownLines, shebangInterpreters, type Observation, type Start } from '../verify/index.js'
 
 export { sandboxAvailable }
 

@@ -5,10 +5,8 @@ import { join } from 'node:path'
 import type { Allowance } from '../config/allowances.js'
 import type { ComposedLayer } from '../layer-tree/compose-manifest.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { rid } from '../verify/case.js'
-import { runHarness } from '../verify/harness.js'
 import type { Mode } from '../sandbox/index.js'
-import type { CheckResult } from '../verify/types.js'
+import { rid, runHarness, type CheckResult, type Column } from '../verify/index.js'
 
 /**
  * The harness's chain deviations (`<runtime>: chain: <kind>: <what>[ (accepted in chain[].allow)]`)
@@ -57,4 +55,13 @@ export async function blameFailures(rows: readonly CheckResult[], composed: Comp
     const who = [...new Set((same[r.check] ?? [r.check]).flatMap((check) => alone.get(`${r.runtime}|${check}`) ?? []))]
     return who.length ? { ...r, detail: `${r.detail} [made by ${who.join(', ')}: it fails this check on its own too]` } : r
   })
+}
+
+/** A composed layer's attribution as a verify column: its failures and deviations name the vendor layer that made them. */
+export const composedColumn: Column = {
+  async revise(report, { target, composed, fixtures, commonEnv, memories, mode }) {
+    if (!composed) return report
+    const results = await blameFailures(report.results, composed, { layerDir: target.layerDir, fixtures, commonEnv, memory: memories[0] ?? 1024, mode })
+    return { results, deviations: attributeDeviations(report.deviations, composed) }
+  },
 }

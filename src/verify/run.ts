@@ -1,6 +1,6 @@
 // `verify` as an API: prepares the target (a config's layer, a built layer, or any wrapper file placed
-// at its Lambda path), picks runtimes, memory sizes, shells and mode, runs the harness and the real
-// interpreters, and returns the report.
+// at its Lambda path), picks runtimes, memory sizes, shells and mode, runs the harness and the columns
+// it is given (column.ts: the real interpreters and the rest, wired in api.ts), and returns the report.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { buildLayer } from '../build.js'
@@ -8,20 +8,16 @@ import { makeTemp, removeTemp } from '../cleanup.js'
 import type { ResolvedConfig } from '../config/types.js'
 import { UserError, UsageError } from '../errors.js'
 import { writeLayer } from '../layer/write.js'
-import { familyOf } from '../plan/argv-rules.js'
 import { plan as makePlan } from '../plan/plan.js'
 import { LAYER_DIR, MANIFEST_FILE, WRAPPER_FILE } from '../plan/types.js'
 import type { Manifest } from '../render/manifest.js'
 import { loadCatalogue, selectRuntimes } from '../runtimes/catalogue.js'
+import type { Column, ColumnRun } from './column.js'
 import { ADVERSARIAL_VALUES } from './expect.js'
 import { runHarness } from './harness.js'
-import { runRealChecks } from './real.js'
 import { hostRunReason, pickMode, sandboxAvailable, type Mode } from '../sandbox/index.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
-import { runHookChecks } from './hooks.js'
-import { extensionRows } from './extensions.js'
-import { attributeDeviations, blameFailures } from '../compose/verify.js'
 import { isComposed, readComposed, type ComposedLayer } from '../layer-tree/compose-manifest.js'
 
 export interface VerifyOptions {
@@ -59,7 +55,8 @@ export function isShScript(shebang: string): boolean {
   return shebang === '' || /^#!\s*(\/usr)?\/bin\/sh(\s|$)/.test(shebang) || /^#!\s*\/usr\/bin\/env\s+sh(\s|$)/.test(shebang)
 }
 
-export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
+/** The report of `opts`: the stand-in harness, then each of `columns` in order (api.ts's verify passes them all). */
+export async function verify(opts: VerifyOptions, columns: readonly Column[] = []): Promise<VerifyReport> {
   const started = performance.now()
   const catalogue = loadCatalogue()
   const warnings: string[] = []
@@ -146,25 +143,23 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
     })
     let results = harness.results
-    if (!opts.standInOnly) {
-      // A composed chain that ends in a runtime replacer runs that vendor's program, never verify's probe.
-      const replacer = composed?.chain.find((e) => e.allow.includes('replace-runtime'))
-      if (replacer) warnings.push(`real interpreters not checked: ${replacer.input}'s ${replacer.wrapper} replaces the runtime (last in the chain), so the real interpreter would run its program, not verify's probe`)
-      else if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
-      else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
-      // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
-      if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
+    const run: ColumnRun = { target, config, composed, fixtures, commonEnv: catalogue.commonEnv, functionEnv: opts.env, memories, mode, extraLayers: opts.extraLayers ?? [] }
+    const addRows = async (real: boolean): Promise<void> => {
+      for (const column of columns) {
+        if (!column.rows || (column.real ?? false) !== real || (real && opts.standInOnly)) continue
+        const out = await column.rows(run)
+        results.push(...out.rows)
+        warnings.push(...out.warnings)
+      }
     }
+    // The real interpreters' columns (their warnings before the harness's), then the others.
+    await addRows(true)
     warnings.push(...harness.warnings)
-    // External extensions (issue 10): checked statically, never run here.
-    const ext = extensionRows(target.layerDir, fixtures, opts.extraLayers ?? [])
-    results.push(...ext.rows)
-    warnings.push(...ext.warnings)
+    await addRows(false)
     // A composed layer ships its vendors' wrappers itself: they are checked where they are.
     if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.chain, [...(opts.extraLayers ?? []), ...(composed ? [target.layerDir] : [])], catalogue.commonEnv, mode)))
-    // A composed layer's failures and deviations name the vendor layer that made them.
-    if (composed) results = await blameFailures(results, composed, { layerDir: target.layerDir, fixtures, commonEnv: catalogue.commonEnv, memory: memories[0] ?? 1024, mode })
-    const deviations = composed ? attributeDeviations(harness.deviations, composed) : harness.deviations
+    let deviations = harness.deviations
+    for (const column of columns) if (column.revise) ({ results, deviations } = await column.revise({ results, deviations }, run))
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
     return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started) }
   } finally {

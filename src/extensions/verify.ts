@@ -1,12 +1,11 @@
-// verify's rows for the layer's external extensions: the static checks of src/extensions/check.ts
-// (exec bit, a program the kernel can start, its #! interpreter on each runtime, clashes with
-// --with-layer trees), without running them. Only when some tree ships /opt/extensions.
+// verify's column for the layer's external extensions: the static checks of check.ts (exec bit, a
+// program the kernel can start, its #! interpreter on each runtime, clashes with --with-layer trees),
+// without running them. Only when some tree ships /opt/extensions.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { checkExtensions } from '../extensions/check.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { rid } from './case.js'
-import type { CheckResult } from './types.js'
+import { rid, type CheckResult, type Column } from '../verify/index.js'
+import { checkExtensions } from './check.js'
 
 /** One `extensions` row per runtime (a finding without a runtime counts for each), plus warnings. */
 export function extensionRows(layerDir: string, fixtures: readonly RuntimeFixture[], withLayers: readonly string[]): { rows: CheckResult[]; warnings: string[] } {
@@ -20,4 +19,9 @@ export function extensionRows(layerDir: string, fixtures: readonly RuntimeFixtur
     return { runtime: rid(f), memory: null, shell: null, check: 'extensions', status: failed.length ? 'fail' : 'pass', detail }
   })
   return { rows, warnings }
+}
+
+/** External extensions (issue 10) as a verify column: checked statically, never run there. */
+export const extensionsColumn: Column = {
+  rows: async ({ target, fixtures, extraLayers }) => extensionRows(target.layerDir, fixtures, extraLayers),
 }

@@ -1,0 +1,19 @@
+// The programmatic `verify`: what `wrapgen verify` does, the stand-in harness (verify/run.ts) and every
+// column of the report. The columns come from the features that own them, plugged in here, above them
+// all, so that verify imports none of compose, extensions or invoke. (Apart from api.ts, so that
+// `wrapgen build` does not load verify.)
+import { composedColumn } from './compose/verify.js'
+import { extensionsColumn } from './extensions/verify.js'
+import { hooksColumn, realColumn } from './verify/columns.js'
+import { verify as verifyWith, type VerifyOptions } from './verify/run.js'
+import type { VerifyReport } from './verify/types.js'
+
+export type { VerifyOptions }
+
+/** The report's columns after the harness, in the order they run: real interpreters, startup hooks, extensions, a composed layer's attribution. */
+const COLUMNS = [realColumn, hooksColumn, extensionsColumn, composedColumn]
+
+/** Verifies a config's layer, a built layer or any wrapper file (see VerifyOptions) and returns the report. */
+export function verify(opts: VerifyOptions): Promise<VerifyReport> {
+  return verifyWith(opts, COLUMNS)
+}
