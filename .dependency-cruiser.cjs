@@ -46,6 +46,20 @@ module.exports = {
       to: { path: [FEATURES, ENTRIES] },
     },
     {
+      name: 'foundations-apart',
+      severity: 'error',
+      comment: 'The sandbox and the layer tree are separate foundations: neither imports the other, so each can change (issue 17 hardens the sandbox) without touching the other.',
+      from: { path: '^src/(sandbox|layer-tree)/' },
+      to: { path: '^src/(sandbox|layer-tree)/', pathNot: '^src/$1/' },
+    },
+    {
+      name: 'sandbox-through-its-entry',
+      severity: 'error',
+      comment: 'Code wrapgen did not write starts only through src/sandbox/index.ts, so a rule the sandbox adds holds for every command. Import from src/sandbox/index.ts.',
+      from: { pathNot: '^src/sandbox/' },
+      to: { path: '^src/sandbox/', pathNot: '^src/sandbox/index\\.ts$' },
+    },
+    {
       name: 'features-below-entries',
       severity: 'error',
       comment: 'A feature does not import the CLI or the package entries; they import it. Move what both need into the feature or below it.',
