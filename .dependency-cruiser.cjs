@@ -74,6 +74,20 @@ module.exports = {
       to: { path: FEATURES, pathNot: ['^src/$1/', '^src/verify/index\\.ts$'] },
     },
     {
+      name: 'src-not-tests-or-benchmarks',
+      severity: 'error',
+      comment: 'wrapgen ships src/; test/ and bench/ are not in the package. Move the helper into src/ (or the fixture into test/).',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'src-no-dev-dependencies',
+      severity: 'error',
+      comment: 'A devDependency is not installed with wrapgen: src/ may import only dependencies (and the optional peer, looked up at run time).',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-dev'] },
+    },
+    {
       name: 'resolvable',
       severity: 'error',
       comment: 'An import that does not resolve: a file moved without its importers.',
