@@ -81,6 +81,27 @@ module.exports = {
       to: { path: '^(test|bench)/' },
     },
     {
+      name: 'src-reads-runners-as-files',
+      severity: 'error',
+      comment: 'runners/ is shipped into the layer and runs in the function\'s process; wrapgen reads those files (packageRoot-relative paths, the bundler), it never imports them.',
+      from: { path: '^src/' },
+      to: { path: '^runners/' },
+    },
+    {
+      name: 'runners-self-contained',
+      severity: 'error',
+      comment: "A runner ends up in every layer and runs before the function: it imports only node's built-ins and its own files, nothing of wrapgen and no package.",
+      from: { path: '^runners/' },
+      to: { pathNot: '^runners/', dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'preloads-use-the-preload-api',
+      severity: 'error',
+      comment: 'A built-in preload is a hook like a user\'s: it imports wrapgen/preload (runners/node/preload/index.ts) and node\'s built-ins, nothing else of wrapgen.',
+      from: { path: '^preloads/' },
+      to: { pathNot: '^(runners/node/preload/index\\.ts|preloads/)', dependencyTypesNot: ['core'] },
+    },
+    {
       name: 'src-no-dev-dependencies',
       severity: 'error',
       comment: 'A devDependency is not installed with wrapgen: src/ may import only dependencies (and the optional peer, looked up at run time).',
