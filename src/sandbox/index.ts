@@ -5,5 +5,6 @@ export { sandboxAvailable, bwrapArgs, hiddenInterpreters, shareTmp, PID_LIMIT, t
 export { pickMode, hostRunReason, type Mode } from './mode.js'
 export { hostPid } from './host-pid.js'
 export { bootstrapScript } from './bootstrap.js'
-// Every process started from a Launch is tracked, so an interrupted wrapgen stops it (bin.ts).
-export { trackChild } from '../cleanup.js'
+// A process started from a Launch is tracked with cleanup.ts's trackChild, so an interrupted wrapgen
+// stops it (bin.ts). Not re-exported here: this file's types reach the package's public .d.ts (Mode),
+// and trackChild's would bring node's ChildProcess type to consumers without @types/node.
