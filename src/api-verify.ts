@@ -4,14 +4,14 @@
 // `wrapgen build` does not load verify.)
 import { composedColumn } from './compose/verify.js'
 import { extensionsColumn } from './extensions/verify.js'
-import { hooksColumn, realColumn } from './verify/columns.js'
+import { realColumn } from './verify/columns.js'
 import { verify as verifyWith, type VerifyOptions } from './verify/run.js'
 import type { VerifyReport } from './verify/types.js'
 
 export type { VerifyOptions }
 
-/** The report's columns after the harness, in the order they run: real interpreters, startup hooks, extensions, a composed layer's attribution. */
-const COLUMNS = [realColumn, hooksColumn, extensionsColumn, composedColumn]
+/** The report's columns after the harness, in the order they run: real interpreters and startup hooks, extensions, a composed layer's attribution. */
+const COLUMNS = [realColumn, extensionsColumn, composedColumn]
 
 /** Verifies a config's layer, a built layer or any wrapper file (see VerifyOptions) and returns the report. */
 export function verify(opts: VerifyOptions): Promise<VerifyReport> {

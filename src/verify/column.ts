@@ -1,7 +1,8 @@
 // How a check beyond the stand-in harness adds to a verify report: a column. run.ts prepares the
 // target and runs the harness; each column handed to verify() then adds rows and warnings of its own,
-// or revises the finished rows. api.ts hands over wrapgen verify's columns (the real interpreters, the
-// startup hooks, the layer's extensions, a composed layer's attribution); verify imports none of them.
+// or revises the finished rows. api-verify.ts hands over wrapgen verify's columns (the real
+// interpreters and startup hooks, the layer's extensions, a composed layer's attribution); verify
+// imports none of them.
 import type { ResolvedConfig } from '../config/types.js'
 import type { ComposedLayer } from '../layer-tree/compose-manifest.js'
 import type { RuntimeFixture } from '../runtimes/types.js'

@@ -1,6 +1,6 @@
 // `verify` as an API: prepares the target (a config's layer, a built layer, or any wrapper file placed
 // at its Lambda path), picks runtimes, memory sizes, shells and mode, runs the harness and the columns
-// it is given (column.ts: the real interpreters and the rest, wired in api.ts), and returns the report.
+// it is given (column.ts: the real interpreters and the rest, wired in api-verify.ts), and returns the report.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { buildLayer } from '../build.js'
@@ -55,7 +55,7 @@ export function isShScript(shebang: string): boolean {
   return shebang === '' || /^#!\s*(\/usr)?\/bin\/sh(\s|$)/.test(shebang) || /^#!\s*\/usr\/bin\/env\s+sh(\s|$)/.test(shebang)
 }
 
-/** The report of `opts`: the stand-in harness, then each of `columns` in order (api.ts's verify passes them all). */
+/** The report of `opts`: the stand-in harness, then each of `columns` in order (api-verify.ts's verify passes them all). */
 export async function verify(opts: VerifyOptions, columns: readonly Column[] = []): Promise<VerifyReport> {
   const started = performance.now()
   const catalogue = loadCatalogue()
