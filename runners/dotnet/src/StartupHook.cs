@@ -6,7 +6,7 @@
 // The list comes in the environment, not in a file beside the runner: .NET's first file read and UTF-8
 // decode cost about 3 ms of every cold start (measured), reading a variable about 0.04 ms.
 //
-// Built for net8.0 by hooks/dotnet/build.sh into WrapgenStartupHooks.dll, which is committed, so that
+// Built for net8.0 by runners/dotnet/build.sh into WrapgenStartupHooks.dll, which is committed, so that
 // building a layer needs no .NET SDK.
 using System;
 using System.Diagnostics;

@@ -1,6 +1,6 @@
 // wrapgen/preload: what a preload hook imports. No dependencies: it ends up inside every bundle.
 // Functions every cold start calls are written in parentheses, so that V8 compiles them with the file
-// rather than again on their first call (src/preload/run.ts says more).
+// rather than again on their first call (run.ts says more).
 
 /** What the runner hands every hook besides its options. */
 export interface PreloadContext {

@@ -3,7 +3,7 @@
 // order, each isolated (a failing agent prints one stderr line and the JVM still starts, unless it is
 // critical) and timed. Started directly with -javaagent, a throwing premain would abort the JVM.
 //
-// Compiled for Java 8 (the oldest Lambda JVM) by hooks/java/build.sh into WrapgenAgents.class, which
+// Compiled for Java 8 (the oldest Lambda JVM) by runners/java/build.sh into WrapgenAgents.class, which
 // wrapgen packs into the layer's jar at build time, so building a layer needs no JDK.
 package wrapgen.agents;
 
