@@ -13,6 +13,7 @@ const CORE = '^src/((config|runtimes|plan|render|layer|startup-hooks)/|build\\.t
 const FOUNDATIONS = '^src/(sandbox|layer-tree)/'
 const FEATURES = '^src/(verify|invoke|compose|extensions)/'
 const ENTRIES = '^src/(cli/|(bin|index|api|api-verify)\\.ts$)'
+const PLACED = [BASE, CORE, FOUNDATIONS, FEATURES, ENTRIES]
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -107,6 +108,20 @@ module.exports = {
       comment: 'A devDependency is not installed with wrapgen: src/ may import only dependencies (and the optional peer, looked up at run time).',
       from: { path: '^src/' },
       to: { dependencyTypes: ['npm-dev'] },
+    },
+    {
+      name: 'every-file-on-a-floor',
+      severity: 'error',
+      comment: 'A file of src/ on no floor escapes the rules above: add its folder to one of the floors at the top of .dependency-cruiser.cjs (and to docs/architecture.md).',
+      from: {},
+      to: { path: '^src/', pathNot: PLACED },
+    },
+    {
+      name: 'every-importer-on-a-floor',
+      severity: 'error',
+      comment: 'A file of src/ on no floor escapes the rules above: add its folder to one of the floors at the top of .dependency-cruiser.cjs (and to docs/architecture.md).',
+      from: { path: '^src/', pathNot: PLACED },
+      to: {},
     },
     {
       name: 'resolvable',
