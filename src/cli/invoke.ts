@@ -92,12 +92,16 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     'no-layer': { type: 'boolean' },
     mode: { type: 'string' },
     quiet: { type: 'boolean' },
+    interpreter: { type: 'string' },
+    'ric-jars': { type: 'string' },
   },
   async run(values, _positionals, ctx) {
     const mode = (values.mode as string | undefined) ?? 'auto'
     if (mode !== 'auto' && mode !== 'sandboxed' && mode !== 'path-mapped') throw new UsageError(`--mode ${mode}: use auto, sandboxed or path-mapped`)
-    const handler = (values.handler as string | undefined) ?? 'index.handler'
-    if (!/^[^.].*\.[^.]/.test(handler)) throw new UsageError(`--handler ${handler}: give module.export, e.g. index.handler or src/app.main`)
+    const handler = values.handler as string | undefined
+    const java = /^java/.test((values.runtime as string | undefined) ?? '')
+    if (handler !== undefined && java && !/^[A-Za-z_$][\w$.]*(::[A-Za-z_$][\w$]*)?$/.test(handler)) throw new UsageError(`--handler ${handler}: give Class::method (or a class implementing RequestHandler), e.g. example.Handler::handleRequest`)
+    if (handler !== undefined && !java && !/^[^.].*\.[^.]/.test(handler)) throw new UsageError(`--handler ${handler}: give module.export, e.g. index.handler or src/app.main`)
     const count = positiveInt('count', values.count, 1, 1000) ?? 1
     const memory = positiveInt('memory', values.memory, 128, 10240) ?? DEFAULT_MEMORY_MB
     const timeout = positiveInt('timeout', values.timeout, 1, 900) ?? 3
@@ -117,8 +121,10 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
       ...(values.layer !== undefined ? { layerDir: resolve(ctx.cwd, values.layer as string) } : {}),
       noLayer,
       taskDir: resolve(ctx.cwd, (values.task as string | undefined) ?? '.'),
-      handler,
+      ...(handler !== undefined ? { handler } : {}),
       runtime: (values.runtime as string | undefined) ?? 'nodejs20.x',
+      ...(values.interpreter !== undefined ? { interpreter: resolve(ctx.cwd, values.interpreter as string) } : {}),
+      ...(values['ric-jars'] !== undefined ? { ricJars: resolve(ctx.cwd, values['ric-jars'] as string) } : {}),
       events: Array.from({ length: count }, () => event),
       memory,
       timeoutMs: timeout * 1000,
