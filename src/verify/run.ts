@@ -20,6 +20,7 @@ import { sandboxAvailable, type Mode } from './sandbox.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 import { runHookChecks } from './hooks.js'
+import { runClientChecks, type ClientChecks } from './real-client.js'
 import { extensionRows } from './extensions.js'
 import { attributeDeviations, blameFailures, isComposed, readComposed, type ComposedLayer } from '../compose/verify.js'
 
@@ -145,14 +146,19 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
     })
     let results = harness.results
+    let clients: ClientChecks | undefined
     if (!opts.standInOnly) {
       // A composed chain that ends in a runtime replacer runs that vendor's program, never verify's probe.
       const replacer = composed?.chain.find((e) => e.allow.includes('replace-runtime'))
       if (replacer) warnings.push(`real interpreters not checked: ${replacer.input}'s ${replacer.wrapper} replaces the runtime (last in the chain), so the real interpreter would run its program, not verify's probe`)
-      else if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
-      else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
+      else if (mode === 'sandboxed') {
+        // Python and java on AWS's real runtime clients where installed (real-client.ts); the rest as before.
+        clients = await runClientChecks({ target, config, fixtures, commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })
+        results.push(...clients.rows)
+        results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0])) && !clients?.covered.has(f.id)), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
+      } else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
       // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
-      if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
+      if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures: fixtures.filter((f) => !clients?.covered.has(f.id)), memories })))
     }
     warnings.push(...harness.warnings)
     // External extensions (issue 10): checked statically, never run here.
@@ -165,7 +171,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     if (composed) results = await blameFailures(results, composed, { layerDir: target.layerDir, fixtures, commonEnv: catalogue.commonEnv, memory: memories[0] ?? 1024, mode })
     const deviations = composed ? attributeDeviations(harness.deviations, composed) : harness.deviations
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
-    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started) }
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started), ...(clients ? { clients: { ran: clients.ran, missing: clients.missing } } : {}) }
   } finally {
     removeTemp(temp)
   }

@@ -203,3 +203,33 @@ t.test('java: without the client jars, one line saying what to fetch', { skip: j
   const opts: InvokeRunOptions = { noLayer: true, taskDir: empty, runtime: 'java21', handler: 'example.Handler', events: [{}], ricJars: empty }
   await t.rejects(runInvoke(opts), { exitCode: 1, message: /^--ric-jars .*no aws-lambda-java-runtime-interface-client-\*\.jar there\. java21 needs AWS's Java runtime client: run "mvn dependency:get -Dartifact=com\.amazonaws:aws-lambda-java-runtime-interface-client:2\.10\.1"/ })
 })
+
+// --- verify's real and hooks columns on the real clients ----------------------------------------
+
+const sandboxed = (await import('../../src/verify/sandbox.js')).sandboxAvailable()
+const verifySkip = !sandboxed ? 'bubblewrap cannot make namespaces here (verify runs real interpreters only in the sandbox)' : pySkip || javaSkip
+
+t.test('verify: python and java real and hooks columns run on the real clients, and say so', { skip: verifySkip }, async (t) => {
+  const { verify } = await import('../../src/verify/run.js')
+  const { renderTable } = await import('../../src/verify/report.js')
+  const j = await buildJava()
+  const dir = work
+  cpSync(join(fixtures, 'python/hooks'), join(dir, 'hooks'), { recursive: true })
+  const config = await openConfig({ cwd: dir, config: { name: 'verify-clients', python: { flags: ['-X', 'dev'], preloads: ['./hooks/first.py', 'json'] }, java: { flags: ['-XX:+UseSerialGC'], agents: [j.probe] } } })
+  const report = await verify({ config, runtime: `${py},java21`, memories: [512], shells: ['dash'], mode: 'sandboxed' })
+  const row = (runtime: string, check: string) => report.results.find((x) => x.runtime === runtime && x.check === check)
+  for (const rt of [py, 'java21']) {
+    for (const check of ['real', 'hooks']) t.equal(row(rt, check)?.status, 'pass', `${rt} ${check}: ${row(rt, check)?.detail}`)
+  }
+  t.same(report.clients?.ran.map((c) => `${c.runtime}: ${c.checks.join(', ')}`).sort(), ['java21: real, hooks', `${py}: real, hooks`].sort())
+  const table = renderTable(report).replace(/\n  /g, ' ') // continuation lines joined
+  t.match(table, new RegExp(`on AWS's runtime client: ${py.replace('.', '\\.')}: real, hooks on python 3\\.\\d+\\.\\d+ .*awslambdaric`), 'the table says which columns ran on the real client')
+  t.match(table, /on AWS's runtime client: java21: real, hooks on java [\d.]+ .*aws-lambda-java-runtime-interface-client/)
+
+  // It can fail: a python flag that changes the module search path (-S: no site-packages) is caught
+  // by comparing the handler's sys.path with the start without the layer.
+  const noSite = await openConfig({ cwd: dir, config: { name: 'verify-clients', python: { flags: ['-S'], preloads: ['./hooks/first.py'] } } })
+  const bad = await verify({ config: noSite, runtime: py, memories: [512], shells: ['dash'], mode: 'sandboxed' })
+  t.equal(bad.results.find((x) => x.runtime === py && x.check === 'hooks')?.status, 'fail')
+  t.match(bad.results.find((x) => x.runtime === py && x.check === 'hooks')?.detail, /^sys\.path is .*, without the layer /)
+})
