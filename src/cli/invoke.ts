@@ -45,24 +45,32 @@ const command: Command = {
   help: `Usage: wrapgen invoke [--handler index.handler] [--task DIR] [--event JSON|FILE|-] [options]
 
 Builds the layer from the config (in a temp folder), starts the function the way Lambda does -- the
-emulated bootstrap, AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapgen/exec, node with the preload, AWS's own Node
-runtime client (aws-lambda-ric 3.3.0), the handler -- on a local Runtime API (127.0.0.1 only), sends
-the event, prints each result (or the error as Lambda reports it) and an init report: wrapper start ->
-node start -> each preload hook -> handler loaded -> first invoke answered, in milliseconds.
+emulated bootstrap, AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapgen/exec, the interpreter with wrapgen's hooks,
+AWS's own runtime client (node: aws-lambda-ric 3.3.0; python: awslambdaric; java:
+aws-lambda-java-runtime-interface-client), the handler -- on a local Runtime API (127.0.0.1 only),
+sends the event, prints each result (or the error as Lambda reports it) and an init report: wrapper
+start -> interpreter start -> each hook -> handler loaded -> first invoke answered, in milliseconds.
 Inside bubblewrap the layer is at /opt and the task at /var/task, read-only; without it, the same
-tree under a temp folder. No Docker, no AWS account. Node runtimes, and custom runtimes
-(provided.*). Files in /opt/extensions run as external extensions on an emulated Extensions API.
-See docs/invoke.md and docs/extensions.md.
+tree under a temp folder. No Docker, no AWS account. Node, Python and Java runtimes, and custom
+runtimes (provided.*). Files in /opt/extensions run as external extensions on an emulated Extensions
+API. See docs/invoke.md and docs/extensions.md.
 
 Options:
-  --handler H       the handler, module.export (default index.handler)
+  --handler H       the handler: module.export (default index.handler; python:
+                    lambda_function.lambda_handler), java: Class::method (required)
   --task DIR        the function's code, mounted at /var/task (default: the current folder)
   --event EVENT     the event: inline JSON ('{"id":1}'), a JSON file, or - for standard input
                     (default {})
   --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv
-                    and environment (the interpreter is always this machine's node)
+                    and environment (the interpreter is always this machine's node);
+                    python3.9 ... python3.14: this machine's python3.X with awslambdaric
+                    (pip install awslambdaric==4.2.2), else the nearest python that has it;
+                    java17, java21, java25: a JDK of that version (else the nearest newer) and
+                    the Java runtime client's jars (mvn dependency:get, see docs/invoke.md);
                     or provided.al2 / provided.al2023: a custom runtime, started as Lambda does
                     (/var/task/bootstrap, else /opt/bootstrap: wrapgen's shim with customRuntime)
+  --interpreter P   python or java: the interpreter to run (a python, or a JDK's bin/java)
+  --ric-jars DIR    java: a folder with the client's jars instead of ~/.m2/repository
   --count N         invoke N times on the same warm process (default 1)
   --memory MB       function memory, 128 to 10240 (default ${DEFAULT_MEMORY_MB}, Lambda's default)
   --timeout S       per-invoke timeout in seconds (default 3)

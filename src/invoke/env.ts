@@ -70,6 +70,9 @@ export function functionCommand(input: FunctionEnvInput): { argv: string[]; env:
     // Our entry reports node's start on this fd, then deletes the variable.
     WRAPGEN_INVOKE_REPORT_FD: '3',
   }
+  // On Lambda the runtime clients write framed logs to this fd; here fd 3 is our report channel, and
+  // without the variable every client logs on stdout, which invoke collects.
+  delete env._LAMBDA_TELEMETRY_LOG_FD
   if (input.wrapper !== undefined) env.AWS_LAMBDA_EXEC_WRAPPER = input.wrapper
   else delete env.AWS_LAMBDA_EXEC_WRAPPER
   if (input.mapped) {
