@@ -58,7 +58,8 @@ API. See docs/invoke.md and docs/extensions.md.
 Options:
   --handler H       the handler: module.export (default index.handler; python:
                     lambda_function.lambda_handler), java: Class::method (required)
-  --task DIR        the function's code, mounted at /var/task (default: the current folder)
+  --task DIR        the function's code, mounted at /var/task (default: the current folder), or
+                    its deployment package (.zip, .jar), unpacked there as Lambda does
   --event EVENT     the event: inline JSON ('{"id":1}'), a JSON file, or - for standard input
                     (default {})
   --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv

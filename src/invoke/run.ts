@@ -22,6 +22,7 @@ import { findBootstrap, isProvided, providedLaunch, providedRuntime } from '../s
 import { clientFor, defaultHandler } from './client-for.js'
 import { providedClient } from './node.js'
 import { watchExec } from './exec-watch.js'
+import { isTaskArchive, unpackTask } from './task-archive.js'
 
 export interface InvokeRunOptions {
   /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */
@@ -30,7 +31,7 @@ export interface InvokeRunOptions {
   readonly layerDir?: string | undefined
   /** Run the same function without wrapgen (no layer, no AWS_LAMBDA_EXEC_WRAPPER). */
   readonly noLayer?: boolean
-  /** The function's code, mounted at /var/task. */
+  /** The function's code, mounted at /var/task: a folder, or a .zip/.jar deployment package (unpacked). */
   readonly taskDir: string
   /** @default 'index.handler' (python: 'lambda_function.lambda_handler'; java: required) */
   readonly handler?: string
@@ -118,6 +119,17 @@ function layerTree(dir: string): string {
 }
 
 export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
+  if (!isTaskArchive(opts.taskDir) || !existsSync(opts.taskDir) || !statSync(opts.taskDir).isFile()) return runInvokeOn(opts)
+  // A deployment package: unpacked as Lambda unpacks it into /var/task.
+  const task = await unpackTask(opts.taskDir)
+  try {
+    return await runInvokeOn({ ...opts, taskDir: task.dir })
+  } finally {
+    task.remove()
+  }
+}
+
+async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
   const mode: Mode = opts.mode === undefined || opts.mode === 'auto' ? (sandboxAvailable() ? 'sandboxed' : 'path-mapped') : opts.mode
   if (mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot create namespaces here; use --mode path-mapped')
   const provided = isProvided(opts.runtime)
@@ -125,7 +137,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   const handler = opts.handler ?? defaultHandler(runtime)
   if (handler === undefined) throw new UsageError(`--runtime ${runtime.id}: give --handler, e.g. example.Handler::handleRequest`)
   const memory = opts.memory ?? DEFAULT_MEMORY_MB
-  if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code`)
+  if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code, or its .zip/.jar deployment package`)
   // The runtime's client and interpreter, found before anything is built (a missing one is one line).
   const client = provided ? providedClient() : await clientFor(runtime, { taskDir: opts.taskDir, interpreter: opts.interpreter, ricJars: opts.ricJars })
   // Checked before anything is built, so a bad --with-layer leaves nothing behind.

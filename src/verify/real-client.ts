@@ -98,6 +98,15 @@ export async function runClientChecks(opts: ClientCheckOptions): Promise<ClientC
   const missing: Array<{ runtime: string; why: string }> = []
   if (opts.target.kind !== 'layer') return { rows, covered, ran, missing }
   const target = opts.target
+  // A chained wrapper accepted to rewrite the handler (a vendor's handler wrapper), to point the client
+  // at another Runtime API (a proxy extension) or to replace the runtime decides what the client loads
+  // or talks to: the probe function cannot be the handler there, so the probe entry runs instead.
+  const WHY = { handler: 'rewrite the handler', 'runtime-api': 'change the Runtime API', 'replace-runtime': 'replace the runtime' } as const
+  const chained = target.chain.flatMap((w) => (Object.keys(WHY) as Array<keyof typeof WHY>).filter((a) => w.allow.includes(a)).map((a) => `${w.path} is accepted to ${WHY[a]}`))
+  if (chained.length > 0) {
+    for (const f of opts.fixtures.filter((x) => x.family === 'python' || x.family === 'java')) missing.push({ runtime: f.id, why: `${chained[0]}, so verify's probe function cannot be the handler` })
+    return { rows, covered, ran, missing }
+  }
   const root = makeTemp('real-client')
   try {
     const tasks: Partial<Record<'python' | 'java', { dir: string; handler: string } | string>> = {}

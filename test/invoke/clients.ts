@@ -191,6 +191,11 @@ t.test('java21 on the Java runtime client: agents before the main class, both in
   const c = await runInvoke({ layerDir: crit.layerDir, taskDir: j.task, runtime: 'java21', handler, events: [{}], timeoutMs: 15_000, initTimeoutMs: 30_000 })
   t.same([c.init.error?.errorType, c.init.error?.errorMessage], ['Runtime.ExitError', 'Runtime exited with error: exit status 1'])
   t.same(own(c), [`wrapgen: agent ${j.boom} failed: java.lang.IllegalStateException: agent broke (critical: stopping start-up)`])
+  // The function as a deployment jar: unpacked into /var/task as Lambda does.
+  const jar = join(work, 'java', 'function.jar')
+  t.equal(spawnSync(join(jdk!.home, 'bin/jar'), ['cf', jar, '-C', j.task, '.']).status, 0)
+  const fromJar = await runInvoke({ noLayer: true, taskDir: jar, runtime: 'java21', handler, events: [{ n: 2 }], timeoutMs: 15_000, initTimeoutMs: 30_000 })
+  t.equal(fromJar.invokes[0]?.status, 'success', `a .jar --task runs: ${JSON.stringify(fromJar.invokes[0]?.error ?? fromJar.init.error)}`)
   // A class that is not there: the Java client does not fail init; every invoke gets the error (as on Lambda).
   const nf = await runInvoke({ noLayer: true, taskDir: j.task, runtime: 'java21', handler: 'example.Nope::handleRequest', events: [{}], timeoutMs: 15_000, initTimeoutMs: 30_000 })
   t.equal(nf.init.status, 'ok')
