@@ -70,7 +70,7 @@ module.exports = {
     {
       name: 'features-apart',
       severity: 'error',
-      comment: "Features do not import each other: what two need goes into a foundation or the core. The one door is src/verify/index.ts (its harness, and the Column interface through which compose and extensions add to verify's report); verify itself imports no other feature.",
+      comment: "Features do not import each other: what two need goes into a foundation or the core. The one door is src/verify/index.ts (its harness, and the Column interface through which compose, extensions and invoke add to verify's report); verify itself imports no other feature.",
       from: { path: '^src/(verify|invoke|compose|extensions)/' },
       to: { path: FEATURES, pathNot: ['^src/$1/', '^src/verify/index\\.ts$'] },
     },

@@ -4,14 +4,19 @@
 // `wrapgen build` does not load verify.)
 import { composedColumn } from './compose/verify.js'
 import { extensionsColumn } from './extensions/verify.js'
+import { clientColumn } from './invoke/verify.js'
 import { realColumn } from './verify/columns.js'
 import { verify as verifyWith, type VerifyOptions } from './verify/run.js'
 import type { VerifyReport } from './verify/types.js'
 
 export type { VerifyOptions }
 
-/** The report's columns after the harness, in the order they run: real interpreters and startup hooks, extensions, a composed layer's attribution. */
-const COLUMNS = [realColumn, extensionsColumn, composedColumn]
+/**
+ * The report's columns after the harness, in the order they run: python and java on AWS's runtime
+ * clients (first: the runtimes they cover are left out of the next), real interpreters and startup
+ * hooks, extensions, a composed layer's attribution.
+ */
+const COLUMNS = [clientColumn, realColumn, extensionsColumn, composedColumn]
 
 /** Verifies a config's layer, a built layer or any wrapper file (see VerifyOptions) and returns the report. */
 export function verify(opts: VerifyOptions): Promise<VerifyReport> {

@@ -45,24 +45,33 @@ const command: Command = {
   help: `Usage: wrapgen invoke [--handler index.handler] [--task DIR] [--event JSON|FILE|-] [options]
 
 Builds the layer from the config (in a temp folder), starts the function the way Lambda does -- the
-emulated bootstrap, AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapgen/exec, node with the preload, AWS's own Node
-runtime client (aws-lambda-ric 3.3.0), the handler -- on a local Runtime API (127.0.0.1 only), sends
-the event, prints each result (or the error as Lambda reports it) and an init report: wrapper start ->
-node start -> each preload hook -> handler loaded -> first invoke answered, in milliseconds.
+emulated bootstrap, AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapgen/exec, the interpreter with wrapgen's hooks,
+AWS's own runtime client (node: aws-lambda-ric 3.3.0; python: awslambdaric; java:
+aws-lambda-java-runtime-interface-client), the handler -- on a local Runtime API (127.0.0.1 only),
+sends the event, prints each result (or the error as Lambda reports it) and an init report: wrapper
+start -> interpreter start -> each hook -> handler loaded -> first invoke answered, in milliseconds.
 Inside bubblewrap the layer is at /opt and the task at /var/task, read-only; without it, the same
-tree under a temp folder. No Docker, no AWS account. Node runtimes, and custom runtimes
-(provided.*). Files in /opt/extensions run as external extensions on an emulated Extensions API.
-See docs/invoke.md and docs/extensions.md.
+tree under a temp folder. No Docker, no AWS account. Node, Python and Java runtimes, and custom
+runtimes (provided.*). Files in /opt/extensions run as external extensions on an emulated Extensions
+API. See docs/invoke.md and docs/extensions.md.
 
 Options:
-  --handler H       the handler, module.export (default index.handler)
-  --task DIR        the function's code, mounted at /var/task (default: the current folder)
+  --handler H       the handler: module.export (default index.handler; python:
+                    lambda_function.lambda_handler), java: Class::method (required)
+  --task DIR        the function's code, mounted at /var/task (default: the current folder), or
+                    its deployment package (.zip, .jar), unpacked there as Lambda does
   --event EVENT     the event: inline JSON ('{"id":1}'), a JSON file, or - for standard input
                     (default {})
   --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv
-                    and environment (the interpreter is always this machine's node)
+                    and environment (the interpreter is always this machine's node);
+                    python3.9 ... python3.14: this machine's python3.X with awslambdaric
+                    (pip install awslambdaric==4.2.2), else the nearest python that has it;
+                    java17, java21, java25: a JDK of that version (else the nearest newer) and
+                    the Java runtime client's jars (mvn dependency:get, see docs/invoke.md);
                     or provided.al2 / provided.al2023: a custom runtime, started as Lambda does
                     (/var/task/bootstrap, else /opt/bootstrap: wrapgen's shim with customRuntime)
+  --interpreter P   python or java: the interpreter to run (a python, or a JDK's bin/java)
+  --ric-jars DIR    java: a folder with the client's jars instead of ~/.m2/repository
   --count N         invoke N times on the same warm process (default 1)
   --memory MB       function memory, 128 to 10240 (default ${DEFAULT_MEMORY_MB}, Lambda's default)
   --timeout S       per-invoke timeout in seconds (default 3)
@@ -92,12 +101,16 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     'no-layer': { type: 'boolean' },
     mode: { type: 'string' },
     quiet: { type: 'boolean' },
+    interpreter: { type: 'string' },
+    'ric-jars': { type: 'string' },
   },
   async run(values, _positionals, ctx) {
     const mode = (values.mode as string | undefined) ?? 'auto'
     if (mode !== 'auto' && mode !== 'sandboxed' && mode !== 'path-mapped') throw new UsageError(`--mode ${mode}: use auto, sandboxed or path-mapped`)
-    const handler = (values.handler as string | undefined) ?? 'index.handler'
-    if (!/^[^.].*\.[^.]/.test(handler)) throw new UsageError(`--handler ${handler}: give module.export, e.g. index.handler or src/app.main`)
+    const handler = values.handler as string | undefined
+    const java = /^java/.test((values.runtime as string | undefined) ?? '')
+    if (handler !== undefined && java && !/^[A-Za-z_$][\w$.]*(::[A-Za-z_$][\w$]*)?$/.test(handler)) throw new UsageError(`--handler ${handler}: give Class::method (or a class implementing RequestHandler), e.g. example.Handler::handleRequest`)
+    if (handler !== undefined && !java && !/^[^.].*\.[^.]/.test(handler)) throw new UsageError(`--handler ${handler}: give module.export, e.g. index.handler or src/app.main`)
     const count = positiveInt('count', values.count, 1, 1000) ?? 1
     const memory = positiveInt('memory', values.memory, 128, 10240) ?? DEFAULT_MEMORY_MB
     const timeout = positiveInt('timeout', values.timeout, 1, 900) ?? 3
@@ -117,8 +130,10 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
       ...(values.layer !== undefined ? { layerDir: resolve(ctx.cwd, values.layer as string) } : {}),
       noLayer,
       taskDir: resolve(ctx.cwd, (values.task as string | undefined) ?? '.'),
-      handler,
+      ...(handler !== undefined ? { handler } : {}),
       runtime: (values.runtime as string | undefined) ?? 'nodejs20.x',
+      ...(values.interpreter !== undefined ? { interpreter: resolve(ctx.cwd, values.interpreter as string) } : {}),
+      ...(values['ric-jars'] !== undefined ? { ricJars: resolve(ctx.cwd, values['ric-jars'] as string) } : {}),
       events: Array.from({ length: count }, () => event),
       memory,
       timeoutMs: timeout * 1000,

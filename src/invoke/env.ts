@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js'
 import { loadCatalogue } from '../runtimes/catalogue.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
+import type { RuntimeClient } from './clients.js'
 
 /** Node runtimes in the catalogue: the only ones whose real runtime client runs here. */
 export function nodeRuntimes(): RuntimeFixture[] {
@@ -15,6 +16,21 @@ export function nodeRuntime(id: string): RuntimeFixture {
   if (!found) {
     const ids = nodeRuntimes().map((r) => r.id).join(', ')
     throw new UsageError(`--runtime ${id}: wrapgen invoke runs Node runtimes only (AWS's real Node runtime client); use one of ${ids}`)
+  }
+  return found
+}
+
+/** Runtimes whose AWS runtime client invoke can run: node, python, and java17+ (java8.al2 and java11 run AWS's older, unpublished lambdainternal runtime). */
+export function invokeRuntimes(): RuntimeFixture[] {
+  return loadCatalogue().runtimes.filter((r) => r.family === 'node' || r.family === 'python' || (r.family === 'java' && r.entry === 'com.amazonaws.services.lambda.runtime.api.client.AWSLambda'))
+}
+
+export function invokeRuntime(id: string): RuntimeFixture {
+  const found = invokeRuntimes().find((r) => r.id === id)
+  if (!found) {
+    const ids = invokeRuntimes().map((r) => r.id).join(', ')
+    const why = /^(java8|java11)/.test(id) ? ' (its runtime client, lambdainternal, is not published)' : /^(ruby|dotnet)/.test(id) ? ' (its runtime client is not reachable here: docs/invoke.md)' : ''
+    throw new UsageError(`--runtime ${id}: wrapgen invoke runs ${ids}, or provided.al2 / provided.al2023${why}`)
   }
   return found
 }
@@ -32,6 +48,8 @@ export interface FunctionEnvInput {
   /** Maps a Lambda path to the one the process sees. */
   readonly path: (p: string) => string
   readonly mapped: boolean
+  /** The runtime client: the argv as it runs here (path-mapped too), and its own variables. */
+  readonly client?: RuntimeClient | undefined
 }
 
 /** Variables that hold Lambda paths, which a path-mapped run rewrites. */
@@ -52,6 +70,9 @@ export function functionCommand(input: FunctionEnvInput): { argv: string[]; env:
     // Our entry reports node's start on this fd, then deletes the variable.
     WRAPGEN_INVOKE_REPORT_FD: '3',
   }
+  // On Lambda the runtime clients write framed logs to this fd; here fd 3 is our report channel, and
+  // without the variable every client logs on stdout, which invoke collects.
+  delete env._LAMBDA_TELEMETRY_LOG_FD
   if (input.wrapper !== undefined) env.AWS_LAMBDA_EXEC_WRAPPER = input.wrapper
   else delete env.AWS_LAMBDA_EXEC_WRAPPER
   if (input.mapped) {
@@ -61,6 +82,7 @@ export function functionCommand(input: FunctionEnvInput): { argv: string[]; env:
     }
     if (env.AWS_LAMBDA_EXEC_WRAPPER !== undefined) env.AWS_LAMBDA_EXEC_WRAPPER = input.path(env.AWS_LAMBDA_EXEC_WRAPPER)
   }
-  const argv = inst.argv.map((a) => (input.mapped && /^\/(opt|var)\//.test(a) ? input.path(a) : a))
+  input.client?.env?.(env)
+  const argv = input.client ? input.client.argv(inst.argv, input.handler, input.path) : inst.argv.map((a) => (input.mapped && /^\/(opt|var)\//.test(a) ? input.path(a) : a))
   return { argv, env }
 }

@@ -22,15 +22,14 @@ export function mapPath(mode: Mode, layout: InvokeLayout): (p: string) => string
  * exactly `env`: the environment is set inside the command (bubblewrap's --clearenv, or `env -i`),
  * so nothing the parent's spawn adds (a test runner's NODE_OPTIONS, say) reaches the function.
  */
-/** The Lambda tree every process of an invoke sees (runtime, extensions, a custom runtime's bootstrap): layer, task, runtime, the runtime client, node. */
+/** The Lambda tree every process of an invoke sees (runtime, extensions, a custom runtime's bootstrap): layer, task, runtime, then the runtime client and its interpreter (clients.ts). */
 export function lambdaBinds(layout: InvokeLayout): Array<[string, string]> {
   return [
     [layout.opt, '/opt'],
     [layout.taskDir, '/var/task'],
     [join(layout.root, 'var/runtime'), '/var/runtime'],
-    [layout.ricDir, '/var/runtime/node_modules/aws-lambda-ric'],
     [join(layout.root, 'var/lang'), '/var/lang'],
-    [process.execPath, '/var/lang/bin/node'],
+    ...layout.clientBinds.map(([host, lambda]) => [host, lambda] as [string, string]),
   ]
 }
 

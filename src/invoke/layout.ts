@@ -1,13 +1,15 @@
 // The Lambda file layout an invoke run uses: the layer at /opt, the user's code at /var/task, the
-// real node at /var/lang/bin/node, and /var/runtime with the emulated bootstrap, our entry
-// (index.mjs) and AWS's runtime client (node_modules/aws-lambda-ric). Built in a temp folder.
-import { chmodSync, copyFileSync, cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+// emulated bootstrap in /var/runtime, and the runtime's client and interpreter where Lambda has them
+// (clients.ts: node at /var/lang/bin/node and aws-lambda-ric in /var/runtime/node_modules; python's or
+// the JDK's home at /var/lang and the client's files in /var/runtime). Built in a temp folder.
+import { chmodSync, copyFileSync, cpSync, mkdirSync, statSync, symlinkSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { UserError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
 import { bootstrapScript, type Mode } from '../sandbox/index.js'
+import { placeClient, type RuntimeClient } from './clients.js'
 
 export interface InvokeLayout {
   /** Temp folder holding opt/, var/task, var/runtime, var/lang/bin, tmp/. */
@@ -16,8 +18,8 @@ export interface InvokeLayout {
   readonly opt: string
   /** The user's code, mounted at /var/task (copied under root when path-mapped). */
   readonly taskDir: string
-  /** The installed aws-lambda-ric package folder on the host. */
-  readonly ricDir: string
+  /** The runtime client's files and the interpreter (host path, Lambda path), bound after the tree. */
+  readonly clientBinds: ReadonlyArray<readonly [string, string]>
   readonly bootstrap: string
   readonly remove: () => void
 }
@@ -30,6 +32,8 @@ export interface InvokeLayoutInput {
   readonly layerDir: string | undefined
   /** The function's code folder. */
   readonly taskDir: string
+  /** The runtime's client and interpreter; none for custom runtimes (provided.*). */
+  readonly client?: RuntimeClient | undefined
 }
 
 /** What to run when the runtime client is missing (also in docs/invoke.md and the README). */
@@ -51,31 +55,27 @@ export function ricPackageDir(from: readonly string[] = []): string {
   throw new UserError(`invoke needs aws-lambda-ric (AWS's Node runtime client), an optional peer dependency that is not installed: run "${RIC_INSTALL}" in your project (its native build needs autoconf, automake, libtool, cmake, make and g++; see docs/invoke.md)`)
 }
 
-const asset = (name: string): string => join(packageRoot(), 'src', name)
-
 export function makeInvokeLayout(input: InvokeLayoutInput): InvokeLayout {
-  const ricDir = ricPackageDir([input.taskDir, process.cwd()])
+  const client = input.client
   // Registered with cleanup.ts: an interrupted invoke removes it too.
   const root = makeTemp('invoke')
   const opt = join(root, 'opt')
   if (input.layerDir) cpSync(input.layerDir, opt, { recursive: true })
   else mkdirSync(opt)
-  for (const dir of ['var/runtime/node_modules/aws-lambda-ric', 'var/lang/bin', 'tmp']) mkdirSync(join(root, dir), { recursive: true })
+  for (const dir of ['var/runtime', 'tmp']) mkdirSync(join(root, dir), { recursive: true })
   const bootstrap = join(root, 'var/runtime/bootstrap.sh')
   copyFileSync(bootstrapScript(), bootstrap)
   chmodSync(bootstrap, 0o755)
-  copyFileSync(asset('invoke/assets/runtime-entry.mjs'), join(root, 'var/runtime/index.mjs'))
-  if (input.mode === 'sandboxed') {
-    // Mount points the sandbox binds the real node and the client over (bubblewrap needs them to exist).
-    writeFileSync(join(root, 'var/lang/bin/node'), '')
-  } else {
-    // Path-mapped: the same tree made of symlinks to the host's files.
-    rmSync(join(root, 'var/runtime/node_modules/aws-lambda-ric'), { recursive: true })
-    symlinkSync(ricDir, join(root, 'var/runtime/node_modules/aws-lambda-ric'))
-    symlinkSync(process.execPath, join(root, 'var/lang/bin/node'))
+  const home = client?.binds.find(([, lambda]) => lambda === '/var/lang')?.[0]
+  // The interpreter's home is /var/lang (python, java), or a folder with node bound into it.
+  if (home && input.mode === 'path-mapped') symlinkSync(home, join(root, 'var/lang'))
+  else mkdirSync(join(root, 'var/lang/bin'), { recursive: true })
+  // Mount points for the client's binds (bubblewrap needs them to exist), or symlinks to the host's files.
+  if (client) placeClient(client, root, input.mode, (host) => statSync(host).isDirectory())
+  if (input.mode === 'path-mapped') {
     // A copy, not a symlink: node resolves symlinks, and the real folder's parents (a package.json
     // with "type", a node_modules) would then change how the handler loads, which /var/task has not.
     cpSync(input.taskDir, join(root, 'var/task'), { recursive: true, verbatimSymlinks: true })
   }
-  return { root, opt, taskDir: input.taskDir, ricDir, bootstrap, remove: () => removeTemp(root) }
+  return { root, opt, taskDir: input.taskDir, clientBinds: client?.binds ?? [], bootstrap, remove: () => removeTemp(root) }
 }

@@ -18,17 +18,20 @@ export function hookNote(h: HookPhase): string {
 
 /** The init timeline, one phase a line, in ms from the bootstrap's start. */
 export function renderInitReport(r: InitReport, layer: InvokeRun['layer']): string {
+  const name = r.interpreter ?? 'node'
   const rows: Array<[string, number | undefined, string]> = [
     ['wrapper start (bootstrap spawned)', r.wrapperStartMs, ''],
-    ['node start', r.nodeStartMs, ''],
+    [`${name} start`, r.interpreterStartMs ?? r.nodeStartMs, r.interpreter && r.interpreter !== 'node' ? 'exec seen' : ''],
   ]
   if (r.preloadStartMs !== undefined) rows.push(['preload start', r.preloadStartMs, ''])
   for (const h of r.hooks) rows.push([`  hook ${h.name}`, h.startMs, hookNote(h)])
-  rows.push(['runtime entry (aws-lambda-ric loads)', r.runtimeEntryMs, ''])
+  if (name === 'node') rows.push(['runtime entry (aws-lambda-ric loads)', r.runtimeEntryMs, ''])
+  else if (name.startsWith('python')) rows.push(['runtime entry (bootstrap.py: awslambdaric loads)', r.runtimeEntryMs, ''])
   if (r.handlerModule?.loadMs != null) rows.push([`  handler module ${r.handlerModule.module ?? ''}`, undefined, `${r.handlerModule.loadMs.toFixed(2)} ms to load`])
   rows.push(['handler loaded (first /next)', r.handlerReadyMs, 'init duration'])
   rows.push(['first invoke answered', r.firstInvokeMs, ''])
-  const note = layer === 'none' ? ' (no layer)' : r.hooks.length === 0 && r.preloadStartMs === undefined ? ' (add wrapgen/preloads/timing to the config for per-hook times)' : ''
+  const perHook = name === 'node' ? ' (add wrapgen/preloads/timing to the config for per-hook times)' : ''
+  const note = layer === 'none' ? ' (no layer)' : r.hooks.length === 0 && r.preloadStartMs === undefined ? perHook : ''
   const lines = rows.map(([label, at, extra]) => `  ${ms(at)} ms  ${label}${extra ? `  [${extra}]` : ''}`)
   return `init report${note}, ms since the bootstrap started:\n${lines.join('\n')}\n`
 }
@@ -36,6 +39,7 @@ export function renderInitReport(r: InitReport, layer: InvokeRun['layer']): stri
 /** Results, logs and the init report, as text. */
 export function renderInvokeRun(run: InvokeRun, opts: { logs: boolean }): string {
   let text = `wrapgen invoke: ${run.handler} on ${run.runtime} at ${run.memory} MB, ${run.layer === 'wrapgen' ? 'with the wrapgen layer' : 'without a layer (--no-layer)'}, ${run.mode}\n`
+  if (run.client) text += `ran on ${run.client.ran}\n${run.client.notes.map((n) => `note: ${n}\n`).join('')}`
   if (run.init.status === 'error' && run.init.error) {
     text += `init failed: ${run.init.error.errorType}: ${run.init.error.errorMessage}\n`
   }

@@ -4,9 +4,9 @@
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ResolvedConfig } from '../config/types.js'
-import { UserError } from '../errors.js'
+import { UsageError, UserError } from '../errors.js'
 import { pickMode, sandboxAvailable, shareTmp } from '../sandbox/index.js'
-import { functionCommand, nodeRuntime } from './env.js'
+import { functionCommand, invokeRuntime } from './env.js'
 import { invokeLaunch, mapPath } from './launch.js'
 import { buildTempLayer, type PreparedLayer } from './layer.js'
 import { makeInvokeLayout, type Mode } from './layout.js'
@@ -20,6 +20,10 @@ import type { ShutdownReason } from './extensions-api.js'
 import { listExtensions } from '../layer-tree/extensions.js'
 import { mergeLayers, withLayerTree, type MergedLayers } from '../layer-tree/folders.js'
 import { findBootstrap, isProvided, providedLaunch, providedRuntime } from './provided.js'
+import { clientFor, defaultHandler } from './client-for.js'
+import { providedClient } from './node.js'
+import { watchExec } from './exec-watch.js'
+import { isTaskArchive, unpackTask } from './task-archive.js'
 
 export interface InvokeRunOptions {
   /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */
@@ -28,9 +32,9 @@ export interface InvokeRunOptions {
   readonly layerDir?: string | undefined
   /** Run the same function without wrapgen (no layer, no AWS_LAMBDA_EXEC_WRAPPER). */
   readonly noLayer?: boolean
-  /** The function's code, mounted at /var/task. */
+  /** The function's code, mounted at /var/task: a folder, or a .zip/.jar deployment package (unpacked). */
   readonly taskDir: string
-  /** @default 'index.handler' */
+  /** @default 'index.handler' (python: 'lambda_function.lambda_handler'; java: required) */
   readonly handler?: string
   /** @default 'nodejs20.x' */
   readonly runtime?: string
@@ -50,6 +54,10 @@ export interface InvokeRunOptions {
   readonly withLayers?: readonly string[]
   /** Lambda's init limit, for tests. @default 10000 */
   readonly initTimeoutMs?: number
+  /** A python or java binary to run instead of the one found for the runtime. */
+  readonly interpreter?: string | undefined
+  /** A folder holding AWS's Java runtime client jars, instead of the Maven local repository. */
+  readonly ricJars?: string | undefined
 }
 
 export interface InvokeOutcome {
@@ -81,6 +89,8 @@ export interface InvokeRun {
   readonly runtimeStarted?: boolean
   /** Files that a --with-layer tree replaced in an earlier layer (/opt paths). */
   readonly layerClashes?: readonly string[] | undefined
+  /** Which interpreter and runtime client ran, and what differs from Lambda here. */
+  readonly client?: { readonly ran: string; readonly notes: readonly string[] } | undefined
 }
 
 /** Lambda's limit on an on-demand function's init phase. */
@@ -110,13 +120,27 @@ function layerTree(dir: string): string {
 }
 
 export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
+  if (!isTaskArchive(opts.taskDir) || !existsSync(opts.taskDir) || !statSync(opts.taskDir).isFile()) return runInvokeOn(opts)
+  // A deployment package: unpacked as Lambda unpacks it into /var/task.
+  const task = await unpackTask(opts.taskDir)
+  try {
+    return await runInvokeOn({ ...opts, taskDir: task.dir })
+  } finally {
+    task.remove()
+  }
+}
+
+async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
   const mode: Mode = pickMode(opts.mode, sandboxAvailable())
   if (mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot create namespaces here; use --mode path-mapped')
   const provided = isProvided(opts.runtime)
-  const runtime = provided ? providedRuntime(opts.runtime as string) : nodeRuntime(opts.runtime ?? 'nodejs20.x')
-  const handler = opts.handler ?? 'index.handler'
+  const runtime = provided ? providedRuntime(opts.runtime as string) : invokeRuntime(opts.runtime ?? 'nodejs20.x')
+  const handler = opts.handler ?? defaultHandler(runtime)
+  if (handler === undefined) throw new UsageError(`--runtime ${runtime.id}: give --handler, e.g. example.Handler::handleRequest`)
   const memory = opts.memory ?? DEFAULT_MEMORY_MB
-  if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code`)
+  if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code, or its .zip/.jar deployment package`)
+  // The runtime's client and interpreter, found before anything is built (a missing one is one line).
+  const client = provided ? providedClient() : await clientFor(runtime, { taskDir: opts.taskDir, interpreter: opts.interpreter, ricJars: opts.ricJars })
   // Checked before anything is built, so a bad --with-layer leaves nothing behind.
   for (const dir of opts.withLayers ?? []) withLayerTree(dir)
   let prepared: PreparedLayer | undefined
@@ -129,7 +153,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   let merged: MergedLayers | undefined
   const wrapgenLayer = layerDir !== undefined
   if (opts.withLayers && opts.withLayers.length > 0) layerDir = (merged = mergeLayers(opts.noLayer ? undefined : layerDir, opts.withLayers)).dir
-  const layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir })
+  const layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir, client })
   let fn: FunctionProcess | undefined
   let api: RuntimeApi | undefined
   const initLimit = opts.initTimeoutMs ?? INIT_LIMIT_MS
@@ -146,7 +170,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       runtime, memory, handler, runtimeApi: api.address,
       functionName: opts.functionName ?? 'wrapgen-invoke',
       wrapper: wrapgenLayer ? '/opt/wrapgen/exec' : undefined,
-      functionEnv: opts.env ?? {}, path, mapped: mode === 'path-mapped',
+      functionEnv: opts.env ?? {}, path, mapped: mode === 'path-mapped', client,
     })
     // Extension init comes first: every extension starts and must register before the runtime starts.
     const initStart = performance.now()
@@ -179,6 +203,8 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
     // The runtime shares /tmp with the extensions, as on Lambda.
     const launch = ext && mode === 'sandboxed' ? { ...launch0, args: shareTmp(launch0.args, join(layout.root, 'tmp')) } : launch0
     const proc = (fn = startFunction(launch.command, launch.args, launch.cwd))
+    // Python and java: when the interpreter was exec'd (node's entry reports its own start).
+    const interp = client.family === 'node' ? undefined : { name: client.processName, family: client.family, watch: watchExec(proc.child.pid, client.processName) }
     let exit: Exit | undefined
     const exited = proc.exited.then((e) => (exit = e))
     // Init ends with the first /next, an /init/error, the process ending first, or Lambda's 10 s init limit.
@@ -191,6 +217,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       ...(ext ? [ext.failure().then(() => 'extension-error' as const)] : []),
     ])
     clearTimeout(initTimer)
+    interp?.watch.stop()
     let initErr: FunctionError | undefined
     let initDoneHr: number | undefined
     if (initOutcome === 'extension-error') initErr = ext?.failed()
@@ -273,6 +300,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
     const report = initReport({
       spawnedAt: proc.spawnedAt, stderr: proc.stderr(), reportLines: proc.reportLines(),
       initDoneAt: api.initDoneAt, firstResponseAt: firstResponse,
+      ...(interp ? { interpreter: { name: interp.name, family: interp.family, seenAt: interp.watch.seenAt() } } : {}),
     })
     return {
       mode, layer: wrapgenLayer ? 'wrapgen' : 'none', runtime: runtime.id, memory, handler,
@@ -283,6 +311,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       exit: endedBy === undefined ? undefined : { code: endedBy.code, signal: endedBy.signal },
       ...(ext ? { extensions: ext.report(proc.spawnedAt.hr, initDoneHr) } : {}),
       ...(merged ? { layerClashes: merged.clashes } : {}),
+      ...(provided ? {} : { client: { ran: client.ran, notes: client.notes } }),
     }
   } finally {
     fn?.kill()

@@ -5,8 +5,8 @@ import type { Timestamp } from './runtime-api.js'
 
 export interface HookPhase {
   readonly name: string
-  /** When the hook started, ms after the spawn. */
-  readonly startMs: number
+  /** When the hook started, ms after the spawn (unknown for java: its runner reports durations only). */
+  readonly startMs: number | undefined
   readonly ms: number
   readonly ok: boolean
   /** Why it failed (a throw, a rejected async setup, a process.exit call), in one line. */
@@ -22,12 +22,16 @@ export interface HookPhase {
 export interface InitReport {
   /** Always 0: the origin is the spawn of the emulated bootstrap, which execs the wrapper. */
   readonly wrapperStartMs: number
+  /** The interpreter's process name (node, python3.12, java). */
+  readonly interpreter?: string | undefined
+  /** When the interpreter was exec'd (python, java: seen in /proc; node: nodeStartMs). */
+  readonly interpreterStartMs?: number | undefined
   /** When node's process started (performance.timeOrigin), if reported. */
   readonly nodeStartMs?: number | undefined
   /** When the preload bundle started running (needs the timing preload). */
   readonly preloadStartMs?: number | undefined
   readonly hooks: readonly HookPhase[]
-  /** When the runtime entry (/var/runtime/index.mjs) started, after every --require preload. */
+  /** When the runtime entry (/var/runtime/index.mjs, python's bootstrap.py) started, after every preload hook. */
   readonly runtimeEntryMs?: number | undefined
   /** The handler module as the timing preload saw it (CommonJS handlers only: import() is not observed). */
   readonly handlerModule?: { readonly module: string | null; readonly loadMs: number | null } | undefined
@@ -79,15 +83,42 @@ export function findEntryLine(lines: readonly string[]): EntryLine | undefined {
 
 const r2 = (ms: number): number => Math.round(ms * 100) / 100
 
+interface HookTiming { name: string; ms: number; ok: boolean }
+const hookTimings = (v: unknown): HookTiming[] | undefined =>
+  Array.isArray(v) ? v.filter((h): h is HookTiming => typeof h === 'object' && h !== null && typeof (h as HookTiming).name === 'string' && typeof (h as HookTiming).ms === 'number') : undefined
+
+/** Our python entry's line from fd 3 (src/invoke/assets/bootstrap.py): its start, and the runner's hook times. */
+export function findPythonEntryLine(lines: readonly string[]): { entryEpochMs: number; hooks: HookTiming[] | undefined } | undefined {
+  for (const line of lines) {
+    const o = parse(line)
+    if (o && o.wrapgenInvokeEntry === true && o.runtime === 'python' && typeof o.entryEpochMs === 'number') return { entryEpochMs: o.entryEpochMs, hooks: hookTimings(o.hooks) }
+  }
+  return undefined
+}
+
+/** The hook times a runner prints with WRAPGEN_TIMING=1 (`{"wrapgen":"hooks","runtime":"java",...}`) among stderr lines. */
+export function findRunnerTimingLine(stderr: string, runtime: string): HookTiming[] | undefined {
+  for (const line of stderr.split('\n')) {
+    const o = parse(line)
+    if (o && o.wrapgen === 'hooks' && o.runtime === runtime) return hookTimings(o.hooks)
+  }
+  return undefined
+}
+
+const phase = (h: HookTiming, startMs: number | undefined): HookPhase => ({ name: h.name, startMs: startMs === undefined ? undefined : r2(startMs), ms: h.ms, ok: h.ok === true })
+
 export interface InitSources {
   readonly spawnedAt: Timestamp
   readonly stderr: string
   readonly reportLines: readonly string[]
   readonly initDoneAt: Timestamp | undefined
   readonly firstResponseAt: Timestamp | undefined
+  /** Python and java: the interpreter's process name and when it was seen exec'd (exec-watch.ts). */
+  readonly interpreter?: { readonly name: string; readonly family: 'python' | 'java'; readonly seenAt: Timestamp | undefined } | undefined
 }
 
 export function initReport(s: InitSources): InitReport {
+  if (s.interpreter) return interpreterReport(s, s.interpreter)
   const timing = findTimingLine(s.stderr)
   const entry = findEntryLine(s.reportLines)
   const nodeEpoch = entry?.nodeStartEpochMs ?? timing?.nodeStartEpochMs
@@ -121,6 +152,38 @@ export function initReport(s: InitSources): InitReport {
     hooks,
     runtimeEntryMs: entry && nodeStartMs !== undefined ? r2(nodeStartMs + entry.entryMs) : undefined,
     handlerModule: timing?.handler ? { module: timing.handler.module ?? null, loadMs: timing.handler.loadMs ?? null } : undefined,
+    handlerReadyMs: since(s.initDoneAt),
+    firstInvokeMs: since(s.firstResponseAt),
+  }
+}
+
+/** Python and java: the exec seen in /proc, the runner's hooks, our python entry, the Runtime API's clock. */
+function interpreterReport(s: InitSources, it: NonNullable<InitSources['interpreter']>): InitReport {
+  const since = (t: Timestamp | undefined): number | undefined => (t === undefined ? undefined : r2(t.hr - s.spawnedAt.hr))
+  let hooks: HookPhase[] = []
+  let runtimeEntryMs: number | undefined
+  if (it.family === 'python') {
+    const entry = findPythonEntryLine(s.reportLines)
+    if (entry) {
+      runtimeEntryMs = r2(Math.max(0, entry.entryEpochMs - s.spawnedAt.epochMs))
+      // The runner runs the hooks one after the other right before the entry: placed back from it.
+      let at = runtimeEntryMs - (entry.hooks ?? []).reduce((sum, h) => sum + h.ms, 0)
+      hooks = (entry.hooks ?? []).map((h) => {
+        const p = phase(h, Math.max(0, at))
+        at += h.ms
+        return p
+      })
+    }
+  } else {
+    // The runner agent gives durations only; they ran in order after the JVM started, before its main class.
+    hooks = (findRunnerTimingLine(s.stderr, 'java') ?? []).map((h) => phase(h, undefined))
+  }
+  return {
+    wrapperStartMs: 0,
+    interpreter: it.name,
+    interpreterStartMs: since(it.seenAt),
+    hooks,
+    runtimeEntryMs,
     handlerReadyMs: since(s.initDoneAt),
     firstInvokeMs: since(s.firstResponseAt),
   }

@@ -1,13 +1,13 @@
 // How a check beyond the stand-in harness adds to a verify report: a column. run.ts prepares the
 // target and runs the harness; each column handed to verify() then adds rows and warnings of its own,
-// or revises the finished rows. api-verify.ts hands over wrapgen verify's columns (the real
-// interpreters and startup hooks, the layer's extensions, a composed layer's attribution); verify
-// imports none of them.
+// or revises the finished rows. api-verify.ts hands over wrapgen verify's columns (python and java on
+// AWS's runtime clients, the real interpreters and startup hooks, the layer's extensions, a composed
+// layer's attribution); verify imports none of them.
 import type { ResolvedConfig } from '../config/types.js'
 import type { ComposedLayer } from '../layer-tree/compose-manifest.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import type { Mode } from '../sandbox/index.js'
-import type { CheckResult, Target } from './types.js'
+import type { CheckResult, Target, VerifyReport } from './types.js'
 
 /** What a column sees of the run: the prepared target and the selection verify made. */
 export interface ColumnRun {
@@ -23,11 +23,17 @@ export interface ColumnRun {
   readonly memories: readonly number[]
   readonly mode: Mode
   readonly extraLayers: readonly string[]
+  /** Runtimes (fixture ids) an earlier real column already checked: a later one leaves their real and hooks rows to it. */
+  readonly covered: ReadonlySet<string>
 }
 
 export interface ColumnRows {
   readonly rows: readonly CheckResult[]
   readonly warnings: readonly string[]
+  /** Runtimes (fixture ids) whose real and hooks rows this column gave (added to ColumnRun.covered). */
+  readonly covered?: Iterable<string>
+  /** Which runtimes ran on AWS's runtime clients, for the report's `clients`. */
+  readonly clients?: NonNullable<VerifyReport['clients']>
 }
 
 export interface Revisable {

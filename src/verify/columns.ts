@@ -1,25 +1,34 @@
 // verify's own column beyond the stand-in harness, as column.ts's Column: the real interpreters
 // (real.ts) and the startup hooks' probe layer (hooks.ts). api-verify.ts hands it to verify() with the
-// columns of other features.
+// columns of other features (invoke's, before it, runs python and java on AWS's runtime clients and
+// covers those runtimes; this column checks the rest).
 import { familyOf } from '../plan/argv-rules.js'
 import type { CheckResult } from './types.js'
-import type { Column } from './column.js'
+import type { Column, ColumnRun } from './column.js'
 import { runHookChecks } from './hooks.js'
 import { runRealChecks } from './real.js'
 
-/** The wrapper through node, python, java, ruby and dotnet where installed (in the sandbox only), and the startup hooks' probes. */
+/** Why no real interpreter can run verify's probe in this run (undefined: they can). */
+export function realRunsBlocked({ composed, mode }: Pick<ColumnRun, 'composed' | 'mode'>): string | undefined {
+  // A composed chain that ends in a runtime replacer runs that vendor's program, never verify's probe.
+  const replacer = composed?.chain.find((e) => e.allow.includes('replace-runtime'))
+  if (replacer) return `${replacer.input}'s ${replacer.wrapper} replaces the runtime (last in the chain), so the real interpreter would run its program, not verify's probe`
+  return mode === 'sandboxed' ? undefined : 'they run only in the sandbox (bubblewrap)'
+}
+
+/** The wrapper through node, python, java, ruby and dotnet where installed (in the sandbox only), and the startup hooks' probes, on the runtimes no earlier column covered. */
 export const realColumn: Column = {
   real: true,
-  async rows({ target, config, composed, fixtures, commonEnv, functionEnv, memories, mode, extraLayers }) {
+  async rows(run) {
+    const { target, config, fixtures, commonEnv, functionEnv, memories, extraLayers, covered } = run
     const rows: CheckResult[] = []
     const warnings: string[] = []
-    // A composed chain that ends in a runtime replacer runs that vendor's program, never verify's probe.
-    const replacer = composed?.chain.find((e) => e.allow.includes('replace-runtime'))
-    if (replacer) warnings.push(`real interpreters not checked: ${replacer.input}'s ${replacer.wrapper} replaces the runtime (last in the chain), so the real interpreter would run its program, not verify's probe`)
-    else if (mode === 'sandboxed') rows.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv, memories, extraLayers, ...(functionEnv ? { functionEnv } : {}) })))
-    else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
+    const left = fixtures.filter((f) => !covered.has(f.id))
+    const blocked = realRunsBlocked(run)
+    if (blocked) warnings.push(`real interpreters not checked: ${blocked}`)
+    else rows.push(...(await runRealChecks({ target, fixtures: left.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv, memories, extraLayers, ...(functionEnv ? { functionEnv } : {}) })))
     // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
-    if (config && target.kind === 'layer') rows.push(...(await runHookChecks({ config, fixtures, memories })))
+    if (config && target.kind === 'layer') rows.push(...(await runHookChecks({ config, fixtures: left, memories })))
     return { rows, warnings }
   },
 }

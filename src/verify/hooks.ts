@@ -28,7 +28,7 @@ export interface HookCheckOptions {
 
 type HookFamily = 'node' | 'python' | 'ruby' | 'java' | 'dotnet'
 
-interface Probe {
+export interface Probe {
   /** The config with the family's hooks replaced by probes (n of them, then one that throws). */
   readonly isolated: ResolvedConfig
   /** A critical probe that throws, then one that must never run. */
@@ -52,13 +52,14 @@ function declared(config: ResolvedConfig): Array<[HookFamily, number]> {
 const hook = (name: string, file: string, critical: boolean, options: Record<string, unknown> = {}): ResolvedHook => ({ name, file, package: false, options, critical })
 const spec = (name: string, file: string, critical: boolean): ResolvedPreload => ({ name, import: file, options: {}, critical, budgetMs: DEFAULT_BUDGET_MS })
 
-async function probeFor(family: HookFamily, config: ResolvedConfig, dir: string): Promise<Probe | string> {
+export async function probeFor(family: HookFamily, config: ResolvedConfig, dir: string): Promise<Probe | string> {
   const list = family === 'node' ? config.node.imports : family === 'java' ? config.java.agents : family === 'dotnet' ? config.dotnet.startupHooks : config[family].preloads
   const n = list.length
   const crit = (i: number): boolean => list[i]!.critical
   const idx = [...Array(n).keys()]
   if (family === 'python') {
-    for (const i of idx) writeFileSync(join(dir, `p${i}.py`), `import os\nopen(os.environ['WRAPGEN_HOOK_LOG'], 'a').write('${i} %d\\n' % os.getpid())\n`)
+    // The file is closed in the hook: an open one would be a ResourceWarning (python -X dev then imports tracemalloc).
+    for (const i of idx) writeFileSync(join(dir, `p${i}.py`), `import os\nwith open(os.environ['WRAPGEN_HOOK_LOG'], 'a') as log:\n    log.write('${i} %d\\n' % os.getpid())\n`)
     writeFileSync(join(dir, 'boom.py'), "raise RuntimeError('wrapgen verify probe')\n")
     writeFileSync(join(dir, 'entry.py'), 'import json, os, sys\nprint(json.dumps({"pid": os.getpid(), "path": sys.path, "argv": sys.argv}))\n')
     const hooks = idx.map((i) => hook(`p${i}`, join(dir, `p${i}.py`), crit(i)))

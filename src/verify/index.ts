@@ -1,10 +1,14 @@
 // verify's entry for the features that use its harness (compose runs vendors' wrappers with it) or add a
-// column to its report (compose, extensions). The rest of verify/ is its own (.dependency-cruiser.cjs).
+// column to its report (compose, extensions, invoke: the real and hooks columns on AWS's runtime
+// clients, judged as verify judges its own). The rest of verify/ is its own (.dependency-cruiser.cjs).
 export { rid } from './case.js'
 export type { Column, ColumnRows, ColumnRun, Revisable } from './column.js'
+export { realRunsBlocked } from './columns.js'
 export { runHarness, shebangInterpreters } from './harness.js'
 export { ownLines } from './judge.js'
 export { launch } from './launch.js'
+export { probeFor, type Probe } from './hooks.js'
 export { makeLayout } from './layout.js'
 export { observe, type Observation, type Start } from './observe.js'
-export type { CheckResult } from './types.js'
+export { checkFamily } from './real.js'
+export type { CheckResult, Target } from './types.js'

@@ -187,7 +187,7 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
 
 const show = (v: unknown): string => JSON.stringify(v)
 
-function checkFamily(family: Family, report: Record<string, unknown>, exp: readonly string[], probe: string, env: Readonly<Record<string, string>>, target: Extract<Target, { kind: 'layer' }>, heapRefs: Map<string, number>): string | undefined {
+export function checkFamily(family: Family, report: Record<string, unknown>, exp: readonly string[], probe: string, env: Readonly<Record<string, string>>, target: Extract<Target, { kind: 'layer' }>, heapRefs: Map<string, number>): string | undefined {
   const at = exp.indexOf(probe)
   if (family === 'node') {
     const execArgv = report.execArgv as string[]

@@ -70,6 +70,19 @@ function wrap(text: string, width = 100, indent = '  '): string[] {
   return out
 }
 
+/** Which runtimes' real and hooks columns ran on AWS's runtime clients, and which on the emulated bootstrap. */
+function renderClients(r: VerifyReport): string[] {
+  if (!r.clients) return []
+  const lines: string[] = []
+  const byClient = new Map<string, string[]>()
+  for (const c of r.clients.ran) byClient.set(`${c.checks.join(', ')} on ${c.ran}`, [...(byClient.get(`${c.checks.join(', ')} on ${c.ran}`) ?? []), c.runtime])
+  for (const [how, ids] of byClient) lines.push(...wrap(`on AWS's runtime client: ${ids.join(', ')}: ${how}`))
+  const byWhy = new Map<string, string[]>()
+  for (const m of r.clients.missing) byWhy.set(m.why, [...(byWhy.get(m.why) ?? []), m.runtime])
+  for (const [why, ids] of byWhy) lines.push(...wrap(`on the emulated bootstrap (probe entry): ${ids.join(', ')}: ${why}`))
+  return lines
+}
+
 export function renderTable(r: VerifyReport, verbose = false): string {
   const runtimes = [...new Set(r.results.map((x) => x.runtime))]
   const checks = CHECKS.filter((c) => r.results.some((x) => x.check === c))
@@ -83,6 +96,7 @@ export function renderTable(r: VerifyReport, verbose = false): string {
   }
   const legend = checks.filter((c) => heading(c) !== c).map((c) => `${heading(c)} = ${c}`)
   if (legend.length) lines.push(...wrap(`columns: ${legend.join(', ')} (docs/verify.md)`))
+  lines.push(...renderClients(r))
   // Runtimes that never run the wrapper, grouped by note; the first sentence here, all of it in --json.
   const byNote = new Map<string, string[]>()
   for (const n of r.notes) byNote.set(n.note, [...(byNote.get(n.note) ?? []), n.runtime])

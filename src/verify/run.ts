@@ -143,13 +143,17 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
       ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
     })
     let results = harness.results
-    const run: ColumnRun = { target, config, composed, fixtures, commonEnv: catalogue.commonEnv, functionEnv: opts.env, memories, mode, extraLayers: opts.extraLayers ?? [] }
+    const covered = new Set<string>()
+    let clients: VerifyReport['clients']
+    const run: ColumnRun = { target, config, composed, fixtures, commonEnv: catalogue.commonEnv, functionEnv: opts.env, memories, mode, extraLayers: opts.extraLayers ?? [], covered }
     const addRows = async (real: boolean): Promise<void> => {
       for (const column of columns) {
         if (!column.rows || (column.real ?? false) !== real || (real && opts.standInOnly)) continue
         const out = await column.rows(run)
         results.push(...out.rows)
         warnings.push(...out.warnings)
+        for (const id of out.covered ?? []) covered.add(id)
+        clients = out.clients ?? clients
       }
     }
     // The real interpreters' columns (their warnings before the harness's), then the others.
@@ -161,7 +165,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
     let deviations = harness.deviations
     for (const column of columns) if (column.revise) ({ results, deviations } = await column.revise({ results, deviations }, run))
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
-    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started) }
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started), ...(clients ? { clients } : {}) }
   } finally {
     removeTemp(temp)
   }

@@ -93,6 +93,11 @@ export interface VerifyReport {
   readonly deviations: readonly string[]
   readonly warnings: readonly string[]
   readonly ms: number
+  /** Which python and java runtimes' real and hooks columns ran on AWS's runtime clients, and why the others did not. */
+  readonly clients?: {
+    readonly ran: ReadonlyArray<{ readonly runtime: string; readonly checks: readonly string[]; readonly ran: string }>
+    readonly missing: ReadonlyArray<{ readonly runtime: string; readonly why: string }>
+  }
 }
 
 export const passed = (r: VerifyReport): boolean => r.results.every((x) => x.status !== 'fail')

@@ -194,7 +194,9 @@ t.test('--event takes inline JSON as well as a file', needsRic, async (t) => {
 })
 
 t.test('usage errors say what to do', async (t) => {
-  await t.rejects(cli({ 'no-layer': true, runtime: 'python3.12' }), { exitCode: 2, message: /Node runtimes only/ })
+  await t.rejects(cli({ 'no-layer': true, runtime: 'ruby3.3' }), { exitCode: 2, message: /--runtime ruby3\.3: wrapgen invoke runs java17, .*python3\.12.*its runtime client is not reachable here/ })
+  await t.rejects(cli({ 'no-layer': true, runtime: 'java11', handler: 'example.App::handleRequest' }), { exitCode: 2, message: /lambdainternal, is not published/ })
+  await t.rejects(cli({ 'no-layer': true, runtime: 'java21', handler: 'example/App' }), { exitCode: 2, message: /--handler example\/App: give Class::method/ })
   await t.rejects(cli({ 'no-layer': true, count: '0' }), { exitCode: 2, message: /--count 0: give a whole number from 1 to 1000/ })
   await t.rejects(cli({ 'no-layer': true, handler: 'index' }), { exitCode: 2, message: /--handler index/ })
   await t.rejects(cli({ 'no-layer': true, env: ['NOEQUALS'] }), { exitCode: 2, message: /--env NOEQUALS/ })
