@@ -86,44 +86,57 @@ case $wrapgen_family in
 esac
 
 {{#insert}}
-# Insert the flags just before the program entry. First find the entry's position: options whose
-# value is the next argument are stepped over, so a value such as 81920 or a classpath is never
-# taken for the entry. The arguments before the entry (a few) are kept in numbered variables; then
-# the command is rebuilt in one step: those, the flags, and the rest as "$@" after a shift. eval sees
-# only variable references and the flags (quoted when this file was generated), never the text of an
-# argument. Linear in the number of arguments: "${N}" costs O(N) in bash, so it is never used.
+# Insert the flags just before the program entry. First find the entry: options whose value is the
+# next argument are stepped over, so a value such as 81920 or a classpath is never taken for the
+# entry. Each option is matched once against the family's option words (wrapgen_opts: " v<option>"
+# takes a value, " e<option>" starts the program, " b<verb>" may follow the interpreter), one pattern
+# rather than a case branch per option: bash expands every branch's pattern at each test, which cost
+# ~250k instructions per argument. An option with "=", ":" or a blank in it is none of those words.
+# The arguments before the entry (a few) are kept in numbered variables and shifted off "$@" (the
+# loop walks its own copy); then the command is rebuilt in one step: those, the flags, and the rest
+# as "$@". eval sees only variable references and the flags (quoted when this file was generated),
+# never the text of an argument. Linear in the number of arguments: "${N}" costs O(N) in bash, so it
+# is never used, nor a test ([ ]) per argument, which costs bash more than the rest of the loop body.
 if [ -n "$wrapgen_insert" ]; then
-  wrapgen_i=0 wrapgen_at='' wrapgen_skip='' wrapgen_words=''
+  wrapgen_k=0 wrapgen_next=interpreter wrapgen_words=''
   for wrapgen_arg do
-    wrapgen_i=$((wrapgen_i + 1))
-    if [ "$wrapgen_i" -gt 1 ] && [ -z "$wrapgen_skip" ]; then
-      case $wrapgen_family:$wrapgen_arg in
-{{verbCases}}
-{{valueOptionCases}}
-{{entryOptionCases}}
-        # any other option of the interpreter's own
-        {{optionPattern}}) ;;
-        *) wrapgen_at=$wrapgen_i ;;
-      esac
-      if [ -n "$wrapgen_at" ]; then
-        break
-      fi
-    else
-      # the interpreter itself, or the value of the option before
-      wrapgen_skip=''
-    fi
-    eval "wrapgen_a$wrapgen_i=\$wrapgen_arg"
-    wrapgen_words="$wrapgen_words \"\$wrapgen_a$wrapgen_i\""
+    case $wrapgen_next in
+      interpreter) wrapgen_next=verb ;;
+      value) wrapgen_next=option ;;
+      *)
+        case $wrapgen_arg in
+          -*[=:\ \	]*) wrapgen_next=option ;;
+          -*)
+            wrapgen_next=option
+            case $wrapgen_opts in
+              *" v$wrapgen_arg "*) wrapgen_next=value ;;
+              *" e$wrapgen_arg "*) wrapgen_next=entry; break ;;
+            esac
+            ;;
+          *)
+            # the entry, unless it is a verb right after the interpreter (dotnet exec)
+            case $wrapgen_next$wrapgen_opts in
+              verb*" b$wrapgen_arg "*) wrapgen_next=option ;;
+              *) wrapgen_next=entry; break ;;
+            esac
+            ;;
+        esac
+        ;;
+    esac
+    wrapgen_k=$((wrapgen_k + 1))
+    eval "wrapgen_a$wrapgen_k=\$wrapgen_arg"
+    wrapgen_words="$wrapgen_words \"\$wrapgen_a$wrapgen_k\""
+    shift
   done
-  if [ -n "$wrapgen_at" ]; then
+  if [ "$wrapgen_next" = entry ]; then
     # Single-quoted on purpose: "$wrapgen_dir" in a flag expands when the eval below reads it.
     # shellcheck disable=SC2016
     case $wrapgen_family in
 {{flagCases}}
     esac
-    shift $((wrapgen_at - 1))
     eval "set -- $wrapgen_words $wrapgen_flags \"\$@\""
   else
+    eval "set -- $wrapgen_words"
     wrapgen_say "wrapgen: no program entry found in the $wrapgen_family command; flags not added"
   fi
 fi
