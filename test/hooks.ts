@@ -306,8 +306,10 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   const twice = run(wrapper, [wrapper, ...argv])
   t.equal(twice.log.length, 2, 'applied once')
   const timed = run(wrapper, argv, { WRAPGEN_TIMING: '1' })
-  const line = JSON.parse(timed.stderr.split('\n').find((l) => l.startsWith('{'))!) as { runtime: string; hooks: Array<{ name: string; ok: boolean }> }
+  const line = JSON.parse(timed.stderr.split('\n').find((l) => l.startsWith('{'))!) as { runtime: string; hooks: Array<{ name: string; ok: boolean; ms: unknown }> }
   t.same(line.hooks.map((h) => [h.name, h.ok]), [['./java/a1.jar', true], ['./java/boom.jar', false], ['./java/notagent.jar', false], ['./java/a2.jar', true]])
+  t.ok(line.hooks.every((h) => typeof h.ms === 'number' && h.ms >= 0), 'each agent timed in ms (formatted without java\'s number formatting)')
+  t.notOk(got.stderr.includes('"wrapgen":"hooks"'), 'no timing line unless WRAPGEN_TIMING=1')
 
   const crit = await layer({ java: { agents: [{ jar: './java/boom.jar', critical: true }, './java/a1.jar'] } })
   const c = run(crit.wrapper, argv)
