@@ -11,7 +11,7 @@ const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
 
 const command: Command = {
   summary: 'build the layer',
-  help: `Usage: wrapgen build [--config FILE] [--cwd DIR] [--out DIR] [--json] [--dockerfile] [--analyze]
+  help: `Usage: wrapgen build [--config FILE] [--cwd DIR] [--out DIR] [--json] [--dockerfile] [--analyze [--unsafe-host]]
 
 Builds the layer from the config: DIR/layer/ (the tree exactly as it appears under /opt),
 DIR/layer.zip (deterministic, modes kept) and DIR/manifest.json.
