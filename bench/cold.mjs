@@ -7,7 +7,8 @@
 // the generated wrapper under bash with each runtime's argv against a 3-line bash wrapper (export,
 // exec), over the whole exec chain; the java runner agent against -javaagent: of the agent itself
 // (classes loaded, and time paired run by run); the node preload with one empty hook against
-// --require of an empty file (time inside the process).
+// --require of an empty file (time inside the process); the real OpenTelemetry Node SDK bundled
+// against its zero-code way (bench/otel.mjs, when its packages are in the cache folder).
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, homedir, loadavg, tmpdir } from 'node:os'
@@ -19,6 +20,7 @@ import { writeLayer } from '../dist/src/layer/write.js'
 import { zipLayer } from '../dist/src/layer/zip.js'
 import { loadCatalogue } from '../dist/src/runtimes/catalogue.js'
 import { expandRuntime } from '../dist/src/runtimes/expand.js'
+import { otelCost } from './otel.mjs'
 import { f, stat } from './stats.mjs'
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
@@ -165,6 +167,10 @@ export async function coldCost({ repo, rows, log, rounds }) {
     const own = stat(s.wrapgen).q1 - stat(s.floor).q1
     row('node: --require preload.cjs, one empty hook (time inside node from before the --require to after it)', `--require of an empty file: ${f(stat(s.floor).q1, 3)} ms (Q1 of ${rounds * 3})`, `${f(stat(s.wrapgen).q1, 3)} ms`,
       `+${f(own, 3)} ms (Q1 against Q1) — ${own <= 0.3 ? 'met' : 'missed'} (≤ +0.3 ms)`)
+
+    // ---- the real OpenTelemetry Node SDK: wrapgen's bundle against the zero-code way ----
+    log('cold: OpenTelemetry node')
+    await otelCost({ rows, rounds, log })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
