@@ -8,6 +8,13 @@
 // once into the cache folder (WRAPGEN_BENCH_CACHE, default ~/.cache/wrapgen-bench):
 //   npm install --prefix ~/.cache/wrapgen-bench/otel-node @opentelemetry/api @opentelemetry/sdk-node @opentelemetry/auto-instrumentations-node
 // Without them the row says so and is skipped. `node bench/otel.mjs` prints the rows.
+//
+// Beside them, OpenTelemetry's own Lambda layer for node, built from its source with its own build
+// (open-telemetry/opentelemetry-lambda, nodejs/packages/layer: webpack, minified) into the cache folder:
+//   <cache>/otel-lambda-src/nodejs (the repository's nodejs folder), then there
+//   npm ci --ignore-scripts --include-workspace-root -w @opentelemetry-lambda/sdk-layer
+//   cd packages/layer && npm run build
+// and started as its otel-handler starts it: --import init.mjs, with the variables that script sets.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
@@ -18,7 +25,9 @@ import { openConfig } from '../dist/src/config/open.js'
 import { writeLayer } from '../dist/src/layer/write.js'
 import { f, stat } from './stats.mjs'
 
-export const otelCache = () => join(process.env.WRAPGEN_BENCH_CACHE ?? join(homedir(), '.cache/wrapgen-bench'), 'otel-node')
+const cacheRoot = () => process.env.WRAPGEN_BENCH_CACHE ?? join(homedir(), '.cache/wrapgen-bench')
+export const otelCache = () => join(cacheRoot(), 'otel-node')
+const otelLayer = () => join(cacheRoot(), 'otel-lambda-src/nodejs/packages/layer/build/workspace')
 
 export async function otelCost({ rows, rounds, log }) {
   const cache = otelCache()
@@ -40,13 +49,16 @@ export async function otelCost({ rows, rounds, log }) {
     const esm = await build('otel-esm', { mainFields: ['module', 'main'] })
     writeFileSync(join(dir, 'entry.js'), "require('node:http'); require('node:https')\nconst api = globalThis[Symbol.for('opentelemetry.js.api.1')]\nprocess.stdout.write(JSON.stringify({ ms: process.uptime() * 1000, otel: !!(api && api.trace) }))\nprocess.exit(0)\n")
     const env = { PATH: process.env.PATH, OTEL_SERVICE_NAME: 'bench', OTEL_LOG_LEVEL: 'none' }
-    const start = (pre) => () => {
-      const r = spawnSync(process.execPath, [...(pre ? ['--require', pre] : []), join(dir, 'entry.js')], { encoding: 'utf8', env })
-      const out = JSON.parse(r.stdout)
+    const start = (pre, extraEnv = {}, flag = '--require') => () => {
+      const r = spawnSync(process.execPath, [...(pre ? [flag, pre] : []), join(dir, 'entry.js')], { encoding: 'utf8', env: { ...env, ...extraEnv } })
+      const out = JSON.parse(r.stdout.slice(r.stdout.lastIndexOf('{')))
       if (pre && !out.otel) throw new Error(`${pre}: the SDK did not register`)
       return out.ms
     }
     const ways = { bare: start(undefined), zero: start(register), wrapgen: start(plain.file), esm: start(esm.file) }
+    // What the layer's otel-handler exports before it execs the runtime.
+    const layerInit = join(otelLayer(), 'init.mjs')
+    if (existsSync(layerInit)) ways.layer = start(`file://${layerInit}`, { OTEL_RESOURCE_ATTRIBUTES: 'service.name=bench', OTEL_PROPAGATORS: 'tracecontext,baggage,xray', AWS_LAMBDA_FUNCTION_NAME: 'bench' }, '--import')
     const s = Object.fromEntries(Object.keys(ways).map((k) => [k, []]))
     for (let r = 0; r < rounds; r++) for (const k of Object.keys(ways)) s[k].push(ways[k]())
     const cost = (k) => stat(s[k].map((v, i) => v - s.bare[i])).median
@@ -59,6 +71,15 @@ export async function otelCost({ rows, rounds, log }) {
       result: `×${f(cost('wrapgen') / zero, 2)} / ×${f(cost('esm') / zero, 2)} — ${Math.min(cost('wrapgen'), cost('esm')) / zero <= 0.33 ? 'met' : 'missed'} (≤ ×0.33)`,
     })
     log(`  otel: ${rows[rows.length - 1].result}`)
+    const best = Math.min(cost('wrapgen'), cost('esm'))
+    rows.push(ways.layer
+      ? {
+          benchmark: "OpenTelemetry Node SDK: wrapgen's bundle against OpenTelemetry's own Lambda layer (built from its source, `--import init.mjs` as its otel-handler does)",
+          floor: `the layer: ${f(cost('layer'))} ms over bare node`,
+          wrapgen: `${f(best)} ms over bare (the better of the two bundles above)`,
+          result: `×${f(best / cost('layer'), 2)} — ${best / cost('layer') <= 0.8 ? 'met' : 'missed'} (≤ ×0.8)`,
+        }
+      : { benchmark: "OpenTelemetry's own Lambda layer for node", floor: '', wrapgen: '', result: `skipped: not built in ${otelLayer()} (see bench/otel.mjs)` })
   } finally {
     rmSync(join(cache, 'wrapgen-bench-hook.js'), { force: true })
     rmSync(dir, { recursive: true, force: true })
