@@ -70,8 +70,8 @@ export function optionWords(family: Family): string {
 /**
  * The template without its explanatory comment lines: bash reads a script as it runs it, and those
  * lines cost about as much as the rest of the wrapper's own work (0.5 M instructions of a ~1.5 M
- * start). Kept: the header (the first comment block, which says what the file is), shellcheck
- * directives, and comments at the end of a line of code.
+ * start). Kept: the header (the first comment block: what the file is, where its source is),
+ * shellcheck directives, and comments at the end of a line of code.
  */
 function stripComments(template: string): string {
   const lines = template.split('\n')
