@@ -146,7 +146,7 @@ export async function coldCost({ repo, rows, log, rounds }) {
         }
         const d = stat(times.wrapgen.map((v, i) => v - times.own[i]))
         row('java: runner agent + one empty agent (`-javaagent:wrapgen-agents.jar`)', `-javaagent: of the agent itself: ${c.own} classes (bare JVM ${c.bare})`, `${c.wrapgen} classes`,
-          `+${c.wrapgen - c.own} classes; wall time ${d.median >= 0 ? '+' : '−'}${f(Math.abs(d.median))} ms (median of ${rounds} paired runs, IQR ${f(d.q1)} to ${f(d.q3)}) — ${d.median <= 1 ? 'met' : 'missed'} (≤ +1 ms)`)
+          `+${c.wrapgen - c.own} classes; wall time ${d.median >= 0 ? '+' : '−'}${f(Math.abs(d.median))} ms (median of ${rounds} paired runs, IQR ${f(d.q1)} to ${f(d.q3)}) — ${d.q3 - d.q1 > 4 ? 'not decidable at this load (the spread is wider than the target; the class count is the steady figure)' : d.median <= 1 ? 'met' : 'missed'} (≤ +1 ms)`)
       }
     }
 
