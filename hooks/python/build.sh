@@ -8,7 +8,10 @@
 set -eu
 cd "$(dirname "$0")"
 if [ "$#" -eq 0 ]; then
-  set -- $(ls -d /root/.pyenv/versions/3.*/bin/python3 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.*/bin/python3 2>/dev/null | sort -u) $(command -v python3 || true)
+  for py in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.*/bin/python3; do
+    if [ -x "$py" ]; then set -- "$@" "$py"; fi
+  done
+  if command -v python3 >/dev/null; then set -- "$@" "$(command -v python3)"; fi
 fi
 mkdir -p __pycache__
 for py do
