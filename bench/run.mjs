@@ -14,6 +14,7 @@ import { buildTempLayer } from '../dist/src/invoke/layer.js'
 import { runInvoke } from '../dist/src/invoke/run.js'
 import { writeLayer } from '../dist/src/layer/write.js'
 import { sandboxAvailable } from '../dist/src/sandbox/index.js'
+import { coldCost, coldSection } from './cold.mjs'
 import { hooksCost, hooksSection } from './hooks.mjs'
 import { f, signed, spread, stat } from './stats.mjs'
 
@@ -23,6 +24,7 @@ const quick = args.includes('--quick')
 const write = !args.includes('--no-write')
 const ROUNDS = quick ? 7 : 41
 const devNull = openSync('/dev/null', 'w')
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length)
 const log = (s) => process.stderr.write(`${s}\n`)
 
 
@@ -224,8 +226,28 @@ function machine() {
   return `${nproc} CPUs (nproc), ${cpu}, node ${process.version}, ${process.platform} ${process.arch}; bubblewrap sandbox: ${sandboxAvailable() ? 'yes' : 'no (path-mapped)'}`
 }
 
+/** Replaces the section of docs/benchmarks.md that starts with `heading` (up to the next "## "), or appends it. */
+function writeSection(heading, section) {
+  const docFile = join(repo, 'docs/benchmarks.md')
+  const current = readFileSync(docFile, 'utf8')
+  const at = current.indexOf(heading)
+  const next = at < 0 ? -1 : current.indexOf('\n## ', at + heading.length)
+  const updated = at < 0 ? `${current.trimEnd()}\n\n${section}` : current.slice(0, at) + section + (next < 0 ? '' : current.slice(next + 1))
+  if (write) writeFileSync(docFile, updated)
+}
+
+// --only=cold: the runners against each interpreter's floor (bench/cold.mjs), rewriting only its section.
+if (only === 'cold') {
+  const loadBefore = loadavg()[0]
+  const coldRows = []
+  await coldCost({ repo, rows: coldRows, rounds: ROUNDS, log })
+  const section = coldSection(coldRows, `${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (1-minute), on ${cpus().length} CPUs`)
+  process.stdout.write(section)
+  writeSection('## Cold start against each interpreter', section)
+  process.exit(0)
+}
+
 // --only=hooks: only the startup-hook benchmarks (bench/hooks.mjs), rewriting only their section of the doc.
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length)
 const hookRows = []
 if (only === 'hooks') {
   const loadBefore = loadavg()[0]
@@ -244,6 +266,10 @@ await preloadCost()
 await coldStart()
 cliTimes()
 await hooksCost({ repo, rows: hookRows, rounds: ROUNDS, log })
+const coldLoad = loadavg()[0]
+const coldRows = []
+await coldCost({ repo, rows: coldRows, rounds: ROUNDS, log })
+const coldLoadText = `${coldLoad.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (1-minute), on ${cpus().length} CPUs`
 
 const table = [
   '| benchmark | baseline (median, IQR) | candidate (median, IQR) | target | result |',
@@ -290,6 +316,7 @@ Init report of examples/service (last layer run above):
 ${initText.trimEnd()}
 \`\`\`
 
-${hooksSection(hookRows, ROUNDS, `${loadavg()[0].toFixed(1)} (1-minute, at the end), on ${cpus().length} CPUs`)}`
+${hooksSection(hookRows, ROUNDS, `${loadavg()[0].toFixed(1)} (1-minute, at the end), on ${cpus().length} CPUs`)}
+${coldSection(coldRows, coldLoadText)}`
 process.stdout.write(`${table}\n\n${initText}`)
 if (write) writeFileSync(join(repo, 'docs/benchmarks.md'), doc)

@@ -70,7 +70,7 @@ t.test('a bad command line exits 2 with a message', async (t) => {
 
   const option = await cli('build', '--nope')
   t.equal(option.code, 2)
-  t.equal(option.err, 'wrapgen: build: unknown option --nope (see wrapgen build --help)\nUsage: wrapgen build [--config FILE] [--cwd DIR] [--out DIR] [--json] [--dockerfile]\n')
+  t.equal(option.err, 'wrapgen: build: unknown option --nope (see wrapgen build --help)\nUsage: wrapgen build [--config FILE] [--cwd DIR] [--out DIR] [--json] [--dockerfile] [--analyze [--unsafe-host]]\n')
 
   const typo = await cli('build', '--outt', 'x')
   t.equal(typo.code, 2)

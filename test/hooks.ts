@@ -3,7 +3,7 @@
 // function still starts, a critical one stops start-up; missing files fail open; the module search
 // path is the runtime's; applied once. Hooks are built in setup (javac + jar for the Java agents).
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, mkdirSync, writeFileSync, cpSync, symlinkSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync, cpSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -26,6 +26,8 @@ const dir = t.testdir({
     'syntax.py': 'def broken(:\n',
     'critical.py': "raise ValueError('no config')\n",
     'exits.py': 'import sys\nsys.exit(7)\n',
+    // Names the file its code says it comes from (tracebacks, logging and warnings read it).
+    'where.py': "import os\ndef here():\n    return lambda: 0\ndef setup(options):\n    open(os.environ['HOOK_LOG'], 'a').write('where %s %s\\n' % (here.__code__.co_filename, here().__code__.co_filename))\n",
   },
   rb: {
     'first.rb': "File.write(ENV['HOOK_LOG'], \"first #{Process.pid} #{WrapgenHooks.options['tag']}\\n\", mode: 'a')\n",
@@ -37,6 +39,9 @@ const dir = t.testdir({
     // Stand-ins for the runtimes' entries: print what the program saw, as JSON on stdout.
     'bootstrap.py': 'import json, os, sys\nprint(json.dumps({"pid": os.getpid(), "name": __name__, "file": __file__, "argv": sys.argv, "path": sys.path, "main": sys.modules["__main__"].__dict__ is globals()}))\n',
     'index.rb': "require 'json'\nputs JSON.generate({ pid: Process.pid, argv: ARGV, load_path: $LOAD_PATH, program: $PROGRAM_NAME })\n",
+    'raises.py': 'def f():\n    raise ValueError("from the entry")\nf()\n',
+    'show.py': 'import json, os, sys\nprint(json.dumps({"argv": sys.argv, "path": sys.path, "file": globals().get("__file__"), "name": __name__, "code": sys._getframe().f_code.co_filename, "main": sys.modules["__main__"].__dict__ is globals()}))\n',
+    'showpkg': { '__init__.py': '', '__main__.py': 'import json, sys\nprint(json.dumps({"argv": sys.argv, "path": sys.path, "file": __file__, "name": __name__, "code": sys._getframe().f_code.co_filename}))\n' },
     'pkg': { '__init__.py': '', '__main__.py': 'import json, os, sys\nprint(json.dumps({"pid": os.getpid(), "argv": sys.argv, "path": sys.path}))\n' },
   },
   java: {},
@@ -95,7 +100,9 @@ t.test('config: hook keys are validated with their key paths', async (t) => {
 t.test('python: the wrapper puts the runner before the entry; nothing else changes', async (t) => {
   const { result, layerDir } = await layer({ python: { flags: ['-X', 'utf8'], preloads: ['./py/first.py', 'json'] } })
   const files = result.files.map((f) => f.path)
-  t.same(files.filter((f) => f.startsWith('wrapgen/python/')), ['wrapgen/python/hooks/01-first.py', 'wrapgen/python/run.py'], 'the runner and the local hook; a module hook ships nothing')
+  const pycs = readdirSync(join(repo, 'runners/python/__pycache__')).sort().map((f) => `wrapgen/python/__pycache__/${f}`)
+  t.ok(pycs.length > 0, 'the runner\'s committed bytecode')
+  t.same(files.filter((f) => f.startsWith('wrapgen/python/')), [...pycs, 'wrapgen/python/hooks/01-first.py', 'wrapgen/python/run.py', 'wrapgen/python/runner.py'], 'the runner (its code and bytecode) and the local hook; a module hook ships nothing')
   const sim = simulate(result.plan, { argv: ['/var/lang/bin/python3.12', '/var/runtime/bootstrap.py'], env: {}, wrapperDir: '/opt/wrapgen' })
   t.same(sim.argv, ['/var/lang/bin/python3.12', '-X', 'utf8', '/opt/wrapgen/python/run.py', '/var/runtime/bootstrap.py'], 'flags, then the runner, right before the entry')
   t.notOk(Object.keys(sim.env).some((k) => k.startsWith('PYTHON')), 'no PYTHON* variable is set (PYTHONPATH would drop /opt/python)')
@@ -176,6 +183,60 @@ t.test('python, real interpreter: isolation, critical hooks, missing files', { s
   t.same(JSON.parse(noRunner.stdout).argv, ['bootstrap.py'])
 })
 
+/** Every python 3.9+ installed (pyenv's, and python3 on PATH), each once. */
+function pythons(): string[] {
+  const root = process.env.PYENV_ROOT ?? join(process.env.HOME ?? '/root', '.pyenv')
+  const found = existsSync(join(root, 'versions')) ? readdirSync(join(root, 'versions')).filter((v) => /^3\.(9|\d\d)\./.test(v)).map((v) => join(root, 'versions', v, 'bin/python3')).filter((p) => existsSync(p)) : []
+  return found.length ? found : has('python3') ? ['python3'] : []
+}
+
+t.test('python runner on every installed python: argv, sys.path and code names of -c, -m, stdin and script entries; committed bytecode', { skip: !pythons().length && 'no python 3.9+' }, async (t) => {
+  const { wrapper, layerDir } = await layer({ python: { preloads: ['./py/where.py'] } })
+  const code = 'import json, sys; print(json.dumps({"argv": sys.argv, "path": sys.path, "code": sys._getframe().f_code.co_filename, "name": __name__}))'
+  for (const py of pythons()) {
+    const version = spawnSync(py, ['-c', 'import sys; print(sys.implementation.cache_tag)'], { encoding: 'utf8' }).stdout.trim()
+    const same = (label: string, argv: string[], input?: string): void => {
+      const opts = { cwd: join(dir, 'runtime'), encoding: 'utf8' as const, input, env: { PATH: process.env.PATH!, HOOK_LOG: join(dir, `log-py-${++n}`) } }
+      const bare = spawnSync(py, argv, opts)
+      const got = spawnSync('dash', [wrapper, py, ...argv], opts)
+      t.equal(got.status, 0, `${version} ${label}: ${got.stderr}`)
+      t.same(JSON.parse(got.stdout), JSON.parse(bare.stdout), `${version} ${label}: argv, sys.path, __file__ and the code's file name as python gives them`)
+      const log = readFileSync(opts.env.HOOK_LOG, 'utf8').trim().split('\n')
+      const hook = join(layerDir, 'wrapgen/python/hooks/01-where.py')
+      t.same(log, [`where ${hook} ${hook}`], `${version} ${label}: the hook's functions (nested ones too) carry its file name`)
+    }
+    same('script', ['show.py', 'a b', '-c'])
+    same('-c', ['-c', code, 'a', '-c'])
+    same('-m', ['-m', 'showpkg', 'x'])
+    same('stdin', ['-', 'a'], code)
+    // A traceback from the entry names its file and line, as without the layer.
+    const tb = spawnSync('dash', [wrapper, py, 'raises.py'], { cwd: join(dir, 'runtime'), encoding: 'utf8', env: { PATH: process.env.PATH!, HOOK_LOG: join(dir, 'log-tb') } })
+    t.match(tb.stderr, `File "${join(dir, 'runtime/raises.py')}", line 2, in f`, `${version}: the entry's traceback names its file`)
+    t.match(tb.stderr, 'ValueError: from the entry')
+  }
+})
+
+t.test('python runner: the committed bytecode is runner.py compiled; without it, runner.py runs from source', { skip: !pythons().length && 'no python 3.9+' }, async (t) => {
+  const source = join(repo, 'runners/python/runner.py')
+  for (const py of pythons()) {
+    // The source hash in an unchecked-hash pyc's header is importlib's hash of the source it was compiled from.
+    const r = spawnSync(py, ['-c', `import importlib.util, sys
+tag = sys.implementation.cache_tag
+data = open(${JSON.stringify(join(repo, 'runners/python/__pycache__'))} + '/runner.' + tag + '.pyc', 'rb').read()
+print(tag, data[:4] == importlib.util.MAGIC_NUMBER, data[4:8] == b'\\x01\\x00\\x00\\x00', data[8:16] == importlib.util.source_hash(open(${JSON.stringify(source)}, 'rb').read()))`], { encoding: 'utf8' })
+    t.match(r.stdout.trim(), /^cpython-\d+ True True True$/, `${r.stdout.trim()}: magic, unchecked hash, hash of runner.py (run runners/python/build.sh after changing it)${r.stderr}`)
+  }
+  // A python whose bytecode is not shipped (a newer one): run.py falls back to runner.py's source.
+  const { wrapper, layerDir } = await layer({ python: { preloads: [{ module: './py/first.py', options: { tag: 'S' } }] } })
+  rmSync(join(layerDir, 'wrapgen/python/__pycache__'), { recursive: true })
+  chmodSync(join(layerDir, 'wrapgen/python'), 0o555) // read-only, as /opt is: nothing is cached there
+  const got = run(wrapper, ['python3', 'bootstrap.py'])
+  chmodSync(join(layerDir, 'wrapgen/python'), 0o755)
+  t.equal(got.code, 0, got.stderr)
+  t.same(got.log, [`first ${got.pid} S`])
+  t.ok(JSON.parse(got.stdout).main)
+})
+
 t.test('ruby, real interpreter: -r runner, order, $LOAD_PATH, isolation, critical', { skip: !has('ruby') && 'ruby not installed' }, async (t) => {
   const { wrapper, result } = await layer({ ruby: { preloads: [{ module: './rb/first.rb', options: { tag: 'R1' } }, './rb/boom.rb', './rb/syntax.rb', 'set', './rb/second.rb'] } })
   const sim = simulate(result.plan, { argv: ['/var/lang/bin/ruby', '/var/runtime/index.rb'], env: {}, wrapperDir: '/opt/wrapgen' })
@@ -245,8 +306,10 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   const twice = run(wrapper, [wrapper, ...argv])
   t.equal(twice.log.length, 2, 'applied once')
   const timed = run(wrapper, argv, { WRAPGEN_TIMING: '1' })
-  const line = JSON.parse(timed.stderr.split('\n').find((l) => l.startsWith('{'))!) as { runtime: string; hooks: Array<{ name: string; ok: boolean }> }
+  const line = JSON.parse(timed.stderr.split('\n').find((l) => l.startsWith('{'))!) as { runtime: string; hooks: Array<{ name: string; ok: boolean; ms: unknown }> }
   t.same(line.hooks.map((h) => [h.name, h.ok]), [['./java/a1.jar', true], ['./java/boom.jar', false], ['./java/notagent.jar', false], ['./java/a2.jar', true]])
+  t.ok(line.hooks.every((h) => typeof h.ms === 'number' && h.ms >= 0), 'each agent timed in ms (formatted without java\'s number formatting)')
+  t.notOk(got.stderr.includes('"wrapgen":"hooks"'), 'no timing line unless WRAPGEN_TIMING=1')
 
   const crit = await layer({ java: { agents: [{ jar: './java/boom.jar', critical: true }, './java/a1.jar'] } })
   const c = run(crit.wrapper, argv)

@@ -13,7 +13,9 @@ import { buildLayer } from '../src/build.js'
 import { openConfig } from '../src/config/open.js'
 import type { Family, WrapgenConfig } from '../src/config/types.js'
 import { writeLayer } from '../src/layer/write.js'
+import { ARGV_RULES } from '../src/plan/argv-rules.js'
 import { plan as makePlan } from '../src/plan/plan.js'
+import { optionWords } from '../src/render/wrapper.js'
 import { simulate } from '../src/plan/simulate.js'
 import type { Plan } from '../src/plan/types.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
@@ -501,4 +503,19 @@ t.test('the failMode lines survive a configured PATH (mksh has no printf builtin
       t.equal(r.code, 1, `${shell.name}: exit 1`)
     }
   }
+})
+
+t.test('the option words the wrapper matches each argument against: every rule, none the fast path skips', async (t) => {
+  for (const family of Object.keys(ARGV_RULES) as Family[]) {
+    const words = optionWords(family)
+    const r = ARGV_RULES[family]
+    t.same(words.trim().split(' ').sort(), [...r.valueOptions.map((o) => `v${o}`), ...r.entryOptions.map((o) => `e${o}`), ...r.verbs.map((o) => `b${o}`)].sort(), family)
+    // The wrapper takes an option with "=", ":" or a blank for an ordinary one without looking it up.
+    t.notOk(/[=:\s]/.test(words.replace(/ /g, '')), `${family}: no option word holds "=", ":" or a blank`)
+  }
+  // A rendered wrapper says the inserted-flag families' words once each, nothing for the others.
+  const script = new TextDecoder().decode((await buildLayer(await openConfig({ cwd: repo, config: { name: 'words', java: { flags: ['-Xss1m'] } } }))).files.find((f) => f.path === 'wrapgen/exec')!.contents)
+  t.ok(script.includes(`wrapgen_opts='${optionWords('java')}'`))
+  t.notOk(script.includes(optionWords('node')), 'no flags for node: no node words')
+  t.notOk(/^\s*#(?! shellcheck )/m.test(script.split('\n').slice(4).join('\n')), 'the explanatory comments stay in the template (wrappers/exec.sh): only the 3-line header is kept')
 })

@@ -2,6 +2,8 @@
 import { relative, resolve, sep } from 'node:path'
 import { build } from '../api.js'
 import { EXIT } from '../errors.js'
+import { overBudget, renderAnalysis } from '../layer/analyze.js'
+import { analyzeLayer } from './analyze.js'
 import { renderDockerfile } from '../render/dockerfile.js'
 import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
@@ -9,7 +11,7 @@ const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
 
 const command: Command = {
   summary: 'build the layer',
-  help: `Usage: wrapgen build [--config FILE] [--cwd DIR] [--out DIR] [--json] [--dockerfile]
+  help: `Usage: wrapgen build [--config FILE] [--cwd DIR] [--out DIR] [--json] [--dockerfile] [--analyze [--unsafe-host]]
 
 Builds the layer from the config: DIR/layer/ (the tree exactly as it appears under /opt),
 DIR/layer.zip (deterministic, modes kept) and DIR/manifest.json.
@@ -23,9 +25,14 @@ Options:
   --out DIR       where to write (default: dist, relative to the config's folder)
   --dockerfile    also print the Dockerfile lines that put this layer into a container image
                   (COPY the tree to /opt, set AWS_LAMBDA_EXEC_WRAPPER); see docs/runtimes.md
+  --analyze       after building, say what each node bundle costs: its packages by bytes (esbuild's
+                  metafile) and by load time, and its start-up over \`node -e 0\`, measured by loading it
+                  with node 7 times in the sandbox (your hooks run); exit 1 when a preload hook took
+                  longer than its budgetMs (docs/hooks.md, "What a bundle costs")
+  --unsafe-host   with --analyze, run the hooks on this host when bubblewrap is missing
 ${configHelp(16)}
 `,
-  options: { ...CONFIG_OPTIONS, out: { type: 'string' }, dockerfile: { type: 'boolean' } },
+  options: { ...CONFIG_OPTIONS, out: { type: 'string' }, dockerfile: { type: 'boolean' }, analyze: { type: 'boolean' }, 'unsafe-host': { type: 'boolean' } },
   async run(values, _positionals, ctx) {
     const started = performance.now()
     const out = values.out === undefined ? undefined : resolve(ctx.cwd, values.out as string)
@@ -36,9 +43,16 @@ ${configHelp(16)}
     const dockerfile = values.dockerfile === true
       ? renderDockerfile({ config: result.config, id: result.manifest.id, layerDir: relative(result.config.root, written.layerDir).split(sep).join('/') || '.', env: result.manifest.functionEnvironment })
       : undefined
+    const analysis = values.analyze === true ? await analyzeLayer(result, { unsafeHost: values['unsafe-host'] === true }) : undefined
+    const over = analysis ? overBudget(analysis) : []
+    const verdict = (): number => {
+      for (const line of over) ctx.err(`wrapgen: ${line}\n`)
+      return over.length ? EXIT.user : EXIT.ok
+    }
     if (values.json) {
-      ctx.out(`${JSON.stringify({ ...written, ms, manifest: result.manifest, ...(dockerfile ? { dockerfile } : {}) }, null, 2)}\n`)
-      return EXIT.ok
+      const json = analysis?.map((r) => ({ ...r, ...(r.measured ? { measured: { ...r.measured, packageMs: Object.fromEntries(r.measured.packageMs) } } : {}) }))
+      ctx.out(`${JSON.stringify({ ...written, ms, manifest: result.manifest, ...(dockerfile ? { dockerfile } : {}), ...(json ? { analysis: json } : {}) }, null, 2)}\n`)
+      return verdict()
     }
     const rel = (p: string): string => relative(process.cwd(), p) || '.'
     const m = result.manifest
@@ -63,7 +77,8 @@ ${configHelp(16)}
       ].join('\n'),
     )
     if (dockerfile) ctx.out(`\nFor a container image, add to its Dockerfile:\n\n${dockerfile}`)
-    return EXIT.ok
+    if (analysis) ctx.out(analysis.length ? `What each node bundle costs at start-up:\n\n${renderAnalysis(analysis)}` : 'No node bundle to analyze (no node.preloads or node.imports).\n')
+    return verdict()
   },
 }
 export default command

@@ -132,7 +132,7 @@ function nodeHooks(description: string, budget: boolean): JsonSchema {
     module: moduleSpec,
     options: { type: 'object', description: 'Passed to the hook\'s setup(options); plain JSON, embedded in the bundle.' },
     critical,
-    ...(budget ? { budgetMs: { type: 'number', exclusiveMinimum: 0, maximum: 600000, default: 1000, description: 'Time the hook\'s setup may take before it is reported as over budget (reported, never enforced).' } } : {}),
+    ...(budget ? { budgetMs: { type: 'number', exclusiveMinimum: 0, maximum: 600000, default: 1000, description: 'Time the hook\'s setup may take before it is reported as over budget at run time; `wrapgen build --analyze` measures it and fails the build when it is over.' } } : {}),
   }
   return { type: 'array', description, items: { oneOf: [moduleSpec, { type: 'object', additionalProperties: false, required: ['module'], properties }] } }
 }

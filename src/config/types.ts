@@ -33,7 +33,8 @@ export interface PreloadSpec {
    * Milliseconds the hook may take to load and set up (an async setup included) before it is reported
    * as over budget: in the timing line, on stderr, and in `wrapgen invoke`'s init report. The hook is
    * not stopped: a synchronous loop cannot be interrupted from inside the process, and an async one
-   * keeps running. @default 1000
+   * keeps running. `wrapgen build --analyze` measures each hook's load and setup (sandboxed) and fails
+   * the build (exit 1) when one takes longer. @default 1000
    */
   budgetMs?: number
 }

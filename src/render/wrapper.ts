@@ -53,7 +53,31 @@ function caseBranches(byKey: ReadonlyArray<[string, string]>, depth: number): st
   return [...groups].map(([text, keys]) => indent(`${keys.join(' | ')})\n${indent(text, 2)}\n  ;;`, depth)).join('\n')
 }
 
-const patterns = (words: readonly string[], family: Family): string[] => words.map((w) => `${family}:${q(w)}`)
+/**
+ * The family's option words as the wrapper matches them, each with a blank on both sides: " v<option>"
+ * takes the next argument as its value, " e<option>" starts the program, " b<verb>" may come right after
+ * the interpreter. The wrapper matches an option against the whole string at once; an argument with
+ * "=", ":" or a blank in it is taken for none of them, so no word may hold one.
+ */
+export function optionWords(family: Family): string {
+  const rules = ARGV_RULES[family]
+  const words = [...rules.valueOptions.map((o) => `v${o}`), ...rules.entryOptions.map((o) => `e${o}`), ...rules.verbs.map((o) => `b${o}`)]
+  const bad = words.find((w) => /[=:\s]/.test(w))
+  if (bad) throw new Error(`ARGV_RULES.${family}: ${JSON.stringify(bad.slice(1))} holds "=", ":" or a blank, which the wrapper's option match skips`)
+  return ` ${words.join(' ')} `
+}
+
+/**
+ * The template without its explanatory comment lines: bash reads a script as it runs it, and those
+ * lines cost about as much as the rest of the wrapper's own work (0.5 M instructions of a ~1.5 M
+ * start). Kept: the header (the first comment block: what the file is, where its source is),
+ * shellcheck directives, and comments at the end of a line of code.
+ */
+function stripComments(template: string): string {
+  const lines = template.split('\n')
+  const headerEnd = lines.findIndex((l, i) => i > 0 && !l.startsWith('#'))
+  return lines.filter((l, i) => i < headerEnd || !/^\s*#(?! shellcheck )/.test(l)).join('\n')
+}
 
 /** The wrapper script for a plan: `template` (wrappers/exec.sh) with every placeholder filled. */
 export function renderWrapper(plan: Plan, version: string, template: string): string {
@@ -61,7 +85,7 @@ export function renderWrapper(plan: Plan, version: string, template: string): st
   const notice = (what: string): string => q(`wrapgen: ${what}`)
 
   const familyCases = [
-    ...fams.map((f) => `  ${INTERPRETERS[f.family]}) wrapgen_family=${f.family}${f.flags.length ? ' wrapgen_insert=1' : ''} ;;`),
+    ...fams.map((f) => `  ${INTERPRETERS[f.family]}) wrapgen_family=${f.family}${f.flags.length ? ` wrapgen_insert=1 wrapgen_opts=${q(optionWords(f.family))}` : ''} ;;`),
     '  *)',
     '    case ${AWS_EXECUTION_ENV-} in',
     '      AWS_Lambda_dotnet*) wrapgen_family=dotnet wrapgen_env_only=1 ;;',
@@ -83,7 +107,7 @@ export function renderWrapper(plan: Plan, version: string, template: string): st
       .concat(usesNodeOptionsPath(f) ? [nodeOptionsDirCheck(plan.failMode)] : [])
       .join('\n'),
   ])
-  const requires = requireBranches.some(([, t]) => t) ? `case $wrapgen_family in\n${caseBranches(requireBranches, 2)}\nesac` : '# (this layer needs no files beside the wrapper)'
+  const requires = requireBranches.some(([, t]) => t) ? `case $wrapgen_family in\n${caseBranches(requireBranches, 2)}\nesac` : ''
 
   const envBranches: Array<[string, string]> = [
     ...fams.map((f): [string, string] => [f.family, f.env.map(envOpText).join('\n')]),
@@ -92,11 +116,6 @@ export function renderWrapper(plan: Plan, version: string, template: string): st
   const envCases = caseBranches(envBranches, 2) || '  *) ;;'
 
   const withFlags = fams.filter((f) => f.flags.length > 0)
-  const verbCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].verbs, f.family))
-  const valueCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].valueOptions, f.family))
-  const entryCases = withFlags.flatMap((f) => patterns(ARGV_RULES[f.family].entryOptions, f.family))
-  const branch = (pats: string[], action: string, comment: string): string =>
-    pats.length ? `        # ${comment}\n        ${pats.join(' | ')})\n          ${action} ;;` : ''
   // The flags as shell words, stored quoted once more: eval reads them back as those words.
   const flagCases = withFlags.map((f) => `      ${f.family}) wrapgen_flags=${q(f.flags.map(shellWord).join(' '))} ;;`).join('\n')
 
@@ -117,15 +136,11 @@ export function renderWrapper(plan: Plan, version: string, template: string): st
     familyCases,
     requires,
     envCases,
-    verbCases: branch(verbCases, '[ "$wrapgen_i" -eq 2 ] || wrapgen_at=$wrapgen_i', 'a verb right after the interpreter, not the entry'),
-    valueOptionCases: branch(valueCases, 'wrapgen_skip=1', 'options whose value is the next argument'),
-    entryOptionCases: branch(entryCases, 'wrapgen_at=$wrapgen_i', 'options that start the program: the flags go before them'),
     flagCases,
-    optionPattern: withFlags.map((f) => `${f.family}:-*`).join(' | ') || '*:-*',
     chain: chain.length ? `\n# Chained wrappers run next, in order, each given the edited command (${plan.chain.length}).\n${chain.join('\n')}\n` : '',
   }
   const sections: Record<string, boolean> = { insert: withFlags.length > 0, newline: Object.values(fill).some((v) => v.includes('$wrapgen_nl')) }
-  return template
+  return stripComments(template)
     // {{#name}} ... {{/name}}: a block kept only when the plan needs it.
     .replace(/^\{\{#(\w+)\}\}\n([\s\S]*?)^\{\{\/\1\}\}\n/gm, (_, key: string, body: string) => (sections[key] ? body : ''))
     // One pass: a placeholder alone on its line (dropped with its line when empty) or inline. What is

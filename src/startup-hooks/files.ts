@@ -1,7 +1,7 @@
 // The layer files of the startup hooks: each runner (the .NET one a committed assembly), its hook list
 // (but .NET's, which the wrapper sets in the environment), and the hooks' own files copied
 // from the config's folder. Reads disk (the hook files and wrapgen's runner templates), like the bundler.
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, relative } from 'node:path'
 import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
@@ -9,7 +9,7 @@ import { UserError } from '../errors.js'
 import type { LayerFile } from '../layer/files.js'
 import { packageRoot } from '../package-root.js'
 import { LAYER_DIR, type Plan } from '../plan/types.js'
-import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER, dotnetHookPath, hookPath } from './layout.js'
+import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, PYTHON_RUNNER_BYTECODE_DIR, PYTHON_RUNNER_CODE, RUBY_RUNNER, dotnetHookPath, hookPath } from './layout.js'
 import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
 import { javaRunnerJar } from './java.js'
 import { bundleImports } from './node-imports.js'
@@ -46,6 +46,12 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
   }
   if (config.python.preloads.length) {
     files.push(file(PYTHON_RUNNER, text(renderPythonRunner(readFileSync(join(root, 'runners/python/run.py'), 'utf8'), config, plan))))
+    // The runner's code and its bytecode for each python runners/python/build.sh compiled (committed, so
+    // no python is needed here; a python without its pyc compiles runner.py instead, at some cost).
+    files.push(file(PYTHON_RUNNER_CODE, readFileSync(join(root, 'runners/python/runner.py'))))
+    const pycs = join(root, 'runners/python/__pycache__')
+    for (const pyc of (existsSync(pycs) ? readdirSync(pycs) : []).filter((f) => /^runner\.cpython-\d+\.pyc$/.test(f)).sort())
+      files.push(file(`${PYTHON_RUNNER_BYTECODE_DIR}/${pyc}`, readFileSync(join(pycs, pyc))))
     files.push(...shipped(config, 'python.preloads', 'python/hooks', config.python.preloads))
   }
   if (config.ruby.preloads.length) {

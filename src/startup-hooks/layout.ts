@@ -6,6 +6,9 @@ import type { ResolvedHook } from '../config/types.js'
 /** node.imports: the runner loaded with --import, and each hook's own bundle in imports/. */
 export const NODE_IMPORT_RUNNER = 'import.mjs'
 export const PYTHON_RUNNER = 'python/run.py'
+/** The runner's code, the same in every layer (run.py loads it), and its committed bytecode per python. */
+export const PYTHON_RUNNER_CODE = 'python/runner.py'
+export const PYTHON_RUNNER_BYTECODE_DIR = 'python/__pycache__'
 export const RUBY_RUNNER = 'ruby/run.rb'
 /** The agent that starts the configured agents, isolated and timed, and the list it reads beside it. */
 export const JAVA_RUNNER = 'java/wrapgen-agents.jar'

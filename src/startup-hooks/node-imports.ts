@@ -14,6 +14,8 @@ export interface BuiltImport {
   /** Exports resolve/load/initialize: registered as module loader hooks rather than run. */
   readonly register: boolean
   readonly code: Uint8Array
+  /** esbuild's inputs, with the bytes each contributes (for build --analyze). */
+  readonly inputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>
 }
 
 const LOADER_EXPORTS = ['resolve', 'load', 'initialize']
@@ -40,7 +42,8 @@ export async function bundleImports(config: ResolvedConfig): Promise<BuiltImport
       throw new UserError(`node.imports[${i}].module: cannot bundle ${JSON.stringify(hook.name)} from ${config.root}; check the path, or install the package there`, { details: errors.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`), cause })
     }
     const exports = Object.values(result.metafile.outputs)[0]?.exports ?? []
-    out.push({ hook, file, register: exports.some((e) => LOADER_EXPORTS.includes(e)), code: result.outputFiles[0]!.contents })
+    const inputs = Object.entries(Object.values(result.metafile.outputs)[0]?.inputs ?? {}).map(([path, v]) => ({ path, bytes: v.bytesInOutput }))
+    out.push({ hook, file, register: exports.some((e) => LOADER_EXPORTS.includes(e)), code: result.outputFiles[0]!.contents, inputs })
   }
   return out
 }

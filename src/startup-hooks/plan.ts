@@ -3,7 +3,7 @@
 // wrapper logic: everything is a flag, an env edit or a required file.
 import type { ResolvedConfig } from '../config/types.js'
 import type { EnvOp, FamilyPlan, Value } from '../plan/types.js'
-import { DOTNET_LIST_VARIABLE, DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, RUBY_RUNNER } from './layout.js'
+import { DOTNET_LIST_VARIABLE, DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, PYTHON_RUNNER_CODE, RUBY_RUNNER } from './layout.js'
 import { hookListLines } from './render.js'
 
 export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
@@ -19,7 +19,7 @@ export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
     case 'python':
       // The runner must be the program python starts: after every interpreter flag, right before the entry.
       if (!config.python.preloads.length) return fp
-      return { ...fp, flags: [...fp.flags, [{ file: PYTHON_RUNNER }]], requires: [...fp.requires, PYTHON_RUNNER] }
+      return { ...fp, flags: [...fp.flags, [{ file: PYTHON_RUNNER }]], requires: [...fp.requires, PYTHON_RUNNER, PYTHON_RUNNER_CODE] }
     case 'ruby':
       if (!config.ruby.preloads.length) return fp
       return { ...fp, flags: [...fp.flags, ['-r', { file: RUBY_RUNNER }]], requires: [...fp.requires, RUBY_RUNNER] }

@@ -12,7 +12,6 @@ import java.lang.instrument.Instrumentation;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.nio.charset.StandardCharsets;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -28,55 +27,84 @@ public final class WrapgenAgents {
       if (started) return;
       started = true;
     }
+    // Cold-start cost (docs/hooks.md): every class loaded here that -javaagent: of the agent itself would
+    // not load costs the JVM start. So no java.net.URI (the jar's URL is decoded only when it holds an
+    // escape), no java.nio.charset.StandardCharsets (its initialiser loads five more charsets), no
+    // String.split with a limit (ArrayList.subList), no number formatting unless WRAPGEN_TIMING=1
+    // (FloatingDecimal: eight classes), and the list is read whole with a FileInputStream: java.io
+    // readers and java.nio.file's channels are not in the JVM's default class-data archive.
     File list;
     try {
-      File jar = new File(WrapgenAgents.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      java.net.URL url = WrapgenAgents.class.getProtectionDomain().getCodeSource().getLocation();
+      String path = url.getPath();
+      File jar = path.indexOf('%') >= 0 ? new File(url.toURI()) : new File(path);
       list = new File(jar.getParentFile(), "agents.txt");
     } catch (Exception e) {
       System.err.println("wrapgen: cannot find the agent list beside the runner jar (" + e + "); no agents started");
       return;
     }
-    StringBuilder timings = new StringBuilder();
-    // Read whole with a FileInputStream: java.io readers and java.nio.file's channels are not in the JVM's
-    // default class-data archive, so each of their classes would be loaded and verified on every cold start.
-    String[] lines;
+    String text;
     try (java.io.FileInputStream in = new java.io.FileInputStream(list)) {
       byte[] bytes = new byte[(int) list.length()];
       int n = 0;
       for (int r; n < bytes.length && (r = in.read(bytes, n, bytes.length - n)) > 0; ) n += r;
-      lines = new String(bytes, 0, n, StandardCharsets.UTF_8).split("\n");
-    } catch (java.io.IOException e) {
+      text = new String(bytes, 0, n, "UTF-8");
+    } catch (Exception e) {
       System.err.println("wrapgen: cannot read " + list + " (" + e.getMessage() + "); no agents started");
       return;
     }
-    {
-      for (String line : lines) {
-        if (line.isEmpty() || line.startsWith("#")) continue;
-        String[] f = line.split("\t", -1);
-        if (f.length < 4) continue;
-        boolean critical = "critical".equals(f[0]);
-        File agentJar = new File(list.getParentFile(), f[1]);
-        String name = f[2];
-        String options = f[3];
-        long t0 = System.nanoTime();
-        boolean ok = true;
-        try {
-          start(agentJar, options.isEmpty() ? null : options, inst);
-        } catch (Throwable t) {
-          ok = false;
-          Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
-          String message = String.valueOf(cause.getMessage()).split("\n", 2)[0];
-          System.err.println("wrapgen: agent " + name + " failed: " + cause.getClass().getName() + ("null".equals(message) ? "" : ": " + message) + (critical ? " (critical: stopping start-up)" : "; skipped"));
-          if (critical) {
-            System.err.flush();
-            System.exit(1);
-          }
-        }
-        double ms = Math.round((System.nanoTime() - t0) / 1e3) / 1e3;
-        timings.append(timings.length() == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"ms\":").append(ms).append(",\"ok\":").append(ok).append('}');
+    boolean timed = "1".equals(System.getenv("WRAPGEN_TIMING"));
+    StringBuilder timings = timed ? new StringBuilder() : null;
+    for (int at = 0, end; at < text.length(); at = end + 1) {
+      end = text.indexOf('\n', at);
+      if (end < 0) end = text.length();
+      String line = text.substring(at, end);
+      if (line.isEmpty() || line.charAt(0) == '#') continue;
+      String[] f = fields(line);
+      if (f == null) continue;
+      boolean critical = "critical".equals(f[0]);
+      File agentJar = new File(list.getParentFile(), f[1]);
+      String name = f[2];
+      String options = f[3];
+      long t0 = System.nanoTime();
+      boolean ok = true;
+      try {
+        start(agentJar, options.isEmpty() ? null : options, inst);
+      } catch (Throwable t) {
+        ok = false;
+        failed(name, t, critical);
+      }
+      if (timed) {
+        long us = (System.nanoTime() - t0 + 500) / 1000;
+        String frac = String.valueOf(1000 + us % 1000).substring(1);
+        timings.append(timings.length() == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"ms\":").append(us / 1000).append('.').append(frac).append(",\"ok\":").append(ok).append('}');
       }
     }
-    if ("1".equals(System.getenv("WRAPGEN_TIMING"))) System.err.println("{\"wrapgen\":\"hooks\",\"runtime\":\"java\",\"hooks\":[" + timings + "]}");
+    if (timed) System.err.println("{\"wrapgen\":\"hooks\",\"runtime\":\"java\",\"hooks\":[" + timings + "]}");
+  }
+
+  /** A line's first four tab-separated fields (critical, file, name, options), or null when it has fewer. */
+  private static String[] fields(String line) {
+    String[] f = new String[4];
+    int at = 0;
+    for (int i = 0; i < 4; i++) {
+      int tab = line.indexOf('\t', at);
+      if (i < 3 && tab < 0) return null;
+      f[i] = line.substring(at, tab < 0 || i == 3 ? line.length() : tab);
+      at = tab + 1;
+    }
+    return f;
+  }
+
+  /** One stderr line; a critical agent ends the JVM. Kept apart: only a failure loads what it needs. */
+  private static void failed(String name, Throwable t, boolean critical) {
+    Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
+    String message = String.valueOf(cause.getMessage()).split("\n", 2)[0];
+    System.err.println("wrapgen: agent " + name + " failed: " + cause.getClass().getName() + ("null".equals(message) ? "" : ": " + message) + (critical ? " (critical: stopping start-up)" : "; skipped"));
+    if (critical) {
+      System.err.flush();
+      System.exit(1);
+    }
   }
 
   /** What the JVM does for -javaagent:jar=options: the jar joins the system class path, then premain runs. */

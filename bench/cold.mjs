@@ -1,0 +1,204 @@
+// Cold start of every runner against the interpreter's own floor (issue 20), with valgrind's
+// instruction counts as the figure that does not move with the machine's load, and times only as
+// differences or ratios to a baseline measured in the same run. `node bench/run.mjs --only=cold`
+// rewrites its section of docs/benchmarks.md; `node bench/cold.mjs` prints it.
+//
+// Rows: the python runner with one empty hook against bare `python -c pass` (each python 3.9+ found);
+// the generated wrapper under bash with each runtime's argv against a 3-line bash wrapper (export,
+// exec), over the whole exec chain; the java runner agent against -javaagent: of the agent itself
+// (classes loaded, and time paired run by run); the node preload with one empty hook against
+// --require of an empty file (time inside the process); the real OpenTelemetry Node SDK bundled
+// against its zero-code way (bench/otel.mjs, when its packages are in the cache folder).
+import { spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, homedir, loadavg, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { buildLayer } from '../dist/src/build.js'
+import { openConfig } from '../dist/src/config/open.js'
+import { writeLayer } from '../dist/src/layer/write.js'
+import { zipLayer } from '../dist/src/layer/zip.js'
+import { loadCatalogue } from '../dist/src/runtimes/catalogue.js'
+import { expandRuntime } from '../dist/src/runtimes/expand.js'
+import { otelCost } from './otel.mjs'
+import { f, stat } from './stats.mjs'
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+const M = (n) => `${(n / 1e6).toFixed(2)} M`
+const pct = (a, b) => `${a >= b ? '+' : '−'}${(Math.abs(a - b) / b * 100).toFixed(1)} %`
+
+/**
+ * Instructions (valgrind callgrind, Ir) of a command and every process it execs or starts. Callgrind
+ * writes one file per process image: --dump-before=execve keeps the image that execs (a wrapper)
+ * apart from the one it becomes. `mainThread`: only the first thread of each process (node's
+ * background compiler and GC threads vary from run to run).
+ */
+export function instructions(argv, { env = process.env, cwd, mainThread = false } = {}) {
+  const out = mkdtempSync(join(tmpdir(), 'wrapgen-cg-'))
+  try {
+    const r = spawnSync('valgrind', ['--tool=callgrind', '--trace-children=yes', '--dump-before=execve', ...(mainThread ? ['--separate-threads=yes'] : []), `--callgrind-out-file=${out}/cg.%p`, ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 1 << 26 })
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} under valgrind exited ${r.status}: ${r.stderr.slice(-400)}`)
+    let total = 0
+    for (const file of readdirSync(out)) {
+      if (mainThread && !/-01$/.test(file)) continue
+      const m = /^summary:\s*(\d+)/m.exec(readFileSync(join(out, file), 'utf8')) ?? /^totals:\s*(\d+)/m.exec(readFileSync(join(out, file), 'utf8'))
+      total += Number(m?.[1] ?? 0)
+    }
+    return total
+  } finally {
+    rmSync(out, { recursive: true, force: true })
+  }
+}
+
+/** Python 3.9+ interpreters: pyenv's, else python3 on PATH. */
+function pythons() {
+  const root = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv')
+  const found = existsSync(join(root, 'versions')) ? readdirSync(join(root, 'versions')).filter((v) => /^3\.(9|\d\d)\./.test(v)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((v) => [v, join(root, 'versions', v, 'bin/python3')]).filter(([, p]) => existsSync(p)) : []
+  return found.length ? found : has('python3') ? [[spawnSync('python3', ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' }).stdout.trim(), 'python3']] : []
+}
+
+const layer = async (cwd, name, config, out = cwd) => writeLayer(await buildLayer(await openConfig({ cwd, config: { name, ...config } })), join(out, name)).layerDir
+
+export async function coldCost({ repo, rows, log, rounds }) {
+  if (!has('valgrind')) {
+    rows.push({ benchmark: 'cold start (all rows)', floor: '', wrapgen: '', result: 'skipped: valgrind is not installed' })
+    return
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'wrapgen-cold-'))
+  const row = (benchmark, floor, wrapgen, result) => {
+    rows.push({ benchmark, floor, wrapgen, result })
+    log(`  ${benchmark}: ${floor} | ${wrapgen} | ${result}`)
+  }
+  try {
+    writeFileSync(join(dir, 'package.json'), '{"name":"bench-cold","private":true}')
+
+    // ---- python: run.py + one empty hook vs bare python -c pass ----
+    log('cold: python')
+    writeFileSync(join(dir, 'hook.py'), '')
+    writeFileSync(join(dir, 'entry.py'), '')
+    const pyLayer = await layer(dir, 'py', { python: { preloads: ['./hook.py'] } })
+    const runner = join(pyLayer, 'wrapgen/python/run.py')
+    for (const [version, py] of pythons()) {
+      const bare = instructions([py, '-c', 'pass'])
+      const bareFile = instructions([py, join(dir, 'entry.py')])
+      const viaC = instructions([py, runner, '-c', 'pass'])
+      const viaFile = instructions([py, runner, join(dir, 'entry.py')])
+      const worst = Math.max(viaC / bare, viaFile / bareFile)
+      row(`python ${version}: runner + one empty hook (\`python run.py -c pass\`; and with an empty entry file)`, `bare \`-c pass\` ${M(bare)}; entry file ${M(bareFile)}`, `${M(viaC)}; ${M(viaFile)}`,
+        `${pct(viaC, bare)}; ${pct(viaFile, bareFile)} — ${worst <= 1.05 ? 'met' : 'missed'} (≤ +5 %)`)
+    }
+
+    // ---- the wrapper under bash: each runtime's argv, the whole exec chain ----
+    if (has('bash')) {
+      log('cold: wrapper under bash')
+      mkdirSync(join(dir, 'bin'))
+      const floor = join(dir, 'floor.sh')
+      writeFileSync(floor, '#!/bin/bash\nexport WRAPGEN_BENCH=1\nexec "$@"\n')
+      chmodSync(floor, 0o755)
+      const catalogue = loadCatalogue(join(repo, 'runtimes'))
+      const every = await layer(dir, 'wrap-all', { node: { flags: ['--enable-source-maps'] }, python: { flags: ['-X', 'utf8'] }, java: { flags: ['-XX:+UseSerialGC'] }, ruby: { flags: ['-W0'] }, dotnet: { flags: ['--roll-forward', 'Major'] } })
+      for (const id of ['nodejs20.x', 'python3.12', 'java17', 'java8.al2', 'ruby3.3', 'dotnet8.class-library']) {
+        const fixture = catalogue.runtimes.find((r) => `${r.id}${r.mode === 'default' ? '' : `.${r.mode}`}` === id || r.id === id)
+        if (!fixture) continue
+        const inst = expandRuntime(fixture, { memory: 1024, commonEnv: catalogue.commonEnv })
+        // A stand-in interpreter (a copy of true(1) named as the runtime's): the shell's work alone.
+        const name = inst.argv[0].split('/').pop()
+        const standIn = join(dir, 'bin', name)
+        if (!existsSync(standIn)) copyFileSync(existsSync('/usr/bin/true') ? '/usr/bin/true' : '/bin/true', standIn)
+        chmodSync(standIn, 0o755)
+        const argv = [standIn, ...inst.argv.slice(1)]
+        const own = await layer(dir, `wrap-${fixture.family}`, { [fixture.family]: { flags: fixture.family === 'dotnet' ? ['--roll-forward', 'Major'] : fixture.family === 'python' ? ['-X', 'utf8'] : fixture.family === 'java' ? ['-XX:+UseSerialGC'] : fixture.family === 'ruby' ? ['-W0'] : ['--enable-source-maps'] } })
+        // The environment Lambda gives the wrapper (bash reads every variable at start-up, so it counts).
+        const env = { ...inst.env, PATH: process.env.PATH ?? '/usr/bin:/bin' }
+        const fl = instructions(['bash', floor, ...argv], { env })
+        const all = instructions(['bash', join(every, 'wrapgen/exec'), ...argv], { env })
+        const one = instructions(['bash', join(own, 'wrapgen/exec'), ...argv], { env })
+        const before = inst.entryIndex - 1
+        row(`wrapper under bash, ${id} argv (${before} arguments before the entry), whole exec chain`, `3-line bash wrapper ${M(fl)}`,
+          `flags for every family ${M(all)}; for ${fixture.family} only ${M(one)}`, `×${f(all / fl, 2)}; ×${f(one / fl, 2)} — ${Math.max(all, one) / fl <= 2 ? 'met' : 'missed'} (≤ ×2)`)
+      }
+    }
+
+    // ---- java: runner agent vs -javaagent: of the agent itself ----
+    if (has('javac') && has('java')) {
+      log('cold: java')
+      mkdirSync(join(dir, 'jsrc'))
+      // The runtime client reads its environment first thing (AWS_LAMBDA_RUNTIME_API): the stand-in main does too.
+      writeFileSync(join(dir, 'jsrc/App.java'), 'public class App { public static void main(String[] a) { System.getenv("AWS_LAMBDA_RUNTIME_API"); } }\n')
+      writeFileSync(join(dir, 'jsrc/EmptyAgent.java'), 'public class EmptyAgent { public static void premain(String a) {} }\n')
+      if (spawnSync('javac', ['-d', join(dir, 'app'), join(dir, 'jsrc/App.java')]).status === 0 && spawnSync('javac', ['-d', join(dir, 'agent'), join(dir, 'jsrc/EmptyAgent.java')]).status === 0) {
+        const mf = new TextEncoder().encode('Manifest-Version: 1.0\r\nPremain-Class: EmptyAgent\r\n\r\n')
+        writeFileSync(join(dir, 'empty.jar'), await zipLayer([{ path: 'META-INF/MANIFEST.MF', mode: 0o644, contents: mf }, { path: 'EmptyAgent.class', mode: 0o644, contents: readFileSync(join(dir, 'agent/EmptyAgent.class')) }], ''))
+        const jl = await layer(dir, 'java', { java: { agents: ['./empty.jar'] } })
+        const base = ['-XX:+UseSerialGC', '-Xshare:auto', '-XX:TieredStopAtLevel=1']
+        const variants = {
+          bare: [...base, '-cp', join(dir, 'app'), 'App'],
+          own: [...base, `-javaagent:${join(dir, 'empty.jar')}`, '-cp', join(dir, 'app'), 'App'],
+          wrapgen: [...base, `-javaagent:${join(jl, 'wrapgen/java/wrapgen-agents.jar')}`, '-cp', join(dir, 'app'), 'App'],
+        }
+        const classes = (args) => spawnSync('java', ['-Xlog:class+load', ...args], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('class,load')).length
+        const c = Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, classes(v)]))
+        const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]))
+        for (let r = 0; r < rounds; r++) for (const k of Object.keys(variants)) {
+          const t0 = performance.now()
+          spawnSync('java', variants[k], { stdio: 'ignore' })
+          times[k].push(performance.now() - t0)
+        }
+        const d = stat(times.wrapgen.map((v, i) => v - times.own[i]))
+        row('java: runner agent + one empty agent (`-javaagent:wrapgen-agents.jar`)', `-javaagent: of the agent itself: ${c.own} classes (bare JVM ${c.bare})`, `${c.wrapgen} classes`,
+          `+${c.wrapgen - c.own} classes; wall time ${d.median >= 0 ? '+' : '−'}${f(Math.abs(d.median))} ms (median of ${rounds} paired runs, IQR ${f(d.q1)} to ${f(d.q3)}) — ${d.q3 - d.q1 > 4 ? 'not decidable at this load (the spread is wider than the target; the class count is the steady figure)' : d.median <= 1 ? 'met' : 'missed'} (≤ +1 ms)`)
+      }
+    }
+
+    // ---- node: the --require preload with one empty hook vs --require of an empty file ----
+    log('cold: node preload')
+    writeFileSync(join(dir, 'empty.cjs'), '')
+    const preload = join(await layer(repo, 'node', { node: { preloads: ['./bench/fixtures/empty-preload/hook.js'] } }, dir), 'wrapgen/preload.cjs')
+    writeFileSync(join(dir, 'mark.cjs'), 'globalThis.__wrapgenT0 = process.hrtime.bigint()\n')
+    writeFileSync(join(dir, 'report.cjs'), 'const d = Number(process.hrtime.bigint() - globalThis.__wrapgenT0) / 1e6\nrequire("node:fs").writeSync(2, `${d}\\n`)\n')
+    const inside = (file) => Number(spawnSync(process.execPath, ['--require', join(dir, 'mark.cjs'), '--require', file, '--require', join(dir, 'report.cjs'), '-e', '0'], { encoding: 'utf8' }).stderr.trim())
+    const s = { floor: [], wrapgen: [] }
+    // Time, not instructions: node's instruction count moves by a few million from run to run (its
+    // main thread compiles and collects garbage when its helper threads let it), more than this costs.
+    for (let i = 0; i < rounds * 3; i++) {
+      s.floor.push(inside(join(dir, 'empty.cjs')))
+      s.wrapgen.push(inside(preload))
+    }
+    const own = stat(s.wrapgen).q1 - stat(s.floor).q1
+    row('node: --require preload.cjs, one empty hook (time inside node from before the --require to after it)', `--require of an empty file: ${f(stat(s.floor).q1, 3)} ms (Q1 of ${rounds * 3})`, `${f(stat(s.wrapgen).q1, 3)} ms`,
+      `+${f(own, 3)} ms (Q1 against Q1) — ${own <= 0.3 ? 'met' : 'missed'} (≤ +0.3 ms)`)
+
+    // ---- the real OpenTelemetry Node SDK: wrapgen's bundle against the zero-code way ----
+    log('cold: OpenTelemetry node')
+    await otelCost({ rows, rounds, log })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** The section of docs/benchmarks.md these rows make. */
+export function coldSection(rows, load) {
+  return [
+    '## Cold start against each interpreter\'s floor (issue 20)',
+    '',
+    'Generated by `node bench/run.mjs --only=cold` (bench/cold.mjs). Instruction counts are valgrind callgrind\'s (`Ir`, every',
+    'process of the exec chain, each process image apart): they do not move with the machine\'s load. Times are only',
+    'differences to a baseline run in the same round. Stand-in interpreters (a copy of true(1)) for the wrapper rows, so',
+    'that only the shell\'s work is counted; the python rows run the real interpreter.',
+    '',
+    `Load average: ${load}.`,
+    '',
+    '| benchmark | floor (the mechanism used directly) | wrapgen | result |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.benchmark} | ${r.floor} | ${r.wrapgen} | ${r.result} |`),
+    '',
+  ].join('\n')
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
+  const rows = []
+  const before = loadavg()[0]
+  await coldCost({ repo, rows, log: (s) => process.stderr.write(`${s}\n`), rounds: Number(process.env.ROUNDS ?? 21) })
+  process.stdout.write(coldSection(rows, `${before.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${cpus().length} CPUs`))
+}
