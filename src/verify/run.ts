@@ -14,13 +14,14 @@ import { LAYER_DIR, MANIFEST_FILE, WRAPPER_FILE } from '../plan/types.js'
 import type { Manifest } from '../render/manifest.js'
 import { loadCatalogue, selectRuntimes } from '../runtimes/catalogue.js'
 import { ADVERSARIAL_VALUES } from './expect.js'
-import { runHarness } from './harness.js'
+import { handlersOf, replacerAccepted, runHarness } from './harness.js'
 import { runRealChecks } from './real.js'
 import { sandboxAvailable, type Mode } from './sandbox.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 import { runHookChecks } from './hooks.js'
 import { extensionRows } from './extensions.js'
+import { chooseScope, type Scope } from './scope.js'
 import { attributeDeviations, blameFailures, isComposed, readComposed, type ComposedLayer } from '../compose/verify.js'
 
 export interface VerifyOptions {
@@ -45,7 +46,16 @@ export interface VerifyOptions {
   readonly extraLayers?: readonly string[]
   /** Skip the real-interpreter probes. */
   readonly standInOnly?: boolean
+  /**
+   * For --wrapper: `quick` (the default) checks the runtimes the wrapper is plausibly for, one per
+   * command shape, at one memory size unless it reads the size (scope.ts); `full` every runtime at
+   * every memory size. --runtime and --memory override either.
+   */
+  readonly matrix?: 'quick' | 'full'
 }
+
+/** The memory sizes checked by default: the smallest, a common one, the largest. */
+const ALL_MEMORIES: readonly number[] = [128, 1024, 10240]
 
 /** The #! line of a file ('' when it has none). */
 function shebangOf(file: string): string {
@@ -75,7 +85,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     if (missing.includes(name)) throw new UserError(`--shell ${name}: not installed here`)
   }
   let shells: Shell[] = opts.shells ? found.filter((s) => opts.shells!.includes(s.name)) : found
-  const memories = opts.memories ?? [128, 1024, 10240]
+  let memories = opts.memories ?? ALL_MEMORIES
 
   const temp = makeTemp('target')
   try {
@@ -85,6 +95,8 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     let exec = false
     /** Set when --layer is a layer wrapgen compose wrote (its config, runtimes and vendor layers). */
     let composed: ComposedLayer | undefined
+    /** For --wrapper: the runtimes and memory sizes chosen by default, and why (scope.ts). */
+    let scope: Scope | undefined
     if (opts.wrapperFile) {
       if (!existsSync(opts.wrapperFile) || !statSync(opts.wrapperFile).isFile()) throw new UserError(`${opts.wrapperFile}: no such wrapper file; check --wrapper`)
       const file = resolve(opts.wrapperFile)
@@ -102,6 +114,10 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       if (!isShScript(shebang)) shells = []
       target = { kind: 'wrapper', layerDir: join(temp, 'layer'), wrapper: at, shebang, allow: opts.allow ?? [] }
       label = `wrapper ${opts.wrapperFile} at ${at}${shebang ? ` (${shebang})` : ''}`
+      if (opts.matrix !== 'full') {
+        scope = chooseScope({ file, lambdaPath: at, shebang, trees: [join(temp, 'layer'), ...(opts.extraLayers ?? [])], runtimes: catalogue.runtimes })
+        if (!opts.memories && !scope.memorySensitive) memories = [1024]
+      }
       config = undefined
     } else {
       let layerDir: string
@@ -134,14 +150,16 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     // A composed layer: the runtimes of the families where compose saw the chain start the runtime.
     const ids = opts.runtime ?? (composed ? composed.runtimes.join(',') : config ? config.runtimes.join(',') : '*')
     if (composed && !opts.runtime && composed.unsupported.length) warnings.push(`not verified on ${composed.unsupported.join(', ')} runtimes: compose saw the composed wrapper not start the runtime there (a vendor's wrapper runs a program that needs another runtime); see compose.json`)
-    const fixtures = selectRuntimes(catalogue.runtimes, ids)
+    // The function's variables: --env, else those wrapgen compose ran the composed layer with.
+    const env = opts.env ?? composed?.env
+    const fixtures = scope && !opts.runtime ? scope.fixtures : selectRuntimes(catalogue.runtimes, ids)
     if (!fixtures.length) throw new UsageError(`--runtime ${opts.runtime}: matches no runtime; known: ${[...new Set(catalogue.runtimes.map((r) => r.id))].join(', ')}`)
     // OS-only runtimes never run the wrapper: say so whenever the selection was not narrowed by hand.
     const unwrapped = opts.runtime ? fixtures : catalogue.runtimes
-    const notes = unwrapped.filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
+    const notes = (scope && !opts.runtime ? [] : unwrapped).filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
     const harness = await runHarness({
-      target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, exec, mode,
-      ...(opts.env ? { functionEnv: opts.env } : {}),
+      target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, exec, mode, lean: scope !== undefined,
+      ...(env ? { functionEnv: env } : {}),
       ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
     })
     let results = harness.results
@@ -149,12 +167,20 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       // A composed chain that ends in a runtime replacer runs that vendor's program, never verify's probe.
       const replacer = composed?.chain.find((e) => e.allow.includes('replace-runtime'))
       if (replacer) warnings.push(`real interpreters not checked: ${replacer.input}'s ${replacer.wrapper} replaces the runtime (last in the chain), so the real interpreter would run its program, not verify's probe`)
-      else if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
+      else if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(env ? { functionEnv: env } : {}) })))
       else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
       // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
       if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
     }
     warnings.push(...harness.warnings)
+    // Real checks that could not start without the vendor's layer: the run passes on what it could
+    // check, and says what it could not, once.
+    const needs = new Map<string, string[]>()
+    for (const x of results.filter((x) => x.check === 'real' && x.status === 'skip' && x.detail.includes('--with-layer'))) {
+      const why = x.detail.replace(/; the real \w+ could not start without it$/, '')
+      needs.set(why, [...(needs.get(why) ?? []), x.runtime])
+    }
+    for (const [why, on] of needs) warnings.push(`real interpreters not checked on ${[...new Set(on)].join(', ')}: ${why}`)
     // External extensions (issue 10): checked statically, never run here.
     const ext = extensionRows(target.layerDir, fixtures, opts.extraLayers ?? [])
     results.push(...ext.rows)
@@ -165,7 +191,11 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     if (composed) results = await blameFailures(results, composed, { layerDir: target.layerDir, fixtures, commonEnv: catalogue.commonEnv, memory: memories[0] ?? 1024, mode })
     const deviations = composed ? attributeDeviations(harness.deviations, composed) : harness.deviations
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
-    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started) }
+    const choice = [
+      ...(scope ? (opts.runtime ? scope.lines.filter((l) => l.startsWith('memory')) : scope.lines) : []),
+      ...(target.kind === 'wrapper' && replacerAccepted(target) ? [`--allow replace-runtime: a stand-in for the function's own program is at ${[...new Set(['run.sh', ...handlersOf({ fixtures, commonEnv: catalogue.commonEnv, ...(env ? { functionEnv: env } : {}) })])].map((h) => `/var/task/${h}`).join(', ')} (what a replacer runs as $LAMBDA_TASK_ROOT/$_HANDLER)`] : []),
+    ]
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ...(choice.length ? { scope: choice } : {}), ms: Math.round(performance.now() - started) }
   } finally {
     removeTemp(temp)
   }
