@@ -82,8 +82,15 @@ export interface Attribution {
   /** The part of the value this layer contributes. */
   readonly value: string | null
   readonly arrived: boolean
-  /** How it arrived when not as is (handler wrappers handing on to each other). */
+  /** How it arrived when not as is (handler wrappers handing on to each other), or why it was not made. */
   readonly note?: string
+  /**
+   * Not made in the chain, rightly: the wrapper sets the variable only when it is unset, and a
+   * wrapper before it (or wrapgen's config) had set it. Not a lost edit; `arrived` stays false.
+   */
+  readonly deferred?: true
+  /** When it did not arrive: the layers of the wrappers after it in the chain that set the same variable. */
+  readonly by?: readonly number[]
 }
 
 export interface ComposeManifest {
@@ -108,6 +115,8 @@ export interface ComposeManifest {
   /** The runtime compose checked each family on, and those where the composed wrapper started the runtime's interpreter. */
   readonly runtimes: readonly string[]
   readonly checked: readonly string[]
+  /** The function's own variables compose ran the wrappers with (--env); `wrapgen verify --layer` uses them too. */
+  readonly env?: Readonly<Record<string, string>>
   /**
    * The config wrapgen's wrapper was built from (`chain` and `chainAllow` set by compose; `configFile`
    * left out), so `wrapgen verify --layer` can check the composed layer without a config. Its paths
@@ -116,7 +125,7 @@ export interface ComposeManifest {
    */
   readonly config: ComposedConfig
   readonly conflicts: ReadonlyArray<{ readonly path: string; readonly inputs: readonly string[]; readonly winner: string; readonly differs: Conflict['differs']; readonly breaks: ReadonlyArray<{ readonly input: string; readonly reason: string }> }>
-  readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean; readonly note?: string }>
+  readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean; readonly note?: string; readonly deferred?: true }>
 }
 
 /**

@@ -25,6 +25,8 @@ export interface ComposedLayer {
   readonly unsupported: readonly string[]
   readonly inputs: readonly string[]
   readonly chain: ReadonlyArray<{ readonly wrapper: string; readonly input: string; readonly allow: readonly Allowance[] }>
+  /** The function's variables compose ran with (--env), used unless verify gets its own --env. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /** Whether `layerDir` (the folder holding wrapgen/) is a composed layer. */
@@ -68,7 +70,8 @@ export function readComposed(layerDir: string, shown: string): ComposedLayer {
   const runtimes = config.runtimes.filter((r) => supported.has(familyOf(r)))
   const unsupported = [...new Set((m.runtimes ?? []).map(familyOf).filter((f): f is string => f !== undefined && !supported.has(f)))]
   const chain = m.chain.map((e) => ({ wrapper: e.wrapper, input: e.input, allow: ((e.allow ?? []) as readonly string[]).filter((a): a is Allowance => (ALLOWANCES as readonly string[]).includes(a)) }))
-  return { config, runtimes, unsupported, inputs: m.inputs.map((i) => i.file), chain }
+  const env = m.env && typeof m.env === 'object' ? Object.fromEntries(Object.entries(m.env).filter(([, v]) => typeof v === 'string')) : undefined
+  return { config, runtimes, unsupported, inputs: m.inputs.map((i) => i.file), chain, ...(env && Object.keys(env).length ? { env } : {}) }
 }
 
 /**
@@ -104,7 +107,7 @@ export async function blameFailures(rows: readonly CheckResult[], composed: Comp
   for (const e of composed.chain) {
     const file = join(h.layerDir, e.wrapper.slice(5))
     if (!existsSync(file)) continue
-    const { results } = await runHarness({ target: { kind: 'wrapper', layerDir: h.layerDir, wrapper: e.wrapper, shebang: shebangOf(file), allow: e.allow }, fixtures, commonEnv: h.commonEnv, memories: [h.memory], shells: [], exec: true, mode: h.mode })
+    const { results } = await runHarness({ target: { kind: 'wrapper', layerDir: h.layerDir, wrapper: e.wrapper, shebang: shebangOf(file), allow: e.allow }, fixtures, commonEnv: h.commonEnv, ...(composed.env ? { functionEnv: composed.env } : {}), memories: [h.memory], shells: [], exec: true, mode: h.mode })
     for (const r of results.filter((x) => x.status === 'fail')) {
       const key = `${r.runtime}|${r.check}`
       alone.set(key, [...(alone.get(key) ?? []), `${e.input} (${e.wrapper})`])
