@@ -39,7 +39,10 @@ export function codeOf(text: string): string {
       continue
     }
     const h = /<<-?\s*['"]?(\w+)['"]?/.exec(line)
-    if (h && /^\s*:/.test(line)) heredoc = h[1]
+    if (h && /^\s*:/.test(line)) {
+      heredoc = h[1]
+      continue
+    }
     if (/^\s*#/.test(line)) continue
     out.push(line.replace(/\s#.*$/, ''))
   }
