@@ -141,11 +141,11 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
   }
   for (const s of extraStarts(main)) c.warn(`${rid(c.fixture)}: the wrapper started ${s.argv.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').slice(0, 80)} before its exec (pid ${s.pid}): one more interpreter start on every cold start`)
   if (main.garbled) c.warn(`${rid(c.fixture)}: several interpreter starts wrote their records at once; only the first ones were read`)
-  // When the interpreter never ran, say so once, with the wrapper's own error lines; skip the rest.
   // Files of the vendor's layer the wrapper looked for (not here, or unusable), and a replacer's program.
   const optDir = c.layout.opts.get('layer')!
   const explained = explainFailure(ownLines(main.stderr), optDir, [c.inst.env._HANDLER ?? ''])
   const clauses = explainClauses(explained, allow.includes('replace-runtime'))
+  // When the interpreter never ran, say so once, with the wrapper's own error lines; skip the rest.
   if (!main.ran) {
     const lines = whyNotRun(main)
     row('argv', `${notRan(main)}${lines.length ? `: ${lines.join(' | ')}` : ''}${clauses.length ? `; ${clauses.join('; ')}` : ''}`, { cause: `never ran: ${lines.join(' | ')}`, stderr: lines })
