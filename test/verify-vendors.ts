@@ -125,7 +125,7 @@ t.test('judge: a change accepted excuses that change only; a replacer\'s own pro
   ], opt, ['index.handler'])
   t.same(e.missing, ['/opt/lib-handler.sh'], 'a path not in the tree')
   t.same(e.unusable.map((u) => u.path), ['/opt/empty.jar', '/opt/text.jar'], 'an empty file and a jar with no zip header')
-  t.same(e.modules, ['@acme/tracer'])
+  t.same(e.modules, ['@acme/tracer (under /opt/nodejs/node_modules in its layer)'])
   t.equal(e.program, '/var/task/index.handler')
   const said = explainClauses(e, false).join('\n')
   t.match(said, /function's own program \/var\/task\/index\.handler .*--allow replace-runtime/)

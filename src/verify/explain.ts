@@ -15,7 +15,7 @@ export interface Explained {
   readonly missing: readonly string[]
   /** /opt paths the messages name that are in the tree but cannot be what they are named for. */
   readonly unusable: ReadonlyArray<{ readonly path: string; readonly why: string }>
-  /** Bare module or package names the interpreter could not find (node, python). */
+  /** Bare module or package names the interpreter could not find (node, python), with where a layer keeps them. */
   readonly modules: readonly string[]
   /** The function's own program the wrapper tried to run ($LAMBDA_TASK_ROOT/$_HANDLER), if that is what failed. */
   readonly program?: string
@@ -62,7 +62,7 @@ export function explainFailure(lines: readonly string[], optDir: string, handler
       }
     }
     const mod = /Cannot find (?:module|package) '([^'./][^']*)'|No module named '([^'.][^']*)'/.exec(line)
-    if (mod) modules.add((mod[1] ?? mod[2])!)
+    if (mod) modules.add(mod[1] ? `${mod[1]} (under /opt/nodejs/node_modules in its layer)` : `${mod[2]} (under /opt/python in its layer)`)
     for (const h of handlers) if (h && line.includes(`/var/task/${h}`)) program = `/var/task/${h}`
   }
   // A path whose parent folder is missing is named once, by the deepest one the messages gave.
@@ -74,7 +74,7 @@ const list = (xs: readonly string[]): string => (xs.length <= 4 ? xs.join(', ') 
 
 /** One clause for files of the vendor's layer that are not here, or undefined. */
 export function needsLayer(e: Explained): string | undefined {
-  const what = [...e.missing, ...e.modules.map((m) => `the module ${m} (under /opt/nodejs/node_modules or /opt/python in its layer)`)]
+  const what = [...e.missing, ...e.modules.map((m) => `the module ${m}`)]
   if (!what.length) return undefined
   return `it needs ${list(what)} from its own layer, which is not here: give the unpacked layer with --with-layer DIR`
 }
