@@ -109,7 +109,11 @@ function families(input: ScopeInput, code: string): { chosen: Family[]; why: str
   const shipped = FAMILIES.filter((f) => input.trees.some((t) => LAYER_FOLDERS[f].some((d) => existsSync(join(t, d)) && statSync(join(t, d)).isDirectory())))
   const chosen = FAMILIES.filter((f) => named.includes(f) || shipped.includes(f))
   if (!chosen.length) return { chosen: [...FAMILIES], why: 'its code names no runtime in particular' }
-  const parts = [...(named.length ? [`its code names ${familyList(named)}`] : []), ...(shipped.length ? [`its layer ships ${shipped.map((f) => `${LAYER_FOLDERS[f][0]}/`).join(', ')}`] : [])]
+  const what = (f: Family): string => {
+    const token = MARKERS[f].exec(code)![0].trim()
+    return token === f ? f : `${f} (${token})`
+  }
+  const parts = [...(named.length ? [`its code names ${named.map(what).join(', ')}`] : []), ...(shipped.length ? [`its layer ships ${shipped.map((f) => `${LAYER_FOLDERS[f][0]}/`).join(', ')}`] : [])]
   return { chosen, why: parts.join(' and ') }
 }
 
