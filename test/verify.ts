@@ -73,11 +73,12 @@ const BROKEN: readonly Broken[] = [
     file: 'before-last.sh',
     runtime: 'nodejs20.x,python3.12,java17,dotnet8:class-library',
     expect: {
-      java17: { argv: ['added "-XX:+Flag" after the entry com.amazonaws.services.lambda.runtime.api.client.AWSLambda', 'it is a program argument there, not an interpreter flag'], adversarial: ['it is a program argument there'] },
-      'dotnet8:class-library': { argv: ['added "--flag" after the entry /var/runtime/Amazon.Lambda.RuntimeSupport.dll', 'it is a program argument there, not an interpreter flag'], adversarial: ['it is a program argument there'] },
-      // With arguments after the entry (the adversarial run), "before the last" is after the entry here too.
-      'nodejs20.x': { adversarial: ['after the entry /var/runtime/index.mjs', 'it is a program argument there'] },
-      'python3.12': { adversarial: ['after the entry /var/runtime/bootstrap.py', 'it is a program argument there'] },
+      java17: { argv: ['added "-XX:+Flag" after the entry com.amazonaws.services.lambda.runtime.api.client.AWSLambda', 'it is a program argument there, not an interpreter flag'] },
+      'dotnet8:class-library': { argv: ['added "--flag" after the entry /var/runtime/Amazon.Lambda.RuntimeSupport.dll', 'it is a program argument there, not an interpreter flag'] },
+      // Right where the entry is last: the runtime passes nothing after it. The adversarial arguments
+      // (which it never passes) judge quoting, not where an option lands (issue 18: AWS's sample).
+      'nodejs20.x': {},
+      'python3.12': {},
     },
   },
   {

@@ -16,7 +16,7 @@ import { makeTemp, removeTemp } from '../cleanup.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { sandboxAvailable } from '../sandbox/index.js'
-import { launch, makeLayout, observe, ownLines, shebangInterpreters, type Observation, type Start } from '../verify/index.js'
+import { handlersOf, launch, makeLayout, observe, ownLines, shebangInterpreters, type Observation, type Start } from '../verify/index.js'
 
 export { sandboxAvailable }
 
@@ -42,9 +42,10 @@ export interface Sandbox {
   /**
    * Runs `wrapper` (an /opt path) as AWS_LAMBDA_EXEC_WRAPPER for the runtime; the result against no
    * wrapper. `chain`: the wrappers `wrapper` execs in turn (the composed wrapper's), whose #! lines
-   * count as much as its own.
+   * count as much as its own. `env`: variables set for this run only, on top of the function's
+   * (a value an earlier wrapper of the chain set, to see whether this one keeps it).
    */
-  readonly run: (fixture: RuntimeFixture, wrapper: string, chain?: readonly string[]) => Promise<Observed>
+  readonly run: (fixture: RuntimeFixture, wrapper: string, chain?: readonly string[], env?: Readonly<Record<string, string>>) => Promise<Observed>
   readonly close: () => void
 }
 
@@ -57,11 +58,13 @@ function interpreterStart(o: Observation, scripts: ReadonlySet<string>): Start |
 /** A wrapper that never execs the interpreter (a web adapter's server waiting for requests) is stopped after this. */
 const TIMEOUT_MS = 5000
 
-export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[], commonEnv: Readonly<Record<string, string>>): Sandbox {
+export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[], commonEnv: Readonly<Record<string, string>>, functionEnv: Readonly<Record<string, string>> = {}): Sandbox {
   // The layout's own /opt stays empty: `optDir` itself is bound read-only at /opt, so a layer of
-  // thousands of files is never copied (and its symlinks stay exactly as shipped).
+  // thousands of files is never copied (and its symlinks stay exactly as shipped). /var/task holds
+  // a stand-in for the function's own program at the handler's name: what a runtime replacer (a
+  // web adapter) runs as $LAMBDA_TASK_ROOT/$_HANDLER.
   const empty = makeTemp('compose-empty')
-  const layout = makeLayout({ layerDir: empty, fixtures })
+  const layout = makeLayout({ layerDir: empty, fixtures, programs: handlersOf({ fixtures, commonEnv, functionEnv }) })
   const baselines = new Map<string, Promise<{ argv: readonly string[]; env: Readonly<Record<string, string>> }>>()
   // The host interpreters the wrappers' #! lines name (python3, ruby, node) are the only ones they may see.
   const keepHost = (wrappers: readonly string[]): string[] => {
@@ -75,8 +78,8 @@ export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[],
     })
     return [...new Set(kept)].sort()
   }
-  const once = async (fixture: RuntimeFixture, wrapper: string, chain: readonly string[]) => {
-    const inst = expandRuntime(fixture, { memory: 1024, commonEnv })
+  const once = async (fixture: RuntimeFixture, wrapper: string, chain: readonly string[], extra: Readonly<Record<string, string>> = {}) => {
+    const inst = expandRuntime(fixture, { memory: 1024, commonEnv, functionEnv: { ...functionEnv, ...extra } })
     const env = { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }
     const scripts = [wrapper, ...chain].filter(Boolean)
     // "-": the bootstrap execs the wrapper itself, so its #! line picks its shell, as on Lambda.
@@ -88,11 +91,11 @@ export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[],
     return { ran: start !== undefined, argv: start?.argv ?? [], env: start?.env ?? {}, code: o.code, stderr: ownLines(o.stderr).filter((l) => l !== note).join('\n') }
   }
   return {
-    async run(fixture, wrapper, chain = []) {
+    async run(fixture, wrapper, chain = [], env = {}) {
       const key = `${fixture.id}:${fixture.mode}`
       let base = baselines.get(key)
       if (!base) baselines.set(key, (base = once(fixture, '', []).then((o) => ({ argv: o.argv, env: o.env }))))
-      const [o, b] = await Promise.all([once(fixture, wrapper, chain), base])
+      const [o, b] = await Promise.all([once(fixture, wrapper, chain, env), base])
       return { ...o, baseArgv: b.argv, baseEnv: b.env }
     },
     close: () => {

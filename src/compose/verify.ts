@@ -41,7 +41,7 @@ export async function blameFailures(rows: readonly CheckResult[], composed: Comp
   for (const e of composed.chain) {
     const file = join(h.layerDir, e.wrapper.slice(5))
     if (!existsSync(file)) continue
-    const { results } = await runHarness({ target: { kind: 'wrapper', layerDir: h.layerDir, wrapper: e.wrapper, shebang: shebangOf(file), allow: e.allow }, fixtures, commonEnv: h.commonEnv, memories: [h.memory], shells: [], exec: true, mode: h.mode })
+    const { results } = await runHarness({ target: { kind: 'wrapper', layerDir: h.layerDir, wrapper: e.wrapper, shebang: shebangOf(file), allow: e.allow }, fixtures, commonEnv: h.commonEnv, ...(composed.env ? { functionEnv: composed.env } : {}), memories: [h.memory], shells: [], exec: true, mode: h.mode })
     for (const r of results.filter((x) => x.status === 'fail')) {
       const key = `${r.runtime}|${r.check}`
       alone.set(key, [...(alone.get(key) ?? []), `${e.input} (${e.wrapper})`])

@@ -3,11 +3,14 @@
 // the runtime's own command for a wrapper someone else wrote), and turns each check's verdict
 // (judge.ts) into a row.
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { familyOf, findEntry } from '../plan/argv-rules.js'
+import { explainClauses, explainFailure, needsLayer } from './explain.js'
 import type { Family } from '../config/types.js'
 import { simulate, type SimulateResult } from '../plan/simulate.js'
 import type { RuntimeFixture, RuntimeInstance } from '../runtimes/types.js'
 import { ADVERSARIAL_ARGS, diffArgv, diffEnv, keptInOrder } from './expect.js'
-import { execDiff, extraStarts, failureOf, judgeArgv, judgeEnv, judgeExec, judgeStdio, ownLines, whyNotRun, type Verdict } from './judge.js'
+import { execDiff, extraStarts, failureOf, failureOfAll, judgeArgvAll, judgeEnv, judgeExec, judgeStdio, ownLines, whyNotRun, type Verdict } from './judge.js'
 import type { Layout } from './layout.js'
 import { observe, type Observation, type RunSpec } from './observe.js'
 import type { Mode } from '../sandbox/index.js'
@@ -127,7 +130,7 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     let k = 0
     while (k < sim.argv.length && chain.includes(sim.argv[k]!)) k++
     const input = sim.argv.slice(k)
-    const verdicts = obs.ran ? [judgeArgv(c.fixture.entry, obs.argv, input, sim.env, obs.env), ...judgeEnv(c.fixture.family, sim.env, obs.env)] : [{ problem: `the chained wrappers did not start the runtime (exit ${obs.code}): ${whyNotRun(obs).join(' | ')}` }]
+    const verdicts = obs.ran ? [...judgeArgvAll(c.fixture.entry, obs.argv, input, sim.env, obs.env), ...judgeEnv(c.fixture.family, sim.env, obs.env)] : [{ problem: `the chained wrappers did not start the runtime (exit ${obs.code}): ${whyNotRun(obs).join(' | ')}` }]
     return { argv: obs.ran ? obs.argv : undefined, env: obs.env, sim, chain: { obs, verdicts } }
   }
   const notRan = (o: Observation): string => `the interpreter never ran (exit ${o.code}${o.signal ? `, ${o.signal}` : ''}${o.timedOut ? ', timed out' : ''})`
@@ -139,14 +142,28 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
   }
   for (const s of extraStarts(main)) c.warn(`${rid(c.fixture)}: the wrapper started ${s.argv.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').slice(0, 80)} before its exec (pid ${s.pid}): one more interpreter start on every cold start`)
   if (main.garbled) c.warn(`${rid(c.fixture)}: several interpreter starts wrote their records at once; only the first ones were read`)
+  // Files of the vendor's layer the wrapper looked for (not here, or unusable), and a replacer's program.
+  const optDir = c.layout.opts.get('layer')!
+  const explained = explainFailure(ownLines(main.stderr), optDir, [c.inst.env._HANDLER ?? ''])
+  const clauses = explainClauses(explained, allow.includes('replace-runtime'))
   // When the interpreter never ran, say so once, with the wrapper's own error lines; skip the rest.
   if (!main.ran) {
     const lines = whyNotRun(main)
-    row('argv', `${notRan(main)}${lines.length ? `: ${lines.join(' | ')}` : ''}`, { cause: `never ran: ${lines.join(' | ')}`, stderr: lines })
+    row('argv', `${notRan(main)}${lines.length ? `: ${lines.join(' | ')}` : ''}${clauses.length ? `; ${clauses.join('; ')}` : ''}`, { cause: `never ran: ${lines.join(' | ')}`, stderr: lines })
     for (const check of ['env', 'exec', 'stdio'] as const) row(check, undefined, { skip: 'the interpreter never ran (see argv)' })
     if (c.first && c.firstShell) rows.push(...(await execBit(c)))
     return rows
   }
+  // The runtime's interpreter asked to run a program of the vendor's layer that is not here
+  // (`exec python3 /opt/python/bin/opentelemetry-instrument "$@"` without the layer).
+  const absent = target.kind === 'wrapper' ? absentProgram(main.argv, optDir) : undefined
+  if (absent) {
+    row('argv', `the wrapper runs ${show(main.argv.slice(0, 2).join(' '))}, and ${absent} is not here; ${needsLayer({ missing: [absent], unusable: [], modules: [] })}`, { cause: `absent program ${absent}` })
+    for (const check of ['env', 'exec', 'stdio'] as const) row(check, undefined, { skip: `the runtime did not start: ${absent} is not here (see argv)` })
+    if (c.first && c.firstShell) rows.push(...(await execBit(c)))
+    return rows
+  }
+  if (clauses.length && target.kind === 'wrapper') c.warn(`the wrapper looked for files that are not here, and went on: ${clauses.join('; ')}`)
 
   const exp = await expectFor(base)
   const diff = (o: Observation, e: Expected | undefined): Exec => execDiff(o, e?.argv ?? base.argv, e?.env ?? base.env)
@@ -155,10 +172,10 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     row('argv', (exp.argv ? diffArgv(main.argv, exp.argv) : `expected no exec (exit ${exp.sim.exitCode})`) ?? (exp.chain ? undefined : keptInOrder(main.argv, base.argv) ?? entryCheck(c, main.argv, base.argv)), { exec: diff(main, exp) })
     row('env', diffEnv(main.env, exp.env), { exec: diff(main, exp) })
   } else {
-    const argvVerdict = judgeArgv(c.fixture.entry, main.argv, base.argv, base.env, main.env)
+    const argvVerdicts = judgeArgvAll(c.fixture.entry, main.argv, base.argv, base.env, main.env)
     const envVerdicts = judgeEnv(c.fixture.family, base.env, main.env)
-    for (const v of [argvVerdict, ...envVerdicts]) if (v.deviation) c.deviation(`${v.deviation.kind}: ${v.deviation.what}${allow.includes(v.deviation.kind) ? ' (accepted: --allow)' : ''}`)
-    row('argv', failureOf(argvVerdict, allow), { exec: diff(main, undefined) })
+    for (const v of [...argvVerdicts, ...envVerdicts]) if (v.deviation) c.deviation(`${v.deviation.kind}: ${v.deviation.what}${allow.includes(v.deviation.kind) ? ' (accepted: --allow)' : ''}`)
+    row('argv', failureOfAll(argvVerdicts, allow), { exec: diff(main, undefined) })
     row('env', envVerdicts.map((v) => failureOf(v, allow)).find(Boolean), { exec: diff(main, undefined) })
   }
   row('exec', judgeExec(main, base))
@@ -181,7 +198,7 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     const [b2, o2] = await Promise.all([baseline(c, advArgv), run(c, { argv: advArgv })])
     const e2 = await expectFor(b2)
     const executed = /pwned/.test(o2.stderr) ? 'an argument was executed by the shell' : undefined
-    let problem = !o2.ran ? `${notRan(o2)}: ${whyNotRun(o2).join(' | ')}` : (executed ?? (e2 ? (e2.argv ? diffArgv(o2.argv, e2.argv) : undefined) : failureOf(judgeArgv(c.fixture.entry, o2.argv, b2.argv, b2.env, o2.env), allow)))
+    let problem = !o2.ran ? `${notRan(o2)}: ${whyNotRun(o2).join(' | ')}` : (executed ?? (e2 ? (e2.argv ? diffArgv(o2.argv, e2.argv) : undefined) : failureOfAll(judgeArgvAll(c.fixture.entry, o2.argv, b2.argv, b2.env, o2.env).filter((v) => !v.afterEntry), allow)))
     // Adversarial config values: flags and env values full of shell syntax, byte for byte, never run.
     if (!problem && target.kind === 'layer' && target.adversarial) {
       const o3 = await run(c, { opt: 'adversarial' })
@@ -195,11 +212,14 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
   }
   if (!c.first) return rows
 
-  // Exit codes and signals: memory-independent, so only at the first memory size.
-  const codes = await Promise.all([1, 3, 255].map((exit) => run(c, { action: { exit } })))
-  row('exit-codes', [0, 1, 3, 255].map((want, i) => [want, i === 0 ? main : codes[i - 1]!] as const).map(([want, o]) => (o.code === want ? undefined : `exit ${want} came back as ${o.code ?? o.signal}${o.pid !== o.bootstrapPid ? ' (the wrapper forked: its own status came back)' : ''}`)).find(Boolean))
-  const [term, self] = await Promise.all([run(c, { action: { wait: 'SIGTERM' } }), run(c, { action: { kill: 'TERM' } })])
-  row('signals', signalProblem(term, self))
+  // Exit codes and signals: memory-independent, so only at the first memory size. A lean run checks
+  // them on the exec'd run only: they follow from exec (the same pid), which every shell's run checks.
+  if (!(c.opts.lean && c.shell.portability)) {
+    const codes = await Promise.all([1, 3, 255].map((exit) => run(c, { action: { exit } })))
+    row('exit-codes', [0, 1, 3, 255].map((want, i) => [want, i === 0 ? main : codes[i - 1]!] as const).map(([want, o]) => (o.code === want ? undefined : `exit ${want} came back as ${o.code ?? o.signal}${o.pid !== o.bootstrapPid ? ' (the wrapper forked: its own status came back)' : ''}`)).find(Boolean))
+    const [term, self] = await Promise.all([run(c, { action: { wait: 'SIGTERM' } }), run(c, { action: { kill: 'TERM' } })])
+    row('signals', signalProblem(term, self))
+  }
 
   if (target.kind === 'layer') {
     // WRAPGEN_DISABLE=1: the original command and environment, untouched.
@@ -224,12 +244,22 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     if (chain.length) {
       const verdicts = exp?.chain?.verdicts ?? []
       for (const v of verdicts) if (v.deviation) c.deviation(`chain: ${v.deviation.kind}: ${v.deviation.what}${allow.includes(v.deviation.kind) ? ' (accepted in chain[].allow)' : ''}`)
-      const problem = verdicts.map((v) => failureOf(v, allow)).find(Boolean)
+      const problem = failureOfAll(verdicts, allow)
       row('chain', problem ? `a chained wrapper (not wrapgen): ${problem.replace('--allow ', 'chain[].allow: ')}` : undefined)
     }
   }
   if (c.firstShell) rows.push(...(await execBit(c)))
   return rows
+}
+
+const show = (s: string): string => JSON.stringify(s)
+
+/** The program (an /opt path) an interpreter was asked to run when it is not in the tree. */
+function absentProgram(argv: readonly string[], optDir: string): string | undefined {
+  const family = familyOf(argv[0] ?? '')
+  const at = family ? findEntry(family, argv) : -1
+  const program = argv[at]
+  return program?.startsWith('/opt/') && !existsSync(join(optDir, program.slice(5))) ? program : undefined
 }
 
 /** SIGTERM to the wrapper's pid reaches the runtime; a runtime's death by signal is not turned into an exit. */

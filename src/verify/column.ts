@@ -18,7 +18,7 @@ export interface ColumnRun {
   readonly composed: ComposedLayer | undefined
   readonly fixtures: readonly RuntimeFixture[]
   readonly commonEnv: Readonly<Record<string, string>>
-  /** The function's own environment (--env). */
+  /** The function's own environment (--env, else the one wrapgen compose ran a composed layer with). */
   readonly functionEnv: Readonly<Record<string, string>> | undefined
   readonly memories: readonly number[]
   readonly mode: Mode

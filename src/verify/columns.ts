@@ -27,6 +27,14 @@ export const realColumn: Column = {
     const blocked = realRunsBlocked(run)
     if (blocked) warnings.push(`real interpreters not checked: ${blocked}`)
     else rows.push(...(await runRealChecks({ target, fixtures: left.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv, memories, extraLayers, ...(functionEnv ? { functionEnv } : {}) })))
+    // Real checks that could not start without the vendor's layer: the run passes on what it could
+    // check, and says what it could not, once.
+    const needs = new Map<string, string[]>()
+    for (const x of rows.filter((x) => x.check === 'real' && x.status === 'skip' && x.detail.includes('--with-layer'))) {
+      const why = x.detail.replace(/; the real \w+ could not start without it$/, '')
+      needs.set(why, [...(needs.get(why) ?? []), x.runtime])
+    }
+    for (const [why, on] of needs) warnings.push(`real interpreters not checked on ${[...new Set(on)].join(', ')}: ${why}`)
     // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
     if (config && target.kind === 'layer') rows.push(...(await runHookChecks({ config, fixtures: left, memories })))
     return { rows, warnings }

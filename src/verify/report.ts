@@ -89,7 +89,8 @@ export function renderTable(r: VerifyReport, verbose = false): string {
   const width = Math.max(8, ...runtimes.map((x) => x.length))
   const cell = (c: string): number => Math.max(heading(c).length, 4)
   const head = `${'runtime'.padEnd(width)}  ${checks.map((c) => heading(c).padEnd(cell(c))).join(' ')}`.trimEnd()
-  const lines = [head, '-'.repeat(head.length)]
+  // What a --wrapper run chose to check by default, before the table it explains.
+  const lines = [...(r.scope ?? []).flatMap((l) => wrap(l)), ...(r.scope?.length ? [''] : []), head, '-'.repeat(head.length)]
   for (const rt of runtimes) {
     const cells = checks.map((c) => (MARK[worst(r.results.filter((x) => x.runtime === rt && x.check === c)) ?? 'skip'] ?? '').padEnd(cell(c)))
     lines.push(`${rt.padEnd(width)}  ${cells.join(' ')}`.trimEnd())
@@ -111,7 +112,7 @@ export function renderTable(r: VerifyReport, verbose = false): string {
 }
 
 export function renderTap(r: VerifyReport): string {
-  const lines = ['TAP version 14', `1..${r.results.length}`]
+  const lines = ['TAP version 14', ...(r.scope ?? []).map((l) => `# ${l}`), `1..${r.results.length}`]
   r.results.forEach((x, i) => {
     const name = `${x.runtime} ${x.memory ?? '-'}MB ${x.shell ?? '-'} ${x.check}`
     if (x.status === 'skip') lines.push(`ok ${i + 1} - ${name} # SKIP ${x.detail}`)

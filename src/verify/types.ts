@@ -54,6 +54,12 @@ export interface HarnessOptions {
   readonly mode: Mode
   readonly extraLayers?: readonly string[]
   readonly concurrency?: number
+  /**
+   * Portability shells check how each shell runs the script (argv, env, exec, stdio, adversarial
+   * arguments) but not exit codes and signals, which follow from exec and are checked on the exec'd
+   * run (`verify --wrapper` by default; `--matrix full` checks them under every shell).
+   */
+  readonly lean?: boolean
 }
 
 /** What a failed case exec'd, against what was expected (for --verbose and --json). */
@@ -92,6 +98,8 @@ export interface VerifyReport {
   /** Deliberate changes seen (accepted with --allow or not), one line each. */
   readonly deviations: readonly string[]
   readonly warnings: readonly string[]
+  /** For --wrapper by default: which runtimes and memory sizes were checked, why, and what was left out. */
+  readonly scope?: readonly string[]
   readonly ms: number
   /** Which python and java runtimes' real and hooks columns ran on AWS's runtime clients, and why the others did not. */
   readonly clients?: {
