@@ -4,6 +4,7 @@
 // (judge.ts) into a row.
 import { existsSync } from 'node:fs'
 import type { Family } from '../config/types.js'
+import { familyOf, findEntry } from '../plan/argv-rules.js'
 import { simulate, type SimulateResult } from '../plan/simulate.js'
 import type { RuntimeFixture, RuntimeInstance } from '../runtimes/types.js'
 import { ADVERSARIAL_ARGS, diffArgv, diffEnv, keptInOrder } from './expect.js'
@@ -126,7 +127,10 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     let k = 0
     while (k < sim.argv.length && chain.includes(sim.argv[k]!)) k++
     const input = sim.argv.slice(k)
-    const verdicts = obs.ran ? [judgeArgv(c.fixture.entry, obs.argv, input, sim.env, obs.env), ...judgeEnv(c.fixture.family, sim.env, obs.env)] : [{ problem: `the chained wrappers did not start the runtime (exit ${obs.code}): ${whyNotRun(obs).join(' | ')}` }]
+    // The program wrapgen's exec starts: the entry, or a hook runner before it (python.preloads' run.py).
+    const family = familyOf(input[0] ?? '')
+    const entry = family && c.fixture.entry !== null ? input[findEntry(family, input)] ?? c.fixture.entry : c.fixture.entry
+    const verdicts = obs.ran ? [judgeArgv(entry, obs.argv, input, sim.env, obs.env), ...judgeEnv(c.fixture.family, sim.env, obs.env)] : [{ problem: `the chained wrappers did not start the runtime (exit ${obs.code}): ${whyNotRun(obs).join(' | ')}` }]
     return { argv: obs.ran ? obs.argv : undefined, env: obs.env, sim, chain: { obs, verdicts } }
   }
   const notRan = (o: Observation): string => `the interpreter never ran (exit ${o.code}${o.signal ? `, ${o.signal}` : ''}${o.timedOut ? ', timed out' : ''})`

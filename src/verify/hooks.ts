@@ -176,7 +176,8 @@ function run(argv: readonly string[], wrapper: string | undefined, log: string, 
 async function checkFamily(family: HookFamily, config: ResolvedConfig, root: string): Promise<{ problem?: string; skip?: string }> {
   const dir = join(root, family)
   mkdirSync(dir)
-  const probe = await probeFor(family, config, dir)
+  // The chained wrappers are not on this host (they are checked by the chain column): the hooks alone.
+  const probe = await probeFor(family, { ...config, chain: [] }, dir)
   if (typeof probe === 'string') return { skip: probe }
   const layerOf = async (c: ResolvedConfig, name: string): Promise<string> => join(writeLayer(await buildLayer(c), join(dir, name)).layerDir, 'wrapgen/exec')
   const bare = run(probe.argv, undefined, join(dir, 'bare.log'), dir)
