@@ -15,6 +15,7 @@ import { openSandbox, sandboxAvailable, type Observed, type Sandbox } from './cl
 import { findWrapper } from './detect.js'
 import { attribute, chainOrder, classify, effectsOf } from './effects.js'
 import { mergeLayers } from './merge.js'
+import { ownEntries } from './own-files.js'
 import { readLayer, sha256 } from './read.js'
 import type { Allowance } from '../verify/types.js'
 import type { Attribution, Classified, ComposeManifest, Conflict, Effects, InputLayer, TreeEntry } from './types.js'
@@ -99,7 +100,8 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     const chainAllow = Object.fromEntries([...allow].filter(([, a]) => a.length))
     const composedConfig: ResolvedConfig = { ...opts.config, chain: chain.map((c) => c.wrapper), ...(Object.keys(chainAllow).length ? { chainAllow } : {}) }
     const build = await buildLayer(composedConfig)
-    const own = new Map<string, TreeEntry>([[LAYER_DIR, { kind: 'dir', mode: 0o755 }], ...build.files.map((f): [string, TreeEntry] => [f.path, fileEntry(f.mode, f.contents)])])
+    // Every folder of wrapgen's files too: runners (wrapgen/python/, wrapgen/imports/, ...), extensions/.
+    const own = ownEntries(build.files, merged.tree, name)
     writeTree(own, opt)
     // 3. The composed wrapper once per runtime: the runtime starts, every vendor's effect arrives.
     const composed: Record<string, Observed> = {}
