@@ -16,15 +16,16 @@ import { writeLayer } from '../src/layer/write.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
 import { expandRuntime } from '../src/runtimes/expand.js'
 import { makeLayout } from '../src/verify/layout.js'
-import { observe } from '../src/verify/observe.js'
+import { observeWithin } from '../src/verify/observe.js'
 import { renderJunit, renderTable, renderTap, verdict } from '../src/verify/report.js'
 import { verify } from '../src/verify/run.js'
 import { launch, sandboxAvailable } from '../src/verify/sandbox.js'
 import { findShells, linkShell } from '../src/verify/shells.js'
 import { passed, type CheckName, type VerifyReport } from '../src/verify/types.js'
+import { scaled } from '../src/limits/time-limit.js'
 
 // The whole catalogue twice, sandboxed: minutes, not seconds, when the shared machine is busy.
-t.setTimeout(600_000)
+t.setTimeout(scaled(600_000))
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const wrapperFile = (name: string): string => join(repo, 'test/fixtures/wrappers', name)
@@ -288,7 +289,7 @@ t.test('failMode closed: the function does not start, with the message', async (
     const inst = expandRuntime(node, { memory: 1024, commonEnv: catalogue.commonEnv })
     const l = launch(sandboxed ? 'sandboxed' : 'path-mapped', layout, layout.opts.get('missing')!, layout.lang(node), linkShell(layout.root, dash), inst.argv)
     const wrapper = l.path('/opt/wrapgen/exec')
-    const o = await observe({ launch: l, boundary: layout.boundary, env: { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }, action: { exit: 0 } })
+    const o = await observeWithin({ launch: l, boundary: layout.boundary, env: { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }, action: { exit: 0 } })
     t.equal(o.ran, false, 'the interpreter never ran')
     t.equal(o.code, 1, 'exit 1')
     t.equal(o.stdout, '', 'nothing on stdout')

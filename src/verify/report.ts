@@ -1,5 +1,5 @@
 // Renders a verify report: a runtime x check table with a verdict, TAP, or JUnit XML.
-import { CHECKS, passed, type CheckResult, type VerifyReport } from './types.js'
+import { CHECKS, passed, TIME_LIMIT, type CheckResult, type VerifyReport } from './types.js'
 
 /** Rows that share a cause: the same check and detail once numbers (pids, sizes) are set aside. */
 const causeOf = (x: CheckResult): string => x.cause ?? x.detail.replace(/^portability \([^)]*\): /, '').replace(/\d+/g, '#')
@@ -49,7 +49,9 @@ const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n
 export function verdict(r: VerifyReport): string {
   const count = (s: CheckResult['status']): number => r.results.filter((x) => x.status === s).length
   const runtimes = new Set(r.results.map((x) => x.runtime)).size
-  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${plural(runtimes, 'runtime')} x ${plural(r.memories.length, 'memory size')} x ${plural(r.shells.length, 'shell')} (${r.shells.join(', ')}), ${r.mode}; ${plural(count('pass'), 'check')} passed, ${count('fail')} failed, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s`
+  const stopped = r.results.filter((x) => x.status === 'fail' && x.cause === TIME_LIMIT).length
+  const failed = `${count('fail')} failed${stopped ? ` (${stopped} of them stopped at wrapgen's time limit: not a verdict on the wrapper)` : ''}`
+  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${plural(runtimes, 'runtime')} x ${plural(r.memories.length, 'memory size')} x ${plural(r.shells.length, 'shell')} (${r.shells.join(', ')}), ${r.mode}; ${plural(count('pass'), 'check')} passed, ${failed}, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s`
 }
 
 /** Column headings short enough for the table to fit 100 columns; the legend under it spells them out. */

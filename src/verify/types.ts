@@ -95,4 +95,7 @@ export interface VerifyReport {
   readonly ms: number
 }
 
+/** The cause of rows whose run wrapgen stopped at its time limit: wrapgen's limit, not a verdict on the wrapper. */
+export const TIME_LIMIT = 'time-limit'
+
 export const passed = (r: VerifyReport): boolean => r.results.every((x) => x.status !== 'fail')
