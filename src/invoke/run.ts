@@ -19,6 +19,7 @@ import { createExtensionsHost, listExtensions, shareTmp, type ExtensionsHost, ty
 import type { ShutdownReason } from './extensions-api.js'
 import { mergeLayers, withLayerTree, type MergedLayers } from './with-layers.js'
 import { findBootstrap, isProvided, providedLaunch, providedRuntime } from '../shim/provided-invoke.js'
+import { scaled } from '../limits/time-limit.js'
 
 export interface InvokeRunOptions {
   /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */
@@ -94,10 +95,11 @@ const exitError = (e: Exit): FunctionError => {
   return { errorType: 'Runtime.ExitError', errorMessage, body: JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage }) }
 }
 
-/** Lambda's init timeout, naming the extensions that never registered. */
-function initTimeoutError(limitMs: number, unregistered: readonly string[]): FunctionError {
+/** Lambda's init timeout, naming the extensions that never registered (and the limit here, when scaled to this machine). */
+function initTimeoutError(limitMs: number, unregistered: readonly string[], lambdaMs?: number): FunctionError {
   const who = unregistered.length > 0 ? `: extension${unregistered.length === 1 ? '' : 's'} ${unregistered.join(', ')} never registered` : ''
-  const errorMessage = `Init did not finish within ${limitMs / 1000} seconds${who}`
+  const here = lambdaMs !== undefined && lambdaMs !== limitMs ? ` (Lambda's limit; ${(limitMs / 1000).toFixed(1)} s on this machine, scaled to its measured speed)` : ''
+  const errorMessage = `Init did not finish within ${(lambdaMs ?? limitMs) / 1000} seconds${here}${who}`
   return { errorType: 'Sandbox.Timedout', errorMessage, body: JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage }) }
 }
 
@@ -131,7 +133,9 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   const layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir })
   let fn: FunctionProcess | undefined
   let api: RuntimeApi | undefined
-  const initLimit = opts.initTimeoutMs ?? INIT_LIMIT_MS
+  // Lambda's 10 s, as much of this machine's time as Lambda's: a busy machine must not fail an init Lambda would pass.
+  const initLimit = opts.initTimeoutMs ?? scaled(INIT_LIMIT_MS)
+  const lambdaLimit = opts.initTimeoutMs === undefined ? INIT_LIMIT_MS : undefined
   const extNames = listExtensions(layout.opt)
   const ext: ExtensionsHost | undefined = extNames.length === 0 ? undefined
     : createExtensionsHost({ mode, layout, names: extNames, functionName: opts.functionName ?? 'wrapgen-invoke', handler })
@@ -155,7 +159,7 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       let extTimer: NodeJS.Timeout | undefined
       const failed = await Promise.race([ext.registered(), new Promise<'timeout'>((r) => (extTimer = setTimeout(() => r('timeout'), initLimit)))])
       clearTimeout(extTimer)
-      if (failed) earlyErr = failed === 'timeout' ? initTimeoutError(initLimit, ext.unregistered()) : failed
+      if (failed) earlyErr = failed === 'timeout' ? initTimeoutError(initLimit, ext.unregistered(), lambdaLimit) : failed
     }
     // A custom runtime's bootstrap is looked up when the runtime starts (after extension init).
     const boot = provided && !earlyErr ? findBootstrap(layout) : undefined
@@ -197,18 +201,18 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
       // Init ends when every registered extension has asked for its first event too.
       const failed = await Promise.race([ext.ready(), new Promise<'timeout'>((r) => (initTimer = setTimeout(() => r('timeout'), initLimit - (performance.now() - initStart))))])
       clearTimeout(initTimer)
-      if (failed === 'timeout') initErr = initTimeoutError(initLimit, [])
+      if (failed === 'timeout') initErr = initTimeoutError(initLimit, [], lambdaLimit)
       else if (failed) initErr = failed
       else initDoneHr = performance.now()
     }
     if (initOutcome === 'init-error') {
       initErr = api.initErrorValue
       // The runtime exits right after reporting (aws-lambda-ric: 129); wait briefly to report how.
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())])
+      await Promise.race([exited, new Promise((r) => setTimeout(r, scaled(2000)).unref())])
     } else if (initOutcome === 'exited') {
       initErr = api.initErrorValue ?? exitError(exit as Exit)
     } else if (initOutcome === 'init-timeout') {
-      initErr = initTimeoutError(initLimit, [])
+      initErr = initTimeoutError(initLimit, [], lambdaLimit)
       proc.kill()
     }
     const invokes: InvokeOutcome[] = []
