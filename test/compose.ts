@@ -21,6 +21,7 @@ import { FAMILIES } from '../src/config/types.js'
 import { UserError } from '../src/errors.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
 import { expandRuntime } from '../src/runtimes/expand.js'
+import { scaled } from '../src/limits/time-limit.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/compose')
@@ -87,7 +88,7 @@ function runComposed(layerDir: string, shell: string): { argv: string[]; env: Re
   }
   const env = { PATH: '/var/lang/bin:/usr/bin:/bin', _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: '/var/task', AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_LAMBDA_EXEC_WRAPPER: '/opt/wrapgen/exec' }
   const argv = ['/var/lang/bin/node', '--expose-gc', '--max-http-header-size', '81920', '/var/runtime/index.mjs']
-  const r = spawnSync('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/var', '--ro-bind', layerDir, '/opt', '--ro-bind', bin, '/var/lang/bin', '--dir', '/var/task', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/var/task', '--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]), shell, '/opt/wrapgen/exec', ...argv], { encoding: 'utf8', timeout: 10_000 })
+  const r = spawnSync('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/var', '--ro-bind', layerDir, '/opt', '--ro-bind', bin, '/var/lang/bin', '--dir', '/var/task', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/var/task', '--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]), shell, '/opt/wrapgen/exec', ...argv], { encoding: 'utf8', timeout: scaled(10_000) })
   const [args = '', envText = ''] = r.stdout.split('env:\n')
   return {
     argv: args.split('\n').filter(Boolean).map((l) => l.slice(4)),
@@ -513,7 +514,7 @@ t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook run
   if (!ric) return void t.pass('skipped: aws-lambda-ric is not installed')
   const { runInvoke } = await import('../src/invoke/run.js')
   if (!plain) return void t.fail('the composition above did not run')
-  const run = await runInvoke({ layerDir: join(plainOut, 'layer'), taskDir: join(vendor, 'task'), events: [{}], timeoutMs: 5000 })
+  const run = await runInvoke({ layerDir: join(plainOut, 'layer'), taskDir: join(vendor, 'task'), events: [{}], timeoutMs: scaled(5000) })
   t.equal(run.init.status, 'ok', run.logs.stderr)
   t.equal(run.invokes[0]?.status, 'success', JSON.stringify(run.invokes[0]?.error))
   const p = JSON.parse(run.invokes[0]?.payload ?? 'null') as Record<string, unknown>

@@ -9,8 +9,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { makeTemp, removeTemp } from '../src/cleanup.js'
+import { scaled } from '../src/limits/time-limit.js'
 
-t.setTimeout(300_000)
+t.setTimeout(scaled(300_000))
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> }
@@ -19,7 +20,7 @@ const temp = makeTemp('package-test')
 t.teardown(() => removeTemp(temp))
 
 const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> =>
-  spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false', ...env }, timeout: 240_000 })
+  spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false', ...env }, timeout: scaled(240_000) })
 const show = (r: SpawnSyncReturns<string>): string => `exit ${r.status}${r.error ? ` (${r.error.message})` : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`
 
 if (!existsSync(join(repo, 'dist/src/bin.js'))) {

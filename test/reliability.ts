@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import yauzl from 'yauzl'
 import { MAX_CONFIG_VALUES } from '../src/config/load.js'
+import { scaled } from '../src/limits/time-limit.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'dist/src/bin.js')
@@ -21,7 +22,7 @@ const nobodyReaches = isRoot && spawnSync('test', ['-r', join(repo, 'package.jso
 const needsNobody = { skip: !isRoot || nobodyReaches ? false : 'running as root in a checkout other users cannot read: the permission checks need another user' }
 
 // About 90 CLI processes: 80 s on a quiet 2-core machine, more beside other test files.
-t.setTimeout(300_000)
+t.setTimeout(scaled(300_000))
 
 t.before(() => {
   if (existsSync(bin)) return
@@ -58,7 +59,7 @@ interface Run { code: number | null; signal: NodeJS.Signals | null; out: string;
 function wrapgen(args: readonly string[], opts: { cwd: string; tmp?: string; uid?: number; timeout?: number }): Run {
   const started = Date.now()
   const r: SpawnSyncReturns<string> = spawnSync('env', [...NODE, bin, ...args], {
-    cwd: opts.cwd, encoding: 'utf8', timeout: opts.timeout ?? 60_000,
+    cwd: opts.cwd, encoding: 'utf8', timeout: scaled(opts.timeout ?? 60_000),
     env: childEnv(opts.tmp ?? privateTmp()),
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   })
@@ -242,7 +243,7 @@ t.test('concurrent builds into one folder never mix', async (t) => {
   const dir = t.testdir({ 'package.json': pkg, ...Object.fromEntries(names.map((n) => [`${n}.config.mjs`, config(n)])) })
   const tmp = privateTmp()
   for (let round = 0; round < 2; round++) {
-    const startAt = String(Date.now() + 1500)
+    const startAt = String(Date.now() + scaled(1500))
     const runs = names.map((n) => new Promise<{ code: number | null; err: string }>((resolve) => {
       const child = spawn('env', [...NODE, bin, 'build', '--config', `${n}.config.mjs`, '--out', 'shared'], { cwd: dir, env: { ...childEnv(tmp), START_AT: startAt } })
       let err = ''
@@ -355,7 +356,7 @@ t.test('user mistakes are one clear line, exit 1 or 2, never 70', async (t) => {
     t.match(r.err, c.err, c.name)
     t.ok(r.err.length < 400, `${c.name}: short (${r.err.length} chars)`)
     t.notMatch(r.err, /internal error|    at /, `${c.name}: no "bug in wrapgen", no stack`)
-    t.ok(r.ms < 10_000, `${c.name}: fails fast (${r.ms} ms)`)
+    t.ok(r.ms < scaled(10_000), `${c.name}: fails fast (${r.ms} ms)`)
   }
 })
 
@@ -380,7 +381,7 @@ function processesWith(needle: string): string[] {
 }
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
+  const deadline = Date.now() + scaled(ms)
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
