@@ -20,11 +20,14 @@ import { zipLayer } from '../layer/zip.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { TIME_LIMIT, type CheckResult } from './types.js'
 import { buildCsProjects } from './dotnet-build.js'
+import { missingHookModules } from './hook-modules.js'
 
 export interface HookCheckOptions {
   readonly config: ResolvedConfig
   readonly fixtures: readonly RuntimeFixture[]
   readonly memories: readonly number[]
+  /** What Lambda unpacks into /opt: the layer and the --with-layer trees (where module-named hooks may be). */
+  readonly trees?: readonly string[]
 }
 
 type HookFamily = 'node' | 'python' | 'ruby' | 'java' | 'dotnet'
@@ -231,7 +234,10 @@ export async function runHookChecks(opts: HookCheckOptions): Promise<CheckResult
     for (const [family] of families) {
       const fixtures = opts.fixtures.filter((f) => f.family === (family as Family) && f.entry !== null)
       if (!fixtures.length) continue
-      const outcome = family === 'node' || which(INTERPRETER[family]) ? await checkFamily(family, opts.config, root) : { skip: `${INTERPRETER[family]} not installed: hooks not run` }
+      const installed = family === 'node' || which(INTERPRETER[family])
+      // Hooks named by module are looked up first: the probes below stand in for them, so would not miss one.
+      const missing = installed && (family === 'python' || family === 'ruby') ? missingHookModules(family, opts.config, opts.trees ?? []) : undefined
+      const outcome = !installed ? { skip: `${INTERPRETER[family]} not installed: hooks not run` } : missing ? { problem: missing } : await checkFamily(family, opts.config, root)
       for (const f of fixtures)
         rows.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory: opts.memories[0] ?? null, shell: 'sh', check: 'hooks', status: outcome.skip ? 'skip' : outcome.problem ? 'fail' : 'pass', detail: outcome.skip ?? outcome.problem ?? '', ...('stopped' in outcome && outcome.stopped ? { cause: TIME_LIMIT } : {}) })
     }

@@ -152,7 +152,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       else if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
       else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
       // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
-      if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories })))
+      if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories, trees: [target.layerDir, ...(opts.extraLayers ?? [])] })))
     }
     warnings.push(...harness.warnings)
     // External extensions (issue 10): checked statically, never run here.
