@@ -4,7 +4,7 @@
 // Needs dist/ (npm test builds it first); packs with --ignore-scripts so it never rewrites dist/
 // while other test files run the CLI from it.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -111,10 +111,13 @@ if (!existsSync(join(repo, 'dist/src/bin.js'))) {
 
     // The runtime client is an optional peer: invoke names the exact command.
     writeFileSync(join(project, 'index.mjs'), 'export const handler = async () => "ok"\n')
-    const invoke = wrapgen('invoke', '--handler', 'index.handler')
+    const tmp = join(temp, 'invoke-tmp')
+    mkdirSync(tmp)
+    const invoke = run(bin, ['invoke', '--handler', 'index.handler'], project, { TMPDIR: tmp })
     t.equal(invoke.status, 1, show(invoke))
     t.match(invoke.stderr, 'npm install --save-dev aws-lambda-ric@3.3.0')
     t.notMatch(invoke.stderr, /internal error|at .*\.js:\d+/, 'no stack trace')
+    t.same(readdirSync(tmp), [], 'no wrapgen-invoke-layer-* folder left behind (before: one per run)')
   })
 
   // --- the published types, without @types/node, under every moduleResolution --------------------

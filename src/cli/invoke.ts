@@ -1,7 +1,8 @@
 // `wrapgen invoke`: run a function through the layer on a local Lambda Runtime API, with AWS's real
 // Node runtime client, and show where its cold start went.
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
+import { defaultRuntime } from '../invoke/default-runtime.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError, UserError } from '../errors.js'
 import { allSucceeded, renderInvokeRun } from '../invoke/report.js'
@@ -14,6 +15,19 @@ const positiveInt = (name: string, v: unknown, min: number, max: number): number
   const n = Number(v)
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} ${String(v)}: give a whole number from ${min} to ${max}`)
   return n
+}
+
+/** A built layer's compatible runtimes (DIR or DIR/layer holds wrapgen/manifest.json), or undefined. */
+function manifestRuntimes(dir: string): string[] | undefined {
+  for (const file of [join(dir, 'wrapgen/manifest.json'), join(dir, 'layer/wrapgen/manifest.json')]) {
+    try {
+      const runtimes = (JSON.parse(readFileSync(file, 'utf8')) as { compatibleRuntimes?: unknown }).compatibleRuntimes
+      if (Array.isArray(runtimes) && runtimes.every((r) => typeof r === 'string')) return runtimes as string[]
+    } catch {
+      // Not there (or not a manifest): the other place, then the default.
+    }
+  }
+  return undefined
 }
 
 /** The event: inline JSON when it looks like JSON (an object, array or string), else a file or - for stdin. */
@@ -59,8 +73,9 @@ Options:
   --task DIR        the function's code, mounted at /var/task (default: the current folder)
   --event EVENT     the event: inline JSON ('{"id":1}'), a JSON file, or - for standard input
                     (default {})
-  --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv
-                    and environment (the interpreter is always this machine's node)
+  --runtime ID      nodejs18.x, nodejs20.x, nodejs22.x or nodejs24.x: the runtime's argv and
+                    environment (the interpreter is always this machine's node). Default: the first
+                    node runtime of the config's runtimes (or of --layer's manifest), said on stderr
                     or provided.al2 / provided.al2023: a custom runtime, started as Lambda does
                     (/var/task/bootstrap, else /opt/bootstrap: wrapgen's shim with customRuntime)
   --count N         invoke N times on the same warm process (default 1)
@@ -112,13 +127,20 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     const event = readEvent(values.event as string | undefined, ctx.cwd)
     const config = noLayer || values.layer !== undefined ? undefined
       : await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
+    // Not given: the runtime the layer is for, and say so (a layer for nodejs22.x is not run as nodejs20.x).
+    let runtime = values.runtime as string | undefined
+    if (runtime === undefined) {
+      const chosen = config ? defaultRuntime(config.runtimes, "the config's runtimes") : values.layer !== undefined ? defaultRuntime(manifestRuntimes(resolve(ctx.cwd, values.layer as string)), "the layer's manifest (compatibleRuntimes)") : defaultRuntime(undefined, '')
+      runtime = chosen.id
+      ctx.err(`wrapgen: invoke: --runtime ${chosen.id} (${chosen.why}; give --runtime to choose)\n`)
+    }
     const run = await runInvoke({
       config,
       ...(values.layer !== undefined ? { layerDir: resolve(ctx.cwd, values.layer as string) } : {}),
       noLayer,
       taskDir: resolve(ctx.cwd, (values.task as string | undefined) ?? '.'),
       handler,
-      runtime: (values.runtime as string | undefined) ?? 'nodejs20.x',
+      runtime,
       events: Array.from({ length: count }, () => event),
       memory,
       timeoutMs: timeout * 1000,

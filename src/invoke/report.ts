@@ -5,6 +5,8 @@ import { renderExtensions } from './extensions-report.js'
 import { renderProvidedInitReport } from '../shim/provided-report.js'
 
 const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
+/** A phase whose moment is not known (only its duration): no time column, rather than "?". */
+const UNTIMED = '           '
 
 /** A hook's time and how it ended: failed (with why), async, over its budget. */
 export function hookNote(h: HookPhase): string {
@@ -18,18 +20,19 @@ export function hookNote(h: HookPhase): string {
 
 /** The init timeline, one phase a line, in ms from the bootstrap's start. */
 export function renderInitReport(r: InitReport, layer: InvokeRun['layer']): string {
-  const rows: Array<[string, number | undefined, string]> = [
+  // undefined: a phase not reached or not reported ("?"); null: one whose moment is not known.
+  const rows: Array<[string, number | undefined | null, string]> = [
     ['wrapper start (bootstrap spawned)', r.wrapperStartMs, ''],
     ['node start', r.nodeStartMs, ''],
   ]
   if (r.preloadStartMs !== undefined) rows.push(['preload start', r.preloadStartMs, ''])
-  for (const h of r.hooks) rows.push([`  hook ${h.name}`, h.startMs, hookNote(h)])
+  for (const h of r.hooks) rows.push([`  ${h.kind === 'import' ? 'import' : 'hook'} ${h.name}`, h.startMs, hookNote(h)])
   rows.push(['runtime entry (aws-lambda-ric loads)', r.runtimeEntryMs, ''])
-  if (r.handlerModule?.loadMs != null) rows.push([`  handler module ${r.handlerModule.module ?? ''}`, undefined, `${r.handlerModule.loadMs.toFixed(2)} ms to load`])
+  if (r.handlerModule?.loadMs != null) rows.push([`  handler module ${r.handlerModule.module ?? ''}`, r.handlerModule.startMs ?? null, `${r.handlerModule.loadMs.toFixed(2)} ms to load`])
   rows.push(['handler loaded (first /next)', r.handlerReadyMs, 'init duration'])
   rows.push(['first invoke answered', r.firstInvokeMs, ''])
-  const note = layer === 'none' ? ' (no layer)' : r.hooks.length === 0 && r.preloadStartMs === undefined ? ' (add wrapgen/preloads/timing to the config for per-hook times)' : ''
-  const lines = rows.map(([label, at, extra]) => `  ${ms(at)} ms  ${label}${extra ? `  [${extra}]` : ''}`)
+  const note = layer === 'none' ? ' (no layer)' : !r.hooks.some((h) => h.kind !== 'import') && r.preloadStartMs === undefined ? ' (add wrapgen/preloads/timing to the config for per-hook times)' : ''
+  const lines = rows.map(([label, at, extra]) => `  ${at === null ? UNTIMED : `${ms(at)} ms`}  ${label}${extra ? `  [${extra}]` : ''}`)
   return `init report${note}, ms since the bootstrap started:\n${lines.join('\n')}\n`
 }
 

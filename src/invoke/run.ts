@@ -122,15 +122,23 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   for (const dir of opts.withLayers ?? []) withLayerTree(dir)
   let prepared: PreparedLayer | undefined
   let layerDir: string | undefined
-  if (!opts.noLayer) {
-    if (opts.layerDir) layerDir = layerTree(opts.layerDir)
-    else if (opts.config) layerDir = (prepared = await buildTempLayer(opts.config)).layerDir
-    else throw new UserError('no layer to run: give a config, a built layer (--layer), or --no-layer')
-  }
   let merged: MergedLayers | undefined
-  const wrapgenLayer = layerDir !== undefined
-  if (opts.withLayers && opts.withLayers.length > 0) layerDir = (merged = mergeLayers(opts.noLayer ? undefined : layerDir, opts.withLayers)).dir
-  const layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir })
+  let layout: ReturnType<typeof makeInvokeLayout>
+  // What is built here is removed here when a later step fails (no runtime client, say): nothing is left in the temp folder.
+  try {
+    if (!opts.noLayer) {
+      if (opts.layerDir) layerDir = layerTree(opts.layerDir)
+      else if (opts.config) layerDir = (prepared = await buildTempLayer(opts.config)).layerDir
+      else throw new UserError('no layer to run: give a config, a built layer (--layer), or --no-layer')
+    }
+    if (opts.withLayers && opts.withLayers.length > 0) layerDir = (merged = mergeLayers(opts.noLayer ? undefined : layerDir, opts.withLayers)).dir
+    layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir })
+  } catch (e) {
+    merged?.remove()
+    prepared?.remove()
+    throw e
+  }
+  const wrapgenLayer = !opts.noLayer
   let fn: FunctionProcess | undefined
   let api: RuntimeApi | undefined
   // Lambda's 10 s, as much of this machine's time as Lambda's: a busy machine must not fail an init Lambda would pass.

@@ -139,7 +139,11 @@ t.test('the org preload package from examples/ is in effect inside the handler',
   t.same(p.logContext, { org: 'example-org', service: 'orders', team: 'checkout' })
   t.equal(p.orgService, 'orders')
   t.same(p.echo, { source: 'test' })
-  t.same(run.initReport.hooks.map((h) => h.name), ['wrapgen/preloads/timing', '@example-org/lambda-preloads/log-context', '@example-org/lambda-preloads/required-env'])
+  // The node.imports hook too (before: left out of the report), after the --require ones, before the runtime entry.
+  t.same(run.initReport.hooks.map((h) => [h.kind ?? 'preload', h.name]), [['preload', 'wrapgen/preloads/timing'], ['preload', '@example-org/lambda-preloads/log-context'], ['preload', '@example-org/lambda-preloads/required-env'], ['import', '@example-org/lambda-preloads/trace-esm']])
+  const imp = run.initReport.hooks.at(-1)!
+  t.ok(imp.startMs + imp.ms <= (run.initReport.runtimeEntryMs as number) + 0.01, 'the import hook ends by the runtime entry')
+  t.match(res.err, /^wrapgen: invoke: --runtime nodejs\d+\.x \(the first node runtime of the config's runtimes; give --runtime to choose\)\n/, 'says which runtime it chose')
 })
 
 t.test('--no-layer runs the same function without wrapgen, with the Lambda variables', needsRic, async (t) => {
@@ -178,7 +182,10 @@ t.test('the text output: results, logs, init report; exit codes', needsRic, asyn
   t.equal(ok.code, 0, ok.err)
   t.match(ok.out, /invoke 1 \([0-9a-f-]+\): success in [\d.]+ ms\n\{"kind":"cjs"/)
   t.match(ok.out, /function logs/)
-  t.match(ok.out, /^wrapgen invoke: index\.handler on nodejs20\.x at 128 MB, /, 'says which memory size it used')
+  const [first] = timingConfig.runtimes.filter((r) => r.startsWith('nodejs'))
+  t.match(ok.out, new RegExp(`^wrapgen invoke: index\\.handler on ${first!.replace(/\./g, '\\.')} at 128 MB, `), 'says which memory size it used; the layer\'s first node runtime')
+  t.match(ok.err, `wrapgen: invoke: --runtime ${first} (the first node runtime of the layer's manifest (compatibleRuntimes); give --runtime to choose)`)
+  t.notMatch(ok.out, /\? ms +handler module/, 'the handler module\'s load has its moment')
   t.notMatch(ok.out, /^ {2}\| *$/m, 'no empty log line after the function logs')
   t.match(ok.out, /init report, ms since the bootstrap started:/)
   for (const phase of ['wrapper start', 'node start', 'hook wrapgen/preloads/timing', 'runtime entry', 'handler loaded (first /next)', 'first invoke answered']) t.match(ok.out, phase)
@@ -193,6 +200,40 @@ t.test('--event takes inline JSON as well as a file', needsRic, async (t) => {
   t.equal(res.code, 0, res.err)
   t.same(payload(JSON.parse(res.out) as InvokeRun).event, { inline: [1, 2] })
   await t.rejects(cli({ layer: layer.layerDir, task: join(fixtures, 'cjs'), event: '{inline}' }), { exitCode: 1, message: /^--event: the inline event is not JSON: / })
+})
+
+t.test('without --runtime: the config\'s first node runtime, said on stderr; a config with none is refused', async (t) => {
+  const dir = t.testdir({
+    node: { 'wrapgen.config.mjs': "export default { name: 'n', runtimes: ['python3.12', 'nodejs24.x', 'nodejs22.x'] }\n", 'index.mjs': 'export const handler = async () => 1\n' },
+    py: { 'wrapgen.config.mjs': "export default { name: 'p', runtimes: ['python3.12'] }\n" },
+  })
+  // The choice is said before the run (which needs aws-lambda-ric: without it, the run fails after the line).
+  const res = await cli({ json: true, task: '.' }, join(dir, 'node')).catch((e: Error) => ({ code: 1, out: '', err: e.message }))
+  if (ric) t.equal((JSON.parse(res.out) as InvokeRun).runtime, 'nodejs24.x', 'ran on nodejs24.x (before: nodejs20.x, which the config leaves out)')
+  let err = ''
+  const ctx: Context = { cwd: join(dir, 'node'), out: () => {}, err: (s) => void (err += s), debug: false }
+  await command.run({ json: true, task: '.' }, [], ctx).catch(() => undefined)
+  t.equal(err.split('\n')[0], "wrapgen: invoke: --runtime nodejs24.x (the first node runtime of the config's runtimes; give --runtime to choose)")
+  await t.rejects(cli({ task: '.' }, join(dir, 'py')), { exitCode: 1, message: /^the config's runtimes \(python3\.12\) name no node runtime, and invoke runs AWS's Node runtime client: give --runtime \(nodejs/ })
+  t.match(await cli({ runtime: 'nodejs22.x', 'no-layer': true, task: '.', json: true }, join(dir, 'node')).catch((e: Error) => ({ err: e.message })), ric ? { code: 0, err: '' } : { err: /aws-lambda-ric/ }, '--runtime given: nothing said')
+})
+
+t.test('the init report: node.imports hooks and the handler module\'s load in the timeline, never "? ms"', async (t) => {
+  const { initReport } = await import('../../src/invoke/timing.js')
+  const { renderInitReport } = await import('../../src/invoke/report.js')
+  const spawnedAt = { hr: 1000, epochMs: 1_700_000_000_000 }
+  const timing = { message: 'wrapgen init timing', nodeStartEpochMs: 1_700_000_000_010, preloadStartMs: 5, hooks: [{ name: 'wrapgen/preloads/timing', ms: 1, ok: true }], handler: { module: '/var/task/index', loadMs: 4, startMs: 30 } }
+  const entry = { wrapgenInvokeEntry: true, nodeStartEpochMs: 1_700_000_000_010, entryMs: 20, imports: [{ name: './trace.mjs', ms: 3, ok: true }, { name: './broken.mjs', ms: 1, ok: false }] }
+  const r = initReport({ spawnedAt, stderr: `${JSON.stringify(timing)}\n`, reportLines: [JSON.stringify(entry)], initDoneAt: { hr: 1050, epochMs: 0 }, firstResponseAt: undefined })
+  t.same(r.hooks.map((h) => [h.kind ?? 'preload', h.name, h.startMs, h.ms, h.ok]), [['preload', 'wrapgen/preloads/timing', 15, 1, true], ['import', './trace.mjs', 26, 3, true], ['import', './broken.mjs', 29, 1, false]], 'imports placed back from the runtime entry (30 ms), in order')
+  t.same(r.handlerModule, { module: '/var/task/index', loadMs: 4, startMs: 40 })
+  const text = renderInitReport(r, 'wrapgen')
+  t.match(text, /\n {6}26\.0 ms {4}import \.\/trace\.mjs {2}\[3\.00 ms\]\n {6}29\.0 ms {4}import \.\/broken\.mjs {2}\[1\.00 ms \(failed\)\]\n/)
+  t.match(text, /\n {6}40\.0 ms {4}handler module \/var\/task\/index {2}\[4\.00 ms to load\]\n/)
+  t.notMatch(text, /\? ms +handler module/)
+  // A timing line from an older layer (no startMs): no time, rather than "?".
+  const old = initReport({ spawnedAt, stderr: `${JSON.stringify({ ...timing, handler: { module: '/var/task/index', loadMs: 4 } })}\n`, reportLines: [], initDoneAt: undefined, firstResponseAt: undefined })
+  t.match(renderInitReport(old, 'wrapgen'), /\n {17}handler module \/var\/task\/index {2}\[4\.00 ms to load\]\n/)
 })
 
 t.test('usage errors say what to do', async (t) => {
