@@ -22,6 +22,7 @@ import { UserError } from '../src/errors.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
 import { expandRuntime } from '../src/runtimes/expand.js'
 import { scaled } from '../src/limits/time-limit.js'
+import { needsRic } from './fixtures/ric.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/compose')
@@ -503,15 +504,7 @@ t.test('compose --config with every config key: the runners\' folders, extension
   t.notOk(existsSync(join(work, 'out-clash')), 'nothing written')
 })
 
-t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook runs, then the handler', { skip }, async (t) => {
-  let ric = true
-  try {
-    const { ricPackageDir } = await import('../src/invoke/layout.js')
-    ricPackageDir()
-  } catch {
-    ric = false
-  }
-  if (!ric) return void t.pass('skipped: aws-lambda-ric is not installed')
+t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook runs, then the handler', { skip: skip || needsRic.skip }, async (t) => {
   const { runInvoke } = await import('../src/invoke/run.js')
   if (!plain) return void t.fail('the composition above did not run')
   const run = await runInvoke({ layerDir: join(plainOut, 'layer'), taskDir: join(vendor, 'task'), events: [{}], timeoutMs: scaled(5000) })

@@ -2,7 +2,7 @@
 // processes (shell + curl, and node) beside AWS's real Node runtime client, sandboxed when
 // bubblewrap works. Fixtures: test/fixtures/extensions/layers/<case>/extensions/<name>.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -22,6 +22,7 @@ import { renderInvokeRun } from '../src/invoke/report.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../src/invoke/run.js'
 import { sandboxAvailable } from '../src/verify/sandbox.js'
 import { scaled } from '../src/limits/time-limit.js'
+import { needsRic } from './fixtures/ric.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/extensions')
@@ -29,8 +30,6 @@ const layer = (name: string): string => join(fixtures, 'layers', name)
 const task = join(fixtures, 'task')
 const sandboxed = sandboxAvailable()
 // AWS's runtime client is optional (its native build needs autotools): without it the invoke tests skip.
-const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
-const needsRic = { skip: ric ? false : 'aws-lambda-ric (optional; its native build needs autotools) is not installed' }
 
 const mode = process.env.WRAPGEN_TEST_MODE === 'path-mapped' ? 'path-mapped' as const : 'auto' as const
 const invoke = (withLayers: string[], o: Partial<InvokeRunOptions> = {}): Promise<InvokeRun> =>

@@ -56,6 +56,21 @@ if (!existsSync(join(repo, 'dist/src/bin.js'))) {
     t.comment(`tarball ${(info.size / 1024).toFixed(0)} KiB, unpacked ${(info.unpackedSize / 1024).toFixed(0)} KiB, ${files.length} files`)
   })
 
+  t.test('contributor setup: npm ci on the repository compiles no native code; the quick start stays two commands', async (t) => {
+    // aws-lambda-ric builds native code (21-38 min on a loaded 2-core machine): only npm run setup:invoke installs it.
+    const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { optionalDependencies?: object; dependencies?: object }> }
+    t.same(Object.keys(lock.packages).filter((p) => /(^|\/)node_modules\/aws-lambda-ric$/.test(p)), [], 'package-lock.json installs no aws-lambda-ric')
+    for (const [where, entry] of Object.entries(lock.packages).filter(([p]) => !p.includes('node_modules'))) {
+      t.notOk('aws-lambda-ric' in (entry.dependencies ?? {}) || 'aws-lambda-ric' in (entry.optionalDependencies ?? {}), `${where || 'the root'} does not depend on it (examples/service did)`)
+    }
+    const scripts = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+    t.match(scripts['setup:invoke'], /^npm install --no-save .*aws-lambda-ric@3\.3\.0$/, 'npm run setup:invoke installs it, as users do')
+    t.match(readFileSync(join(repo, '.ci/run'), 'utf8'), /\nnpm run setup:invoke\n[^]*\nexport WRAPGEN_TEST_INVOKE=1\n/, 'CI installs it and the invoke tests must run there')
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8')
+    t.match(readme, /```sh\nnpm ci && npm run example {3}# [^\n]*\nnpm test {20}# [^\n]*\n```/, 'the quick start: two commands on a fresh clone')
+    t.match(readme, /autoconf automake libtool make cmake g\+\+/, 'the README says what the native build needs')
+  })
+
   // --- install into a fresh project ---------------------------------------------------------------
   const project = join(temp, 'project')
   mkdirSync(project)

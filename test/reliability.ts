@@ -11,6 +11,7 @@ import t from 'tap'
 import yauzl from 'yauzl'
 import { MAX_CONFIG_VALUES } from '../src/config/load.js'
 import { scaled } from '../src/limits/time-limit.js'
+import { needsRic } from './fixtures/ric.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'dist/src/bin.js')
@@ -396,8 +397,7 @@ function start(args: string[], cwd: string, tmp: string): { exited: Promise<{ co
   return { exited: new Promise((r) => child.once('close', (code) => r({ code, err }))), kill: (s) => void child.kill(s) }
 }
 
-const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
-t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no temp folder', { skip: ric ? false : 'aws-lambda-ric (optional) is not installed' }, async (t) => {
+t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no temp folder', needsRic, async (t) => {
   const dir = t.testdir({ 'package.json': pkg, 'wrapgen.config.mjs': "export default { name: 'sig', node: { preloads: ['wrapgen/preloads/timing'] } }\n" })
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const tmp = privateTmp()

@@ -1,6 +1,5 @@
 // wrapgen invoke end to end: real processes (bootstrap -> wrapper -> node -> aws-lambda-ric -> handler)
 // on the local Runtime API, through the built layer, sandboxed when bubblewrap works.
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -11,11 +10,11 @@ import { buildTempLayer } from '../../src/invoke/layer.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../../src/invoke/run.js'
 import { sandboxAvailable } from '../../src/verify/sandbox.js'
 import { scaled } from '../../src/limits/time-limit.js'
+import { needsRic, ricInstalled } from '../fixtures/ric.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 // AWS's runtime client is optional (its native build needs autotools): without it these tests skip.
-const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
-const needsRic = { skip: ric ? false : 'aws-lambda-ric (optional; its native build needs autotools) is not installed' }
+const ric = ricInstalled
 const fixtures = join(repo, 'test/fixtures/invoke')
 const task = (name: string): string => join(fixtures, name)
 const sandboxed = sandboxAvailable()
