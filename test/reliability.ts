@@ -335,7 +335,7 @@ t.test('no silent success: a config timer calling process.exit after the load do
 t.test('user mistakes are one clear line, exit 1 or 2, never 70', async (t) => {
   const bomb = ['name: bomb', 'a0: &a0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`), 'node: { flags: *a8 }', ''].join('\n')
   const cases: Array<{ name: string; files: Record<string, string>; args?: string[]; code: number; err: RegExp }> = [
-    { name: 'malformed JSON in package.json', files: { 'package.json': '{ "name": ' }, code: 1, err: /^wrapgen: package\.json: cannot read the config: Unexpected end of JSON input\n$/ },
+    { name: 'malformed JSON in package.json', files: { 'package.json': '{ "name": ' }, code: 1, err: /^wrapgen: package\.json:1:11: cannot read the config: Unexpected end of file in JSON\n$/ },
     { name: 'a YAML alias bomb', files: { '.wrapgenrc.yaml': bomb }, code: 1, err: new RegExp(`^wrapgen: \\.wrapgenrc\\.yaml: the config holds more than ${MAX_CONFIG_VALUES} values`) },
     { name: 'a config over 1 MiB', files: { '.wrapgenrc.json': `{"name":"big","x":"${'a'.repeat(1024 * 1024)}"}` }, code: 1, err: /^wrapgen: \.wrapgenrc\.json: 1\.0 MiB is too large for a config \(at most 1 MiB\)\n$/ },
     { name: 'a syntax error in an .mjs config', files: { 'wrapgen.config.mjs': "export default {\n  name: 'x',\n  oops oops\n}\n" }, code: 1, err: /^wrapgen: wrapgen\.config\.mjs:3:8: syntax error: Unexpected identifier 'oops'\n$/ },

@@ -2,7 +2,7 @@
 // with a precise detail, peer-style wrappers and the example configs pass across the catalogue, the
 // exec-bit and failMode contracts hold byte for byte, and the reporters and the CLI say so.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -226,6 +226,27 @@ t.test('path-mapped mode passes for examples/service', async (t) => {
   t.equal(r.mode, 'path-mapped')
   t.equal(failures(r).length, 0, 'zero failures', { detail: show(r) })
   t.ok(r.results.filter((x) => x.check === 'idempotence').every((x) => x.status === 'pass'), 'idempotence passes path-mapped too')
+})
+
+t.test('without bubblewrap: the warning on stderr, and what was not checked in the summary line', async (t) => {
+  // A PATH with every program of this one but bwrap: what a machine without bubblewrap offers.
+  const bin = join(dir, 'no-bwrap-bin')
+  mkdirSync(bin)
+  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean).reverse()) {
+    let names: string[] = []
+    try {
+      names = readdirSync(d)
+    } catch {
+      continue
+    }
+    for (const name of names) if (name !== 'bwrap') rmSync(join(bin, name), { force: true }), symlinkSync(join(d, name), join(bin, name))
+  }
+  const r = spawnSync(process.execPath, [join(repo, 'dist/src/bin.js'), 'verify', '--runtime', 'nodejs20.x', '--memory', '1024', '--shell', 'dash'], { cwd: example('service'), encoding: 'utf8', env: { ...process.env, PATH: bin }, timeout: scaled(120_000) })
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stderr, /^wrapgen: warning: real interpreters not checked: they run only in the sandbox \(bubblewrap\), which is not installed or cannot make namespaces here: install bubblewrap \(bwrap\) to run them$/m, 'the warning on stderr (before: one line among the table on stdout)')
+  t.ok(r.stderr.split('\n').filter(Boolean).every((l) => l.startsWith('wrapgen: warning: ')), 'stderr holds warnings only')
+  t.notMatch(r.stdout, /^warning:/m, 'stdout holds the report only')
+  t.match(r.stdout, /\nPASS: layer orders-startup .*, path-mapped; \d+ checks passed, 0 failed, 0 skipped in [\d.]+ s; not checked: real interpreters \(no bubblewrap\); \d+ warnings? on stderr\n$/, 'the summary line says what was not checked')
 })
 
 t.test('a config with .NET flags passes idempotence (the env-only fallback does not mark the command)', async (t) => {

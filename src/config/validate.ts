@@ -1,5 +1,5 @@
 // Checks a raw config against the schema; reports every problem at once, each with its key path.
-import { closest } from './suggest.js'
+import { byVersion, closest } from './suggest.js'
 import { isReserved, MAX_ADDED_BYTES, MAX_ARG_STRLEN, SHELL_MAINTAINED, SHELL_SPECIAL, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
@@ -179,7 +179,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   stringArray(root.runtimes, 'runtimes', (id, p) => {
     if (id.startsWith('provided')) err(p, `${show(id)} never runs AWS_LAMBDA_EXEC_WRAPPER (OS-only runtime); remove it`)
     else if (!ctx.knownRuntimes.includes(id)) {
-      const guess = closest(id, ctx.knownRuntimes)
+      const guess = closest(id, ctx.knownRuntimes, byVersion)
       err(p, `${show(id)} is not a known runtime${guess ? `; did you mean "${guess}"?` : ''} (see docs/runtimes.md)`)
     }
   })

@@ -51,7 +51,10 @@ export function verdict(r: VerifyReport): string {
   const runtimes = new Set(r.results.map((x) => x.runtime)).size
   const stopped = r.results.filter((x) => x.status === 'fail' && x.cause === TIME_LIMIT).length
   const failed = `${count('fail')} failed${stopped ? ` (${stopped} of them stopped at wrapgen's time limit: not a verdict on the wrapper)` : ''}`
-  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${plural(runtimes, 'runtime')} x ${plural(r.memories.length, 'memory size')} x ${plural(r.shells.length, 'shell')} (${r.shells.join(', ')}), ${r.mode}; ${plural(count('pass'), 'check')} passed, ${failed}, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s`
+  // What did not run at all, and that there are warnings (on stderr, away from the table): never only in a line above.
+  const unchecked = r.notChecked?.length ? `; not checked: ${r.notChecked.join(', ')}` : ''
+  const warned = r.warnings.length ? `; ${plural(r.warnings.length, 'warning')} on stderr` : ''
+  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${plural(runtimes, 'runtime')} x ${plural(r.memories.length, 'memory size')} x ${plural(r.shells.length, 'shell')} (${r.shells.join(', ')}), ${r.mode}; ${plural(count('pass'), 'check')} passed, ${failed}, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s${unchecked}${warned}`
 }
 
 /** Column headings short enough for the table to fit 100 columns; the legend under it spells them out. */
@@ -93,10 +96,12 @@ export function renderTable(r: VerifyReport, verbose = false): string {
   const skips = [...new Set(r.results.filter((x) => x.status === 'skip').map((x) => `${x.check}: ${x.detail}`))]
   if (skips.length) lines.push('', 'skipped:', ...skips.slice(0, 20).map((s) => `  ${s}`))
   if (r.deviations.length) lines.push('', 'deliberate changes seen (fail unless accepted with --allow):', ...r.deviations.map((d) => `  ${d}`))
-  for (const w of r.warnings) lines.push(...wrap(`warning: ${w}`))
   lines.push('', verdict(r))
   return `${lines.join('\n')}\n`
 }
+
+/** The warnings as the CLI prints them on stderr (every reporter but json, which carries them). */
+export const renderWarnings = (r: VerifyReport): string => r.warnings.map((w) => `wrapgen: warning: ${w}\n`).join('')
 
 export function renderTap(r: VerifyReport): string {
   const lines = ['TAP version 14', `1..${r.results.length}`]

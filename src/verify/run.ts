@@ -62,6 +62,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now()
   const catalogue = loadCatalogue()
   const warnings: string[] = []
+  const notChecked: string[] = []
   const bwrap = sandboxAvailable()
   if (opts.mode === 'sandboxed' && !bwrap) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it or use --mode path-mapped')
   if (opts.wrapperFile && !opts.unsafeHost && (!bwrap || opts.mode === 'path-mapped'))
@@ -150,7 +151,10 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       const replacer = composed?.chain.find((e) => e.allow.includes('replace-runtime'))
       if (replacer) warnings.push(`real interpreters not checked: ${replacer.input}'s ${replacer.wrapper} replaces the runtime (last in the chain), so the real interpreter would run its program, not verify's probe`)
       else if (mode === 'sandboxed') results.push(...(await runRealChecks({ target, fixtures: fixtures.filter((f) => f.family !== 'none' && familyOf(String(f.argv[0]))), commonEnv: catalogue.commonEnv, memories, extraLayers: opts.extraLayers ?? [], ...(opts.env ? { functionEnv: opts.env } : {}) })))
-      else warnings.push('real interpreters not checked: they run only in the sandbox (bubblewrap)')
+      else {
+        warnings.push(`real interpreters not checked: they run only in the sandbox (bubblewrap)${bwrap ? ', and --mode path-mapped was asked for' : ', which is not installed or cannot make namespaces here: install bubblewrap (bwrap) to run them'}`)
+        notChecked.push(`real interpreters (${bwrap ? '--mode path-mapped' : 'no bubblewrap'})`)
+      }
       // Startup hooks (issue 7): a probe layer through the real interpreters (src/verify/hooks.ts).
       if (config && target.kind === 'layer') results.push(...(await runHookChecks({ config, fixtures, memories, trees: [target.layerDir, ...(opts.extraLayers ?? [])] })))
     }
@@ -165,7 +169,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     if (composed) results = await blameFailures(results, composed, { layerDir: target.layerDir, fixtures, commonEnv: catalogue.commonEnv, memory: memories[0] ?? 1024, mode })
     const deviations = composed ? attributeDeviations(harness.deviations, composed) : harness.deviations
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
-    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started) }
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ...(notChecked.length ? { notChecked } : {}), ms: Math.round(performance.now() - started) }
   } finally {
     removeTemp(temp)
   }

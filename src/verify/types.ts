@@ -92,6 +92,8 @@ export interface VerifyReport {
   /** Deliberate changes seen (accepted with --allow or not), one line each. */
   readonly deviations: readonly string[]
   readonly warnings: readonly string[]
+  /** Whole kinds of check that did not run, and why, for the summary line ("real interpreters (no bubblewrap)"). */
+  readonly notChecked?: readonly string[]
   readonly ms: number
 }
 
