@@ -123,7 +123,9 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
     t.match(good.stderr, `"eventType":"INVOKE","deadlineMs":`)
     t.match(good.stderr, `"requestId":"${inv.requestId}"`)
     t.match(slow.stderr, `[slow] flushed ${inv.requestId}`)
-    t.ok((inv.postInvokeMs as number) >= slowMs - 50, `post-invoke ${inv.postInvokeMs} ms covers the slow extension's ${slowMs} ms`)
+    // The flush starts with the INVOKE event, post-invoke with the runtime's next /next: the function's
+    // own run (longer on a busy machine) comes off it. Half the flush is far beyond any function run here.
+    t.ok((inv.postInvokeMs as number) >= slowMs / 2, `post-invoke ${inv.postInvokeMs} ms covers the slow extension's ${slowMs} ms flush, less the function's run (${inv.durationMs} ms)`)
   }
   t.match(good.stderr, /"shutdownReason":"spindown"/)
   t.match(slow.stderr, /\[slow\] shutdown spindown/)
@@ -140,7 +142,7 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
   t.match(text, /extension slow logs:\n {2}\| \[slow\] registered 200/)
 
   const quick = await invoke([layer('good')], { events: [{ n: 1 }] })
-  t.ok((quick.invokes[0]?.postInvokeMs as number) < (run.invokes[0]?.postInvokeMs as number) - slowMs / 2, `without the slow one: ${quick.invokes[0]?.postInvokeMs} ms`)
+  t.ok((quick.invokes[0]?.postInvokeMs as number) < (run.invokes[0]?.postInvokeMs as number) - slowMs / 4, `without the slow one: ${quick.invokes[0]?.postInvokeMs} ms`)
 })
 
 t.test('an extension that never registers: init times out naming it, and the runtime never starts', needsRic, async (t) => {
