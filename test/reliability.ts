@@ -420,14 +420,18 @@ t.test('interrupted: a build stopped while loading its config leaves the old out
   const dir = t.testdir({
     'package.json': pkg,
     'fast.config.mjs': "export default { name: 'fast' }\n",
-    'slow.config.ts': "await new Promise<void>((r) => setTimeout(r, 20_000))\nexport default { name: 'slow' }\n",
+    // It says when it has started loading (wrapgen's signal handlers are in place by then), then waits.
+    'slow.config.ts': "import { writeFileSync } from 'node:fs'\nwriteFileSync(new URL(`./loading-${process.pid}`, import.meta.url), '')\nawait new Promise<void>((r) => setTimeout(r, 600_000))\nexport default { name: 'slow' }\n",
   })
+  const loading = (): string[] => readdirSync(dir).filter((f) => f.startsWith('loading-'))
   t.equal(wrapgen(['build', '--config', 'fast.config.mjs', '--out', 'out'], { cwd: dir }).code, 0)
   const before = snapshot(join(dir, 'out'))
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const tmp = privateTmp()
     const run = start(['build', '--config', 'slow.config.ts', '--out', 'out'], dir, tmp)
-    await new Promise((r) => setTimeout(r, 1500))
+    // Not a fixed wait: on a busy machine node may not even have started wrapgen after 1.5 s.
+    await until('the config to be loading', () => loading().length > 0, 120_000)
+    for (const f of loading()) rmSync(join(dir, f))
     run.kill(signal)
     const r = await run.exited
     t.equal(r.code, code, `${signal}: exit ${code}`)
