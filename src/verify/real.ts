@@ -13,7 +13,8 @@ import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { readableByAll } from './layout.js'
 import { bootstrapScript, bwrapArgs, hiddenInterpreters } from '../sandbox/index.js'
-import type { CheckResult, Target } from './types.js'
+import { TIME_LIMIT, type CheckResult, type Target } from './types.js'
+import { overLimit, retryOnTimeout } from '../limits/time-limit.js'
 import { buildCsProjects } from './dotnet-build.js'
 import { PRELOAD_FILE } from '../plan/types.js'
 
@@ -46,13 +47,17 @@ function findInterpreter(family: Family): string | undefined {
 }
 
 interface ProbeRun {
+  readonly timedOut: boolean
   readonly code: number | null
   readonly stderr: string
   readonly report: Record<string, unknown> | undefined
   readonly bootstrapPid: number | undefined
 }
 
-function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun> {
+/** A real interpreter's probe run on an idle machine takes about a second (java); wrapgen's limit, scaled and retried. */
+const PROBE_LIMIT_MS = 60_000
+
+function runProbe(args: string[], env: Record<string, string>, limitMs: number): Promise<ProbeRun> {
   return new Promise((resolve) => {
     const child = spawn('bwrap', args, { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'] })
     trackChild(child, false)
@@ -62,7 +67,11 @@ function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun
     child.stdio[2]?.on('data', (c: Buffer) => (stderr += c.toString()))
     child.stdio[3]?.on('data', (c: Buffer) => (fd3 += c.toString()))
     ;(child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[7]?.on('data', (c: Buffer) => (boot += c.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, limitMs)
     child.on('error', () => {})
     child.on('close', (code) => {
       clearTimeout(timer)
@@ -74,7 +83,7 @@ function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun
       } catch {
         report = undefined
       }
-      resolve({ code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
+      resolve({ timedOut, code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
     })
   })
 }
@@ -105,8 +114,9 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
     let javaCompiled: boolean | undefined
     let dotnetProbe: string | { reason: string } | undefined
     const chain = opts.target.kind === 'layer' ? opts.target.chain.map((w) => w.path) : []
+    const rid = (f: RuntimeFixture): string => (f.mode === 'default' ? f.id : `${f.id}:${f.mode}`)
     const row = (f: RuntimeFixture, memory: number, status: CheckResult['status'], detail: string): void =>
-      void results.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory, shell: 'exec', check: 'real', status, detail })
+      void results.push({ runtime: rid(f), memory, shell: 'exec', check: 'real', status, detail })
 
     const jobs: Array<() => Promise<void>> = []
     for (const fixture of opts.fixtures) {
@@ -160,7 +170,9 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           }
           const env: Record<string, string> = { ...inst.env, ...opts.functionEnv, AWS_LAMBDA_EXEC_WRAPPER: opts.target.wrapper }
           const binds: Array<[string, string]> = [[opt, '/opt'], [task, '/var/task'], [runtimeDir, '/var/runtime'], [lang, '/var/lang']]
-          const run = await runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env)
+          const limited = await retryOnTimeout(PROBE_LIMIT_MS, (ms) => runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env, ms), (r) => r.timedOut)
+          const run = limited.result
+          if (limited.timedOut) return void results.push({ runtime: rid(fixture), memory, shell: 'exec', check: 'real', status: 'fail', detail: overLimit(`the real ${family} with the probe`, limited.tries), cause: TIME_LIMIT })
           if (!run.report) return row(fixture, memory, 'fail', `the real ${family} did not run the probe (exit ${run.code}): ${run.stderr.trim().split('\n').filter((l) => /error|not found|denied|cannot|unrecognized|invalid|bad/i.test(l)).slice(0, 2).join(' | ') || run.stderr.trim().split('\n').slice(-1)[0] || ''}`)
           if (run.report.pid !== run.bootstrapPid) return row(fixture, memory, 'fail', `the real ${family} ran as pid ${run.report.pid}, not the bootstrap's ${run.bootstrapPid}: the wrapper forked instead of exec`)
           if (run.code !== 0) return row(fixture, memory, 'fail', `the real ${family} ran the probe but the run ended with exit ${run.code}`)

@@ -60,6 +60,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
   const started = performance.now()
   const catalogue = loadCatalogue()
   const warnings: string[] = []
+  const notChecked: string[] = []
   const bwrap = sandboxAvailable()
   if (opts.mode === 'sandboxed' && !bwrap) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it or use --mode path-mapped')
   const onHost = opts.wrapperFile && !opts.unsafeHost ? hostRunReason(opts.mode, bwrap) : undefined
@@ -154,6 +155,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
         warnings.push(...out.warnings)
         for (const id of out.covered ?? []) covered.add(id)
         clients = out.clients ?? clients
+        notChecked.push(...(out.notChecked ?? []))
       }
     }
     // The real interpreters' columns (their warnings before the harness's), then the others.
@@ -165,7 +167,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
     let deviations = harness.deviations
     for (const column of columns) if (column.revise) ({ results, deviations } = await column.revise({ results, deviations }, run))
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
-    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started), ...(clients ? { clients } : {}) }
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ...(notChecked.length ? { notChecked } : {}), ms: Math.round(performance.now() - started), ...(clients ? { clients } : {}) }
   } finally {
     removeTemp(temp)
   }
