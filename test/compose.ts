@@ -21,6 +21,8 @@ import { FAMILIES } from '../src/config/types.js'
 import { UserError } from '../src/errors.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
 import { expandRuntime } from '../src/runtimes/expand.js'
+import { scaled } from '../src/limits/time-limit.js'
+import { needsRic } from './fixtures/ric.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/compose')
@@ -87,7 +89,7 @@ function runComposed(layerDir: string, shell: string): { argv: string[]; env: Re
   }
   const env = { PATH: '/var/lang/bin:/usr/bin:/bin', _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: '/var/task', AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_LAMBDA_EXEC_WRAPPER: '/opt/wrapgen/exec' }
   const argv = ['/var/lang/bin/node', '--expose-gc', '--max-http-header-size', '81920', '/var/runtime/index.mjs']
-  const r = spawnSync('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/var', '--ro-bind', layerDir, '/opt', '--ro-bind', bin, '/var/lang/bin', '--dir', '/var/task', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/var/task', '--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]), shell, '/opt/wrapgen/exec', ...argv], { encoding: 'utf8', timeout: 10_000 })
+  const r = spawnSync('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/var', '--ro-bind', layerDir, '/opt', '--ro-bind', bin, '/var/lang/bin', '--dir', '/var/task', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/var/task', '--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]), shell, '/opt/wrapgen/exec', ...argv], { encoding: 'utf8', timeout: scaled(10_000) })
   const [args = '', envText = ''] = r.stdout.split('env:\n')
   return {
     argv: args.split('\n').filter(Boolean).map((l) => l.slice(4)),
@@ -444,18 +446,68 @@ t.test('the command line: help, usage errors, exit codes, never overwriting othe
   t.equal(readFileSync(join(work, 'cli-out/notes.txt'), 'utf8'), 'mine', 'a file of the user\'s beside ours is kept')
 })
 
-t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook runs, then the handler', { skip }, async (t) => {
-  let ric = true
-  try {
-    const { ricPackageDir } = await import('../src/invoke/layout.js')
-    ricPackageDir()
-  } catch {
-    ric = false
+t.test('compose --config with every config key: the runners\' folders, extensions and the bootstrap shim are written, and the layer verifies', { skip }, async (t) => {
+  // Local hook files for every family (dummy jar and dll: verify replaces each hook with a probe).
+  const project = join(work, 'every-key')
+  mkdirSync(join(project, 'hooks'), { recursive: true })
+  const files: Record<string, string> = {
+    'hooks/preload.cjs': 'module.exports = () => {}\n',
+    'hooks/imp.mjs': 'export default () => {}\n',
+    'hooks/otel.py': 'pass\n',
+    'hooks/otel.rb': 'nil\n',
+    'hooks/agent.jar': 'not a real jar\n',
+    'hooks/Acme.StartupHook.dll': 'not a real assembly\n',
+    'agent.sh': '#!/bin/sh\nexit 0\n',
+    'agent.json': '{}\n',
   }
-  if (!ric) return void t.pass('skipped: aws-lambda-ric is not installed')
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(project, f), text)
+  chmodSync(join(project, 'agent.sh'), 0o755)
+  const everyKey = {
+    $schema: './schema.json',
+    name: 'every-key',
+    failMode: 'closed',
+    runtimes: ['nodejs22.x', 'python3.12', 'java21', 'dotnet8', 'ruby3.3'],
+    env: { set: { A: '1' }, default: { B: '2' }, prepend: { PATH: '/opt/acme/bin' }, append: { C: 'x' }, unset: ['DEBUG'] },
+    node: { flags: ['--enable-source-maps'], env: { set: { N: '1' } }, preloads: ['./hooks/preload.cjs'], inject: 'NODE_OPTIONS', external: ['@aws-sdk/*'], mainFields: ['main', 'module'], imports: ['./hooks/imp.mjs'] },
+    python: { flags: ['-X', 'importtime'], env: { set: { P: '1' } }, preloads: ['./hooks/otel.py'] },
+    java: { flags: ['-XX:+TieredCompilation'], env: { set: { J: '1' } }, agents: [{ jar: './hooks/agent.jar', options: 'k=v' }], inject: 'argv' },
+    dotnet: { flags: ['--roll-forward', 'Major'], env: { set: { D: '1' } }, startupHooks: ['./hooks/Acme.StartupHook.dll'] },
+    ruby: { flags: ['-W0'], env: { set: { R: '1' } }, preloads: ['./hooks/otel.rb'] },
+    chain: [],
+    extensions: { agent: { file: './agent.sh', files: { 'acme/agent.json': './agent.json' } } },
+    customRuntime: { bootstrap: true },
+  }
+  const { CONFIG_KEYS } = await import('../src/config/schema.js')
+  t.same(Object.keys(everyKey).sort(), [...CONFIG_KEYS].sort(), 'the config uses every key wrapgen has (chain empty: compose sets it)')
+  writeFileSync(join(project, '.wrapgenrc.json'), JSON.stringify(everyKey, null, 2))
+  const out = join(work, 'out-every-key')
+  const r = await cli('compose', tracerZip, handlerZip, '--config', join(project, '.wrapgenrc.json'), '--out', out)
+  t.equal(r.code, 0, 'composed (before: exit 70, ENOENT under /opt/wrapgen/...)', { stderr: r.err })
+  const { tree } = await readLayer(join(out, 'layer.zip'))
+  for (const path of ['wrapgen/import.mjs', 'wrapgen/imports/01-imp.mjs', 'wrapgen/python/run.py', 'wrapgen/python/hooks/01-otel.py', 'wrapgen/ruby/run.rb', 'wrapgen/ruby/hooks/01-otel.rb', 'wrapgen/java/wrapgen-agents.jar', 'wrapgen/java/agents.txt', 'wrapgen/java/agents/01-agent.jar', 'wrapgen/dotnet/WrapgenStartupHooks.dll', 'wrapgen/dotnet/hooks/01/Acme.StartupHook.dll', 'wrapgen/preload.cjs', 'extensions/agent', 'acme/agent.json', 'bootstrap', 'tracer/wrapper', 'handler-wrap/wrapper']) {
+    t.equal(tree.get(path)?.kind, 'file', `the zip holds /opt/${path}`)
+    t.ok(existsSync(join(out, 'layer', path)), `the tree holds /opt/${path}`)
+  }
+  for (const dir of ['wrapgen/imports', 'wrapgen/python/hooks', 'wrapgen/ruby', 'wrapgen/java/agents', 'wrapgen/dotnet/hooks/01', 'extensions', 'acme']) t.same(tree.get(dir), { kind: 'dir', mode: 0o755 }, `the zip has the folder /opt/${dir}/`)
+  t.equal(statSync(join(out, 'layer/extensions/agent')).mode & 0o777, 0o755, 'the extension keeps its exec bit')
+  // Verified with its own compose.json: every family through the chain, the hooks column included.
+  const v = await cli('verify', '--layer', out, '--memory', '1024', '--shell', 'dash')
+  t.equal(v.code, 0, 'verify passes on the composed layer', { out: v.out.split('\n').slice(-25).join('\n') })
+  // A vendor file where the config puts one of its own: refused, naming both, nothing written.
+  const clash = join(work, 'ships-bootstrap')
+  mkdirSync(clash)
+  writeFileSync(join(clash, 'bootstrap'), '#!/bin/sh\nexec "$@"\n')
+  chmodSync(join(clash, 'bootstrap'), 0o755)
+  const refused = await cli('compose', `${clash}=none`, '--config', join(project, '.wrapgenrc.json'), '--out', join(work, 'out-clash'))
+  t.equal(refused.code, 1, refused.err)
+  t.match(refused.err, /\/opt\/bootstrap: ships-bootstrap ships a file there, where the config puts \/opt\/bootstrap \(customRuntime\.bootstrap\)/)
+  t.notOk(existsSync(join(work, 'out-clash')), 'nothing written')
+})
+
+t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook runs, then the handler', { skip: skip || needsRic.skip }, async (t) => {
   const { runInvoke } = await import('../src/invoke/run.js')
   if (!plain) return void t.fail('the composition above did not run')
-  const run = await runInvoke({ layerDir: join(plainOut, 'layer'), taskDir: join(vendor, 'task'), events: [{}], timeoutMs: 5000 })
+  const run = await runInvoke({ layerDir: join(plainOut, 'layer'), taskDir: join(vendor, 'task'), events: [{}], timeoutMs: scaled(5000) })
   t.equal(run.init.status, 'ok', run.logs.stderr)
   t.equal(run.invokes[0]?.status, 'success', JSON.stringify(run.invokes[0]?.error))
   const p = JSON.parse(run.invokes[0]?.payload ?? 'null') as Record<string, unknown>

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { isComposed } from '../layer-tree/compose-manifest.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError } from '../errors.js'
-import { renderJunit, renderTable, renderTap } from '../verify/report.js'
+import { renderJunit, renderTable, renderTap, renderWarnings } from '../verify/report.js'
 import { verify } from '../api-verify.js'
 import { ALLOWANCES, passed, type Allowance } from '../verify/types.js'
 import { LAYER_DIR } from '../plan/types.js'
@@ -123,6 +123,8 @@ Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input
       ...(matrix ? { matrix: matrix as 'quick' | 'full' } : {}),
     })
     const text = reporter === 'json' ? `${JSON.stringify(report, null, 2)}\n` : reporter === 'tap' ? renderTap(report) : reporter === 'junit' ? renderJunit(report) : renderTable(report, values.verbose === true)
+    // Warnings on stderr, before the report: a table read in a terminal or a log shows them above it.
+    if (reporter !== 'json') ctx.err(renderWarnings(report))
     ctx.out(text)
     return passed(report) ? EXIT.ok : EXIT.checks
   },

@@ -20,7 +20,8 @@ import { mergeLayers } from '../layer-tree/merge.js'
 import { readLayer, sha256 } from '../layer-tree/read.js'
 import type { Conflict, TreeEntry } from '../layer-tree/types.js'
 import { assertPlainParents, writeTree, zipTree } from '../layer-tree/write.js'
-import type { Attribution, Classified, Effects, InputLayer } from './types.js'
+import { ownEntries } from './own-files.js'
+import type { Attribution, Classified, InputLayer } from './types.js'
 import type { ComposeOutput } from './write.js'
 
 export interface LayerArg {
@@ -89,7 +90,7 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     writeTree(merged.tree, opt)
     const sandbox = (box = openSandbox(opt, fixtures, loadCatalogue().commonEnv, opts.env))
     // 1. Each vendor's wrapper alone, at its own path in the merged /opt.
-    const classified = await classifyAll(sandbox, inputs, fixtures)
+    const classified = await classifyAll(sandbox, inputs, fixtures, name)
     const chain = chainOrder(classified, name)
     const conflicts = merged.conflicts.map((c) => withEffectBreaks(c, classified))
     const breaking = conflicts.filter((c) => c.breaks.length)
@@ -104,7 +105,8 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     const chainAllow = Object.fromEntries([...allow].filter(([, a]) => a.length))
     const composedConfig: ResolvedConfig = { ...opts.config, chain: chain.map((c) => c.wrapper), ...(Object.keys(chainAllow).length ? { chainAllow } : {}) }
     const build = await buildLayer(composedConfig)
-    const own = new Map<string, TreeEntry>([[LAYER_DIR, { kind: 'dir', mode: 0o755 }], ...build.files.map((f): [string, TreeEntry] => [f.path, fileEntry(f.mode, f.contents)])])
+    // Every folder of wrapgen's files too: runners (wrapgen/python/, wrapgen/imports/, ...), extensions/.
+    const own = ownEntries(build.files, merged.tree, name)
     writeTree(own, opt)
     // 3. The composed wrapper once per runtime: the runtime starts, every vendor's effect arrives.
     const composed: Record<string, Observed> = {}
@@ -163,16 +165,16 @@ async function readInputs(layers: readonly LayerArg[]): Promise<InputLayer[]> {
  * one vendor's layer): only the file that won is there, and it is judged (and chained) once; the
  * loser's loss is a breaking conflict, refused unless allowed.
  */
-function classifyAll(box: Sandbox, inputs: readonly InputLayer[], fixtures: readonly RuntimeFixture[]): Promise<Classified[]> {
+async function classifyAll(box: Sandbox, inputs: readonly InputLayer[], fixtures: readonly RuntimeFixture[], name: (i: number) => string): Promise<Classified[]> {
   const wrappers = inputs.flatMap((l, i) => (l.wrapper && !inputs.slice(i + 1).some((later) => later.wrapper === l.wrapper) ? [{ i, w: l.wrapper }] : []))
-  return Promise.all(
-    wrappers.map(async ({ i, w }) => {
-      const byRuntime: Record<string, Effects> = {}
-      for (const f of fixtures) byRuntime[rid(f)] = effectsOf(await box.run(f, w))
-      return classify(i, w, byRuntime)
-    }),
-  )
+  const runs = await Promise.all(wrappers.map(async ({ i, w }) => ({ i, w, observed: await Promise.all(fixtures.map((f) => box.run(f, w))) })))
+  // A run wrapgen had to stop before the interpreter started says nothing of what the wrapper does.
+  const stopped = runs.flatMap(({ i, observed }) => observed.flatMap((o) => (o.stopped ? [`${name(i)}: ${o.stopped}`] : [])))
+  if (stopped.length) throw new UserError("compose could not learn what a vendor's wrapper does: its runs were stopped at wrapgen's time limit before the runtime's interpreter started", { details: [...new Set(stopped), STOPPED_HINT] })
+  return runs.map(({ i, w, observed }) => classify(i, w, Object.fromEntries(fixtures.map((f, k) => [rid(f), effectsOf(observed[k]!)]))))
 }
+
+const STOPPED_HINT = 'a wrapper that waits for something the sandbox does not have (the network, a server) never gets that far; if the machine is very busy, run again, or set WRAPGEN_TIME_SCALE to a larger factor'
 
 /**
  * The deliberate changes a vendor's wrapper made alone, as verify's allowances: running a program of
@@ -214,11 +216,13 @@ async function deferrals(box: Sandbox, rows: readonly Attribution[], classified:
 
 /** Without a runtime replacer, the composed wrapper must start the runtime with its whole command. */
 function checkComposed(composed: Readonly<Record<string, Observed>>, replaced: boolean, chain: readonly Classified[], name: (i: number) => string): void {
+  const stopped = Object.values(composed).flatMap((o) => (o.stopped ? [o.stopped] : []))
+  if (stopped.length) throw new UserError("compose could not check the composed wrapper: its runs were stopped at wrapgen's time limit before the runtime's interpreter started", { details: [...stopped, STOPPED_HINT] })
   if (replaced) return
   const problems: string[] = []
   for (const [rt, o] of Object.entries(composed)) {
     const e = effectsOf(o)
-    if (!e.ran) problems.push(`on ${rt} the composed wrapper did not start the runtime (exit ${e.exitCode ?? 'by timeout'}${e.stderr ? `: ${e.stderr}` : ''})`)
+    if (!e.ran) problems.push(`on ${rt} the composed wrapper did not start the runtime (exit ${e.exitCode ?? 'none: ended by a signal'}${e.stderr ? `: ${e.stderr}` : ''})`)
     else if (!e.keptArgs) problems.push(`on ${rt} the composed wrapper lost part of the runtime's command (the interpreter got ${JSON.stringify(o.argv)})`)
   }
   if (problems.length) throw new UserError('the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain', { details: [...problems, `chain: ${chain.map((c) => `${c.wrapper} (${name(c.layer)})`).join(' -> ')}`] })

@@ -36,7 +36,7 @@ export function effectsOf(o: Observed): Effects {
 export function classify(layer: number, wrapper: string, byRuntime: Readonly<Record<string, Effects>>): Classified {
   let reason = ''
   for (const [rt, e] of Object.entries(byRuntime)) {
-    if (!e.ran) reason = `on ${rt} the runtime's interpreter never started (the wrapper ended with exit ${e.exitCode ?? 'by timeout'}${e.stderr ? `: ${e.stderr}` : ''}): it runs a program of its own`
+    if (!e.ran) reason = `on ${rt} the runtime's interpreter never started (the wrapper ended with exit ${e.exitCode ?? 'none: ended by a signal'}${e.stderr ? `: ${e.stderr}` : ''}): it runs a program of its own`
     else if (!e.keptArgs) reason = `on ${rt} it does not pass the runtime's command on: ${e.argv.length <= 1 ? `it runs the program ${JSON.stringify(e.argv[0] ?? '')} instead` : `the interpreter started with ${JSON.stringify(e.argv.slice(1))}`}`
     if (reason) break
   }

@@ -34,6 +34,8 @@ export interface ColumnRows {
   readonly covered?: Iterable<string>
   /** Which runtimes ran on AWS's runtime clients, for the report's `clients`. */
   readonly clients?: NonNullable<VerifyReport['clients']>
+  /** What this column could not check in this run, for the summary line (`real interpreters (no bubblewrap)`). */
+  readonly notChecked?: readonly string[]
 }
 
 export interface Revisable {

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { expandRuntime } from '../runtimes/expand.js'
 import { runCase, type CaseContext, type CaseShell } from './case.js'
 import { makeLayout, REAL_INTERPRETERS } from './layout.js'
-import type { Observation } from './observe.js'
+import { RUN_LIMIT_MS, type Observation } from './observe.js'
+import { timeLimit } from '../limits/time-limit.js'
 import { linkShell } from './shells.js'
 import type { CheckResult, HarnessOptions, Target } from './types.js'
 import type { Family } from '../config/types.js'
@@ -78,6 +79,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
     const warnings = new Set<string>()
     const deviations = new Set<string>()
     const baselines = new Map<string, Promise<Observation>>()
+    let retried = 0
     const jobs: Promise<void>[] = []
     for (const fixture of opts.fixtures) {
       if (fixture.family === 'none') continue
@@ -90,17 +92,24 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
             // A wrapper may run any of the runtime's own programs: python3 on a python runtime runs a
             // layer's script (`exec python3 /opt/python/bin/x "$@"`) with the real python, as on Lambda.
             keepHost: [...new Set([...keepHost, ...realInterpreter(fixture.family)])],
-            warn: (w) => void warnings.add(w), deviation: (d) => void deviations.add(`${fixture.id}: ${d}`),
+            warn: (w) => void warnings.add(w), deviation: (d) => void deviations.add(`${fixture.id}: ${d}`), retried: () => void retried++,
           }
           jobs.push(runCase(ctx).then((rows) => void results.push(...rows)))
         }
       }
     }
     await Promise.all(jobs)
+    if (retried) warnings.add(retriedWarning(retried))
     return { results: results.sort((a, b) => key(a).localeCompare(key(b), 'en', { numeric: true })), warnings: [...warnings].sort(), deviations: [...deviations].sort() }
   } finally {
     layout.remove()
   }
+}
+
+/** Runs that needed the longer limit: their verdicts stand (from the second run), but say the machine got busier. */
+function retriedWarning(n: number): string {
+  const limit = timeLimit(RUN_LIMIT_MS)
+  return `${n} run${n === 1 ? '' : 's'} did not finish within wrapgen's first time limit (${(limit.firstMs / 1000).toFixed(1)} s) and ${n === 1 ? 'was' : 'were'} run again with ${(limit.retryMs / 1000).toFixed(1)} s; the verdicts come from the second run (the machine got busier than when wrapgen measured its speed, x${limit.scale})`
 }
 
 const key = (r: CheckResult): string => `${r.runtime}|${String(r.memory).padStart(6, '0')}|${r.shell}|${r.check}`

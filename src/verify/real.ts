@@ -15,7 +15,8 @@ import { ALIASES, isFileName, readableByAll } from './layout.js'
 import { explainFailure, needsLayer, replacerProgram, unusableFiles } from './explain.js'
 import { handlersOf, replacerAccepted } from './harness.js'
 import { bootstrapScript, bwrapArgs, hiddenInterpreters } from '../sandbox/index.js'
-import type { CheckResult, Target } from './types.js'
+import { TIME_LIMIT, type CheckResult, type Target } from './types.js'
+import { overLimit, retryOnTimeout } from '../limits/time-limit.js'
 import { buildCsProjects } from './dotnet-build.js'
 import { PRELOAD_FILE } from '../plan/types.js'
 
@@ -48,13 +49,17 @@ function findInterpreter(family: Family): string | undefined {
 }
 
 interface ProbeRun {
+  readonly timedOut: boolean
   readonly code: number | null
   readonly stderr: string
   readonly report: Record<string, unknown> | undefined
   readonly bootstrapPid: number | undefined
 }
 
-function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun> {
+/** A real interpreter's probe run on an idle machine takes about a second (java); wrapgen's limit, scaled and retried. */
+const PROBE_LIMIT_MS = 60_000
+
+function runProbe(args: string[], env: Record<string, string>, limitMs: number): Promise<ProbeRun> {
   return new Promise((resolve) => {
     const child = spawn('bwrap', args, { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'] })
     trackChild(child, false)
@@ -64,7 +69,11 @@ function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun
     child.stdio[2]?.on('data', (c: Buffer) => (stderr += c.toString()))
     child.stdio[3]?.on('data', (c: Buffer) => (fd3 += c.toString()))
     ;(child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[7]?.on('data', (c: Buffer) => (boot += c.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, limitMs)
     child.on('error', () => {})
     child.on('close', (code) => {
       clearTimeout(timer)
@@ -76,7 +85,7 @@ function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun
       } catch {
         report = undefined
       }
-      resolve({ code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
+      resolve({ timedOut, code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
     })
   })
 }
@@ -113,8 +122,9 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
     let javaCompiled: boolean | undefined
     let dotnetProbe: string | { reason: string } | undefined
     const chain = opts.target.kind === 'layer' ? opts.target.chain.map((w) => w.path) : []
+    const rid = (f: RuntimeFixture): string => (f.mode === 'default' ? f.id : `${f.id}:${f.mode}`)
     const row = (f: RuntimeFixture, memory: number, status: CheckResult['status'], detail: string): void =>
-      void results.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory, shell: 'exec', check: 'real', status, detail })
+      void results.push({ runtime: rid(f), memory, shell: 'exec', check: 'real', status, detail })
 
     const jobs: Array<() => Promise<void>> = []
     for (const fixture of opts.fixtures) {
@@ -170,7 +180,9 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           }
           const env: Record<string, string> = { ...inst.env, ...opts.functionEnv, AWS_LAMBDA_EXEC_WRAPPER: opts.target.wrapper }
           const binds: Array<[string, string]> = [[opt, '/opt'], [task, '/var/task'], [runtimeDir, '/var/runtime'], [lang, '/var/lang']]
-          const run = await runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env)
+          const limited = await retryOnTimeout(PROBE_LIMIT_MS, (ms) => runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env, ms), (r) => r.timedOut)
+          const run = limited.result
+          if (limited.timedOut) return void results.push({ runtime: rid(fixture), memory, shell: 'exec', check: 'real', status: 'fail', detail: overLimit(`the real ${family} with the probe`, limited.tries), cause: TIME_LIMIT })
           if (!run.report) {
             // Said as what it is: the vendor's layer not given, a file of it unusable, or a replacer.
             const e = explainFailure(run.stderr.split('\n'), opt, handlers)

@@ -70,6 +70,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
   const started = performance.now()
   const catalogue = loadCatalogue()
   const warnings: string[] = []
+  const notChecked: string[] = []
   const bwrap = sandboxAvailable()
   if (opts.mode === 'sandboxed' && !bwrap) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it or use --mode path-mapped')
   const onHost = opts.wrapperFile && !opts.unsafeHost ? hostRunReason(opts.mode, bwrap) : undefined
@@ -172,6 +173,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
         warnings.push(...out.warnings)
         for (const id of out.covered ?? []) covered.add(id)
         clients = out.clients ?? clients
+        notChecked.push(...(out.notChecked ?? []))
       }
     }
     // The real interpreters' columns (their warnings before the harness's), then the others.
@@ -187,7 +189,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
       ...(scope ? (opts.runtime ? scope.lines.filter((l) => l.startsWith('memory')) : scope.lines) : []),
       ...(target.kind === 'wrapper' && replacerAccepted(target) ? [`--allow replace-runtime: a stand-in for the function's own program is at ${[...new Set(['run.sh', ...handlersOf({ fixtures, commonEnv: catalogue.commonEnv, ...(env ? { functionEnv: env } : {}) })])].map((h) => `/var/task/${h}`).join(', ')} (what a replacer runs as $LAMBDA_TASK_ROOT/$_HANDLER)`] : []),
     ]
-    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ...(choice.length ? { scope: choice } : {}), ms: Math.round(performance.now() - started), ...(clients ? { clients } : {}) }
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ...(choice.length ? { scope: choice } : {}), ...(notChecked.length ? { notChecked } : {}), ms: Math.round(performance.now() - started), ...(clients ? { clients } : {}) }
   } finally {
     removeTemp(temp)
   }

@@ -100,6 +100,8 @@ export interface VerifyReport {
   readonly warnings: readonly string[]
   /** For --wrapper by default: which runtimes and memory sizes were checked, why, and what was left out. */
   readonly scope?: readonly string[]
+  /** Whole kinds of check that did not run, and why, for the summary line ("real interpreters (no bubblewrap)"). */
+  readonly notChecked?: readonly string[]
   readonly ms: number
   /** Which python and java runtimes' real and hooks columns ran on AWS's runtime clients, and why the others did not. */
   readonly clients?: {
@@ -107,5 +109,8 @@ export interface VerifyReport {
     readonly missing: ReadonlyArray<{ readonly runtime: string; readonly why: string }>
   }
 }
+
+/** The cause of rows whose run wrapgen stopped at its time limit: wrapgen's limit, not a verdict on the wrapper. */
+export const TIME_LIMIT = 'time-limit'
 
 export const passed = (r: VerifyReport): boolean => r.results.every((x) => x.status !== 'fail')
