@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { compose, isInside, type LayerArg } from '../compose/compose.js'
-import { writeComposed } from '../compose/write.js'
+import { checkOutDir, writeComposed } from '../compose/write.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError } from '../errors.js'
 import { CONFIG_OPTIONS, warnTo, type Command } from './context.js'
@@ -78,8 +78,10 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
       ...(typeof values.config === 'string' ? { configFile: resolve(ctx.cwd, values.config) } : { config: { name: typeof values.name === 'string' ? values.name : 'composed' } }),
       onWarning: warnTo(ctx),
     })
+    // Before the work: an --out compose may not write into fails at once (checked again as it writes).
+    await checkOutDir(out)
     const result = await compose({ layers, config, allowConflicts: values['allow-conflicts'] === true })
-    const written = writeComposed(result.output, out)
+    const written = await writeComposed(result.output, out)
     const ms = Math.round(performance.now() - started)
     for (const w of result.warnings) ctx.err(`wrapgen: warning: ${w}\n`)
     if (values.json) {
