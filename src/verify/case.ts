@@ -68,7 +68,7 @@ export function run(c: CaseContext, o: RunOptions = {}): Promise<Observation> {
   const how = { keepHost: c.keepHost, ...(o.writable ? { writable: o.writable } : {}) }
   const path = launch(mode, c.layout, opt, c.layout.lang(c.fixture), c.shell.path, [], how).path
   const wrapper = o.wrapper ?? c.opts.target.wrapper
-  const env = { ...c.inst.env, ...o.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper === '' ? '' : path(wrapper), ...(o.direct ? { WRAPGEN_VERIFY_DIRECT: '1' } : {}) }
+  const env = { ...c.inst.env, ...o.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper === '' ? '' : path(wrapper), ...(o.direct ? { _BOOTSTRAP_DIRECT: '1' } : {}) }
   const l = launch(mode, c.layout, opt, c.layout.lang(c.fixture), c.shell.path, o.argv ?? c.inst.argv, { ...how, env })
   return c.limit(() => observe({ launch: l, boundary: c.layout.boundary, env, action: o.action ?? { exit: 0 }, stdin: STDIN }))
 }

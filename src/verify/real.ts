@@ -12,7 +12,8 @@ import { simulate } from '../plan/simulate.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { readableByAll } from './layout.js'
-import { bootstrapScript, bwrapArgs, hiddenInterpreters } from '../sandbox/index.js'
+import { bwrapArgs, hiddenInterpreters, installBootstrap, LAMBDA_BOOTSTRAP } from '../sandbox/index.js'
+import { layOut } from '../layer-tree/folders.js'
 import type { CheckResult, Target } from './types.js'
 import { buildCsProjects } from './dotnet-build.js'
 import { PRELOAD_FILE } from '../plan/types.js'
@@ -54,14 +55,12 @@ interface ProbeRun {
 
 function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun> {
   return new Promise((resolve) => {
-    const child = spawn('bwrap', args, { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'] })
+    const child = spawn('bwrap', args, { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] })
     trackChild(child, false)
     let stderr = ''
     let fd3 = ''
-    let boot = ''
     child.stdio[2]?.on('data', (c: Buffer) => (stderr += c.toString()))
     child.stdio[3]?.on('data', (c: Buffer) => (fd3 += c.toString()))
-    ;(child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[7]?.on('data', (c: Buffer) => (boot += c.toString()))
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
     child.on('error', () => {})
     child.on('close', (code) => {
@@ -74,7 +73,8 @@ function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun
       } catch {
         report = undefined
       }
-      resolve({ code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
+      // The bootstrap is the sandbox's pid 2 (bubblewrap's init is 1, and execs keep the pid).
+      resolve({ code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: 2 })
     })
   })
 }
@@ -84,17 +84,16 @@ const AWS_ONLY_JAVA = [/^-javaagent:/, /^-XX:SharedArchiveFile=/, /^-Xshare:on$/
 
 export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = []
-  const root = makeTemp('real')
+  // Its host path shows in the sandbox (mountinfo): a plain name.
+  const root = makeTemp('real', 'lambda')
   chmodSync(root, 0o755)
   try {
     const runtimeDir = join(root, 'runtime')
     mkdirSync(join(runtimeDir, 'probes'), { recursive: true })
-    copyFileSync(bootstrapScript(), join(runtimeDir, 'bootstrap.sh'))
-    chmodSync(join(runtimeDir, 'bootstrap.sh'), 0o755)
+    installBootstrap(runtimeDir)
     for (const f of ['probe.cjs', 'probe.py', 'probe.rb']) copyFileSync(join(probes, f), join(runtimeDir, 'probes', f))
     const opt = join(root, 'opt')
-    cpSync(opts.target.layerDir, opt, { recursive: true })
-    for (const extra of opts.extraLayers) cpSync(extra, opt, { recursive: true, force: true })
+    layOut(opt, [opts.target.layerDir, ...opts.extraLayers])
     chmodSync(opt, 0o755)
     const task = join(root, 'task')
     mkdirSync(task)
@@ -160,7 +159,7 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           }
           const env: Record<string, string> = { ...inst.env, ...opts.functionEnv, AWS_LAMBDA_EXEC_WRAPPER: opts.target.wrapper }
           const binds: Array<[string, string]> = [[opt, '/opt'], [task, '/var/task'], [runtimeDir, '/var/runtime'], [lang, '/var/lang']]
-          const run = await runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env)
+          const run = await runProbe(bwrapArgs(binds, [LAMBDA_BOOTSTRAP, '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env)
           if (!run.report) return row(fixture, memory, 'fail', `the real ${family} did not run the probe (exit ${run.code}): ${run.stderr.trim().split('\n').filter((l) => /error|not found|denied|cannot|unrecognized|invalid|bad/i.test(l)).slice(0, 2).join(' | ') || run.stderr.trim().split('\n').slice(-1)[0] || ''}`)
           if (run.report.pid !== run.bootstrapPid) return row(fixture, memory, 'fail', `the real ${family} ran as pid ${run.report.pid}, not the bootstrap's ${run.bootstrapPid}: the wrapper forked instead of exec`)
           if (run.code !== 0) return row(fixture, memory, 'fail', `the real ${family} ran the probe but the run ended with exit ${run.code}`)
