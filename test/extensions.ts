@@ -33,7 +33,7 @@ const needsRic = { skip: ric ? false : 'aws-lambda-ric (optional; its native bui
 
 const mode = process.env.WRAPGEN_TEST_MODE === 'path-mapped' ? 'path-mapped' as const : 'auto' as const
 const invoke = (withLayers: string[], o: Partial<InvokeRunOptions> = {}): Promise<InvokeRun> =>
-  runInvoke({ noLayer: true, withLayers, taskDir: task, events: [{ n: 1 }, { n: 2 }], timeoutMs: 5000, mode, ...o })
+  runInvoke({ noLayer: true, withLayers, taskDir: task, events: [{ n: 1 }, { n: 2 }], timeoutMs: 5000, mode, unsafeHost: mode === 'path-mapped', ...o })
 const ext = (run: InvokeRun, name: string) => {
   const e = run.extensions?.extensions.find((x) => x.name === name)
   if (!e) throw new Error(`no extension ${name} in ${JSON.stringify(run.extensions)}`)

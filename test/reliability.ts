@@ -400,7 +400,7 @@ t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no
   const dir = t.testdir({ 'package.json': pkg, 'wrapgen.config.mjs': "export default { name: 'sig', node: { preloads: ['wrapgen/preloads/timing'] } }\n" })
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const tmp = privateTmp()
-    const run = start(['invoke', '--mode', 'path-mapped', '--task', join(repo, 'test/fixtures/invoke/slow'), '--timeout', '60'], dir, tmp)
+    const run = start(['invoke', '--mode', 'path-mapped', '--unsafe-host', '--task', join(repo, 'test/fixtures/invoke/slow'), '--timeout', '60'], dir, tmp)
     // The function (bootstrap, wrapper, node) runs from the invoke's temp layout, under our TMPDIR.
     await until('the function to start', () => processesWith(tmp).some((l) => l.includes('index.mjs')))
     await new Promise((r) => setTimeout(r, 300))
