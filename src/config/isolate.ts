@@ -5,6 +5,7 @@
 // are reported, an unhandled rejection fails the load, its memory is bounded, and whatever it leaves
 // running (a timer, a socket) ends with the worker once its value is read.
 import { Worker } from 'node:worker_threads'
+import { safeText } from '../terminal.js'
 
 /** How long a config may take to load; WRAPGEN_CONFIG_TIMEOUT_MS changes it (tests shorten it). */
 export const CONFIG_TIMEOUT_MS = 30_000
@@ -69,8 +70,8 @@ export function loadIsolated(url: string, timeoutMs = Number(process.env.WRAPGEN
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: CONFIG_HEAP_MB },
     })
-    worker.stdout.on('data', (c: Buffer) => process.stderr.write(c))
-    worker.stderr.on('data', (c: Buffer) => process.stderr.write(c))
+    worker.stdout.on('data', (c: Buffer) => process.stderr.write(safeText(c.toString())))
+    worker.stderr.on('data', (c: Buffer) => process.stderr.write(safeText(c.toString())))
     let result: Loaded | undefined
     const settle = (r: Loaded): void => {
       if (result) return
