@@ -37,12 +37,13 @@ export function withLayerTree(dir: string): string {
 }
 
 /**
- * Lays `trees` into `dir` in order, as Lambda unpacks layers into /opt: a later tree's entry replaces an
- * earlier one's at the same path, whatever either is (a link or a file replacing a folder takes the
- * folder's contents; a folder replacing a link is a folder). Modes are kept but setuid and setgid
- * (unpacked by Lambda without them, and never to be set by wrapgen on a host); symlinks are copied as
- * they are and never followed, so nothing lands outside `dir`. Anything else (a FIFO, a socket, a
- * device) is refused with its path: a layer cannot hold it.
+ * Lays `trees` into `dir` in order, as Lambda unpacks layers into /opt: a later tree's file or link
+ * replaces an earlier one's at the same path (a vendor's symlinked wrapper over a copy of it), and a
+ * file replacing a folder takes the folder's contents. A folder and a symlink at one path are refused
+ * with the path: unpacked one over the other, the folder's files would land where the link points.
+ * Modes are kept but setuid and setgid (unpacked by Lambda without them, and never to be set by
+ * wrapgen on a host); symlinks are copied as they are and never followed, so nothing lands outside
+ * `dir`. Anything else (a FIFO, a socket, a device) is refused with its path: a layer cannot hold it.
  */
 export function layOut(dir: string, trees: readonly string[]): void {
   const lstat = (p: string): Stats | undefined => lstatSync(p, { throwIfNoEntry: false })
@@ -51,6 +52,10 @@ export function layOut(dir: string, trees: readonly string[]): void {
   const put = (src: string, dest: string): void => {
     const st = lstatSync(src)
     const have = lstat(dest)
+    if ((st.isDirectory() && have?.isSymbolicLink()) || (st.isSymbolicLink() && have?.isDirectory())) {
+      const at = `/opt/${relative(dir, dest)}`
+      throw new UserError(`${src}: ${at} is a ${st.isDirectory() ? 'folder' : 'symlink'} here and a ${st.isDirectory() ? 'symlink' : 'folder'} in an earlier layer tree; unpacked one over the other, files would land where the link points: remove one of them`)
+    }
     if (st.isDirectory()) {
       if (have && !have.isDirectory()) rmSync(dest, { recursive: true, force: true })
       if (!have?.isDirectory()) mkdirSync(dest)
