@@ -130,7 +130,7 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     const verdicts = obs.ran ? [judgeArgv(c.fixture.entry, obs.argv, input, sim.env, obs.env), ...judgeEnv(c.fixture.family, sim.env, obs.env)] : [{ problem: `the chained wrappers did not start the runtime (exit ${obs.code}): ${whyNotRun(obs).join(' | ')}` }]
     return { argv: obs.ran ? obs.argv : undefined, env: obs.env, sim, chain: { obs, verdicts } }
   }
-  const notRan = (o: Observation): string => `the interpreter never ran (exit ${o.code}${o.signal ? `, ${o.signal}` : ''}${o.timedOut ? ', timed out' : ''})`
+  const notRan = (o: Observation): string => `the interpreter never ran (exit ${o.code}${o.signal ? `, ${o.signal}` : ''}${o.timedOut ? ', timed out' : ''}${o.limit ? `; ${o.limit}` : ''})`
 
   const [base, main] = await Promise.all([baseline(c), run(c)])
   if (!base.ran) {
@@ -161,7 +161,8 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     row('argv', failureOf(argvVerdict, allow), { exec: diff(main, undefined) })
     row('env', envVerdicts.map((v) => failureOf(v, allow)).find(Boolean), { exec: diff(main, undefined) })
   }
-  row('exec', judgeExec(main, base))
+  // A wrapper that hit the sandbox's limits (limits.ts) fails, even if it went on to exec.
+  row('exec', judgeExec(main, base) ?? (main.limit ? `the wrapper hit a sandbox limit: ${main.limit}` : undefined))
   // Writes outside /tmp: once per runtime, with writable copies of the tree, seen on the file system.
   let writes: string[] = []
   if (c.first && c.firstShell) {

@@ -58,7 +58,7 @@ export interface Observation {
   /** The records could not be read (several processes wrote at once, or one wrote garbage). */
   readonly garbled: boolean
   readonly sandboxed: boolean
-  /** The sandbox limit the run seems to have hit when the interpreter never ran (limits.ts), as a clause. */
+  /** The sandbox limit the run hit, as a clause (limits.ts): a failure whether or not the interpreter ran. */
   readonly limit?: string
 }
 
@@ -233,8 +233,9 @@ export function observe(spec: RunSpec): Promise<Observation> {
     const { starts, garbled, stdin, termReached, stderr } = parseRecords(stderrBuf, sandboxed, spec.boundary)
     const runtimes = starts.filter((s) => s.role === 'runtime')
     const final = runtimes[runtimes.length - 1]
-    const died = signal ?? (sandboxed && code !== null && code > 128 ? signalName(code - 128) : undefined)
-    const limit = launch.limits && !final ? limitHit(launch.limits, stderr, died) : undefined
+    // A run that hit a limit, whether or not the interpreter started after (a wrapper may ignore the error).
+    const died = final ? undefined : (signal ?? (sandboxed && code !== null && code > 128 ? signalName(code - 128) : undefined))
+    const limit = launch.limits ? limitHit(launch.limits, stderr, died) : undefined
     return {
       starts,
       ran: final !== undefined,
