@@ -8,6 +8,7 @@ import { join, relative } from 'node:path'
 import yauzl from 'yauzl'
 import { UserError } from '../errors.js'
 import { writeStaged } from '../layer/write.js'
+import { zipEntries } from '../layer/zip.js'
 import { COMPOSE_FILE } from '../layer-tree/compose-manifest.js'
 import { normalName } from '../layer-tree/read.js'
 import type { Tree } from '../layer-tree/types.js'
@@ -27,15 +28,7 @@ async function zipPaths(file: string): Promise<Set<string>> {
   const zip = await yauzl.openPromise(file, { autoClose: false, strictFileNames: false })
   const out = new Set<string>()
   try {
-    for (;;) {
-      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-        zip.once('entry', resolve)
-        zip.once('end', () => resolve(undefined))
-        zip.once('error', reject)
-        zip.readEntry()
-      })
-      zip.removeAllListeners('entry').removeAllListeners('end').removeAllListeners('error')
-      if (!entry) break
+    for await (const entry of zipEntries(zip)) {
       const name = normalName(entry.fileName)
       // Zips often list files only: their folders are the zip's too.
       for (let i = name.indexOf('/'); i > 0; i = name.indexOf('/', i + 1)) out.add(name.slice(0, i))

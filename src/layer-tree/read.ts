@@ -10,6 +10,7 @@ import { basename, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import yauzl from 'yauzl'
 import { UserError } from '../errors.js'
+import { zipEntries } from '../layer/zip.js'
 import type { Tree, TreeEntry } from './types.js'
 
 const S_IFMT = 0o170000
@@ -126,15 +127,7 @@ async function readZip(path: string, limits: LayerLimits): Promise<ReadLayer> {
   let total = 0
   try {
     if (zip.entryCount > limits.entries) throw tooMany(path, zip.entryCount, limits)
-    for (;;) {
-      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-        zip.once('entry', resolve)
-        zip.once('end', () => resolve(undefined))
-        zip.once('error', reject)
-        zip.readEntry()
-      })
-      zip.removeAllListeners('entry').removeAllListeners('end').removeAllListeners('error')
-      if (!entry) break
+    for await (const entry of zipEntries(zip)) {
       const unix = entry.versionMadeBy >> 8 === MADE_BY_UNIX
       const attr = unix ? entry.externalFileAttributes >>> 16 : 0
       const name = normalName(entry.fileName)

@@ -5,6 +5,7 @@
 // StartupHook in no namespace with a static, parameterless `void Initialize()` (what .NET requires of
 // an entry in DOTNET_STARTUP_HOOKS). Pure but for yauzl's in-memory zip reading.
 import yauzl from 'yauzl'
+import { zipEntries } from '../layer/zip.js'
 
 /** Why `bytes` is not a Java agent jar, or undefined. */
 export async function agentJarProblem(bytes: Uint8Array): Promise<string | undefined> {
@@ -17,15 +18,7 @@ export async function agentJarProblem(bytes: Uint8Array): Promise<string | undef
   const names = new Set<string>()
   let manifest: string | undefined
   try {
-    for (;;) {
-      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-        zip.once('entry', resolve)
-        zip.once('end', () => resolve(undefined))
-        zip.once('error', reject)
-        zip.readEntry()
-      })
-      zip.removeAllListeners('entry').removeAllListeners('end').removeAllListeners('error')
-      if (!entry) break
+    for await (const entry of zipEntries(zip)) {
       names.add(entry.fileName)
       if (entry.fileName.toUpperCase() === 'META-INF/MANIFEST.MF' && entry.uncompressedSize < 1024 * 1024) {
         const s = await zip.openReadStreamPromise(entry)
