@@ -387,6 +387,8 @@ t.test('a layer with two wrapper-like scripts must name its wrapper; a zip that 
   const two = join(work, 'two')
   cpSync(adapterDir, two, { recursive: true })
   cpSync(join(adapter2Dir, 'other-bootstrap'), join(two, 'other-bootstrap'))
+  // With the program it starts: a wrapper that starts nothing on every runtime is refused (issue 17).
+  cpSync(join(adapter2Dir, 'other'), join(two, 'other'), { recursive: true })
   await t.rejects(compose({ layers: [{ path: two }], config }), { exitCode: 2, message: /more than one file looks like an exec wrapper \(\/opt\/bootstrap, \/opt\/other-bootstrap\); name it as .*=\/opt\/PATH/ })
   const named = await compose({ layers: [{ path: two, wrapper: '/opt/other-bootstrap' }, { path: tracerZip }], config })
   t.same(named.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/other-bootstrap'])

@@ -44,7 +44,7 @@ export interface LayerLimits {
 export const LAMBDA_UNZIPPED_BYTES = 262_144_000
 export const MAX_LAYER_ENTRIES = 100_000
 
-export function layerLimits(env: NodeJS.ProcessEnv = process.env): LayerLimits {
+export function layerLimits(env: Readonly<Record<string, string | undefined>> = process.env): LayerLimits {
   const n = (v: string | undefined, d: number): number => (v !== undefined && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : d)
   return { bytes: n(env.WRAPGEN_LAYER_MAX_BYTES, LAMBDA_UNZIPPED_BYTES), entries: n(env.WRAPGEN_LAYER_MAX_ENTRIES, MAX_LAYER_ENTRIES) }
 }

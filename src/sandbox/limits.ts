@@ -27,7 +27,7 @@ export const DEFAULT_LIMITS: Limits = { memoryMiB: 1024, pids: 256, tmpMiB: 512 
 export const LIMIT_VARIABLES = { memoryMiB: 'WRAPGEN_SANDBOX_MEMORY_MB', pids: 'WRAPGEN_SANDBOX_PIDS', tmpMiB: 'WRAPGEN_SANDBOX_TMP_MB' } as const
 
 /** The limits of one sandbox: `asked` over the environment's over the defaults; nonsense values are ignored. */
-export function limitsFor(asked: Partial<Limits> = {}, env: NodeJS.ProcessEnv = process.env): Limits {
+export function limitsFor(asked: Partial<Limits> = {}, env: Readonly<Record<string, string | undefined>> = process.env): Limits {
   const pick = (k: keyof Limits): number => {
     const own = asked[k]
     if (own !== undefined && Number.isInteger(own) && own > 0) return own

@@ -1,8 +1,8 @@
 // Step 3 of a verify run: start the emulated bootstrap once (in the sandbox, or path-mapped) and
 // collect what happened: one record per interpreter start (pid, order, argv, env, cwd), the bootstrap's
 // pid, stdout, stderr, how the run ended, and whether anything was left running. The stand-ins record
-// on stderr and take their orders from stdin (assets/standin.sh): the run has stdin, stdout and
-// stderr and no other descriptor, as on Lambda.
+// on stderr (on stdout when a wrapper sent stderr elsewhere) and take their orders from stdin
+// (assets/standin.sh): the run has stdin, stdout and stderr and no other descriptor, as on Lambda.
 import { spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { trackChild } from '../cleanup.js'
@@ -198,7 +198,7 @@ export function observe(spec: RunSpec): Promise<Observation> {
   const bootstrapPid = sandboxed ? SANDBOX_BOOTSTRAP_PID : child.pid
   // For "wait": once the runtime has recorded its start, signal the bootstrap's process (which it must be).
   const signalled = 'wait' in action
-    ? runtimeStarted(stderrP, spec.boundary).then((ready) => {
+    ? Promise.race([runtimeStarted(stderrP, spec.boundary), runtimeStarted(stdoutP, spec.boundary)]).then((ready) => {
         const target = ready && bootstrapPid ? (sandboxed && child.pid ? hostPid(child.pid, bootstrapPid) : bootstrapPid) : undefined
         try {
           if (target) process.kill(target, action.wait as NodeJS.Signals)
@@ -228,9 +228,18 @@ export function observe(spec: RunSpec): Promise<Observation> {
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])))
   child.on('error', () => {})
   return Promise.all([outputs, exited, signalled]).then(([buffers, [code, signal]]) => {
-    const [stdout, stderrBuf] = buffers as [Buffer, Buffer]
+    const [stdoutBuf, stderrBuf] = buffers as [Buffer, Buffer]
     clearTimeout(timer)
-    const { starts, garbled, stdin, termReached, stderr } = parseRecords(stderrBuf, sandboxed, spec.boundary)
+    // Records on stderr, and on stdout after a wrapper redirected stderr: both taken out.
+    const onErr = parseRecords(stderrBuf, sandboxed, spec.boundary)
+    const onOut = parseRecords(stdoutBuf, sandboxed, spec.boundary)
+    const starts = [...onErr.starts, ...onOut.starts]
+    const garbled = onErr.garbled || onOut.garbled
+    const stdin = onErr.stdin + onOut.stdin
+    const termReached = [...onErr.termReached, ...onOut.termReached]
+    const stderr = onErr.stderr
+    // parseRecords names what is left "stderr": here it is stdout's own bytes.
+    const stdout = onOut.stderr
     const runtimes = starts.filter((s) => s.role === 'runtime')
     const final = runtimes[runtimes.length - 1]
     // A run that hit a limit, whether or not the interpreter started after (a wrapper may ignore the error).
@@ -246,7 +255,7 @@ export function observe(spec: RunSpec): Promise<Observation> {
       cwd: final?.cwd,
       stdin,
       bootstrapPid,
-      stdout: stdout.toString('utf8'),
+      stdout,
       stderr,
       code,
       signal,

@@ -1,9 +1,9 @@
 #!/bin/sh
 # wrapgen's recording stand-in interpreter. `wrapgen verify` installs copies as /var/lang/bin/node,
 # python3.X, java, dotnet, ruby (and a .NET single-file executable), only those of the runtime under
-# test, without these comments. Every start is recorded, one framed record per process start, on
-# stderr (a channel every process has: no extra descriptor gives the harness away), each part ended by
-# "@@B@@" where B is a boundary the layout chose at random and wrote into the copy:
+# test, without these comments. Every start is recorded, one framed record per process start, on the
+# run's stderr or stdout (channels every process has: no extra descriptor gives the harness away), each
+# part ended by "@@B@@" where B is a boundary the layout chose at random and wrote into the copy:
 #   "@@B@@start PID PPID ROLE", argv as exec'd (NUL-separated; for a #! script the kernel puts the
 #   shell first), "@@B@@", the environment as exec'd, "@@B@@", a line "cwd:DIR", a line "procs: PID..."
 #   of the processes alive (in the sandbox, whose pid namespace is the run's own), "@@B@@end".
@@ -26,12 +26,20 @@ case $# in 0) ;; *)
 esac
 # The layout writes its boundary here in each copy.
 b=record-boundary
+# Where the records go: stderr, or stdout when a wrapper sent stderr to a file or /dev/null (the
+# harness reads both and takes the records out). A probe's record goes to a file of /tmp named by the
+# boundary instead, since a wrapper usually captures a version probe's output; the runtime start
+# passes it on, before its own.
+fd=2
+if [ -f /proc/self/fd/2 ] || [ -c /proc/self/fd/2 ]; then
+  [ -f /proc/self/fd/1 ] || [ -c /proc/self/fd/1 ] || fd=1
+fi
 # A runtime notes a SIGTERM before dying of it (set first: the harness may signal as soon as it sees the record).
-[ "$role" = runtime ] && trap 'printf "@@%s@@signal %s TERM\n" "$b" "$$" >&2; trap - TERM; kill -s TERM "$$"' TERM
+[ "$role" = runtime ] && trap 'printf "@@%s@@signal %s TERM\n" "$b" "$$" >&"$fd"; trap - TERM; kill -s TERM "$$"' TERM
 # The processes alive in the sandbox's pid namespace as this one starts (a glob: no fork).
 live() { set -- /proc/[0-9]*; printf 'procs:'; for p do printf ' %s' "${p#/proc/}"; done; printf '\n'; }
 cd -P . 2>/dev/null
-{
+record() {
   printf '@@%s@@start %s %s %s\n' "$b" "$$" "$PPID" "$role"
   /bin/cat "/proc/$$/cmdline" - "/proc/$$/environ" <<EOF
 @@$b@@
@@ -39,7 +47,13 @@ EOF
   printf '@@%s@@\ncwd:%s\n' "$b" "$PWD"
   live
   printf '@@%s@@end\n' "$b"
-} >&2
+}
+case $role in
+  probe) record >>"/tmp/.$b" ;;
+  *)
+    if [ -f "/tmp/.$b" ]; then /bin/cat "/tmp/.$b" >&"$fd"; /bin/rm -f "/tmp/.$b"; fi
+    record >&"$fd" ;;
+esac
 case $role in
   probe)
     case ${0##*/} in
@@ -62,7 +76,7 @@ read -r action arg length || action=exit
   printf '@@%s@@stdin\n' "$b"
   case $length in ''|*[!0-9]*) ;; *) /usr/bin/head -c "$length" ;; esac
   printf '@@%s@@end\n' "$b"
-} >&2
+} >&"$fd"
 printf 'stand-in stdout\n'
 printf 'stand-in stderr\n' >&2
 case $action in
