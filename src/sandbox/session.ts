@@ -10,13 +10,12 @@
 // kernel kills every process left in the pid namespace, a `setsid` daemon included.
 //
 // The only way out is a server wrapgen exposes (the Runtime API): a small forwarder, started in the
-// sandbox's network namespace only (its processes cannot see it) as another unprivileged uid, listens
-// on 127.0.0.1:PORT there and passes each connection to a Unix socket that only it can reach.
+// sandbox's mount and network namespaces but not its pid namespace (its processes cannot see it), as
+// another unprivileged uid, listens on 127.0.0.1:PORT there and hands each connection it accepts to
+// wrapgen over node's IPC channel (the descriptor itself): the bytes flow between the sandboxed client
+// and wrapgen's server directly, and the forwarder reads none of them.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, chownSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
-import { join } from 'node:path'
-import { makeTemp, removeTemp, trackChild } from '../cleanup.js'
+import { trackChild } from '../cleanup.js'
 import { hostPid } from './host-pid.js'
 import { baseArgs, mountPointArgs, NAMESPACES, sandboxUid, unprivileged, type Launch } from './bwrap.js'
 import { lambdaHostname } from './identity.js'
@@ -27,6 +26,9 @@ export interface SessionOptions {
   readonly binds: ReadonlyArray<readonly [string, string]>
   readonly limits?: Partial<Limits>
 }
+
+/** Where the sandbox has wrapgen's own node, which the forwarder runs on (Lambda's own agent lives in /var/rapid too). */
+const FORWARDER_NODE = '/var/rapid/node'
 
 /** Anything that takes connections handed to it as node's servers do (an http.Server). */
 export interface ConnectionSink {
@@ -66,10 +68,10 @@ function ready(child: ChildProcess, what: string): Promise<void> {
   })
 }
 
-// The forwarder: node's own net module, nothing of wrapgen (it runs outside the package's folder).
-const FORWARDER = `const net=require('net');const[port,sock]=process.argv.slice(1);
-net.createServer((c)=>{const u=net.connect(sock);c.pipe(u);u.pipe(c);const end=()=>{c.destroy();u.destroy()};c.on('error',end);u.on('error',end);c.on('close',end);u.on('close',end)})
-.listen(Number(port),'127.0.0.1',()=>process.stdout.write('ready\\n'))`
+// The forwarder: node's own net module, nothing of wrapgen (it runs on the sandbox's node). Each
+// connection, paused so that no byte is read here, goes to wrapgen, and is closed here once sent.
+const FORWARDER = `const net=require('net');const port=Number(process.argv[1]);
+net.createServer({pauseOnConnect:true},(c)=>process.send('connection',c)).listen(port,'127.0.0.1',()=>process.stdout.write('ready\\n'))`
 
 /** `env -i` with exactly `env`, then `command` (a program whose name holds "=" is run through sh, which env would take for a variable). */
 function exactEnv(env: Readonly<Record<string, string>>, command: readonly string[]): string[] {
@@ -80,10 +82,11 @@ function exactEnv(env: Readonly<Record<string, string>>, command: readonly strin
 export async function openSession(o: SessionOptions): Promise<Session> {
   const limits = limitsFor(o.limits)
   const uid = sandboxUid()
+  const binds: ReadonlyArray<readonly [string, string]> = [...o.binds, [process.execPath, FORWARDER_NODE]]
   const args = [
     ...baseArgs(),
-    ...mountPointArgs(o.binds),
-    ...o.binds.flatMap(([host, lambda]) => ['--ro-bind', host, lambda]),
+    ...mountPointArgs(binds),
+    ...binds.flatMap(([host, lambda]) => ['--ro-bind', host, lambda]),
     '--proc', '/proc',
     '--dev', '/dev',
     ...tmpArgs(limits),
@@ -100,8 +103,6 @@ export async function openSession(o: SessionOptions): Promise<Session> {
   trackChild(holder, false)
   holder.stdin?.on('error', () => {})
   let forwarder: ChildProcess | undefined
-  let socketDir: string | undefined
-  let unix: Server | undefined
   const close = (): void => {
     for (const c of [forwarder, holder]) {
       try {
@@ -111,8 +112,6 @@ export async function openSession(o: SessionOptions): Promise<Session> {
       }
     }
     holder.stdin?.destroy()
-    unix?.close()
-    if (socketDir) removeTemp(socketDir)
   }
   try {
     await ready(holder, 'the sandbox')
@@ -137,21 +136,13 @@ export async function openSession(o: SessionOptions): Promise<Session> {
       }
     },
     async expose(server, port) {
-      socketDir = makeTemp('api')
-      const socket = join(socketDir, 's')
-      unix = createServer((s) => void server.emit('connection', s))
-      await new Promise<void>((resolve, reject) => {
-        unix!.once('error', reject)
-        unix!.listen(socket, () => resolve())
-      })
-      // Only the forwarder's uid (and root) may reach the socket: its folder is the forwarder's alone.
-      const forwarderUid = uid + 1_000_000
-      chmodSync(socket, 0o666)
-      chownSync(socketDir, forwarderUid, forwarderUid)
-      chmodSync(socketDir, 0o700)
-      const cmd = [...enter(['--net']), '--', ...unprivileged(forwarderUid, limits), ...exactEnv({}, [process.execPath, '-e', FORWARDER, String(port), socket])]
-      forwarder = spawn('nsenter', cmd, { cwd: '/', env: {}, stdio: ['ignore', 'pipe', 'pipe'] })
+      // Another uid than the run's: its code cannot signal or trace the forwarder.
+      const cmd = [...enter(['--mount', '--net']), '--root', '--', ...unprivileged(uid + 1_000_000, limits), ...exactEnv({ NODE_CHANNEL_FD: '3' }, [FORWARDER_NODE, '-e', FORWARDER, String(port)])]
+      forwarder = spawn('nsenter', cmd, { cwd: '/', env: {}, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
       trackChild(forwarder, false)
+      forwarder.on('message', (_m: unknown, socket: unknown) => {
+        if (socket) server.emit('connection', socket)
+      })
       await ready(forwarder, 'the Runtime API forwarder')
     },
     close,

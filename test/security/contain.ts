@@ -63,6 +63,9 @@ fallocate -l 2G /tmp/fill 2>/dev/null && say filled-2G-tmp
 const extLayer = join(dir, 'ext-layer')
 script(join(extLayer, 'extensions/hostile'), `#!/bin/sh
 api="http://\${AWS_LAMBDA_RUNTIME_API}/2020-01-01/extension"
+# A local server, as Lambda's secrets and parameters extension serves one: the function reaches it.
+/var/lang/bin/node -e "require('http').createServer((q, r) => r.end('from-extension')).listen(2773, '127.0.0.1', () => console.log('listening'))" > /tmp/listening &
+until [ -s /tmp/listening ]; do sleep 0.05; done
 h=$(mktemp)
 curl -sS -D "$h" -o /dev/null -X POST "$api/register" -H "Lambda-Extension-Name: hostile" -d '{"events":["SHUTDOWN"]}'
 id=$(grep -i '^lambda-extension-identifier:' "$h" | tr -d '[:space:]' | cut -d: -f2)
@@ -78,8 +81,9 @@ writeFileSync(join(task, 'index.js'), [
   `const ATTACKS = ${JSON.stringify(ATTACKS)}`,
   'exports.handler = async () => {',
   `  spawn('setsid', ['sleep', '1${tag}2'], { detached: true, stdio: 'ignore' }).unref()`,
+  "  const local = await new Promise((resolve) => require('node:http').get('http://127.0.0.1:2773/', (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => resolve(b)) }).on('error', (e) => resolve(e.message)))",
   "  const out = execFileSync('/bin/sh', ['-c', '{\\n' + ATTACKS + '\\n} 2>&1; true'], { encoding: 'utf8' })",
-  "  return { attacks: out.split('\\n').filter((l) => l.startsWith('ATTACK ')) }",
+  "  return { local, attacks: out.split('\\n').filter((l) => l.startsWith('ATTACK ')) }",
   '}',
   '',
 ].join('\n'))
@@ -124,6 +128,7 @@ t.test('1. invoke: the function and an extension run as their own uid, without c
     t.not(Number(/^uid=(\d+)/.exec(id)?.[1]), 0, 'not root')
     t.not(Number(/^uid=(\d+)/.exec(id)?.[1]), process.getuid?.(), 'not the calling user')
   }
+  t.match(r.out, /"local":"from-extension"/, 'loopback is the sandbox\'s own, shared as on Lambda: the function reaches the extension\'s local server')
   t.equal(r.hostConnections, 0, 'the host server saw no connection')
   t.ok(r.victimAlive, 'the host process it tried to kill is alive')
   t.notOk(existsSync(victimFile), 'no host file written')
