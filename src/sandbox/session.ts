@@ -113,14 +113,15 @@ export async function openSession(o: SessionOptions): Promise<Session> {
     }
     holder.stdin?.destroy()
   }
+  let target: string
   try {
     await ready(holder, 'the sandbox')
+    // The first process of the sandbox's pid namespace (bubblewrap's own init), seen from here.
+    target = String(await initPid(holder.pid!))
   } catch (e) {
     close()
     throw e
   }
-  // The first process of the sandbox's pid namespace (bubblewrap's own init), seen from here.
-  const target = String(await initPid(holder.pid!))
   const enter = (namespaces: readonly string[]): string[] => ['--target', target, ...namespaces]
   return {
     uid,
