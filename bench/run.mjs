@@ -174,7 +174,8 @@ async function coldStart() {
   try {
     const taskDir = join(cwd, 'function')
     const once = (noLayer) => async () => {
-      const run = await runInvoke({ noLayer, layerDir: layer.layerDir, taskDir, events: [{}], functionName: config.name })
+      // The bench's own function: path-mapped where there is no sandbox, as the bench reports.
+      const run = await runInvoke({ noLayer, layerDir: layer.layerDir, taskDir, events: [{}], functionName: config.name, unsafeHost: !sandboxAvailable() })
       if (run.invokes[0]?.status !== 'success') throw new Error(`invoke failed: ${JSON.stringify(run.invokes[0])}`)
       if (!noLayer) serviceReport = run
       return run.initReport.handlerReadyMs

@@ -9,9 +9,13 @@ import { join } from 'node:path'
 const temps = new Set<string>()
 const children = new Set<ChildProcess>()
 
-/** A fresh `wrapgen-<what>-XXXXXX` folder under the OS temp folder, removed on interrupt. */
-export function makeTemp(what: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `wrapgen-${what}-`))
+/**
+ * A fresh `wrapgen-<what>-XXXXXX` folder under the OS temp folder, removed on interrupt. `prefix`
+ * names it otherwise: a folder bound into a sandbox shows its host path there (/proc/self/mountinfo),
+ * and code under test must not read the tool's name in it.
+ */
+export function makeTemp(what: string, prefix = `wrapgen-${what}`): string {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`))
   temps.add(dir)
   return dir
 }

@@ -192,7 +192,7 @@ const plainOut = join(work, 'out-plain')
 t.test('compose: a tracer, a handler wrapper and a web adapter', { skip }, async (t) => {
   // The adapter is listed first: it still runs last, since it replaces the runtime.
   full = await compose({ layers: [{ path: adapterDir }, { path: tracerZip }, { path: handlerZip }], config })
-  writeComposed(full.output, fullOut)
+  await writeComposed(full.output, fullOut)
   t.same(full.inputs.map((l) => [l.name, l.wrapper, l.wrapperFrom]), [['adapter', '/opt/bootstrap', 'detected'], ['tracer.zip', '/opt/tracer/wrapper', 'detected'], ['handler.zip', '/opt/handler-wrap/wrapper', 'detected']])
   t.same(full.classified.map((c) => [c.wrapper, c.kind]), [['/opt/bootstrap', 'replaces'], ['/opt/tracer/wrapper', 'passes'], ['/opt/handler-wrap/wrapper', 'passes']])
   t.match(full.classified[0]?.reason, new RegExp(`^on ${re(nodeRt)} it does not pass the runtime's command on: the interpreter started with \\["/opt/adapter/server\\.js"\\]$`))
@@ -297,7 +297,7 @@ t.test('the same inputs give a byte-identical layer wherever they are, with no p
 
 t.test('the composed wrapper runs every vendor\'s wrapper from its own path (dash and bash, stand-in node)', { skip }, async (t) => {
   plain = await compose({ layers: [{ path: tracerZip }, { path: handlerZip }], config })
-  writeComposed(plain.output, plainOut)
+  await writeComposed(plain.output, plainOut)
   t.same(plain.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/handler-wrap/wrapper'])
   t.same(plain.warnings, ["/opt/init.mjs: tracer.zip, handler.zip ship different contents; handler.zip wins (applied last); nothing in the others names it"])
   for (const shell of ['dash', 'bash']) {
@@ -389,6 +389,8 @@ t.test('a layer with two wrapper-like scripts must name its wrapper; a zip that 
   const two = join(work, 'two')
   cpSync(adapterDir, two, { recursive: true })
   cpSync(join(adapter2Dir, 'other-bootstrap'), join(two, 'other-bootstrap'))
+  // With the program it starts: a wrapper that starts nothing on every runtime is refused (issue 17).
+  cpSync(join(adapter2Dir, 'other'), join(two, 'other'), { recursive: true })
   await t.rejects(compose({ layers: [{ path: two }], config }), { exitCode: 2, message: /more than one file looks like an exec wrapper \(\/opt\/bootstrap, \/opt\/other-bootstrap\); name it as .*=\/opt\/PATH/ })
   const named = await compose({ layers: [{ path: two, wrapper: '/opt/other-bootstrap' }, { path: tracerZip }], config })
   t.same(named.chain.map((c) => c.wrapper), ['/opt/tracer/wrapper', '/opt/other-bootstrap'])
@@ -570,7 +572,7 @@ t.test('wrapgen verify --layer on the composed layer: no config needed, every ru
   const forkOut = join(work, 'out-fork')
   const forked = await compose({ layers: [{ path: tracerZip }, { path: forker }], config })
   t.same(forked.chain.map((x) => x.wrapper), ['/opt/tracer/wrapper', '/opt/forker/wrapper'], 'compose sees it pass the command on')
-  writeComposed(forked.output, forkOut)
+  await writeComposed(forked.output, forkOut)
   const f = await verify({ layerDir: forkOut, runtime: nodeRt, ...QUICK })
   t.notOk(passed(f), 'FAIL')
   t.same([...new Set(fails(f).map((x) => x.check))].sort(), ['exec', 'real', 'signals'])

@@ -33,7 +33,7 @@ const sandboxed = sandboxAvailable()
 
 const mode = process.env.WRAPGEN_TEST_MODE === 'path-mapped' ? 'path-mapped' as const : 'auto' as const
 const invoke = (withLayers: string[], o: Partial<InvokeRunOptions> = {}): Promise<InvokeRun> =>
-  runInvoke({ noLayer: true, withLayers, taskDir: task, events: [{ n: 1 }, { n: 2 }], timeoutMs: scaled(5000), mode, ...o })
+  runInvoke({ noLayer: true, withLayers, taskDir: task, events: [{ n: 1 }, { n: 2 }], timeoutMs: scaled(5000), mode, unsafeHost: !sandboxed || mode === 'path-mapped', ...o })
 const ext = (run: InvokeRun, name: string) => {
   const e = run.extensions?.extensions.find((x) => x.name === name)
   if (!e) throw new Error(`no extension ${name} in ${JSON.stringify(run.extensions)}`)
@@ -278,7 +278,7 @@ t.test('invoke with the config: its extensions (a file and a bundled TypeScript 
   const config = await openConfig({ cwd: project, config: projectConfig })
   const built = await buildTempLayer(config)
   t.teardown(built.remove)
-  const run = await runInvoke({ layerDir: built.layerDir, taskDir: task, events: [{ n: 1 }, { n: 2 }, { n: 3 }], timeoutMs: scaled(5000) })
+  const run = await runInvoke({ unsafeHost: !sandboxed, layerDir: built.layerDir, taskDir: task, events: [{ n: 1 }, { n: 2 }, { n: 3 }], timeoutMs: scaled(5000) })
   t.equal(run.init.status, 'ok', JSON.stringify(run.init))
   t.equal(run.layer, 'wrapgen')
   t.same(run.invokes.map((i) => i.status), ['success', 'success', 'success'])
@@ -300,7 +300,7 @@ t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs 
   }
 
   const base = { taskDir: customTask, runtime: 'provided.al2023', handler: 'function.handler', timeoutMs: scaled(5000) }
-  const run = await runInvoke({ ...base, layerDir: built.layerDir, events: [{ n: 1 }, { n: 2 }] })
+  const run = await runInvoke({ unsafeHost: !sandboxed, ...base, layerDir: built.layerDir, events: [{ n: 1 }, { n: 2 }] })
   t.equal(run.init.status, 'ok', JSON.stringify(run.init) + run.logs.stderr)
   t.equal(run.runtime, 'provided.al2023')
   t.same(run.invokes.map((i) => i.status), ['success', 'success'])
@@ -311,7 +311,7 @@ t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs 
   t.match(run.logs.stderr, '{"n":1}', 'the handler\'s log')
   t.match(renderInvokeRun(run, { logs: false }), /init report \(custom runtime\), ms since the bootstrap started:\n +0\.0 ms  bootstrap spawned\n +[\d.]+ ms  runtime ready \(first \/next\)/)
 
-  const disabled = await runInvoke({ ...base, layerDir: built.layerDir, events: [{}], env: { WRAPGEN_DISABLE: '1' } })
+  const disabled = await runInvoke({ unsafeHost: !sandboxed, ...base, layerDir: built.layerDir, events: [{}], env: { WRAPGEN_DISABLE: '1' } })
   t.equal((JSON.parse(disabled.invokes[0]?.payload ?? '{}') as Record<string, unknown>).acme, '', 'WRAPGEN_DISABLE=1 bypasses the wrapper')
 
   // A function that ships /var/task/bootstrap: Lambda runs it, not the shim, so the wrapper never runs.
@@ -319,15 +319,15 @@ t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs 
   t.teardown(() => removeTemp(own))
   cpSync(customTask, own, { recursive: true })
   cpSync(join(customTask, 'main'), join(own, 'bootstrap'))
-  const direct = await runInvoke({ ...base, taskDir: own, layerDir: built.layerDir, events: [{}] })
+  const direct = await runInvoke({ unsafeHost: !sandboxed, ...base, taskDir: own, layerDir: built.layerDir, events: [{}] })
   t.equal(direct.invokes[0]?.status, 'success')
   t.equal((JSON.parse(direct.invokes[0]?.payload ?? '{}') as Record<string, unknown>).acme, '', '/var/task/bootstrap wins over /opt/bootstrap')
 
-  const missing = await runInvoke({ ...base, noLayer: true, events: [{}] })
+  const missing = await runInvoke({ unsafeHost: !sandboxed, ...base, noLayer: true, events: [{}] })
   t.equal(missing.init.error?.errorType, 'Runtime.InvalidEntrypoint')
   t.match(missing.init.error?.errorMessage, "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")
 
-  const noProgram = await runInvoke({ ...base, layerDir: built.layerDir, events: [{}], env: { WRAPGEN_BOOTSTRAP: '/var/task/nope' } })
+  const noProgram = await runInvoke({ unsafeHost: !sandboxed, ...base, layerDir: built.layerDir, events: [{}], env: { WRAPGEN_BOOTSTRAP: '/var/task/nope' } })
   t.equal(noProgram.init.error?.errorType, 'Runtime.ExitError')
   t.match(noProgram.logs.stderr, 'wrapgen bootstrap: /var/task/nope is not an executable file')
 })
@@ -398,7 +398,7 @@ t.test('build --dockerfile: the lines that put the layer into an image; the tree
   cpSync(join(dir, copy), opt, { recursive: true })
   const env = Object.fromEntries([...out.matchAll(/^ENV ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]))
   t.same(env, { AWS_LAMBDA_EXEC_WRAPPER: '/opt/wrapgen/exec' })
-  const run = await runInvoke({ layerDir: opt, taskDir: task, events: [{}], timeoutMs: scaled(5000) })
+  const run = await runInvoke({ unsafeHost: !sandboxed, layerDir: opt, taskDir: task, events: [{}], timeoutMs: scaled(5000) })
   t.equal(run.invokes[0]?.status, 'success')
   t.equal(ext(run, 'good').state, 'ready')
 })

@@ -2,7 +2,7 @@
 // entry, and a single-file executable are built in setup with `dotnet build` / `dotnet publish`, then run
 // through the built layer as Lambda's bootstrap execs it. Without the .NET SDK the real runs skip.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -111,7 +111,14 @@ t.test('plan: the runner joins DOTNET_STARTUP_HOOKS once, first, in every mode; 
 
 t.test('real .NET: the runner runs the hooks in order in the function\'s process, isolated, timed, once', { skip: noSdk }, async (t) => {
   t.ok(built && 'dll' in built, `the fixtures built: ${built && 'reason' in built ? built.reason : ''}`)
+  // An assembly without the hook type is refused at build time: the layer is built with a hook in its
+  // place, and NotAHook.dll put into the built layer after (the runner's run-time check).
+  const notAHook = readFileSync(dll('NotAHook'))
+  await t.rejects(layer({ dotnet: { startupHooks: [rel('NotAHook')] } }), { name: 'UserError', message: /defines no type StartupHook in no namespace/ }, 'refused at build time')
+  cpSync(dll('First.Hook'), dll('NotAHook'))
   const { wrapper, layerDir } = await layer({ dotnet: { startupHooks: [{ assembly: rel('First.Hook'), options: { tag: 'T1' } }, rel('Boom'), rel('NotAHook'), rel('Second.Hook')] } })
+  writeFileSync(join(layerDir, 'wrapgen/dotnet/hooks/03/NotAHook.dll'), notAHook)
+  writeFileSync(dll('NotAHook'), notAHook)
   const argv = classLibrary()
   const bare = run(undefined, argv)
   t.equal(bare.code, 0, bare.stderr)

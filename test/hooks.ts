@@ -306,8 +306,10 @@ function javaFixtures(): { ok: boolean; main: string } {
   }
   mkdirSync(join(j, 'app'))
   cpSync(join(j, 'classes/Main.class'), join(j, 'app/Main.class'))
-  writeFileSync(join(j, 'notagent.jar'), readFileSync(join(j, 'a1.jar'))) // replaced below by a jar without Premain-Class
-  spawnSync('jar', ['cf', join(j, 'notagent.jar'), '-C', join(j, 'classes'), 'Main.class'])
+  // A jar without Premain-Class is refused at build time: the layer is built with an agent in its
+  // place (notagent.jar), and the real one (notagent-real.jar) put into the built layer after.
+  writeFileSync(join(j, 'notagent.jar'), readFileSync(join(j, 'a1.jar')))
+  spawnSync('jar', ['cf', join(j, 'notagent-real.jar'), '-C', join(j, 'classes'), 'Main.class'])
   return { ok: true, main: join(j, 'app') }
 }
 
@@ -315,6 +317,9 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   const fx = javaFixtures()
   t.ok(fx.ok, 'agents compiled and packed')
   const { wrapper, result, layerDir } = await layer({ java: { flags: ['-Xshare:auto'], agents: [{ jar: './java/a1.jar', options: 'k=v,x=1' }, './java/boom.jar', './java/notagent.jar', './java/a2.jar'] } })
+  await t.rejects(layer({ java: { agents: ['./java/notagent-real.jar'] } }), { name: 'UserError', message: /^java\.agents\[0\]: \.\/java\/notagent-real\.jar has no Premain-Class in its manifest/ }, 'a jar that is not an agent: refused at build time')
+  // At run time (a jar replaced after the build), the runner skips it with one line.
+  cpSync(join(dir, 'java/notagent-real.jar'), join(layerDir, 'wrapgen/java/agents/03-notagent.jar'))
   const sim = simulate(result.plan, { argv: ['/var/lang/bin/java', '-XX:+UseSerialGC', '-classpath', '/var/runtime/lib/*', 'com.amazonaws.Main', 'example.App::handle'], env: {}, wrapperDir: '/opt/wrapgen' })
   t.same(sim.argv, ['/var/lang/bin/java', '-XX:+UseSerialGC', '-classpath', '/var/runtime/lib/*', '-Xshare:auto', '-javaagent:/opt/wrapgen/java/wrapgen-agents.jar', 'com.amazonaws.Main', 'example.App::handle'], 'one -javaagent, before the main class; the handler stays last')
   const argv = ['java', '-XX:+UseSerialGC', '-classpath', fx.main, 'Main', 'example.App::handle']

@@ -3,7 +3,7 @@
 # {{name}}. Do not edit: change the config and run "wrapgen build".
 #
 # Lambda runs /opt/bootstrap when the function ships no /var/task/bootstrap. This shim gives the
-# function's own program ({{command}}, or $WRAPGEN_BOOTSTRAP) what the managed runtimes' bootstraps
+# function's own program ({{commandNote}}, or $WRAPGEN_BOOTSTRAP) what the managed runtimes' bootstraps
 # give theirs: when AWS_LAMBDA_EXEC_WRAPPER is set, the wrapper runs with the program as its command
 # and execs it (same PID). A native program has no interpreter, so a wrapper can change its
 # environment, not its flags. Same contract as the managed runtimes: the wrapper missing -> "<path>:

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { compose, isInside, type LayerArg } from '../compose/compose.js'
-import { writeComposed } from '../compose/write.js'
+import { checkOutDir, writeComposed } from '../compose/write.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError } from '../errors.js'
 import { CONFIG_OPTIONS, warnTo, type Command, envOption } from './context.js'
@@ -82,8 +82,10 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
       onWarning: warnTo(ctx),
     })
     const env = envOption(values.env)
+    // Before the work: an --out compose may not write into fails at once (checked again as it writes).
+    await checkOutDir(out)
     const result = await compose({ layers, config, allowConflicts: values['allow-conflicts'] === true, ...(Object.keys(env).length ? { env } : {}) })
-    const written = writeComposed(result.output, out)
+    const written = await writeComposed(result.output, out)
     const ms = Math.round(performance.now() - started)
     for (const w of result.warnings) ctx.err(`wrapgen: warning: ${w}\n`)
     if (values.json) {

@@ -1,5 +1,5 @@
 // `wrapgen init`: writes a commented starter config.
-import { existsSync, writeFileSync } from 'node:fs'
+import { lstatSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join, relative } from 'node:path'
 import { validateConfig } from '../config/validate.js'
 import { EXIT, UsageError, UserError } from '../errors.js'
@@ -67,15 +67,24 @@ Options:
   options: { cwd: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } },
   async run(values, _p, ctx) {
     const file = join(ctx.cwd, 'wrapgen.config.ts')
-    if (existsSync(file) && !values.force) throw new UserError(`${relative(process.cwd(), file) || file}: already exists; pass --force to overwrite it`)
+    const shown = relative(process.cwd(), file) || file
+    const st = lstatSync(file, { throwIfNoEntry: false })
+    // A link (dangling or not) is never written through, --force or not: its target is not ours.
+    if (st?.isSymbolicLink()) throw new UserError(`${shown}: is a symlink (to ${readlinkSync(file)}); init writes a file of its own, never through a link: remove the link, or run init elsewhere`)
+    if (st && !st.isFile()) throw new UserError(`${shown}: exists and is not a file; move it away, or run init elsewhere`)
+    if (st && !values.force) throw new UserError(`${shown}: already exists; pass --force to overwrite it`)
     const given = values.name as string | undefined
     const problem = given === undefined ? undefined : nameProblem(given)
     if (problem) throw new UsageError(`--name: ${problem}`)
     const name = given ?? nameFromFolder(basename(ctx.cwd))
+    // Written beside it and renamed over: a link put there meanwhile is replaced, not followed.
+    const temp = `${file}.${process.pid}.tmp`
     try {
-      writeFileSync(file, starterConfig(name))
+      writeFileSync(temp, starterConfig(name), { flag: 'wx' })
+      renameSync(temp, file)
     } catch (cause) {
-      throw new UserError(`${relative(process.cwd(), file) || file}: cannot write it: ${(cause as Error).message}`, { cause })
+      rmSync(temp, { force: true })
+      throw new UserError(`${shown}: cannot write it: ${(cause as Error).message}`, { cause })
     }
     ctx.out(`wrote ${relative(ctx.cwd, file)}; edit it, then run: npx wrapgen build\n`)
     return EXIT.ok

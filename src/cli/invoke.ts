@@ -72,8 +72,8 @@ AWS's own runtime client (node: aws-lambda-ric 3.3.0; python: awslambdaric; java
 aws-lambda-java-runtime-interface-client), the handler -- on a local Runtime API (127.0.0.1 only),
 sends the event, prints each result (or the error as Lambda reports it) and an init report: wrapper
 start -> interpreter start -> each hook -> handler loaded -> first invoke answered, in milliseconds.
-Inside bubblewrap the layer is at /opt and the task at /var/task, read-only; without it, the same
-tree under a temp folder. No Docker, no AWS account. Node, Python and Java runtimes, and custom
+Inside bubblewrap the layer is at /opt and the task at /var/task, read-only; without it, only with
+--unsafe-host, the same tree under a temp folder. No Docker, no AWS account. Node, Python and Java runtimes, and custom
 runtimes (provided.*). Files in /opt/extensions run as external extensions on an emulated Extensions
 API. See docs/invoke.md and docs/extensions.md.
 
@@ -105,11 +105,19 @@ Options:
   --no-layer        run the same function without wrapgen, for comparison
   --with-layer DIR  add another layer's unpacked tree under /opt after wrapgen's (a vendor's
                     extension, say); repeatable, later trees win; extensions in /opt/extensions run
-  --mode MODE       sandboxed, path-mapped, or auto (default)
+  --mode MODE       sandboxed (bubblewrap: the function and its extensions run as a uid of their
+                    own, in their own pid and network namespaces, with only the Runtime API at
+                    127.0.0.1:9001, a read-only /opt and /var/task, bounded memory, processes and
+                    /tmp), path-mapped (the same tree under a temp folder, on this host: only with
+                    --unsafe-host), or auto (default: sandboxed, refused without bubblewrap)
+  --unsafe-host     run the function and its extensions on this host when bubblewrap is missing
+                    (or with --mode path-mapped): code you did not write then reads and writes
+                    what you can
   --quiet           leave out the function's logs
 ${configHelp(18)}
 
-Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed out, or a config problem; 2 usage.
+Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed out, a config problem,
+or no sandbox here (without --unsafe-host); 2 usage.
 `,
   options: {
     ...CONFIG_OPTIONS,
@@ -125,6 +133,7 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     'with-layer': { type: 'string', multiple: true },
     'no-layer': { type: 'boolean' },
     mode: { type: 'string' },
+    'unsafe-host': { type: 'boolean' },
     quiet: { type: 'boolean' },
     interpreter: { type: 'string' },
     'ric-jars': { type: 'string' },
@@ -170,6 +179,7 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
       memory,
       timeoutMs: timeout * 1000,
       mode,
+      unsafeHost: values['unsafe-host'] === true,
       env,
       ...(config ? { functionName: config.name } : {}),
       withLayers: ((values['with-layer'] as string[] | undefined) ?? []).map((d) => resolve(ctx.cwd, d)),

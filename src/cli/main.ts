@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { closest } from '../config/suggest.js'
 import { EXIT, UsageError, UserError } from '../errors.js'
+import { safeText } from '../terminal.js'
 import { version } from '../version.js'
 import type { Command, Context } from './context.js'
 
@@ -51,8 +52,11 @@ Run "wrapgen <command> --help" for a command's options. Docs: README.md, docs/.
 `
 
 export async function main(argv: string[], io: Partial<Pick<Context, 'out' | 'err' | 'cwd'>> = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => void process.stdout.write(t))
-  const err = io.err ?? ((t: string) => void process.stderr.write(t))
+  // Everything printed goes through safeText: much of it was written by code wrapgen did not write.
+  const rawOut = io.out ?? ((t: string) => void process.stdout.write(t))
+  const rawErr = io.err ?? ((t: string) => void process.stderr.write(t))
+  const out = (t: string): void => rawOut(safeText(t))
+  const err = (t: string): void => rawErr(safeText(t))
   const debug = argv.includes('--debug')
   const args = argv.filter((a) => a !== '--debug')
   try {

@@ -43,8 +43,9 @@ Options for --wrapper:
                     runtime-api (points AWS_LAMBDA_RUNTIME_API at a proxy), replace-runtime (runs
                     the function's own program), option-change (drops or replaces a runtime
                     option); also applies to chained wrappers
-  --unsafe-host     run the wrapper on this host when bubblewrap is missing (it is code you do not
-                    control: it can read and write what you can)
+  --unsafe-host     run code you did not write (the --wrapper, --with-layer trees, a composed
+                    layer's vendor wrappers) on this host when bubblewrap is missing or with --mode
+                    path-mapped: it can read and write what you can
 
 Options:
   --runtime GLOB    runtimes to check, e.g. 'nodejs*', 'java17,dotnet8:*' (default: the config's
@@ -66,7 +67,8 @@ Options:
 ${configHelp(18)}
 
 Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input problem (a missing
---with-layer folder, no bubblewrap for --wrapper); 2 usage (--layer with --wrapper, a stray argument).
+--with-layer folder; no sandbox for code you did not write, without --unsafe-host); 2 usage (--layer
+with --wrapper, a stray argument).
 `,
   options: {
     ...CONFIG_OPTIONS,

@@ -15,11 +15,11 @@ import { join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { sandboxAvailable } from '../sandbox/index.js'
+import { lambdaIdentity, sandboxAvailable } from '../sandbox/index.js'
 import { handlersOf, launch, makeLayout, observeWithin, ownLines, shebangInterpreters, type Observation, type Start } from '../verify/index.js'
 import { overLimit } from '../limits/time-limit.js'
 
-export { sandboxAvailable }
+export { lambdaIdentity, sandboxAvailable }
 
 /** What one run showed: the command and environment the runtime's interpreter received. */
 export interface Observed {
@@ -94,7 +94,7 @@ export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[],
     const o = await observeWithin({ launch: l, boundary: layout.boundary, env, action: { exit: 0 } }, RUN_LIMIT_MS)
     const start = interpreterStart(o, new Set(scripts))
     // A program started on the stand-in is not run for real: the stand-in's note saying so is not the wrapper's.
-    const note = start?.role === 'script' ? `wrapgen verify: no real ${start.argv[0]?.split('/').pop()} here to run ${start.argv[1]}` : undefined
+    const note = start?.role === 'script' ? `${start.argv[0]?.split('/').pop()}: cannot run ${start.argv[1]} here` : undefined
     // A start already recorded decides what the wrapper does, however its run ended.
     const stopped = o.timedOut && start === undefined ? overLimit(wrapper ? `${wrapper} on ${fixture.id}` : `the runtime's own command on ${fixture.id}`, o.limits ?? []) : undefined
     return { ran: start !== undefined, argv: start?.argv ?? [], env: start?.env ?? {}, code: o.code, stderr: ownLines(o.stderr).filter((l) => l !== note).join('\n'), ...(stopped ? { stopped } : {}) }

@@ -11,17 +11,17 @@ import { LAYER_DIR, MANIFEST_FILE, WRAPPER_FILE } from '../plan/types.js'
 import { loadCatalogue } from '../runtimes/catalogue.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { version } from '../version.js'
-import { openSandbox, sandboxAvailable, type Observed, type Sandbox } from './classify.js'
+import { lambdaIdentity, openSandbox, sandboxAvailable, type Observed, type Sandbox } from './classify.js'
 import { findWrapper } from './detect.js'
 import { attribute, chainOrder, classify, effectsOf } from './effects.js'
 import type { Allowance } from '../config/allowances.js'
 import { COMPOSE_FILE, layerManifestText, type ComposeManifest } from '../layer-tree/compose-manifest.js'
 import { mergeLayers } from '../layer-tree/merge.js'
-import { readLayer, sha256 } from '../layer-tree/read.js'
-import type { Conflict, TreeEntry } from '../layer-tree/types.js'
+import { layerLimits, readLayer, sha256, tooLarge, tooMany } from '../layer-tree/read.js'
+import type { Conflict, Tree, TreeEntry } from '../layer-tree/types.js'
 import { assertPlainParents, writeTree, zipTree } from '../layer-tree/write.js'
 import { ownEntries } from './own-files.js'
-import type { Attribution, Classified, InputLayer } from './types.js'
+import type { Attribution, Classified, Effects, InputLayer } from './types.js'
 import type { ComposeOutput } from './write.js'
 
 export interface LayerArg {
@@ -76,10 +76,11 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
   if (!opts.layers.length) throw new UserError('compose needs at least one layer')
   if (opts.config.chain.length) throw new UserError(`${opts.config.configFile ?? 'the config'}: chain: compose sets the chain from the layers' wrappers; remove chain from the config`)
   if (!sandboxAvailable()) throw new UserError("compose runs each vendor's wrapper to learn what it does, and runs code it did not write only inside bubblewrap, which is not installed or cannot make namespaces here; install bubblewrap (bwrap)")
-  const inputs = await readInputs(opts.layers)
+  const { inputs, stripped } = await readInputs(opts.layers)
   const names = inputs.map((l) => l.name)
   const name = (i: number): string => (names.filter((n) => n === names[i]).length > 1 ? `${names[i]} (#${i + 1})` : names[i]!)
   const merged = mergeLayers(inputs)
+  checkMergedSize(merged.tree)
   const fixtures = representatives(opts.config)
   const temp = makeTemp('compose')
   // One sandbox for both rounds, over one tree: the merged layers, and then wrapgen's files added
@@ -88,7 +89,8 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
   let box: Sandbox | undefined
   try {
     writeTree(merged.tree, opt)
-    const sandbox = (box = openSandbox(opt, fixtures, loadCatalogue().commonEnv, opts.env))
+    // Credentials and names drawn at random in Lambda's formats: no fixed value tells the check from production.
+    const sandbox = (box = openSandbox(opt, fixtures, { ...loadCatalogue().commonEnv, ...lambdaIdentity() }, opts.env))
     // 1. Each vendor's wrapper alone, at its own path in the merged /opt.
     const classified = await classifyAll(sandbox, inputs, fixtures, name)
     const chain = chainOrder(classified, name)
@@ -115,7 +117,7 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     const replacer = chain.find((c) => c.kind === 'replaces')
     checkComposed(composed, replacer !== undefined, chain, name)
     const attribution = await deferrals(sandbox, attribute(classified, composed, chain), classified, composed, fixtures)
-    const warnings = warningsFor({ composed, replacer, attribution, conflicts, nodeFlags: build.plan.families.node.flags.length > 0, name })
+    const warnings = [...stripped, ...warningsFor({ composed, replacer, attribution, conflicts, nodeFlags: build.plan.families.node.flags.length > 0, name })]
     // 4. The manifest, inside the layer and beside it; the zip.
     const checked = fixtures.map(rid).filter((rt) => composed[rt]?.ran)
     const { configFile: _file, ...storedConfig } = composedConfig
@@ -146,10 +148,16 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
   }
 }
 
-async function readInputs(layers: readonly LayerArg[]): Promise<InputLayer[]> {
+/** The input layers, and a warning for each that shipped setuid, setgid or sticky bits (dropped, as unzip drops them). */
+async function readInputs(layers: readonly LayerArg[]): Promise<{ inputs: InputLayer[]; stripped: string[] }> {
   const inputs: InputLayer[] = []
+  const stripped: string[] = []
   for (const arg of layers) {
     const read = await readLayer(arg.path)
+    if (read.stripped.length) {
+      const shown = read.stripped.slice(0, 3).map((x) => `/opt/${x.path} (0${x.mode.toString(8)})`).join(', ')
+      stripped.push(`${read.name}: ${read.stripped.length} entr${read.stripped.length === 1 ? 'y' : 'ies'} with setuid, setgid or sticky bits, dropped as unzip drops them: ${shown}${read.stripped.length > 3 ? ', ...' : ''}`)
+    }
     const { wrapper, from } = findWrapper(read.tree, arg.path, arg.wrapper)
     const ours = [...read.tree].filter(([p]) => p === LAYER_DIR || p.startsWith(`${LAYER_DIR}/`))
     const own = (ours.find(([, e]) => e.kind !== 'dir') ?? ours[0])?.[0]
@@ -157,7 +165,16 @@ async function readInputs(layers: readonly LayerArg[]): Promise<InputLayer[]> {
     assertPlainParents(read.tree, arg.path)
     inputs.push({ source: arg.path, name: read.name, format: read.format, size: read.size, sha256: read.sha256, tree: read.tree, wrapper, wrapperFrom: from })
   }
-  return inputs
+  return { inputs, stripped }
+}
+
+/** The composed layer too must unpack within Lambda's limits (each input did alone). */
+function checkMergedSize(tree: Tree): void {
+  const limits = layerLimits()
+  let bytes = 0
+  for (const e of tree.values()) if (e.kind === 'file') bytes += e.data.byteLength
+  if (bytes > limits.bytes) throw tooLarge('the composed layer', bytes, limits)
+  if (tree.size > limits.entries) throw tooMany('the composed layer', tree.size, limits)
 }
 
 /**
@@ -171,7 +188,18 @@ async function classifyAll(box: Sandbox, inputs: readonly InputLayer[], fixtures
   // A run wrapgen had to stop before the interpreter started says nothing of what the wrapper does.
   const stopped = runs.flatMap(({ i, observed }) => observed.flatMap((o) => (o.stopped ? [`${name(i)}: ${o.stopped}`] : [])))
   if (stopped.length) throw new UserError("compose could not learn what a vendor's wrapper does: its runs were stopped at wrapgen's time limit before the runtime's interpreter started", { details: [...new Set(stopped), STOPPED_HINT] })
-  return runs.map(({ i, w, observed }) => classify(i, w, Object.fromEntries(fixtures.map((f, k) => [rid(f), effectsOf(observed[k]!)]))))
+  return runs.map(({ i, w, observed }) => {
+    const byRuntime: Record<string, Effects> = Object.fromEntries(fixtures.map((f, k) => [rid(f), effectsOf(observed[k]!)]))
+    // Ended by itself without starting anything on every runtime (not a program of its own still
+    // running when stopped, as a web adapter's server is): the wrapper fails, and no function could
+    // start. (One that starts on some runtimes only is judged where it starts.)
+    const failed = Object.entries(byRuntime).filter(([, e]) => !e.ran && e.exitCode !== null)
+    if (failed.length && failed.length === fixtures.length) {
+      const e = failed[0]![1]
+      throw new UserError(`${inputs[i]!.name}: its wrapper ${w} starts nothing: it ended with exit ${e.exitCode} on ${failed.map(([rt]) => rt).join(', ')}${e.stderr ? ` (${JSON.stringify(e.stderr.slice(0, 200))})` : ''} without starting the runtime or a program of its own, so a function with this layer would not start; fix or drop the layer, or name its real wrapper as ${inputs[i]!.name}=/opt/PATH`)
+    }
+    return classify(i, w, byRuntime)
+  })
 }
 
 const STOPPED_HINT = 'a wrapper that waits for something the sandbox does not have (the network, a server) never gets that far; if the machine is very busy, run again, or set WRAPGEN_TIME_SCALE to a larger factor'

@@ -58,6 +58,8 @@ export function validateCustomRuntime(v: unknown, err: Report): void {
   if (v.bootstrap !== undefined && typeof v.bootstrap !== 'boolean') err('customRuntime.bootstrap', `${show(v.bootstrap)} is not true or false`)
   if (v.command !== undefined) {
     if (typeof v.command !== 'string' || !v.command.startsWith('/')) err('customRuntime.command', `${show(v.command)} must be an absolute path, e.g. "/var/task/main"`)
+    // It is written into /opt/bootstrap (quoted) and named in its comments: a newline there was a way out.
+    else if (/[\0-\x1f\x7f]/.test(v.command)) err('customRuntime.command', `${show(v.command)} holds a control character (a newline, a tab); give a plain absolute path, e.g. "/var/task/main"`)
     else if (v.command === '/var/task/bootstrap' || v.command === '/opt/bootstrap') err('customRuntime.command', `${show(v.command)} cannot be the function's program: Lambda runs /var/task/bootstrap before /opt/bootstrap, so the shim would never run (or would run itself); rename the program, e.g. to /var/task/main`)
   }
 }

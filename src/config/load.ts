@@ -1,6 +1,7 @@
 // Finds and reads a config with cosmiconfig, through wrapgen's own loaders: sizes are bounded, every
-// failure names the file (and line, where there is one), and a module that never finishes loading,
-// or ends the process while loading, is an error rather than a silent exit 0.
+// failure names the file (and line, where there is one), and a JS or TS config runs in a worker of
+// its own (isolate.ts): one that never finishes loading, loops, ends the process or writes on stdout
+// is an error or a line on stderr, never a silent exit 0, a hang, or noise in --json output.
 import { lstatSync, readFileSync } from 'node:fs'
 import { realpath } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
@@ -9,6 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig'
 import type { Plugin } from 'esbuild'
 import { UserError } from '../errors.js'
+import { loadIsolated } from './isolate.js'
 import { packageRoot } from '../package-root.js'
 
 export interface LoadedConfig {
@@ -109,18 +111,6 @@ async function jsonError(filepath: string, content: string, cause: unknown): Pro
   return new UserError(`${where}: cannot read the config: ${reason}`, { cause })
 }
 
-/** A JS module's config: its default export (awaited, as cosmiconfig does), with a clear error for what is not one. */
-async function defaultExport(filepath: string, mod: Record<string, unknown>): Promise<unknown> {
-  if (!('default' in mod)) {
-    const names = Object.keys(mod)
-    throw new UserError(`${rel(filepath)}: has no default export${names.length ? ` (only ${names.slice(0, 5).join(', ')})` : ''}; write: export default defineConfig({ name: ... })`)
-  }
-  const value: unknown = await mod.default
-  if (value === null || value === undefined)
-    throw new UserError(`${rel(filepath)}: its default export is ${String(value)}; export the config object: export default defineConfig({ name: ... })`)
-  return value
-}
-
 /** "file:line:col" of the file's first syntax error, found by esbuild (node does not say where, for ESM); undefined if it parses. */
 async function syntaxLocation(filepath: string, content: string): Promise<string | undefined> {
   const { transform } = await import('esbuild')
@@ -133,85 +123,33 @@ async function syntaxLocation(filepath: string, content: string): Promise<string
   return undefined
 }
 
-/** Why importing a config failed, as one line naming the file (and the line, for syntax errors). */
-async function importFailure(filepath: string, content: string, cause: unknown): Promise<UserError> {
-  if (cause instanceof UserError) return cause
-  // A SyntaxError may also come from the config's own code (JSON.parse): only a parse failure is "syntax".
-  const where = cause instanceof SyntaxError ? await syntaxLocation(filepath, content) : undefined
-  if (where) return new UserError(`${where}: syntax error: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
-  const reason = cause instanceof Error ? cause.message.split('\n')[0] : `threw ${typeof cause === 'string' ? JSON.stringify(cause) : String(cause)}`
-  return new UserError(`${rel(filepath)}: cannot read the config: ${reason}`, { cause })
-}
-
-/** Thrown by process.exit while a config loads, to stop the config's own code there. */
-class ExitDuringLoad extends Error {}
-
-/** The loads in progress (several may run at once through the API), each with its way to fail. */
-const loading = new Map<symbol, { readonly filepath: string; readonly fail: (e: unknown) => void }>()
-let exitBefore: typeof process.exit | undefined
-
-const failAll = (message: (file: string) => string, cause?: unknown): void => {
-  for (const { filepath, fail } of [...loading.values()]) fail(new UserError(message(rel(filepath)), { cause }))
-}
-const onBeforeExit = (): void =>
-  failAll((f) => `${f}: never finished loading: its code waits on something that never happens (e.g. await on a promise nothing resolves); the config must finish loading and export the config`)
-const onUncaught = (e: unknown): void => {
-  if (e instanceof ExitDuringLoad) return
-  failAll((f) => `${f}: cannot read the config: ${e instanceof Error ? e.message : String(e)}`, e)
-}
-const exitDuringLoad = ((code?: number | string | null) => {
-  failAll((f) => `${f}: called process.exit(${code ?? ''}) while loading; a config must export its settings, not end the process`)
-  throw new ExitDuringLoad('process.exit during config load')
-}) as typeof process.exit
-
-function watch(): void {
-  if (loading.size > 0) return
-  exitBefore = process.exit
-  process.exit = exitDuringLoad
-  process.on('beforeExit', onBeforeExit)
-  process.on('uncaughtException', onUncaught)
-}
-
-function unwatch(): void {
-  if (loading.size > 0) return
-  if (process.exit === exitDuringLoad && exitBefore) process.exit = exitBefore
-  process.off('beforeExit', onBeforeExit)
-  // Kept a moment longer: a timer's process.exit throws after the load has already failed.
-  setImmediate(() => {
-    if (loading.size === 0) process.off('uncaughtException', onUncaught)
-  })
-}
-
 /**
- * Runs `load` (a config module's evaluation) with a watchdog. Node exits quietly, with code 0, when
- * its event loop empties; a module awaiting a promise nothing settles would make wrapgen exit 0
- * having done nothing. `beforeExit` fires exactly then, so the load fails instead. process.exit()
- * called by the config while it loads is turned into an error too (it does not end the process), as
- * is an uncaught exception thrown from its timers meanwhile.
+ * Imports a config module (isolate.ts: in a worker of its own, under a deadline) and returns its
+ * default export, or a UserError naming the file that says why not, in one line.
  */
-export function guardLoad<T>(filepath: string, load: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolvePromise, reject) => {
-    const id = Symbol(filepath)
-    const settle = (): boolean => {
-      if (!loading.delete(id)) return false
-      unwatch()
-      return true
-    }
-    watch()
-    loading.set(id, { filepath, fail: (e) => void (settle() && reject(e)) })
-    load().then(
-      (v) => void (settle() && resolvePromise(v)),
-      (e: unknown) => void (settle() && reject(e)),
-    )
-  })
-}
-
-/** Imports a module by URL under the watchdog and returns its config. */
 async function importConfig(filepath: string, content: string, url: string): Promise<unknown> {
-  try {
-    return await guardLoad(filepath, async () => defaultExport(filepath, (await import(url)) as Record<string, unknown>))
-  } catch (cause) {
-    throw await importFailure(filepath, content, cause)
+  const r = await loadIsolated(url)
+  const f = rel(filepath)
+  switch (r.kind) {
+    case 'ok':
+      if (r.value === null || r.value === undefined) throw new UserError(`${f}: its default export is ${String(r.value)}; export the config object: export default defineConfig({ name: ... })`)
+      return r.value
+    case 'no-default':
+      throw new UserError(`${f}: has no default export${r.names.length ? ` (only ${r.names.slice(0, 5).join(', ')})` : ''}; write: export default defineConfig({ name: ... })`)
+    case 'exit':
+      throw new UserError(`${f}: called process.exit(${r.code}) while loading; a config must export its settings, not end the process`)
+    case 'never':
+      throw new UserError(`${f}: never finished loading: its code waits on something that never happens (e.g. await on a promise nothing resolves); the config must finish loading and export the config`)
+    case 'timeout':
+      throw new UserError(`${f}: did not finish loading within ${r.ms / 1000} s (a loop, or a wait that never ends); the config must finish loading and export the config`)
+    case 'not-data':
+      throw new UserError(`${f}: ${r.path ? `${r.path} is` : 'its default export is'} ${r.what}; a config holds data only (strings, numbers, booleans, lists, objects)`)
+    case 'threw': {
+      // A SyntaxError may also come from the config's own code (JSON.parse): only a parse failure is "syntax".
+      const where = r.name === 'SyntaxError' ? await syntaxLocation(filepath, content) : undefined
+      if (where) throw new UserError(`${where}: syntax error: ${r.message}`)
+      throw new UserError(`${f}: cannot read the config: ${r.thrown === 'error' ? r.message.split('\n')[0] : `threw ${r.message}`}`)
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // The command and environment a real function has at start (the runtime catalogue's argv and
 // variables for one memory size), with this run's handler, Runtime API address and wrapper.
 import { UsageError } from '../errors.js'
+import { lambdaIdentity } from '../sandbox/index.js'
 import { loadCatalogue } from '../runtimes/catalogue.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
@@ -56,7 +57,8 @@ export interface FunctionEnvInput {
 const PATH_VARS = ['PATH', 'LD_LIBRARY_PATH', 'NODE_PATH', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR']
 
 export function functionCommand(input: FunctionEnvInput): { argv: string[]; env: Record<string, string> } {
-  const { commonEnv } = loadCatalogue()
+  // Fake credentials drawn at random in Lambda's formats (the function name and log group are set below).
+  const commonEnv = { ...loadCatalogue().commonEnv, ...lambdaIdentity() }
   const inst = expandRuntime(input.runtime, { memory: input.memory, commonEnv, functionEnv: input.functionEnv })
   const name = input.functionName
   const env: Record<string, string> = {

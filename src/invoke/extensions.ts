@@ -11,10 +11,11 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { trackChild } from '../cleanup.js'
 import { MAX_EXTENSIONS } from '../layer-tree/extensions.js'
-import { bwrapArgs, shareTmp } from '../sandbox/index.js'
+import type { Session } from '../sandbox/index.js'
+import { logBuffer, type LogBuffer } from './log-buffer.js'
 import { createExtensionsApi, type ExtensionEventType, type ExtensionsApi, type ShutdownReason } from './extensions-api.js'
 import type { InvokeLayout, Mode } from './layout.js'
-import { lambdaBinds, mapPath } from './launch.js'
+import { mapPath } from './launch.js'
 import type { FunctionError } from './runtime-api.js'
 import { scaled } from '../limits/time-limit.js'
 
@@ -62,8 +63,8 @@ interface ExtProc {
   child?: ChildProcess
   launchError?: string
   exit?: Exit
-  stdout: string
-  stderr: string
+  readonly stdout: LogBuffer
+  readonly stderr: LogBuffer
   shutdownSentAt?: number
   exitedAt?: number
   killed?: boolean
@@ -80,6 +81,8 @@ export function extensionEnv(env: Readonly<Record<string, string>>): Record<stri
 
 export interface ExtensionsHostInput {
   readonly mode: Mode
+  /** The run's sandbox (sandboxed mode): every extension starts in it, beside the runtime. */
+  readonly session?: Session | undefined
   readonly layout: InvokeLayout
   readonly names: readonly string[]
   readonly functionName: string
@@ -129,7 +132,7 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
   const api = createExtensionsApi({
     names: input.names, functionName: input.functionName, functionVersion: '$LATEST', handler: input.handler, accountId: '000000000000',
   })
-  const procs = input.names.map((name): ExtProc => ({ name, stdout: '', stderr: '' }))
+  const procs = input.names.map((name): ExtProc => ({ name, stdout: logBuffer(), stderr: logBuffer() }))
   let startedAt = 0
   let shuttingDown = false
   let runtimeBusy = false
@@ -195,15 +198,15 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
       args = ['-i', ...Object.entries({ ...mapped, TMPDIR: path('/tmp') }).map(([k, v]) => `${k}=${v}`), hostFile]
       cwd = path('/var/task')
     } else {
-      command = 'bwrap'
-      args = shareTmp(bwrapArgs(lambdaBinds(layout), [`/opt/extensions/${p.name}`], mapped), join(layout.root, 'tmp'))
-      cwd = '/'
+      if (!input.session) throw new Error('extensions: a sandboxed run needs its session')
+      ;({ command, args, cwd } = input.session.launch([`/opt/extensions/${p.name}`], mapped))
     }
     const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     p.child = child
     trackChild(child, true)
-    child.stdout?.on('data', (c: Buffer) => (p.stdout += c.toString()))
-    child.stderr?.on('data', (c: Buffer) => (p.stderr += c.toString()))
+    // Bounded, as the function's logs are (log-buffer.ts): an extension may log without end.
+    child.stdout?.on('data', (c: Buffer) => p.stdout.add(c))
+    child.stderr?.on('data', (c: Buffer) => p.stderr.add(c))
     child.on('error', (e) => {
       p.launchError = `cannot start ${command}: ${e.message}`
       changed()
@@ -323,7 +326,7 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
             registeredMs: since(s?.registeredAt), readyMs: since(s?.readyAt),
             shutdownMs: p.shutdownSentAt !== undefined && p.exitedAt !== undefined && !p.killed ? r2(p.exitedAt - p.shutdownSentAt) : undefined,
             exit: p.exit, ...(p.killed ? { killed: true } : {}),
-            stdout: p.stdout, stderr: p.stderr,
+            stdout: p.stdout.text(), stderr: p.stderr.text(),
           }
         }),
       }

@@ -2,13 +2,14 @@
 // emulated bootstrap in /var/runtime, and the runtime's client and interpreter where Lambda has them
 // (clients.ts: node at /var/lang/bin/node and aws-lambda-ric in /var/runtime/node_modules; python's or
 // the JDK's home at /var/lang and the client's files in /var/runtime). Built in a temp folder.
-import { chmodSync, copyFileSync, cpSync, mkdirSync, statSync, symlinkSync } from 'node:fs'
+import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { UserError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
-import { bootstrapScript, type Mode } from '../sandbox/index.js'
+import { layOut } from '../layer-tree/folders.js'
+import { installBootstrap, type Mode } from '../sandbox/index.js'
 import { placeClient, type RuntimeClient } from './clients.js'
 
 export interface InvokeLayout {
@@ -60,22 +61,52 @@ export function makeInvokeLayout(input: InvokeLayoutInput): InvokeLayout {
   // Registered with cleanup.ts: an interrupted invoke removes it too.
   const root = makeTemp('invoke')
   const opt = join(root, 'opt')
-  if (input.layerDir) cpSync(input.layerDir, opt, { recursive: true })
-  else mkdirSync(opt)
+  // A layer tree that cannot be laid out (a FIFO in it) is the user's to fix: nothing is left behind.
+  try {
+    layOut(opt, input.layerDir ? [input.layerDir] : [])
+  } catch (e) {
+    removeTemp(root)
+    throw e
+  }
   for (const dir of ['var/runtime', 'tmp']) mkdirSync(join(root, dir), { recursive: true })
-  const bootstrap = join(root, 'var/runtime/bootstrap.sh')
-  copyFileSync(bootstrapScript(), bootstrap)
-  chmodSync(bootstrap, 0o755)
+  const bootstrap = installBootstrap(join(root, 'var/runtime'))
   const home = client?.binds.find(([, lambda]) => lambda === '/var/lang')?.[0]
   // The interpreter's home is /var/lang (python, java), or a folder with node bound into it.
   if (home && input.mode === 'path-mapped') symlinkSync(home, join(root, 'var/lang'))
   else mkdirSync(join(root, 'var/lang/bin'), { recursive: true })
   // Mount points for the client's binds (bubblewrap needs them to exist), or symlinks to the host's files.
   if (client) placeClient(client, root, input.mode, (host) => statSync(host).isDirectory())
-  if (input.mode === 'path-mapped') {
+  let taskDir = input.taskDir
+  if (input.mode === 'sandboxed') {
+    // The function runs as a uid of its own, which must read its code (as Lambda's user reads
+    // /var/task): a task folder others cannot read is copied, readable, instead of bound.
+    if (!readableByOthers(input.taskDir)) {
+      taskDir = join(root, 'var/task')
+      cpSync(input.taskDir, taskDir, { recursive: true, verbatimSymlinks: true })
+      openForReading(taskDir)
+    }
+  } else {
     // A copy, not a symlink: node resolves symlinks, and the real folder's parents (a package.json
     // with "type", a node_modules) would then change how the handler loads, which /var/task has not.
     cpSync(input.taskDir, join(root, 'var/task'), { recursive: true, verbatimSymlinks: true })
   }
-  return { root, opt, taskDir: input.taskDir, clientBinds: client?.binds ?? [], bootstrap, remove: () => removeTemp(root) }
+  // Readable by the sandbox's uid whatever the umask (wrapgen's own files; a layer's modes are kept otherwise).
+  openForReading(root)
+  return { root, opt, taskDir, clientBinds: client?.binds ?? [], bootstrap, remove: () => removeTemp(root) }
+}
+
+/** Whether every folder under `dir` is searchable and every file readable by other users (stops at the first that is not). */
+function readableByOthers(dir: string): boolean {
+  const st = lstatSync(dir)
+  if (st.isSymbolicLink()) return true
+  if (st.isDirectory()) return (st.mode & 0o005) === 0o005 && readdirSync(dir).every((n) => readableByOthers(join(dir, n)))
+  return (st.mode & 0o004) !== 0
+}
+
+/** Makes a copied tree readable (folders searchable) by anyone; exec bits as they are. */
+function openForReading(dir: string): void {
+  const st = lstatSync(dir)
+  if (st.isSymbolicLink()) return
+  chmodSync(dir, (st.mode & 0o777) | (st.isDirectory() ? 0o555 : 0o444))
+  if (st.isDirectory()) for (const n of readdirSync(dir)) openForReading(join(dir, n))
 }

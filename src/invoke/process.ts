@@ -1,8 +1,8 @@
 // Starts the emulated function process and collects what it writes: stdout and stderr (the
-// function's logs), fd 3 (our entry's report line) and its exit. fd 7 is the bootstrap's pid channel.
+// function's logs, bounded: log-buffer.ts), fd 3 (our entry's report line) and its exit.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
-import { Readable } from 'node:stream'
+import { logBuffer } from './log-buffer.js'
 import { trackChild } from '../cleanup.js'
 import type { Timestamp } from './runtime-api.js'
 
@@ -24,30 +24,29 @@ export function startFunction(command: string, args: readonly string[], cwd: str
   const spawnedAt: Timestamp = { hr: performance.now(), epochMs: performance.timeOrigin + performance.now() }
   const child = spawn(command, args, {
     cwd, detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   })
   // Its own process group: an interrupted wrapgen kills the whole group (the function and its children).
   trackChild(child, true)
-  let out = ''
-  let err = ''
+  const out = logBuffer()
+  const err = logBuffer()
+  let spawnError = ''
   let fd3 = ''
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()))
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()))
-  child.stdio[3]?.on('data', (c: Buffer) => (fd3 += c.toString()))
-  // fd 7: the bootstrap writes its pid there (it must be open); nothing here needs it.
-  const fd7 = (child.stdio as ReadonlyArray<unknown>)[7]
-  if (fd7 instanceof Readable) fd7.resume()
+  child.stdout?.on('data', (c: Buffer) => out.add(c))
+  child.stderr?.on('data', (c: Buffer) => err.add(c))
+  // Our entry's report lines: a few hundred bytes; more is not ours, and not kept.
+  child.stdio[3]?.on('data', (c: Buffer) => void (fd3.length < 64 * 1024 && (fd3 += c.toString())))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('error', (e) => {
-      err += `wrapgen: cannot start ${command}: ${e.message}\n`
+      spawnError = `wrapgen: cannot start ${command}: ${e.message}\n`
       resolve({ code: 127, signal: null })
     })
     child.on('close', (code, signal) => resolve({ code, signal }))
   })
   return {
     child, spawnedAt, exited,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => out.text(),
+    stderr: () => err.text() + spawnError,
     reportLines: () => fd3.split('\n').filter(Boolean),
     kill() {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return

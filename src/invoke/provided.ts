@@ -7,11 +7,11 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../errors.js'
 import type { InvokeLayout, Mode } from './layout.js'
-import { lambdaBinds, mapPath, type InvokeLaunch } from './launch.js'
+import { mapPath, type InvokeLaunch } from './launch.js'
 import type { FunctionError } from './runtime-api.js'
 import { loadCatalogue } from '../runtimes/catalogue.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { bwrapArgs, shareTmp } from '../sandbox/index.js'
+import type { Session } from '../sandbox/index.js'
 
 export const isProvided = (id: string | undefined): boolean => id !== undefined && /^provided(\.|$)/.test(id)
 
@@ -36,8 +36,8 @@ export function findBootstrap(layout: InvokeLayout): { path: string } | { error:
   return { error: { errorType: 'Runtime.InvalidEntrypoint', errorMessage, body: JSON.stringify({ errorType: 'Runtime.InvalidEntrypoint', errorMessage }) } }
 }
 
-/** The command that starts `bootstrap` directly with exactly `env` (sandboxed: the shared /tmp too). */
-export function providedLaunch(mode: Mode, layout: InvokeLayout, bootstrap: string, env: Readonly<Record<string, string>>): InvokeLaunch {
+/** The command that starts `bootstrap` directly with exactly `env` (sandboxed: in the run's session, /tmp shared with the extensions). */
+export function providedLaunch(mode: Mode, layout: InvokeLayout, bootstrap: string, env: Readonly<Record<string, string>>, session: Session | undefined): InvokeLaunch {
   const path = mapPath(mode, layout)
   const clean = { ...env }
   // Our entry's report channel exists only on the node runtimes.
@@ -46,6 +46,6 @@ export function providedLaunch(mode: Mode, layout: InvokeLayout, bootstrap: stri
     const vars = Object.entries(clean).map(([k, v]) => `${k}=${v}`)
     return { command: 'env', args: ['-i', ...vars, path(bootstrap)], cwd: path('/var/task'), path }
   }
-  const args = shareTmp(bwrapArgs(lambdaBinds(layout), [bootstrap], clean), join(layout.root, 'tmp'))
-  return { command: 'bwrap', args, cwd: '/', path }
+  if (!session) throw new Error('providedLaunch: a sandboxed run needs its session')
+  return session.launch([bootstrap], clean)
 }

@@ -5,9 +5,9 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ResolvedConfig } from '../config/types.js'
 import { UsageError, UserError } from '../errors.js'
-import { pickMode, sandboxAvailable, shareTmp } from '../sandbox/index.js'
+import { hostRunReason, openSession, pickMode, sandboxAvailable, type Session } from '../sandbox/index.js'
 import { functionCommand, invokeRuntime } from './env.js'
-import { invokeLaunch, mapPath } from './launch.js'
+import { invokeLaunch, lambdaBinds, mapPath } from './launch.js'
 import { buildTempLayer, type PreparedLayer } from './layer.js'
 import { makeInvokeLayout, type Mode } from './layout.js'
 import { startFunction, type FunctionProcess } from './process.js'
@@ -45,8 +45,10 @@ export interface InvokeRunOptions {
   readonly memory?: number
   /** Per invoke. @default 3000 */
   readonly timeoutMs?: number
-  /** @default 'auto' (sandboxed when bubblewrap works) */
+  /** @default 'auto' (sandboxed when bubblewrap works; refused without it unless `unsafeHost`) */
   readonly mode?: Mode | 'auto'
+  /** Run the function and its extensions on this host, path-mapped (they can read and write what you can). */
+  readonly unsafeHost?: boolean
   /** The function's own variables. */
   readonly env?: Readonly<Record<string, string>>
   /** @default 'wrapgen-invoke' */
@@ -121,6 +123,9 @@ function layerTree(dir: string): string {
   throw new UserError(`--layer ${dir}: no wrapgen/exec there or in its layer/ folder; run wrapgen build first`)
 }
 
+/** Where the Runtime API is inside the sandbox, as on Lambda. */
+const SANDBOX_RUNTIME_API_PORT = 9001
+
 export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
   if (!isTaskArchive(opts.taskDir) || !existsSync(opts.taskDir) || !statSync(opts.taskDir).isFile()) return runInvokeOn(opts)
   // A deployment package: unpacked as Lambda unpacks it into /var/task.
@@ -133,8 +138,12 @@ export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
 }
 
 async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
-  const mode: Mode = pickMode(opts.mode, sandboxAvailable())
-  if (mode === 'sandboxed' && !sandboxAvailable()) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot create namespaces here; use --mode path-mapped')
+  const available = sandboxAvailable()
+  if (opts.mode === 'sandboxed' && !available) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it')
+  // The function, its layers' extensions and a custom runtime are code wrapgen did not write.
+  const onHost = opts.unsafeHost ? undefined : hostRunReason(opts.mode, available)
+  if (onHost) throw new UserError(`invoke runs the function and its layers' extensions, code wrapgen did not write, only in the sandbox: ${onHost}; install bubblewrap, or pass --unsafe-host to run them on this host anyway`)
+  const mode: Mode = pickMode(opts.mode, available)
   const provided = isProvided(opts.runtime)
   const runtime = provided ? providedRuntime(opts.runtime as string) : invokeRuntime(opts.runtime ?? 'nodejs20.x')
   const handler = opts.handler ?? defaultHandler(runtime)
@@ -170,16 +179,22 @@ async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
   const initLimit = opts.initTimeoutMs ?? scaled(INIT_LIMIT_MS)
   const lambdaLimit = opts.initTimeoutMs === undefined ? INIT_LIMIT_MS : undefined
   const extNames = listExtensions(layout.opt)
-  const ext: ExtensionsHost | undefined = extNames.length === 0 ? undefined
-    : createExtensionsHost({ mode, layout, names: extNames, functionName: opts.functionName ?? 'wrapgen-invoke', handler })
+  let session: Session | undefined
+  let ext: ExtensionsHost | undefined
   try {
+    // One sandbox for the run: the runtime and every extension share its /tmp, network and uid.
+    if (mode === 'sandboxed') session = await openSession({ binds: lambdaBinds(layout), limits: { memoryMiB: Math.max(2 * memory, 1024) } })
+    ext = extNames.length === 0 ? undefined
+      : createExtensionsHost({ mode, session, layout, names: extNames, functionName: opts.functionName ?? 'wrapgen-invoke', handler })
     api = await startRuntimeApi({
       timeoutMs: opts.timeoutMs ?? 3000, onTimeout: () => fn?.kill(),
       ...(ext ? { extraRoutes: ext.api.handle, onDispatch: ext.runtimeDispatched, onNext: ext.runtimePolled } : {}),
     })
+    // Sandboxed, the Runtime API is at Lambda's own address inside, and nothing else of the host is.
+    if (session) await session.expose(api.server, SANDBOX_RUNTIME_API_PORT)
     const path = mapPath(mode, layout)
     const { argv, env } = functionCommand({
-      runtime, memory, handler, runtimeApi: api.address,
+      runtime, memory, handler, runtimeApi: session ? `127.0.0.1:${SANDBOX_RUNTIME_API_PORT}` : api.address,
       functionName: opts.functionName ?? 'wrapgen-invoke',
       wrapper: wrapgenLayer ? '/opt/wrapgen/exec' : undefined,
       functionEnv: opts.env ?? {}, path, mapped: mode === 'path-mapped', client,
@@ -211,9 +226,8 @@ async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
       }
     }
     ext?.runtimeStarting()
-    const launch0 = boot && 'path' in boot ? providedLaunch(mode, layout, boot.path, env) : invokeLaunch(mode, layout, argv, env)
-    // The runtime shares /tmp with the extensions, as on Lambda.
-    const launch = ext && mode === 'sandboxed' ? { ...launch0, args: shareTmp(launch0.args, join(layout.root, 'tmp')) } : launch0
+    // In the run's sandbox, the runtime shares /tmp with the extensions, as on Lambda.
+    const launch = boot && 'path' in boot ? providedLaunch(mode, layout, boot.path, env, session) : invokeLaunch(mode, layout, argv, env, session)
     const proc = (fn = startFunction(launch.command, launch.args, launch.cwd))
     // Python and java: when the interpreter was exec'd (node's entry reports its own start).
     const interp = client.family === 'node' ? undefined : { name: client.processName, family: client.family, watch: watchExec(proc.child.pid, client.processName) }
@@ -328,6 +342,8 @@ async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
   } finally {
     fn?.kill()
     ext?.kill()
+    // Everything started in the sandbox ends with it (a setsid daemon of the function's included).
+    session?.close()
     merged?.remove()
     await api?.close().catch(() => undefined)
     layout.remove()

@@ -2,7 +2,7 @@
 // The runtime long-polls /next, answers with /response (buffered or streamed) or /error, or reports
 // /init/error before its first /next. Deadlines are enforced here; onTimeout lets the caller kill the process.
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import {
@@ -61,8 +61,10 @@ export interface InvokeResult {
 }
 
 export interface RuntimeApi {
-  /** "127.0.0.1:PORT", the value for AWS_LAMBDA_RUNTIME_API. */
+  /** "127.0.0.1:PORT", the value for AWS_LAMBDA_RUNTIME_API on this host. */
   readonly address: string
+  /** The HTTP server, to take connections from elsewhere too (the sandbox's forwarder: src/sandbox/session.ts). */
+  readonly server: Server
   readonly startedAt: Timestamp
   /** When the first /next arrived, i.e. when init finished. */
   readonly initDoneAt: Timestamp | undefined
@@ -234,6 +236,7 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
 
   return {
     address: `127.0.0.1:${port}`,
+    server,
     startedAt: stamp(),
     get initDoneAt() { return initDoneAt },
     get initErrorValue() { return initErr },

@@ -115,6 +115,8 @@ export function readComposed(layerDir: string, shown: string): ComposedLayer {
   if (!c || typeof c !== 'object' || typeof c.name !== 'string' || !Array.isArray(c.runtimes) || !Array.isArray(c.chain) || !Array.isArray(m.chain) || !Array.isArray(m.checked) || !Array.isArray(m.inputs)) {
     throw new UserError(`${shown}: ${beside} does not hold the composed config (an older wrapgen compose wrote it); compose the layer again with this wrapgen`)
   }
+  const wrong = shapeProblem(m, MANIFEST_SHAPE, 'compose.json') ?? shapeProblem(c, CONFIG_SHAPE, 'config')
+  if (wrong) throw new UserError(`${beside}: ${wrong}, which wrapgen compose never writes; compose the layer again`)
   const config: ResolvedConfig = { ...c, configFile: undefined }
   const supported = new Set(m.checked.map(familyOf))
   const runtimes = config.runtimes.filter((r) => supported.has(familyOf(r)))
@@ -122,4 +124,63 @@ export function readComposed(layerDir: string, shown: string): ComposedLayer {
   const chain = m.chain.map((e) => ({ wrapper: e.wrapper, input: e.input, allow: ((e.allow ?? []) as readonly string[]).filter((a): a is Allowance => (ALLOWANCES as readonly string[]).includes(a)) }))
   const env = m.env && typeof m.env === 'object' ? Object.fromEntries(Object.entries(m.env).filter(([, v]) => typeof v === 'string')) : undefined
   return { config, runtimes, unsupported, inputs: m.inputs.map((i) => i.file), chain, ...(env && Object.keys(env).length ? { env } : {}) }
+}
+
+/** What a value must be: a JSON type, a list or map of strings, a list of objects of a shape, or an object of a shape (keys ending in `?` optional). */
+type Shape = 'string' | 'boolean' | 'number' | 'object' | 'strings' | 'record' | { readonly list: Shape } | { readonly [key: string]: Shape }
+
+const EDITS: Shape = { set: 'record', default: 'record', prepend: 'record', append: 'record', unset: 'strings' }
+const PRELOAD: Shape = { name: 'string', import: 'string', options: 'object', critical: 'boolean', budgetMs: 'number' }
+const HOOK: Shape = { name: 'string', 'file?': 'string', package: 'boolean', options: 'object', critical: 'boolean' }
+const RUNTIME = { flags: 'strings', env: EDITS } as const
+/** The resolved config as compose stores it: every field verify reads, so a hand-edited compose.json fails here, with its key. */
+const CONFIG_SHAPE: Shape = {
+  name: 'string', failMode: 'string', runtimes: 'strings', env: EDITS,
+  node: { ...RUNTIME, preloads: { list: PRELOAD }, imports: { list: PRELOAD }, inject: 'string', external: 'strings', mainFields: 'strings' },
+  python: { ...RUNTIME, preloads: { list: HOOK } },
+  java: { ...RUNTIME, agents: { list: HOOK }, inject: 'string' },
+  dotnet: { ...RUNTIME, startupHooks: { list: HOOK } },
+  ruby: { ...RUNTIME, preloads: { list: HOOK } },
+  chain: 'strings',
+  extensions: { list: { name: 'string', kind: 'string', source: 'string', files: { list: { path: 'string', source: 'string' } } } },
+  customRuntime: { bootstrap: 'boolean', command: 'string' },
+  'chainAllow?': 'object',
+  root: 'string',
+}
+
+/** The parts of compose.json verify reads besides the config. */
+const MANIFEST_SHAPE: Shape = {
+  chain: { list: { wrapper: 'string', input: 'string', 'allow?': 'strings' } },
+  inputs: { list: { file: 'string' } },
+  checked: 'strings',
+  'runtimes?': 'strings',
+}
+
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : JSON.stringify(v))
+
+/** Why `v` (at `path`) is not of `shape`, or undefined. */
+function shapeProblem(v: unknown, shape: Shape, path: string): string | undefined {
+  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+  if (shape === 'strings') return Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : `${path} is ${kindOf(v)}, not a list of strings`
+  if (shape === 'record') return isObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : `${path} is ${kindOf(v)}, not an object of strings`
+  if (shape === 'object') return isObject(v) ? undefined : `${path} is ${kindOf(v)}, not an object`
+  if (typeof shape === 'string') return typeof v === shape ? undefined : `${path} is ${kindOf(v)}, not a ${shape}`
+  if ('list' in shape) {
+    const item = shape.list as Shape
+    if (!Array.isArray(v)) return `${path} is ${kindOf(v)}, not a list`
+    for (const [i, x] of v.entries()) {
+      const p = shapeProblem(x, item, `${path}[${i}]`)
+      if (p) return p
+    }
+    return undefined
+  }
+  if (!isObject(v)) return `${path} is ${kindOf(v)}, not an object`
+  for (const [key, sub] of Object.entries(shape as Record<string, Shape>)) {
+    const optional = key.endsWith('?')
+    const k = optional ? key.slice(0, -1) : key
+    if (optional && v[k] === undefined) continue
+    const p = shapeProblem(v[k], sub, `${path}.${k}`)
+    if (p) return p
+  }
+  return undefined
 }

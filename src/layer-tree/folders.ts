@@ -2,7 +2,7 @@
 // /opt in order, a later layer's file replacing an earlier one's. verify lays out its /opt with this;
 // `invoke --with-layer DIR` merges other layers' trees beside wrapgen's, reporting the clashes, so a
 // vendor's extension (or runtime files) runs with the function as it would on Lambda.
-import { cpSync, existsSync, lstatSync, readdirSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, type Stats } from 'node:fs'
 import { join, relative } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { UserError } from '../errors.js'
@@ -36,9 +36,51 @@ export function withLayerTree(dir: string): string {
   return dir
 }
 
-/** Copies `trees` into `dir` in order, a later tree's file replacing an earlier one's; modes (the exec bit) and symlinks as they are. */
+/**
+ * Lays `trees` into `dir` in order, as Lambda unpacks layers into /opt: a later tree's file or link
+ * replaces an earlier one's at the same path (a vendor's symlinked wrapper over a copy of it), and a
+ * file replacing a folder takes the folder's contents. A folder and a symlink at one path are refused
+ * with the path: unpacked one over the other, the folder's files would land where the link points.
+ * Modes are kept but setuid and setgid (unpacked by Lambda without them, and never to be set by
+ * wrapgen on a host); symlinks are copied as they are and never followed, so nothing lands outside
+ * `dir`. Anything else (a FIFO, a socket, a device) is refused with its path: a layer cannot hold it.
+ */
 export function layOut(dir: string, trees: readonly string[]): void {
-  for (const tree of trees) cpSync(tree, dir, { recursive: true, force: true, verbatimSymlinks: true })
+  const lstat = (p: string): Stats | undefined => lstatSync(p, { throwIfNoEntry: false })
+  // Folders get their modes last, deepest first: a read-only folder must not stop its own contents.
+  const modes = new Map<string, number>()
+  const put = (src: string, dest: string): void => {
+    const st = lstatSync(src)
+    const have = lstat(dest)
+    if ((st.isDirectory() && have?.isSymbolicLink()) || (st.isSymbolicLink() && have?.isDirectory())) {
+      const at = `/opt/${relative(dir, dest)}`
+      throw new UserError(`${src}: ${at} is a ${st.isDirectory() ? 'folder' : 'symlink'} here and a ${st.isDirectory() ? 'symlink' : 'folder'} in an earlier layer tree; unpacked one over the other, files would land where the link points: remove one of them`)
+    }
+    if (st.isDirectory()) {
+      if (have && !have.isDirectory()) rmSync(dest, { recursive: true, force: true })
+      if (!have?.isDirectory()) mkdirSync(dest)
+      chmodSync(dest, 0o755)
+      for (const name of readdirSync(src)) put(join(src, name), join(dest, name))
+      modes.set(dest, st.mode & 0o1777)
+      return
+    }
+    if (!st.isSymbolicLink() && !st.isFile()) throw new UserError(`${src}: not a file, folder or symlink (a FIFO, socket or device); a layer cannot hold it, so remove it from the folder`)
+    if (have) {
+      rmSync(dest, { recursive: true, force: true })
+      modes.delete(dest)
+    }
+    if (st.isSymbolicLink()) symlinkSync(readlinkSync(src), dest)
+    else {
+      copyFileSync(src, dest)
+      chmodSync(dest, st.mode & 0o1777)
+    }
+  }
+  if (!lstat(dir)?.isDirectory()) mkdirSync(dir, { recursive: true })
+  for (const tree of trees) {
+    if (!lstat(tree)?.isDirectory()) throw new UserError(`${tree}: not a folder; give an unpacked layer (the tree that goes under /opt)`)
+    for (const name of readdirSync(tree)) put(join(tree, name), join(dir, name))
+  }
+  for (const [d, mode] of [...modes].sort(([a], [b]) => b.length - a.length)) if (lstat(d)?.isDirectory()) chmodSync(d, mode)
 }
 
 /** `base` (wrapgen's layer, if any) then each of `extra`, in order, into one temp tree. */

@@ -2,6 +2,7 @@
 // build's, plus symlinks and folders). Compose writes the merged /opt and the composed layer with them.
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import yazl from 'yazl'
 import { UserError } from '../errors.js'
 import { EPOCH, finishZip } from '../layer/zip.js'
@@ -38,14 +39,18 @@ export function writeTree(tree: Tree, dir: string): void {
   for (const [full, mode] of dirs.reverse()) chmodSync(full, mode)
 }
 
-/** The composed tree as a zip: sorted, build's fixed timestamp, modes and symlinks kept. */
+/**
+ * The composed tree as a zip: sorted, build's fixed timestamp, modes and symlinks kept. Files are
+ * compressed one at a time as the zip is written (a stream each, opened when its turn comes): yazl's
+ * addBuffer starts every deflate at once, and 50,000 small files took 11 GB and two minutes.
+ */
 export function zipTree(tree: Tree, comment: string): Promise<Buffer> {
   const zip = new yazl.ZipFile()
   const opts = { mtime: EPOCH, forceDosTimestamp: true }
   for (const [path, e] of [...tree].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (e.kind === 'dir') zip.addEmptyDirectory(`${path}/`, { ...opts, mode: 0o040000 | e.mode })
     else if (e.kind === 'symlink') zip.addBuffer(Buffer.from(e.target), path, { ...opts, mode: 0o120777, compress: false })
-    else zip.addBuffer(Buffer.from(e.data), path, { ...opts, mode: 0o100000 | e.mode, compress: true })
+    else zip.addReadStreamLazy(path, { ...opts, mode: 0o100000 | e.mode, compress: true, size: e.data.byteLength }, (cb) => cb(null, Readable.from([Buffer.from(e.data)])))
   }
   return finishZip(zip, comment)
 }

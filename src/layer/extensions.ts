@@ -9,7 +9,7 @@ import { UserError } from '../errors.js'
 import type { LayerFile } from './files.js'
 import { nodeTarget } from './bundle.js'
 import { packageRoot } from '../package-root.js'
-import { q } from '../render/shell.js'
+import { commentText, q } from '../render/shell.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -51,11 +51,19 @@ export async function bundleExtension(ext: ResolvedExtension, config: ResolvedCo
   }
 }
 
-/** The /opt/bootstrap shim, filled in. */
+/**
+ * The /opt/bootstrap shim, filled in: the program quoted as one shell word where it is code, escaped
+ * onto one line where a comment names it. Filled in one pass, so a value holding "{{x}}" stays as is.
+ */
 export function renderBootstrapShim(config: ResolvedConfig, version: string): string {
   const template = readFileSync(join(packageRoot(), 'wrappers/provided-bootstrap.sh'), 'utf8')
-  const fill: Record<string, string> = { version, name: config.name, command: q(config.customRuntime.command) }
-  return template.replace(/\{\{(\w+)\}\}/g, (_, k: string) => fill[k] ?? '')
+  const command = config.customRuntime.command
+  const fill: Record<string, string> = { version: commentText(version), name: commentText(config.name), command: q(command), commandNote: commentText(command) }
+  return template.replace(/\{\{(\w+)\}\}/g, (m, k: string) => {
+    const v = fill[k]
+    if (v === undefined) throw new Error(`wrappers/provided-bootstrap.sh: unknown placeholder ${m}`)
+    return v
+  })
 }
 
 export async function extensionLayerFiles(config: ResolvedConfig, version: string): Promise<LayerFile[]> {

@@ -6,7 +6,7 @@
 // lock file, so concurrent builds never mix and an interrupted build leaves the old output or the new
 // one. The swap is synchronous: SIGINT/SIGTERM handlers (bin.ts) run only after it, and a SIGKILL in
 // its few renames is finished by the next build (the staging folder holds a commit mark).
-import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, chmodSync, type Stats } from 'node:fs'
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, chmodSync, type Stats } from 'node:fs'
 import { dirname, join, parse, relative, resolve } from 'node:path'
 import type { BuildResult } from '../build.js'
 import { UserError } from '../errors.js'
@@ -55,7 +55,7 @@ const alive = (pid: number): boolean => {
 /** The file-system errors a user can cause or fix (permissions, a full or read-only disk, a file in the way). */
 const USER_FS_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENOTEMPTY', 'ELOOP', 'ENAMETOOLONG'])
 
-function fsError(outDir: string, e: unknown): never {
+export function fsError(outDir: string, e: unknown): never {
   const code = (e as NodeJS.ErrnoException).code
   if (code && USER_FS_ERRORS.has(code)) {
     const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left' : (e as Error).message
@@ -162,19 +162,31 @@ function lock(outDir: string): () => void {
   }
 }
 
-/** Moves a staging folder's output into place: layer/, then layer.zip, then manifest.json (the commit). Idempotent. */
+/**
+ * Moves a staging folder's output into place, in the order its commit mark lists (the last name marks
+ * the output as the writer's: build's manifest.json, compose's compose.json): a folder is moved aside
+ * first, a file is renamed over the old one. Idempotent.
+ */
 function swapIn(staging: string, outDir: string): void {
-  const newLayer = join(staging, LAYER)
-  if (lstat(newLayer)) {
-    if (lstat(join(outDir, LAYER))) renameSync(join(outDir, LAYER), join(staging, 'old-layer'))
-    renameSync(newLayer, join(outDir, LAYER))
+  let names = [LAYER, ZIP, MANIFEST]
+  try {
+    const listed = readFileSync(join(staging, COMMIT), 'utf8').split('\n').filter(Boolean)
+    if (listed.length) names = listed
+  } catch {
+    // An older mark (empty): build's names.
   }
-  for (const name of [ZIP, MANIFEST]) if (lstat(join(staging, name))) renameSync(join(staging, name), join(outDir, name))
+  for (const name of names) {
+    const staged = join(staging, name)
+    const st = lstat(staged)
+    if (!st) continue
+    if (st.isDirectory() && lstat(join(outDir, name))) renameSync(join(outDir, name), join(staging, `old-${name}`))
+    renameSync(staged, join(outDir, name))
+  }
   rmSync(staging, { recursive: true, force: true })
 }
 
-/** Staging folders of builds that died: finished when they had reached the swap, otherwise removed. */
-function recover(outDir: string): void {
+/** Staging folders of writers that died: finished when they had reached the swap, otherwise removed. */
+export function recover(outDir: string): void {
   for (const name of readdirSync(outDir)) {
     if (!name.startsWith(STAGING)) continue
     const pid = Number.parseInt(name.slice(STAGING.length), 10)
@@ -185,14 +197,55 @@ function recover(outDir: string): void {
   }
 }
 
-function ensureFolder(outDir: string): void {
+/** Makes the out folder (refusing the file system's root and a file in the way). */
+export function ensureFolder(outDir: string): void {
   if (outDir === parse(outDir).root) throw new UserError(`--out ${outDir}: refusing to write a layer into the file system's root; choose a folder of its own, such as dist`)
   try {
     mkdirSync(outDir, { recursive: true })
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new UserError(`--out ${show(outDir)}: is a file, not a folder; choose a folder for the layer (default: dist)`, { cause: e })
+    // A recursive mkdir on a read-only file system says ENOENT: ask the nearest folder that exists.
+    if (code === 'ENOENT') {
+      let up = dirname(outDir)
+      while (!lstat(up) && up !== dirname(up)) up = dirname(up)
+      try {
+        accessSync(up, constants.W_OK)
+      } catch (why) {
+        fsError(outDir, why)
+      }
+    }
     fsError(outDir, e)
+  }
+}
+
+/**
+ * Writes an output into `outDir` as the layer's writer does: under the folder's lock, staged in a
+ * folder of its own inside `outDir` (the same file system), then renamed into place in the order of
+ * `names` (the last one marks the output as the writer's), after `owned` has refused anything it did
+ * not write. `stage` writes the new output into the staging folder under those names.
+ */
+export async function writeStaged(outDir: string, names: readonly string[], owned: () => void | Promise<void>, stage: (staging: string) => void): Promise<void> {
+  outDir = resolve(outDir)
+  ensureFolder(outDir)
+  let unlock: (() => void) | undefined
+  let staging: string | undefined
+  try {
+    unlock = lock(outDir)
+    recover(outDir)
+    await owned()
+    staging = mkdtempSync(join(outDir, `${STAGING}${process.pid}-`))
+    stage(staging)
+    writeFileSync(join(staging, COMMIT), `${names.join('\n')}\n`)
+    const committed = staging
+    staging = undefined
+    swapIn(committed, outDir)
+  } catch (e) {
+    if (e instanceof UserError) throw e
+    fsError(outDir, e)
+  } finally {
+    if (staging) rmSync(staging, { recursive: true, force: true })
+    unlock?.()
   }
 }
 
@@ -215,7 +268,7 @@ export function writeLayer(result: BuildResult, outDir: string): Written {
     }
     writeFileSync(join(staging, ZIP), result.zip)
     writeFileSync(join(staging, MANIFEST), `${JSON.stringify(result.manifest, null, 2)}\n`)
-    writeFileSync(join(staging, COMMIT), '')
+    writeFileSync(join(staging, COMMIT), `${[LAYER, ZIP, MANIFEST].join('\n')}\n`)
     // From here the staging folder is kept if the swap fails: the next build finishes it.
     const committed = staging
     staging = undefined

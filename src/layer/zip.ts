@@ -1,4 +1,5 @@
 // A deterministic zip: entries sorted, one fixed timestamp, unix modes kept (the wrapper's exec bit).
+import type yauzl from 'yauzl'
 import yazl from 'yazl'
 import { sortFiles, type LayerFile } from './files.js'
 
@@ -22,4 +23,19 @@ export function finishZip(zip: yazl.ZipFile, comment: string): Promise<Buffer> {
     zip.outputStream.on('error', reject)
     zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)))
   })
+}
+
+/** The entries of a zip opened with yauzl's lazyEntries, one at a time (read, checked, or streamed by the caller). */
+export async function* zipEntries(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
+  for (;;) {
+    const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
+      zip.once('entry', resolve)
+      zip.once('end', () => resolve(undefined))
+      zip.once('error', reject)
+      zip.readEntry()
+    })
+    zip.removeAllListeners('entry').removeAllListeners('end').removeAllListeners('error')
+    if (!entry) return
+    yield entry
+  }
 }

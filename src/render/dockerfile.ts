@@ -3,6 +3,7 @@
 // AWS's Lambda base images start /lambda-entrypoint.sh, which runs /var/runtime/bootstrap, the same
 // managed bootstrap that honours AWS_LAMBDA_EXEC_WRAPPER; an image FROM an OS-only base does not.
 import type { ResolvedConfig } from '../config/types.js'
+import { commentText } from './shell.js'
 
 export interface DockerfileInput {
   readonly config: ResolvedConfig
@@ -32,7 +33,8 @@ export function renderDockerfile(input: DockerfileInput): string {
   if (config.customRuntime.bootstrap) {
     lines.push(
       '# provided.al2023 / OS-only images: nothing there reads AWS_LAMBDA_EXEC_WRAPPER. Start wrapgen\'s shim',
-      `# instead, with your program at ${config.customRuntime.command} (or WRAPGEN_BOOTSTRAP=/path/to/it):`,
+      // A comment names it on one line, whatever it holds (JSON escapes a newline: no line of its own).
+      `# instead, with your program at ${commentText(config.customRuntime.command)} (or WRAPGEN_BOOTSTRAP=/path/to/it):`,
       '# ENTRYPOINT ["/opt/bootstrap"]',
     )
   } else {

@@ -47,3 +47,6 @@ function nodeOptionsPath(file: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(file)) throw new Error(`a file of ours with an unusual name: ${file}`)
   return `"$wrapgen_nq$wrapgen_dir/${file}$wrapgen_nq"`
 }
+
+/** A value as comment text (a script's or a Dockerfile's): on one line whatever it holds (JSON escapes every control character). */
+export const commentText = (s: string): string => (/^[A-Za-z0-9_./@:+-]+$/.test(s) ? s : JSON.stringify(s))

@@ -3,17 +3,16 @@
 # empty AWS_LAMBDA_EXEC_WRAPPER -> exec the runtime command; not a regular file -> stdout
 # "<path>: does not exist", exit 127; not executable -> "<path>: is not an executable", exit 126;
 # else exec the wrapper with the command, keeping this PID.
-# Usage: bootstrap.sh SHELL COMMAND... ; SHELL "-" execs the wrapper itself (its #! line decides),
+# Usage: bootstrap SHELL COMMAND... ; SHELL "-" execs the wrapper itself (its #! line decides),
 # any other value runs the wrapper with that shell, as if it were /bin/sh.
-# fd 7 gets this process's pid, which the wrapper and the interpreter must keep.
-wrapgen_shell=$1
+# Installed as /var/runtime/bootstrap with these comments left out (bootstrap.ts): nothing in it names
+# the tool that runs it, and it opens no descriptor of its own.
+shell=$1
 shift
-printf '%s\n' "$$" >&7
-exec 7>&-
-# The harness only: run the command itself while AWS_LAMBDA_EXEC_WRAPPER keeps its value (what a
-# chained wrapper sees when wrapgen's wrapper execs it).
-if [ "${WRAPGEN_VERIFY_DIRECT-}" = 1 ]; then
-  unset WRAPGEN_VERIFY_DIRECT
+# Run the command itself while AWS_LAMBDA_EXEC_WRAPPER keeps its value (what a chained wrapper sees
+# when the first wrapper execs it): the harness sets _BOOTSTRAP_DIRECT=1 for that.
+if [ "${_BOOTSTRAP_DIRECT-}" = 1 ]; then
+  unset _BOOTSTRAP_DIRECT
   exec "$@"
 fi
 if [ -z "${AWS_LAMBDA_EXEC_WRAPPER-}" ]; then
@@ -27,7 +26,7 @@ if [ ! -x "$AWS_LAMBDA_EXEC_WRAPPER" ]; then
   printf '%s: is not an executable\n' "$AWS_LAMBDA_EXEC_WRAPPER"
   exit 126
 fi
-if [ "$wrapgen_shell" = - ]; then
+if [ "$shell" = - ]; then
   exec "$AWS_LAMBDA_EXEC_WRAPPER" "$@"
 fi
-exec "$wrapgen_shell" "$AWS_LAMBDA_EXEC_WRAPPER" "$@"
+exec "$shell" "$AWS_LAMBDA_EXEC_WRAPPER" "$@"

@@ -1,21 +1,24 @@
 // Where wrapgen executes code it did not write (verify's wrappers, compose's vendor wrappers, invoke's
-// function and extensions). Sandboxed (the default, and the only choice for untrusted code unless the
-// user says --unsafe-host): bubblewrap with its own pid, network, ipc and uts namespaces, dying with its
-// parent, a fresh /tmp, the host's /usr and /etc read-only (shells and libraries), and read-only binds of
-// only the Lambda tree; inside, an unprivileged uid of its own and a process limit, so a fork bomb stops
-// at a few hundred processes. Path-mapped (mode.ts): the same tree under a temp folder on the host.
+// function and extensions): bubblewrap with its own pid, network, ipc and uts namespaces, dying with its
+// parent, a new session, a sized /tmp (the only writable place), the host's /usr and /etc read-only
+// (shells and libraries), and read-only binds of only the Lambda tree; inside, an unprivileged uid of
+// its own with no capabilities, no way to gain any (no_new_privs), and the limits of limits.ts, so a
+// fork bomb stops at a few hundred processes and a runaway allocation at its memory bound.
+// Path-mapped (mode.ts): the same tree under a temp folder on the host, only with --unsafe-host.
 import { spawnSync } from 'node:child_process'
 import { existsSync, realpathSync } from 'node:fs'
 import { retryOnTimeoutSync } from '../limits/time-limit.js'
+import { lambdaHostname } from './identity.js'
+import { limitPrefix, limitsFor, tmpArgs, type Limits } from './limits.js'
 
 let bwrapWorks: boolean | undefined
 
-/** Whether bubblewrap is installed and allowed to make the namespaces verify needs here. */
+/** Whether bubblewrap is installed and allowed to make the namespaces, the sized /tmp and the uid the sandbox needs here. */
 export function sandboxAvailable(): boolean {
   if (bwrapWorks !== undefined) return bwrapWorks
   if (process.platform !== 'linux') return (bwrapWorks = false)
   // Under wrapgen's time limit, scaled and retried: a busy machine must not look like one without bubblewrap.
-  const { result } = retryOnTimeoutSync(5000, (timeout) => spawnSync('bwrap', ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', ...NAMESPACES, '--die-with-parent', '--', ...unprivileged(PID_LIMIT), 'true'], { stdio: 'ignore', timeout }), (r) => (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')
+  const { result } = retryOnTimeoutSync(5000, (timeout) => spawnSync('bwrap', ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', ...tmpArgs(limitsFor()), ...NAMESPACES, '--hostname', 'probe', '--die-with-parent', '--', ...unprivileged(sandboxUid(), limitsFor()), 'true'], { stdio: 'ignore', timeout }), (r) => (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')
   return (bwrapWorks = result.status === 0)
 }
 
@@ -25,19 +28,21 @@ export interface Launch {
   readonly cwd: string
   /** Turns a Lambda path (/var/lang/bin/node, /opt/wrapgen/exec) into the path the process sees. */
   readonly path: (lambdaPath: string) => string
-  /** Inside bubblewrap (its pids are the sandbox's own). */
+  /** Inside the sandbox (its pids are the sandbox's own). */
   readonly sandboxed?: boolean
+  /** The limits it runs under (sandboxed only), to say which one a failed run hit. */
+  readonly limits?: Limits
 }
 
-const NAMESPACES = ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts']
+export const NAMESPACES = ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts']
 const HOST_DIRS = ['/usr', '/etc']
-/** Processes one sandbox may hold at once (its uid is its own): far above any wrapper, far below harm. */
-export const PID_LIMIT = 256
+/** Processes one sandbox may hold at once by default (limits.ts). */
+export const PID_LIMIT = limitsFor().pids
 
-// Each sandbox runs as a uid of its own, so the process limit (counted per uid) is its alone and a
-// wrapper cannot signal another run's processes. Root is exempt from RLIMIT_NPROC, hence not root.
+// Each sandbox runs as a uid of its own, so the process limit (counted per uid) is its alone and its
+// code cannot signal another run's processes. Root is exempt from RLIMIT_NPROC, hence not root.
 let nextUid = 0
-const sandboxUid = (): number => 2_000_000 + ((process.pid * 97 + nextUid++) % 1_000_000)
+export const sandboxUid = (): number => 2_000_000 + ((process.pid * 97 + nextUid++) % 1_000_000)
 
 /** The host interpreters a runtime may see (the wrapper's own #! interpreter); the others are hidden. */
 const HOST_INTERPRETERS = ['/usr/bin/node', '/usr/bin/nodejs', '/usr/bin/python3', '/usr/bin/ruby', '/usr/bin/java', '/usr/bin/dotnet']
@@ -45,45 +50,64 @@ const HOST_INTERPRETERS = ['/usr/bin/node', '/usr/bin/nodejs', '/usr/bin/python3
 export interface Hardening {
   /** Host files to mask (an interpreter the runtime under test does not have). */
   readonly hide?: readonly string[]
-  readonly pidLimit?: number
-  /** A host folder to use as the root; the binds become writable (writes.ts). */
+  /** Bounds other than the defaults (limits.ts). */
+  readonly limits?: Partial<Limits>
+  /** A host folder to use as the root; the binds become writable (verify's writes.ts). */
   readonly root?: string
+  /** The uid to run as (one run's processes share it); default: a fresh one. */
+  readonly uid?: number
+}
+
+/** Mount points bubblewrap must make for `binds`, made searchable for the unprivileged uid (its own are 0700). */
+export function mountPointArgs(binds: ReadonlyArray<readonly [string, string]>): string[] {
+  const parents = new Set<string>()
+  for (const [, lambda] of binds) for (let d = lambda.slice(0, lambda.lastIndexOf('/')); d && d !== '/'; d = d.slice(0, d.lastIndexOf('/'))) parents.add(d)
+  return [...parents].sort().flatMap((d) => ['--perms', '0755', '--dir', d])
+}
+
+/** The file system every sandbox shares: the host's /usr and /etc read-only, /bin-style links, interpreters masked. */
+export function baseArgs(hide: readonly string[] = []): string[] {
+  return [
+    ...HOST_DIRS.filter(existsSync).flatMap((d) => ['--ro-bind', d, d]),
+    ...['bin', 'lib', 'lib64', 'sbin'].flatMap((d) => (existsSync(`/${d}`) ? ['--symlink', `usr/${d}`, `/${d}`] : [])),
+    ...hide.filter(existsSync).flatMap((f) => ['--ro-bind', '/dev/null', f]),
+  ]
 }
 
 /**
  * bubblewrap arguments for a Lambda file layout: `binds` (host path, Lambda path) read-only in order,
- * /tmp fresh and the only writable place, cwd /var/task. With `env`, the command gets exactly that
- * environment. With `harden` (every verify run: the code is not ours), also its own pid, network, ipc
- * and uts namespaces, a new session, masked host interpreters, and the command run as an unprivileged
- * uid of its own under a process limit; with `harden.root`, writable binds on a root of its own.
- * (`wrapgen invoke` calls this without `harden`: its function must reach the local Runtime API.)
+ * /tmp fresh, sized and the only writable place, cwd /var/task, exactly `env` as the environment (when
+ * given), and every rule of this file; with `harden.root`, writable binds on a root of its own (verify
+ * sees a wrapper's writes there).
  */
-export function bwrapArgs(binds: ReadonlyArray<readonly [string, string]>, command: readonly string[], env?: Readonly<Record<string, string>>, harden?: Hardening): string[] {
-  const root = harden?.root
+export function bwrapArgs(binds: ReadonlyArray<readonly [string, string]>, command: readonly string[], env?: Readonly<Record<string, string>>, harden: Hardening = {}): string[] {
+  const root = harden.root
+  const limits = limitsFor(harden.limits)
   return [
     ...(root ? ['--bind', root, '/'] : []),
-    ...HOST_DIRS.filter(existsSync).flatMap((d) => ['--ro-bind', d, d]),
-    ...['bin', 'lib', 'lib64', 'sbin'].flatMap((d) => (existsSync(`/${d}`) ? ['--symlink', `usr/${d}`, `/${d}`] : [])),
-    ...(harden?.hide ?? []).filter(existsSync).flatMap((f) => ['--ro-bind', '/dev/null', f]),
-    // Folders bubblewrap makes on its own for mount points are 0700: the unprivileged uid must pass.
-    ...(harden ? [...new Set(binds.map(([, lambda]) => lambda.slice(0, lambda.lastIndexOf('/'))).filter((d) => d && d !== '/'))].flatMap((d) => ['--perms', '0755', '--dir', d]) : []),
+    ...baseArgs(harden.hide),
+    ...mountPointArgs(binds),
     ...binds.flatMap(([host, lambda]) => [root ? '--bind' : '--ro-bind', host, lambda]),
     '--proc', '/proc',
     '--dev', '/dev',
-    ...(harden ? ['--perms', '1777'] : []), '--tmpfs', '/tmp',
+    ...tmpArgs(limits),
     ...(root ? [] : ['--remount-ro', '/']),
     '--chdir', '/var/task',
     '--die-with-parent',
     ...(env ? ['--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v])] : []),
-    ...(harden ? [...NAMESPACES, '--new-session', '--', ...unprivileged(harden.pidLimit ?? PID_LIMIT)] : []),
+    ...NAMESPACES, '--hostname', lambdaHostname(), '--new-session',
+    '--',
+    ...unprivileged(harden.uid ?? sandboxUid(), limits),
     ...command,
   ]
 }
 
-/** The command prefix that drops root for a uid of the sandbox's own under a process limit. */
-function unprivileged(pidLimit: number): string[] {
-  const uid = String(sandboxUid())
-  return ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--no-new-privs', '--', '/usr/bin/prlimit', `--nproc=${pidLimit}`, '--']
+/**
+ * The command prefix that turns the sandbox's root into `uid`: no supplementary groups, no capabilities
+ * (effective, inheritable, bounding), no_new_privs (a setuid file gains nothing), then the limits.
+ */
+export function unprivileged(uid: number, limits: Limits): string[] {
+  return ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', ...limitPrefix(limits)]
 }
 
 /**
@@ -100,19 +124,4 @@ export function hiddenInterpreters(keep: readonly string[]): string[] {
   const hidden = [...new Set(HOST_INTERPRETERS.map(real).filter((p): p is string => !!p && !kept.has(p)))]
   hiddenCache.set(key, hidden)
   return hidden
-}
-
-/**
- * bubblewrap gives each sandbox its own empty /tmp; on Lambda the runtime and the extensions share one.
- * Bind one host folder (under the layout's temp root) as /tmp for all of them instead.
- */
-export function shareTmp(args: readonly string[], hostTmp: string): string[] {
-  const out = [...args]
-  for (let i = 0; i < out.length - 1; i++) {
-    if (out[i] === '--tmpfs' && out[i + 1] === '/tmp') {
-      out.splice(i, 2, '--bind', hostTmp, '/tmp')
-      break
-    }
-  }
-  return out
 }

@@ -13,6 +13,7 @@ import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNE
 import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
 import { javaRunnerJar } from './java.js'
 import { bundleImports } from './node-imports.js'
+import { agentJarProblem, startupHookProblem } from './binary-check.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const file = (path: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${path}`, mode: 0o644, contents })
@@ -35,6 +36,15 @@ function readHook(config: ResolvedConfig, key: string, hook: ResolvedHook, i: nu
 
 const shipped = (config: ResolvedConfig, key: string, dir: string, hooks: readonly ResolvedHook[], path = hookPath): LayerFile[] =>
   hooks.flatMap((h, i) => (h.file || h.package ? [file(path(dir, h, i), readHook(config, key, h, i))] : []))
+
+/** Refuses a shipped java agent or .NET hook that is not one (binary-check.ts), naming its key. */
+async function checkBinaries(config: ResolvedConfig, key: string, hooks: readonly ResolvedHook[], problem: (bytes: Uint8Array) => string | undefined | Promise<string | undefined>, what: string): Promise<void> {
+  for (const [i, h] of hooks.entries()) {
+    if (!h.file && !h.package) continue
+    const why = await problem(readHook(config, key, h, i))
+    if (why) throw new UserError(`${key}[${i}]: ${h.name} ${why}; give ${what}`)
+  }
+}
 
 export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promise<LayerFile[]> {
   const root = packageRoot()
@@ -59,11 +69,13 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
     files.push(...shipped(config, 'ruby.preloads', 'ruby/hooks', config.ruby.preloads))
   }
   if (config.java.agents.length) {
+    await checkBinaries(config, 'java.agents', config.java.agents, agentJarProblem, 'an agent jar (a Premain-Class in its manifest)')
     files.push(file(JAVA_RUNNER, await javaRunnerJar()))
     files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, plan))))
     files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
   }
   if (config.dotnet.startupHooks.length) {
+    await checkBinaries(config, 'dotnet.startupHooks', config.dotnet.startupHooks, startupHookProblem, 'a startup hook assembly (a StartupHook class in no namespace with static void Initialize())')
     // Built once from runners/dotnet/src (runners/dotnet/build.sh) and committed: no .NET SDK needed here.
     // Its list is in the environment the wrapper sets (plan.ts), not in a file.
     files.push(file(DOTNET_RUNNER, readFileSync(join(root, 'runners/dotnet/WrapgenStartupHooks.dll'))))

@@ -11,7 +11,13 @@ export function pyLiteral(v: unknown): string {
   return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}: ${pyLiteral(x)}`).join(', ')}}`
 }
 
-const rbString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'.freeze`
+// Single-quoted (no interpolation) unless it holds a control character: Ruby reads a CR before a
+// newline in its source as a plain newline, so those go double-quoted, every one escaped and `#`
+// escaped too (no interpolation there either). Found by the property test of test/security/inputs.ts.
+const CONTROL = /[\u0000-\u001f\u007f]/
+const rbString = (s: string): string => CONTROL.test(s)
+  ? `"${[...s].map((c) => (c === '"' || c === '\\' || c === '#' ? `\\${c}` : CONTROL.test(c) ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c)).join('')}".freeze`
+  : `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'.freeze`
 
 export function rbLiteral(v: unknown): string {
   if (v === null || v === undefined) return 'nil'

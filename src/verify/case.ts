@@ -74,7 +74,7 @@ export function run(c: CaseContext, o: RunOptions = {}): Promise<Observation> {
   const how = { keepHost: c.keepHost, ...(o.writable ? { writable: o.writable } : {}) }
   const path = launch(mode, c.layout, opt, c.layout.lang(c.fixture), c.shell.path, [], how).path
   const wrapper = o.wrapper ?? c.opts.target.wrapper
-  const env = { ...c.inst.env, ...o.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper === '' ? '' : path(wrapper), ...(o.direct ? { WRAPGEN_VERIFY_DIRECT: '1' } : {}) }
+  const env = { ...c.inst.env, ...o.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper === '' ? '' : path(wrapper), ...(o.direct ? { _BOOTSTRAP_DIRECT: '1' } : {}) }
   const l = launch(mode, c.layout, opt, c.layout.lang(c.fixture), c.shell.path, o.argv ?? c.inst.argv, { ...how, env })
   return c.limit(() => observeWithin({ launch: l, boundary: c.layout.boundary, env, action: o.action ?? { exit: 0 }, stdin: STDIN }, RUN_LIMIT_MS, c.retried))
 }
@@ -146,7 +146,7 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     const verdicts = obs.ran ? [...judgeArgvAll(entry, obs.argv, input, sim.env, obs.env), ...judgeEnv(c.fixture.family, sim.env, obs.env)] : [{ problem: `the chained wrappers did not start the runtime (exit ${obs.code}): ${whyNotRun(obs).join(' | ')}` }]
     return { argv: obs.ran ? obs.argv : undefined, env: obs.env, sim, chain: { obs, verdicts } }
   }
-  const notRan = (o: Observation): string => (o.timedOut ? `the interpreter never ran: ${stoppedAt(o)}` : `the interpreter never ran (exit ${o.code}${o.signal ? `, ${o.signal}` : ''})`)
+  const notRan = (o: Observation): string => (o.timedOut ? `the interpreter never ran: ${stoppedAt(o)}` : `the interpreter never ran (exit ${o.code}${o.signal ? `, ${o.signal}` : ''}${o.limit ? `; ${o.limit}` : ''})`)
 
   const [base, main] = await Promise.all([baseline(c), run(c)])
   if (!base.ran) {
@@ -192,7 +192,8 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     row('argv', failureOfAll(argvVerdicts, allow), { exec: diff(main, undefined) })
     row('env', envVerdicts.map((v) => failureOf(v, allow)).find(Boolean), { exec: diff(main, undefined) })
   }
-  row('exec', judgeExec(main, base))
+  // A wrapper that hit the sandbox's limits (limits.ts) fails, even if it went on to exec.
+  row('exec', judgeExec(main, base) ?? (main.limit ? `the wrapper hit a sandbox limit: ${main.limit}` : undefined))
   // Writes outside /tmp: once per runtime, with writable copies of the tree, seen on the file system.
   let writes: string[] = []
   let wrote: Observation[] = []

@@ -1,7 +1,7 @@
 // How a verify case starts the emulated bootstrap in its Lambda tree (layout.ts): inside the sandbox
 // with the real Lambda paths, or path-mapped, with every Lambda path under the layout's temp folder.
 import { join } from 'node:path'
-import { bwrapArgs, hiddenInterpreters, type Launch, type Mode } from '../sandbox/index.js'
+import { bwrapArgs, hiddenInterpreters, LAMBDA_BOOTSTRAP, limitsFor, type Launch, type Mode } from '../sandbox/index.js'
 import type { Layout } from './layout.js'
 
 export interface LaunchOptions {
@@ -24,7 +24,7 @@ export function lambdaTree(layout: Layout, opt: string, lang: string): Array<[st
 }
 
 /**
- * The command that runs `bootstrap.sh SHELL ARGV...` in `mode` with `opt` (a tree of the layout) at
+ * The command that runs `bootstrap SHELL ARGV...` in `mode` with `opt` (a tree of the layout) at
  * /opt and `lang` (one runtime's /var/lang) at /var/lang.
  */
 export function launch(mode: Mode, layout: Layout, opt: string, lang: string, shell: string, argv: readonly string[], o: LaunchOptions = {}): Launch {
@@ -35,9 +35,9 @@ export function launch(mode: Mode, layout: Layout, opt: string, lang: string, sh
       return p.startsWith('/tmp/') ? join(layout.root, p) : undefined
     }
     const path = (p: string): string => host(p) ?? p
-    return { command: path('/var/runtime/bootstrap.sh'), args: [shell === '-' ? shell : path(shell), ...argv.map((a, i) => (i === 0 ? path(a) : a))], cwd: path('/var/task'), path, sandboxed: false }
+    return { command: path(LAMBDA_BOOTSTRAP), args: [shell === '-' ? shell : path(shell), ...argv.map((a, i) => (i === 0 ? path(a) : a))], cwd: path('/var/task'), path, sandboxed: false }
   }
   const binds = tree.map(([lambda, dir]) => [dir, lambda] as const)
-  const args = bwrapArgs(binds, ['/var/runtime/bootstrap.sh', shell, ...argv], o.env, { hide: hiddenInterpreters(o.keepHost ?? []), ...(o.writable ? { root: o.writable.root } : {}) })
-  return { command: 'bwrap', args, cwd: '/', path: (p) => p, sandboxed: true }
+  const args = bwrapArgs(binds, [LAMBDA_BOOTSTRAP, shell, ...argv], o.env, { hide: hiddenInterpreters(o.keepHost ?? []), ...(o.writable ? { root: o.writable.root } : {}) })
+  return { command: 'bwrap', args, cwd: '/', path: (p) => p, sandboxed: true, limits: limitsFor() }
 }

@@ -2,14 +2,14 @@
 // under test at its Lambda path), /var/task, /var/runtime (the emulated bootstrap, the real interpreters
 // a wrapper's #! line may need), and one /var/lang per runtime family holding only that family's
 // stand-in interpreters. Built once per run in a temp folder (makeTemp), removed afterwards.
-import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { layOut } from '../layer-tree/folders.js'
 import { packageRoot } from '../package-root.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { bootstrapScript } from '../sandbox/index.js'
+import { installBootstrap } from '../sandbox/index.js'
 
 export interface Layout {
   /** Temp folder holding the tree (opt/, var/task, var/runtime, lang/<family>/, tmp/). */
@@ -77,8 +77,22 @@ export const isFileName = (name: string): boolean => name !== '' && name !== '.'
 
 const PASS_THROUGH = '#!/bin/sh\n# stand-in for a chained wrapper: passes the command on unchanged\nexec "$@"\n'
 
+/** A copy of a harness script as the sandbox sees it: without its comments (nothing in it names the harness). */
+const installed = (text: string): string => text.split('\n').filter((l, i) => i === 0 || !/^\s*#/.test(l)).join('\n')
+
 export function makeLayout(input: LayoutInput): Layout {
-  const root = makeTemp('verify')
+  // Its host path shows in the sandbox (mountinfo): a plain name, as its folders' below.
+  const root = makeTemp('verify', 'lambda')
+  try {
+    return fill(root, input)
+  } catch (e) {
+    // A tree that cannot be laid out (a FIFO in it, say) leaves nothing behind.
+    removeTemp(root)
+    throw e
+  }
+}
+
+function fill(root: string, input: LayoutInput): Layout {
   // The sandbox runs unprivileged: the trees it mounts must be readable by anyone (as on Lambda,
   // where the function's user is not the owner of /opt).
   chmodSync(root, 0o755)
@@ -88,27 +102,27 @@ export function makeLayout(input: LayoutInput): Layout {
   for (const p of input.passThrough ?? []) {
     if (!p.startsWith('/opt/')) continue
     const file = join(root, p)
-    if (existsSync(file)) continue // a real one from a --with-layer tree
+    if (lstatSync(file, { throwIfNoEntry: false })) continue // a real one from a --with-layer tree
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, PASS_THROUGH, { flag: 'wx' })
     chmodSync(file, 0o755)
   }
   chmodSync(opt, 0o755)
   const opts = new Map<string, string>([['layer', opt]])
+  // Variants get numbered folders: a name such as "adversarial" would tell the code which check runs.
   const variant = (name: string): string => {
-    const dir = join(root, 'variants', name)
-    cpSync(opt, dir, { recursive: true, verbatimSymlinks: true })
+    const dir = join(root, 'variants', String(opts.size))
+    layOut(dir, [opt])
+    opts.set(name, dir)
     return dir
   }
   if (input.missing?.length) {
     const dir = variant('missing')
     for (const f of input.missing) rmSync(join(dir, f), { force: true })
-    opts.set('missing', dir)
   }
   if (input.wrapper) {
     const dir = variant('no-exec-bit')
     chmodSync(join(dir, input.wrapper), 0o644)
-    opts.set('no-exec-bit', dir)
   }
   if (input.plainChain?.length) {
     const dir = variant('plain-chain')
@@ -117,21 +131,14 @@ export function makeLayout(input: LayoutInput): Layout {
       writeFileSync(join(dir, p.slice(5)), PASS_THROUGH)
       chmodSync(join(dir, p.slice(5)), 0o755)
     }
-    opts.set('plain-chain', dir)
   }
-  for (const [name, src] of Object.entries(input.variants ?? {})) {
-    const dir = variant(name)
-    cpSync(src, dir, { recursive: true, force: true, verbatimSymlinks: true })
-    opts.set(name, dir)
-  }
+  for (const [name, src] of Object.entries(input.variants ?? {})) layOut(variant(name), [src])
   mkdirSync(join(root, 'variants'), { recursive: true })
   chmodSync(join(root, 'variants'), 0o755)
   for (const dir of ['var/task', 'var/runtime/real', 'tmp']) mkdirSync(join(root, dir), { recursive: true })
   const boundary = randomBytes(12).toString('hex')
-  const standin = readFileSync(asset('standin.sh'), 'utf8').replace('b=wrapgen-boundary', `b=${boundary}`)
-  const bootstrap = join(root, 'var/runtime/bootstrap.sh')
-  copyFileSync(bootstrapScript(), bootstrap)
-  chmodSync(bootstrap, 0o755)
+  const standin = installed(readFileSync(asset('standin.sh'), 'utf8').replace('b=record-boundary', `b=${boundary}`))
+  const bootstrap = installBootstrap(join(root, 'var/runtime'))
   for (const [name, host] of Object.entries(REAL_INTERPRETERS)) if (existsSync(host)) symlinkSync(realpathSync(host), join(root, 'var/runtime/real', name))
   // Per family, only its own interpreters; .NET single-file executables go under /var/task.
   const langs = new Map<string, string>()

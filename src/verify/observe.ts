@@ -1,11 +1,14 @@
 // Step 3 of a verify run: start the emulated bootstrap once (in the sandbox, or path-mapped) and
 // collect what happened: one record per interpreter start (pid, order, argv, env, cwd), the bootstrap's
-// pid, stdout, stderr, how the run ended, and whether anything was left running.
+// pid, stdout, stderr, how the run ended, and whether anything was left running. The stand-ins record
+// on stderr (on stdout when a wrapper sent stderr elsewhere) and take their orders from stdin
+// (assets/standin.sh): the run has stdin, stdout and stderr and no other descriptor, as on Lambda.
 import { spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { trackChild } from '../cleanup.js'
+import { constants as osConstants } from 'node:os'
 import { retryOnTimeout, scaled } from '../limits/time-limit.js'
-import { hostPid, type Launch } from '../sandbox/index.js'
+import { hostPid, limitHit, type Launch } from '../sandbox/index.js'
 
 export interface RunSpec {
   readonly launch: Launch
@@ -60,6 +63,8 @@ export interface Observation {
   /** The records could not be read (several processes wrote at once, or one wrote garbage). */
   readonly garbled: boolean
   readonly sandboxed: boolean
+  /** The sandbox limit the run hit, as a clause (limits.ts): a failure whether or not the interpreter ran. */
+  readonly limit?: string
 }
 
 const split0 = (b: Buffer): string[] => {
@@ -68,43 +73,75 @@ const split0 = (b: Buffer): string[] => {
   return parts
 }
 
-/** Reads the framed start records (see assets/standin.sh). Stops at the first that does not parse. */
-export function parseStarts(buf: Buffer, sandboxed: boolean, boundary: string): { starts: Start[]; garbled: boolean } {
+/** The stand-ins' records taken out of a run's stderr (assets/standin.sh), and what is left: the wrapper's own. */
+export interface Records {
+  readonly starts: Start[]
+  /** What the runtime start read from stdin. */
+  readonly stdin: string
+  /** Pids that recorded a SIGTERM. */
+  readonly termReached: number[]
+  /** stderr without the records. */
+  readonly stderr: string
+  /** A record could not be read (several processes wrote at once, or one wrote garbage). */
+  readonly garbled: boolean
+}
+
+/** Splits a run's stderr into the stand-ins' records (framed with `boundary`) and the rest. */
+export function parseRecords(buf: Buffer, sandboxed: boolean, boundary: string): Records {
+  const mark = Buffer.from(`@@${boundary}@@`)
+  const sep = Buffer.from(`@@${boundary}@@\n`)
+  const endMark = Buffer.from(`@@${boundary}@@end\n`)
   const starts: Start[] = []
-  const mark = Buffer.from(`@@${boundary}@@\n`)
+  const rest: Buffer[] = []
+  const termReached: number[] = []
+  let stdin = ''
+  let garbled = false
   let at = 0
-  const line = (): string | undefined => {
-    const nl = buf.indexOf(0x0a, at)
-    if (nl < 0) return undefined
-    const s = buf.subarray(at, nl).toString('utf8')
-    at = nl + 1
-    return s
-  }
-  const part = (): Buffer | undefined => {
-    const end = buf.indexOf(mark, at)
-    if (end < 0) return undefined
-    const b = buf.subarray(at, end)
-    at = end + mark.length
-    return b
-  }
   while (at < buf.length) {
-    const head = /^@start (\d+) (\d+) (runtime|probe|script)$/.exec(line() ?? '')
-    const argv = head ? part() : undefined
-    const envList = argv ? part() : undefined
-    const cwd = envList ? /^cwd:(.*)$/.exec(line() ?? '') : undefined
-    const procs = cwd ? /^procs:(.*)$/.exec(line() ?? '') : undefined
-    if (!head || !argv || !envList || !cwd || !procs) return { starts, garbled: true }
+    const m = buf.indexOf(mark, at)
+    if (m < 0) break
+    rest.push(buf.subarray(at, m))
+    const nl = buf.indexOf(0x0a, m)
+    const head = nl < 0 ? '' : buf.subarray(m + mark.length, nl).toString('utf8')
+    const signal = /^signal (\d+) TERM$/.exec(head)
+    if (signal) {
+      termReached.push(Number(signal[1]))
+      at = nl + 1
+      continue
+    }
+    const start = /^start (\d+) (\d+) (runtime|probe|script)$/.exec(head)
+    const end = nl < 0 ? -1 : buf.indexOf(endMark, nl + 1)
+    if ((!start && head !== 'stdin') || end < 0) {
+      garbled = true
+      at = nl < 0 ? buf.length : nl + 1
+      continue
+    }
+    const body = buf.subarray(nl + 1, end)
+    at = end + endMark.length
+    if (!start) {
+      stdin += body.toString('utf8')
+      continue
+    }
+    // argv, "@@B@@\n", the environment, "@@B@@\n", "cwd:...\nprocs:...\n"
+    const a = body.indexOf(sep)
+    const e = a < 0 ? -1 : body.indexOf(sep, a + sep.length)
+    const tail = e < 0 ? undefined : /^cwd:(.*)\nprocs:(.*)\n$/.exec(body.subarray(e + sep.length).toString('utf8'))
+    if (!tail) {
+      garbled = true
+      continue
+    }
     starts.push({
-      pid: Number(head[1]),
-      ppid: Number(head[2]),
-      role: head[3] as Start['role'],
-      argv: split0(argv).slice(1),
-      env: Object.fromEntries(split0(envList).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
-      cwd: cwd[1]!,
-      procs: sandboxed ? procs[1]!.trim().split(/\s+/).filter(Boolean).map(Number) : [],
+      pid: Number(start[1]),
+      ppid: Number(start[2]),
+      role: start[3] as Start['role'],
+      argv: split0(body.subarray(0, a)).slice(1),
+      env: Object.fromEntries(split0(body.subarray(a + sep.length, e)).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+      cwd: tail[1]!,
+      procs: sandboxed ? tail[2]!.trim().split(/\s+/).filter(Boolean).map(Number) : [],
     })
   }
-  return { starts, garbled: false }
+  rest.push(buf.subarray(at))
+  return { starts, stdin, termReached, stderr: Buffer.concat(rest).toString('utf8'), garbled }
 }
 
 function collect(stream: Readable | Writable | null | undefined): Promise<Buffer> {
@@ -125,28 +162,35 @@ function strays(starts: readonly Start[], final: Start | undefined): number[] {
   return final.procs.filter((p) => !known.has(p))
 }
 
+/** The bootstrap's pid inside the sandbox: bubblewrap's init is 1, the command it starts (exec'd down to the bootstrap) is 2. */
+const SANDBOX_BOOTSTRAP_PID = 2
+
+/** A signal's name from its number (bubblewrap reports a death by signal as 128 + n). */
+const signalName = (n: number): string | undefined => Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0]
+
 export function observe(spec: RunSpec): Promise<Observation> {
   const { launch } = spec
+  const sandboxed = launch.sandboxed === true
   const child = spawn(launch.command, launch.args, {
     cwd: launch.cwd,
     env: spec.env,
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     // Path-mapped, the wrapper runs on the host: its own process group, so all of it can be stopped.
-    detached: launch.sandboxed !== true,
+    detached: !sandboxed,
   })
-  trackChild(child, launch.sandboxed !== true)
-  const [stdinP, stdoutP, stderrP, recP, noteP, stdinCopyP, ctlP, bootP] = child.stdio as unknown as Array<Readable & Writable>
-  const outputs = Promise.all([stdoutP, stderrP, recP, noteP, stdinCopyP, bootP].map(collect))
-  stdinP?.on('error', () => {})
-  stdinP?.end(spec.stdin ?? '')
-  ctlP?.on('error', () => {})
+  trackChild(child, !sandboxed)
+  const [stdinP, stdoutP, stderrP] = child.stdio as unknown as Array<Readable & Writable>
+  const outputs = Promise.all([stdoutP, stderrP].map(collect))
   const action = spec.action
-  ctlP?.write('exit' in action ? `exit ${action.exit}\n` : 'kill' in action ? `kill ${action.kill}\n` : 'wait\n')
-  if (!('wait' in action)) ctlP?.end()
+  const input = spec.stdin ?? ''
+  stdinP?.on('error', () => {})
+  // What the runtime start is to do (the first line of its stdin), then the bytes it must see there.
+  stdinP?.write(`${'exit' in action ? `exit ${action.exit}` : 'kill' in action ? `kill ${action.kill}` : 'wait -'} ${Buffer.byteLength(input)}\n${input}`)
+  if (!('wait' in action)) stdinP?.end()
   let timedOut = false
   const stop = (): void => {
     try {
-      if (launch.sandboxed === true) child.kill('SIGKILL')
+      if (sandboxed) child.kill('SIGKILL')
       else if (child.pid) process.kill(-child.pid, 'SIGKILL')
     } catch {
       // Already gone.
@@ -155,19 +199,20 @@ export function observe(spec: RunSpec): Promise<Observation> {
   const timer = setTimeout(() => {
     timedOut = true
     stop()
-  }, spec.timeoutMs)
+  }, spec.timeoutMs ?? 10_000)
+  const bootstrapPid = sandboxed ? SANDBOX_BOOTSTRAP_PID : child.pid
   // For "wait": once the runtime has recorded its start, signal the bootstrap's process (which it must be).
   const signalled = 'wait' in action
-    ? Promise.all([runtimeStarted(recP), firstLine(bootP)]).then(([ready, pid]) => {
-        const target = ready && pid ? (launch.sandboxed === true && child.pid ? hostPid(child.pid, Number(pid)) : Number(pid)) : undefined
+    ? Promise.race([runtimeStarted(stderrP, spec.boundary), runtimeStarted(stdoutP, spec.boundary)]).then((ready) => {
+        const target = ready && bootstrapPid ? (sandboxed && child.pid ? hostPid(child.pid, bootstrapPid) : bootstrapPid) : undefined
         try {
           if (target) process.kill(target, action.wait as NodeJS.Signals)
         } catch {
           // Already gone: the observation says so.
         }
         // A runtime the signal reaches dies of it at once; one it does not reach (the wrapper forked)
-        // would wait for ever: end its wait after a while.
-        const late = setTimeout(() => ctlP?.end(), scaled(2000))
+        // would wait for ever: end its wait (its stdin) after a while.
+        const late = setTimeout(() => stdinP?.end(), scaled(2000))
         child.once('exit', () => clearTimeout(late))
         if (child.exitCode !== null || child.signalCode !== null) clearTimeout(late)
       })
@@ -176,7 +221,7 @@ export function observe(spec: RunSpec): Promise<Observation> {
   // the wrapper left running keeps them open (path-mapped): give it a moment, then stop and say so.
   // Sandboxed, the pid namespace ends with the runtime (leftovers are seen in the records instead).
   let piped = false
-  if (launch.sandboxed !== true) child.on('exit', () => {
+  if (!sandboxed) child.on('exit', () => {
     setTimeout(() => {
       if (child.stdio.some((s) => s && !s.destroyed && (s as Readable).readable)) {
         piped = true
@@ -188,11 +233,23 @@ export function observe(spec: RunSpec): Promise<Observation> {
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])))
   child.on('error', () => {})
   return Promise.all([outputs, exited, signalled]).then(([buffers, [code, signal]]) => {
-    const [stdout, stderr, rec, notes, stdinCopy, boot] = buffers as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer]
+    const [stdoutBuf, stderrBuf] = buffers as [Buffer, Buffer]
     clearTimeout(timer)
-    const { starts, garbled } = parseStarts(rec, launch.sandboxed === true, spec.boundary)
+    // Records on stderr, and on stdout after a wrapper redirected stderr: both taken out.
+    const onErr = parseRecords(stderrBuf, sandboxed, spec.boundary)
+    const onOut = parseRecords(stdoutBuf, sandboxed, spec.boundary)
+    const starts = [...onErr.starts, ...onOut.starts]
+    const garbled = onErr.garbled || onOut.garbled
+    const stdin = onErr.stdin + onOut.stdin
+    const termReached = [...onErr.termReached, ...onOut.termReached]
+    const stderr = onErr.stderr
+    // parseRecords names what is left "stderr": here it is stdout's own bytes.
+    const stdout = onOut.stderr
     const runtimes = starts.filter((s) => s.role === 'runtime')
     const final = runtimes[runtimes.length - 1]
+    // A run that hit a limit, whether or not the interpreter started after (a wrapper may ignore the error).
+    const died = final ? undefined : (signal ?? (sandboxed && code !== null && code > 128 ? signalName(code - 128) : undefined))
+    const limit = launch.limits ? limitHit(launch.limits, stderr, died) : undefined
     return {
       starts,
       ran: final !== undefined,
@@ -201,54 +258,42 @@ export function observe(spec: RunSpec): Promise<Observation> {
       pid: final?.pid,
       ppid: final?.ppid,
       cwd: final?.cwd,
-      stdin: stdinCopy.toString('utf8'),
-      bootstrapPid: boot.length ? Number(boot.toString('utf8').trim()) : undefined,
-      stdout: stdout.toString('utf8'),
-      stderr: stderr.toString('utf8'),
+      stdin,
+      bootstrapPid,
+      stdout,
+      stderr,
       code,
       signal,
       timedOut,
       leaked: piped || strays(starts, final).length > 0,
-      termReached: [...notes.toString('utf8').matchAll(/^@signal (\d+) TERM$/gm)].map((m) => Number(m[1])),
+      termReached,
       garbled,
-      sandboxed: launch.sandboxed === true,
+      sandboxed,
+      ...(limit ? { limit } : {}),
     }
   })
 }
 
-/** Resolves once a `runtime` start record has arrived (false if the stream ends first). */
-function runtimeStarted(stream: Readable | undefined): Promise<boolean> {
+/** Resolves once a `runtime` start record has arrived whole on stderr (false if the stream ends first). */
+function runtimeStarted(stream: Readable | undefined, boundary: string): Promise<boolean> {
   if (!stream) return Promise.resolve(false)
+  const head = `@@${boundary}@@start `
+  const end = `@@${boundary}@@end\n`
   return new Promise((resolve) => {
     let text = ''
     const onData = (c: Buffer): void => {
       text += c.toString('latin1')
-      // The record is complete once its procs line follows.
-      if (/@start \d+ \d+ runtime\n[\s\S]*\nprocs:[^\n]*\n/.test(text)) {
-        stream.off('data', onData)
-        resolve(true)
+      for (let at = text.indexOf(head); at >= 0; at = text.indexOf(head, at + 1)) {
+        const nl = text.indexOf('\n', at)
+        if (nl >= 0 && text.slice(at, nl).endsWith(' runtime') && text.includes(end, nl)) {
+          stream.off('data', onData)
+          resolve(true)
+          return
+        }
       }
     }
     stream.on('data', onData)
     stream.on('close', () => resolve(false))
-  })
-}
-
-/** Resolves with the first line written to a stream (without consuming it for collect). */
-function firstLine(stream: Readable | undefined): Promise<string | undefined> {
-  if (!stream) return Promise.resolve(undefined)
-  return new Promise((resolve) => {
-    let text = ''
-    const onData = (c: Buffer): void => {
-      text += c.toString('utf8')
-      const nl = text.indexOf('\n')
-      if (nl >= 0) {
-        stream.off('data', onData)
-        resolve(text.slice(0, nl))
-      }
-    }
-    stream.on('data', onData)
-    stream.on('close', () => resolve(undefined))
   })
 }
 

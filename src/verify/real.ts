@@ -14,7 +14,8 @@ import type { RuntimeFixture } from '../runtimes/types.js'
 import { ALIASES, isFileName, readableByAll } from './layout.js'
 import { explainFailure, needsLayer, replacerProgram, unusableFiles } from './explain.js'
 import { handlersOf, replacerAccepted } from './harness.js'
-import { bootstrapScript, bwrapArgs, hiddenInterpreters } from '../sandbox/index.js'
+import { bwrapArgs, hiddenInterpreters, installBootstrap, LAMBDA_BOOTSTRAP } from '../sandbox/index.js'
+import { layOut } from '../layer-tree/folders.js'
 import { TIME_LIMIT, type CheckResult, type Target } from './types.js'
 import { overLimit, retryOnTimeout } from '../limits/time-limit.js'
 import { buildCsProjects } from './dotnet-build.js'
@@ -61,14 +62,12 @@ const PROBE_LIMIT_MS = 60_000
 
 function runProbe(args: string[], env: Record<string, string>, limitMs: number): Promise<ProbeRun> {
   return new Promise((resolve) => {
-    const child = spawn('bwrap', args, { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'] })
+    const child = spawn('bwrap', args, { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] })
     trackChild(child, false)
     let stderr = ''
     let fd3 = ''
-    let boot = ''
     child.stdio[2]?.on('data', (c: Buffer) => (stderr += c.toString()))
     child.stdio[3]?.on('data', (c: Buffer) => (fd3 += c.toString()))
-    ;(child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[7]?.on('data', (c: Buffer) => (boot += c.toString()))
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
@@ -85,7 +84,8 @@ function runProbe(args: string[], env: Record<string, string>, limitMs: number):
       } catch {
         report = undefined
       }
-      resolve({ timedOut, code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
+      // The bootstrap is the sandbox's pid 2 (bubblewrap's init is 1, and execs keep the pid).
+      resolve({ timedOut, code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: 2 })
     })
   })
 }
@@ -98,17 +98,16 @@ const AWS_ONLY_JAVA = [/^-javaagent:/, /^-XX:SharedArchiveFile=/, /^-Xshare:on$/
 
 export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = []
-  const root = makeTemp('real')
+  // Its host path shows in the sandbox (mountinfo): a plain name.
+  const root = makeTemp('real', 'lambda')
   chmodSync(root, 0o755)
   try {
     const runtimeDir = join(root, 'runtime')
     mkdirSync(join(runtimeDir, 'probes'), { recursive: true })
-    copyFileSync(bootstrapScript(), join(runtimeDir, 'bootstrap.sh'))
-    chmodSync(join(runtimeDir, 'bootstrap.sh'), 0o755)
+    installBootstrap(runtimeDir)
     for (const f of ['probe.cjs', 'probe.py', 'probe.rb']) copyFileSync(join(probes, f), join(runtimeDir, 'probes', f))
     const opt = join(root, 'opt')
-    cpSync(opts.target.layerDir, opt, { recursive: true })
-    for (const extra of opts.extraLayers) cpSync(extra, opt, { recursive: true, force: true })
+    layOut(opt, [opts.target.layerDir, ...opts.extraLayers])
     chmodSync(opt, 0o755)
     const task = join(root, 'task')
     mkdirSync(task)
@@ -180,7 +179,7 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           }
           const env: Record<string, string> = { ...inst.env, ...opts.functionEnv, AWS_LAMBDA_EXEC_WRAPPER: opts.target.wrapper }
           const binds: Array<[string, string]> = [[opt, '/opt'], [task, '/var/task'], [runtimeDir, '/var/runtime'], [lang, '/var/lang']]
-          const limited = await retryOnTimeout(PROBE_LIMIT_MS, (ms) => runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env, ms), (r) => r.timedOut)
+          const limited = await retryOnTimeout(PROBE_LIMIT_MS, (ms) => runProbe(bwrapArgs(binds, [LAMBDA_BOOTSTRAP, '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env, ms), (r) => r.timedOut)
           const run = limited.result
           if (limited.timedOut) return void results.push({ runtime: rid(fixture), memory, shell: 'exec', check: 'real', status: 'fail', detail: overLimit(`the real ${family} with the probe`, limited.tries), cause: TIME_LIMIT })
           if (!run.report) {

@@ -15,7 +15,7 @@ import { loadCatalogue, selectRuntimes } from '../runtimes/catalogue.js'
 import type { Column, ColumnRun } from './column.js'
 import { ADVERSARIAL_VALUES } from './expect.js'
 import { handlersOf, replacerAccepted, runHarness } from './harness.js'
-import { hostRunReason, pickMode, sandboxAvailable, type Mode } from '../sandbox/index.js'
+import { hostRunReason, lambdaIdentity, pickMode, sandboxAvailable, type Mode } from '../sandbox/index.js'
 import { chooseScope, type Scope } from './scope.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
@@ -34,7 +34,7 @@ export interface VerifyOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Deliberate changes accepted from the wrapper under test (and from chained wrappers). */
   readonly allow?: readonly Allowance[]
-  /** Run a --wrapper on the host when bubblewrap is missing (it is code you do not control). */
+  /** Run code wrapgen did not generate (a --wrapper, --with-layer trees, a composed layer's vendor wrappers) on this host when there is no sandbox. */
   readonly unsafeHost?: boolean
   readonly runtime?: string
   readonly memories?: readonly number[]
@@ -73,8 +73,13 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
   const notChecked: string[] = []
   const bwrap = sandboxAvailable()
   if (opts.mode === 'sandboxed' && !bwrap) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it or use --mode path-mapped')
-  const onHost = opts.wrapperFile && !opts.unsafeHost ? hostRunReason(opts.mode, bwrap) : undefined
-  if (onHost) throw new UserError(`--wrapper runs code you did not write, and only in the sandbox: ${onHost}; install bubblewrap, or pass --unsafe-host to run it on this host anyway`)
+  // Code wrapgen did not generate runs only in the sandbox, or on this host with --unsafe-host.
+  const untrusted = (what: string): void => {
+    const onHost = opts.unsafeHost ? undefined : hostRunReason(opts.mode, bwrap)
+    if (onHost) throw new UserError(`${what} runs code you did not write, and only in the sandbox: ${onHost}; install bubblewrap, or pass --unsafe-host to run it on this host anyway`)
+  }
+  if (opts.wrapperFile) untrusted('--wrapper')
+  else if (opts.extraLayers?.length) untrusted('--with-layer')
   const mode: Mode = pickMode(opts.mode, bwrap)
   for (const dir of opts.extraLayers ?? []) if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--with-layer ${dir}: no such folder; give an unpacked layer tree (what /opt holds)`)
   if (opts.at !== undefined && (!opts.at.startsWith('/opt/') || opts.at.endsWith('/') || opts.at.split('/').includes('..'))) throw new UsageError(`--at ${opts.at}: give the wrapper's path on Lambda, under /opt (e.g. /opt/otel-handler)`)
@@ -126,8 +131,16 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
         if (!existsSync(manifestFile)) throw new UserError(`${opts.layerDir}: no ${LAYER_DIR}/${MANIFEST_FILE} here; give the folder wrapgen build wrote (its layer/ tree)`)
         // A layer wrapgen compose wrote carries the config its wrapper was built from: no config needed.
         if (!config && isComposed(layerDir)) config = (composed = readComposed(layerDir, opts.layerDir)).config
+        // A composed layer ships its vendors' wrappers, chained by wrapgen's.
+        if (isComposed(layerDir)) untrusted(`--layer ${opts.layerDir} (a composed layer: its vendors' wrappers)`)
         if (!config) throw new UsageError(`--layer ${opts.layerDir}: give the config it was built from (--config FILE); only a layer made by wrapgen compose carries its own`)
-        const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest
+        let manifest: Manifest
+        try {
+          manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest
+          if (!manifest || typeof manifest !== 'object' || typeof manifest.id !== 'string') throw new Error('it has no "id"')
+        } catch (e) {
+          throw new UserError(`${manifestFile}: not a manifest wrapgen build wrote (${(e as Error).message.split('\n')[0]}); build the layer again, or give the folder wrapgen build wrote`)
+        }
         const id = makePlan(config).id
         if (manifest.id !== id) throw new UserError(composed ? `${opts.layerDir}: the compose.json beside the layer does not match its wrapper (${manifest.id}, compose.json gives ${id}); compose the layer again` : `${opts.layerDir}: built from a different config (${manifest.id}, the config is ${id}); rebuild it or pass the config it came from`)
         label = `layer ${opts.layerDir} (${manifest.id})${composed ? `, composed from ${composed.inputs.join(', ')}` : ''}`
@@ -156,15 +169,17 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
     // OS-only runtimes never run the wrapper: say so whenever the selection was not narrowed by hand.
     const unwrapped = opts.runtime ? fixtures : catalogue.runtimes
     const notes = (scope && !opts.runtime ? [] : unwrapped).filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
+    // Credentials and names drawn at random in Lambda's formats: no fixed value tells a check from production.
+    const commonEnv = { ...catalogue.commonEnv, ...lambdaIdentity() }
     const harness = await runHarness({
-      target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, exec, mode, lean: scope !== undefined,
+      target, fixtures, commonEnv, memories, shells, exec, mode, lean: scope !== undefined,
       ...(env ? { functionEnv: env } : {}),
       ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
     })
     let results = harness.results
     const covered = new Set<string>()
     let clients: VerifyReport['clients']
-    const run: ColumnRun = { target, config, composed, fixtures, commonEnv: catalogue.commonEnv, functionEnv: env, memories, mode, extraLayers: opts.extraLayers ?? [], covered }
+    const run: ColumnRun = { target, config, composed, fixtures, commonEnv, functionEnv: env, memories, mode, extraLayers: opts.extraLayers ?? [], covered }
     const addRows = async (real: boolean): Promise<void> => {
       for (const column of columns) {
         if (!column.rows || (column.real ?? false) !== real || (real && opts.standInOnly)) continue
@@ -181,7 +196,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
     warnings.push(...harness.warnings)
     await addRows(false)
     // A composed layer ships its vendors' wrappers itself: they are checked where they are.
-    if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.chain, [...(opts.extraLayers ?? []), ...(composed ? [target.layerDir] : [])], catalogue.commonEnv, mode)))
+    if (target.kind === 'layer') warnings.push(...(await chainWarnings(target.chain, [...(opts.extraLayers ?? []), ...(composed ? [target.layerDir] : [])], commonEnv, mode)))
     let deviations = harness.deviations
     for (const column of columns) if (column.revise) ({ results, deviations } = await column.revise({ results, deviations }, run))
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]

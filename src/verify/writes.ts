@@ -1,23 +1,38 @@
 // Writes outside /tmp, seen on the file system: one run per runtime gets writable copies of the Lambda
 // tree (/opt, /var/task, /var/runtime, /var/lang) and, sandboxed, a root of its own, each from a fresh
-// temp folder; whatever is new or changed there afterwards is a write that fails on Lambda, where only
-// /tmp is writable. (The host's /usr and /etc stay read-only binds: a write there fails here too.)
-import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+// temp folder; whatever is new, changed or gone there afterwards (a file, a folder, a symlink) is a
+// write that fails on Lambda, where only /tmp is writable. (The host's /usr and /etc stay read-only
+// binds: a write there fails here too.)
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { makeTemp, removeTemp } from '../cleanup.js'
+import { layOut } from '../layer-tree/folders.js'
 
-/** A snapshot of the files under a folder: relative path -> size and mtime. */
+/** Every entry under a folder: relative path -> what it is (a folder's mode, a link's target, a file's size, mtime and mode). */
 function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>()
   const walk = (d: string): void => {
     for (const name of readdirSync(d)) {
       const p = join(d, name)
       const st = lstatSync(p)
-      if (st.isDirectory()) walk(p)
-      else out.set(relative(dir, p), `${st.size}:${st.mtimeMs}:${st.mode}`)
+      const rel = relative(dir, p)
+      if (st.isDirectory()) {
+        // Not its mtime: a file made inside is reported itself.
+        out.set(rel, `dir:${st.mode}`)
+        walk(p)
+      } else if (st.isSymbolicLink()) out.set(rel, `link:${readlinkSync(p)}`)
+      else out.set(rel, `file:${st.size}:${st.mtimeMs}:${st.mode}`)
     }
   }
   walk(dir)
+  return out
+}
+
+/** What changed between two snapshots: new or changed paths, and removed ones marked so. */
+function changes(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] {
+  const out: string[] = []
+  for (const [p, sig] of after) if (before.get(p) !== sig) out.push(p)
+  for (const p of before.keys()) if (!after.has(p)) out.push(`${p} (deleted)`)
   return out
 }
 
@@ -33,6 +48,17 @@ function openUp(dir: string): void {
   }
 }
 
+/**
+ * What bubblewrap itself leaves in an empty root: the mount points of `lambdaDirs` and of its own
+ * (/usr, /etc, /proc, /dev, /tmp) with the folders above them, and its /bin-style links. Anything
+ * else there was made by the code that ran.
+ */
+function bubblewrapOwn(lambdaDirs: readonly string[]): Set<string> {
+  const own = new Set(['usr', 'etc', 'proc', 'dev', 'tmp', 'bin', 'lib', 'lib64', 'sbin'])
+  for (const d of lambdaDirs) for (let p = d.slice(1); p; p = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '') own.add(p)
+  return own
+}
+
 export interface WritableTree {
   /** Lambda path -> host folder, writable. */
   readonly dirs: ReadonlyArray<readonly [string, string]>
@@ -45,29 +71,37 @@ export interface WritableTree {
 
 /** Writable copies of `trees` ([Lambda path, host folder]) in a fresh temp folder. */
 export function writableTree(trees: ReadonlyArray<readonly [string, string]>): WritableTree {
-  const base = makeTemp('writes')
+  // Its host path shows in the sandbox (mountinfo): a plain name.
+  const base = makeTemp('writes', 'lambda')
   chmodSync(base, 0o755)
   const root = join(base, 'root')
   mkdirSync(root)
   chmodSync(root, 0o777)
-  const dirs = trees.map(([lambda, host], i) => {
-    const copy = join(base, String(i))
-    cpSync(host, copy, { recursive: true, dereference: false })
-    openUp(copy)
-    return [lambda, copy] as const
-  })
+  let dirs: Array<readonly [string, string]>
+  try {
+    dirs = trees.map(([lambda, host], i) => {
+      const copy = join(base, String(i))
+      // Links verbatim: a layer's relative link must still point inside its tree.
+      layOut(copy, [host])
+      openUp(copy)
+      return [lambda, copy] as const
+    })
+  } catch (e) {
+    removeTemp(base)
+    throw e
+  }
   const before = dirs.map(([, copy]) => snapshot(copy))
-  // bubblewrap makes mount points (empty folders) and its /bin-style symlinks in the root: not writes.
-  const own = new Set(['bin', 'lib', 'lib64', 'sbin'])
+  const own = bubblewrapOwn(trees.map(([lambda]) => lambda))
   return {
     dirs,
     root,
     written: () => {
       const out: string[] = []
       dirs.forEach(([lambda, copy], i) => {
-        for (const [p, sig] of snapshot(copy)) if (before[i]!.get(p) !== sig) out.push(join(lambda, p))
+        for (const p of changes(before[i]!, snapshot(copy))) out.push(join(lambda, p))
       })
-      for (const [p] of snapshot(root)) if (!own.has(p) && !statSync(join(root, p), { throwIfNoEntry: false })?.isDirectory()) out.push(`/${p}`)
+      // The root started empty: whatever is there but bubblewrap's own mount points and links.
+      for (const p of snapshot(root).keys()) if (!own.has(p)) out.push(`/${p}`)
       return out.sort()
     },
     remove: () => removeTemp(base),

@@ -25,7 +25,7 @@ const layer = await buildTempLayer(timingConfig)
 t.teardown(layer.remove)
 
 const invoke = (o: Partial<InvokeRunOptions> & { taskDir: string }): Promise<InvokeRun> =>
-  runInvoke({ layerDir: layer.layerDir, events: [{ hello: 'world' }], timeoutMs: scaled(5000), ...o })
+  runInvoke({ unsafeHost: !sandboxed, layerDir: layer.layerDir, events: [{ hello: 'world' }], timeoutMs: scaled(5000), ...o })
 const payload = (run: InvokeRun, i = 0): Record<string, unknown> => JSON.parse(run.invokes[i]?.payload ?? 'null') as Record<string, unknown>
 
 /** Runs the command in-process with captured output. */
@@ -33,7 +33,8 @@ async function cli(values: Record<string, string | boolean | string[]>, cwd = re
   let out = ''
   let err = ''
   const ctx: Context = { cwd, out: (s) => void (out += s), err: (s) => void (err += s), debug: false }
-  const code = await command.run(values, [], ctx)
+  // Without a sandboxed host (not root, or no bubblewrap) the function runs path-mapped, as the user allows.
+  const code = await command.run({ ...values, ...(sandboxed ? {} : { 'unsafe-host': true }) }, [], ctx)
   return { code, out, err }
 }
 
@@ -106,7 +107,7 @@ t.test('timeout: Sandbox.Timedout, the process is killed, later invokes are not 
 
 t.test('a preload hook that throws fails open: the invoke succeeds, one stderr line', needsRic, async (t) => {
   const config = await openConfig({ cwd: task('hook-throws') })
-  const run = await runInvoke({ config, taskDir: task('env'), events: [{}] })
+  const run = await runInvoke({ unsafeHost: !sandboxed, config, taskDir: task('env'), events: [{}] })
   t.equal(run.invokes[0]?.status, 'success')
   t.equal(payload(run).marker, 'marker-set', 'the hooks after it still ran')
   // Every other stderr line is a structured JSON line (the timing report).
@@ -118,7 +119,7 @@ t.test('a preload hook that throws fails open: the invoke succeeds, one stderr l
 
 t.test('WRAPGEN_DISABLE=1: the wrapper steps aside', needsRic, async (t) => {
   const config = await openConfig({ cwd: task('hook-throws') })
-  const run = await runInvoke({ config, taskDir: task('env'), events: [{}], env: { WRAPGEN_DISABLE: '1' } })
+  const run = await runInvoke({ unsafeHost: !sandboxed, config, taskDir: task('env'), events: [{}], env: { WRAPGEN_DISABLE: '1' } })
   t.equal(run.invokes[0]?.status, 'success')
   const p = payload(run)
   t.equal(p.marker, null, 'no preload ran')
@@ -171,7 +172,7 @@ t.test('--no-layer runs the same function without wrapgen, with the Lambda varia
 })
 
 t.test('path-mapped fallback runs the same function without bubblewrap', needsRic, async (t) => {
-  const run = await invoke({ taskDir: task('cjs'), mode: 'path-mapped' })
+  const run = await invoke({ taskDir: task('cjs'), mode: 'path-mapped', unsafeHost: true })
   t.equal(run.mode, 'path-mapped')
   t.equal(payload(run).kind, 'cjs')
   t.ok(run.initReport.handlerReadyMs !== undefined)
