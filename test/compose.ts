@@ -23,6 +23,7 @@ import { loadCatalogue } from '../src/runtimes/catalogue.js'
 import { expandRuntime } from '../src/runtimes/expand.js'
 import { scaled } from '../src/limits/time-limit.js'
 import { needsRic } from './fixtures/ric.js'
+import { agentJar, startupHookAssembly } from './fixtures/hook-binaries.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/compose')
@@ -449,16 +450,17 @@ t.test('the command line: help, usage errors, exit codes, never overwriting othe
 })
 
 t.test('compose --config with every config key: the runners\' folders, extensions and the bootstrap shim are written, and the layer verifies', { skip }, async (t) => {
-  // Local hook files for every family (dummy jar and dll: verify replaces each hook with a probe).
+  // Local hook files for every family (the smallest jar and dll build's binary checks accept: verify
+  // replaces each hook with a probe).
   const project = join(work, 'every-key')
   mkdirSync(join(project, 'hooks'), { recursive: true })
-  const files: Record<string, string> = {
+  const files: Record<string, string | Buffer> = {
     'hooks/preload.cjs': 'module.exports = () => {}\n',
     'hooks/imp.mjs': 'export default () => {}\n',
     'hooks/otel.py': 'pass\n',
     'hooks/otel.rb': 'nil\n',
-    'hooks/agent.jar': 'not a real jar\n',
-    'hooks/Acme.StartupHook.dll': 'not a real assembly\n',
+    'hooks/agent.jar': await agentJar(),
+    'hooks/Acme.StartupHook.dll': startupHookAssembly(),
     'agent.sh': '#!/bin/sh\nexit 0\n',
     'agent.json': '{}\n',
   }

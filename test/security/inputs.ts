@@ -16,6 +16,8 @@ import { openConfig } from '../../src/config/open.js'
 import { renderDockerfile } from '../../src/render/dockerfile.js'
 import { sandboxAvailable } from '../../src/sandbox/index.js'
 import { findShells, linkShell } from '../../src/verify/shells.js'
+import { agentJarProblem, startupHookProblem } from '../../src/startup-hooks/binary-check.js'
+import { agentJar, startupHookAssembly } from '../fixtures/hook-binaries.js'
 import { bin, childEnv, ensureBuilt, oneLine, privateTmp, snapshot, start, wrapgen } from '../fixtures/security.js'
 
 t.setTimeout(240_000)
@@ -210,6 +212,14 @@ t.test('17. a text file as a java agent or a .NET startup hook is refused at bui
     t.match(r.err, message)
     t.notOk(existsSync(join(dir, `${config}-out`, 'layer')), 'nothing built')
   }
+})
+
+t.test('17. the binary checks accept a real-shaped agent jar and startup hook, and name what is wrong with a near miss', async (t) => {
+  // Without these, a check that refuses everything would pass the test above (no JDK jar tool or .NET SDK needed).
+  t.equal(await agentJarProblem(await agentJar()), undefined, 'a jar whose manifest names a Premain-Class it holds')
+  t.equal(startupHookProblem(startupHookAssembly()), undefined, 'an assembly with static void StartupHook.Initialize()')
+  t.match(startupHookProblem(startupHookAssembly(false)), /Initialize is not "static void Initialize\(\)"/, 'an instance Initialize is refused')
+  t.match(startupHookProblem(startupHookAssembly().subarray(0, 0x180)), /not a readable \.NET assembly/, 'a truncated image')
 })
 
 // ---------------------------------------------------------------------------------------------------
