@@ -6,7 +6,7 @@ import { defaultRuntime } from '../invoke/default-runtime.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError, UserError } from '../errors.js'
 import { allSucceeded, renderInvokeRun } from '../invoke/report.js'
-import { runInvoke } from '../invoke/run.js'
+import { invokeMode, runInvoke } from '../invoke/run.js'
 import { DEFAULT_MEMORY_MB } from '../runtimes/memory.js'
 import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
 
@@ -160,6 +160,8 @@ or no sandbox here (without --unsafe-host); 2 usage.
       : await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
     // Not given: the runtime the layer is for, and say so (a layer for nodejs22.x is not run as nodejs20.x).
     let runtime = values.runtime as string | undefined
+    // Refused before anything is said of the run: a refusal is the only line.
+    invokeMode(mode, values['unsafe-host'] === true)
     if (runtime === undefined) {
       const chosen = config ? defaultRuntime(config.runtimes, "the config's runtimes", handler) : values.layer !== undefined ? defaultRuntime(manifestRuntimes(resolve(ctx.cwd, values.layer as string)), "the layer's manifest (compatibleRuntimes)", handler) : defaultRuntime(undefined, '')
       runtime = chosen.id

@@ -126,24 +126,32 @@ function layerTree(dir: string): string {
 /** Where the Runtime API is inside the sandbox, as on Lambda. */
 const SANDBOX_RUNTIME_API_PORT = 9001
 
+/**
+ * Where an invoke may run: the sandbox, or this host only with --unsafe-host; a UserError otherwise.
+ * The CLI asks before it says anything of the run, so a refusal is its only line.
+ */
+export function invokeMode(asked: InvokeRunOptions['mode'], unsafeHost: boolean | undefined): Mode {
+  const available = sandboxAvailable()
+  if (asked === 'sandboxed' && !available) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it')
+  // The function, its layers' extensions and a custom runtime are code wrapgen did not write.
+  const onHost = unsafeHost ? undefined : hostRunReason(asked, available)
+  if (onHost) throw new UserError(`invoke runs the function and its layers' extensions, code wrapgen did not write, only in the sandbox: ${onHost}; install bubblewrap, or pass --unsafe-host to run them on this host anyway`)
+  return pickMode(asked, available)
+}
+
 export async function runInvoke(opts: InvokeRunOptions): Promise<InvokeRun> {
-  if (!isTaskArchive(opts.taskDir) || !existsSync(opts.taskDir) || !statSync(opts.taskDir).isFile()) return runInvokeOn(opts)
+  const mode = invokeMode(opts.mode, opts.unsafeHost)
+  if (!isTaskArchive(opts.taskDir) || !existsSync(opts.taskDir) || !statSync(opts.taskDir).isFile()) return runInvokeOn(opts, mode)
   // A deployment package: unpacked as Lambda unpacks it into /var/task.
   const task = await unpackTask(opts.taskDir)
   try {
-    return await runInvokeOn({ ...opts, taskDir: task.dir })
+    return await runInvokeOn({ ...opts, taskDir: task.dir }, mode)
   } finally {
     task.remove()
   }
 }
 
-async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
-  const available = sandboxAvailable()
-  if (opts.mode === 'sandboxed' && !available) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it')
-  // The function, its layers' extensions and a custom runtime are code wrapgen did not write.
-  const onHost = opts.unsafeHost ? undefined : hostRunReason(opts.mode, available)
-  if (onHost) throw new UserError(`invoke runs the function and its layers' extensions, code wrapgen did not write, only in the sandbox: ${onHost}; install bubblewrap, or pass --unsafe-host to run them on this host anyway`)
-  const mode: Mode = pickMode(opts.mode, available)
+async function runInvokeOn(opts: InvokeRunOptions, mode: Mode): Promise<InvokeRun> {
   const provided = isProvided(opts.runtime)
   const runtime = provided ? providedRuntime(opts.runtime as string) : invokeRuntime(opts.runtime ?? 'nodejs20.x')
   const handler = opts.handler ?? defaultHandler(runtime)

@@ -335,9 +335,10 @@ t.test('5. no config string that reaches a generated script runs as code, and ea
       const want = `wrapgen bootstrap: /var/task/${a} is not an executable file;`
       if (r.status !== 127 || !r.stderr.startsWith(want)) throw new Error(`${s.name}: the shim said ${JSON.stringify(r.stderr)} (exit ${r.status}) for ${JSON.stringify(a)}`)
     }
-    // The runners' hook lists read back as data (never evaluated as code beyond a literal).
+    // The runners' hook lists read back as data (never evaluated as code beyond a literal): python's is
+    // the literal run.py passes to the runner's main (runners/python/run.py).
     if (py) {
-      const r = spawnSync('python3', ['-c', 'import ast, json, sys\nsrc = open(sys.argv[1]).read()\nfor n in ast.parse(src).body:\n  if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "_HOOKS": print(json.dumps(ast.literal_eval(n.value)))', join(root, 'wrapgen/python/run.py')], { encoding: 'utf8' })
+      const r = spawnSync('python3', ['-c', 'import ast, json, sys\nsrc = open(sys.argv[1]).read()\nfor n in ast.parse(src).body:\n  if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Subscript) and n.value.args: print(json.dumps(ast.literal_eval(n.value.args[0])))', join(root, 'wrapgen/python/run.py')], { encoding: 'utf8' })
       const hooks = JSON.parse(r.stdout || 'null') as unknown[][]
       if (JSON.stringify(hooks?.[0]?.[2]) !== JSON.stringify({ v: c, [a]: b })) throw new Error(`run.py: ${r.stdout}${r.stderr}`)
     }
