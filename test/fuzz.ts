@@ -14,7 +14,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathS
 import { dirname, join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
-import { wrapperTemplate } from '../src/assets.js'
+import { wrapperTemplates } from '../src/assets.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { ARGV_RULES } from '../src/plan/argv-rules.js'
@@ -187,7 +187,7 @@ async function generate(count: number): Promise<{ cases: Case[]; configs: number
     const wrapperDir = join(dir, `layer-${configs}`, 'wrapgen')
     mkdirSync(wrapperDir, { recursive: true })
     const exec = join(wrapperDir, 'exec')
-    writeFileSync(exec, renderWrapper(plan, 'fuzz', wrapperTemplate()), { mode: 0o755 })
+    for (const f of renderWrapper(plan, 'fuzz', wrapperTemplates())) writeFileSync(join(wrapperDir, f.name), f.text, { mode: f.mode })
     const missing = c.deletePreload
     if (!missing) writeFileSync(join(wrapperDir, PRELOAD_FILE), '// stand-in preload\n')
     const layer: Layer = { exec, wrapperDir, plan, missing }

@@ -4,7 +4,7 @@
 // exactly what the simulator says, the configured flags must sit immediately before the entry, and no
 // argument or config value may be split, globbed or executed on the way.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
@@ -15,7 +15,7 @@ import type { Family, WrapgenConfig } from '../src/config/types.js'
 import { writeLayer } from '../src/layer/write.js'
 import { ARGV_RULES } from '../src/plan/argv-rules.js'
 import { plan as makePlan } from '../src/plan/plan.js'
-import { optionWords } from '../src/render/wrapper.js'
+import { LAMBDA_OPTIONS, optionWords } from '../src/render/wrapper.js'
 import { simulate } from '../src/plan/simulate.js'
 import type { Plan } from '../src/plan/types.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
@@ -356,9 +356,11 @@ t.test('shellcheck finds nothing in any generated wrapper', { skip: existsSync(s
   const picked = wrappers.filter((w) => !w.name.startsWith('prop-'))
   t.ok(picked.length >= 9, `${picked.length} generated wrappers`)
   for (const w of picked) {
-    const r = spawnSync(shellcheck, ['--norc', '--shell=sh', '--severity=style', '--format=gcc', w.exec], { encoding: 'utf8' })
+    // exec and each family's part (exec sources them; each is checked on its own).
+    const files = readdirSync(dirname(w.exec)).filter((f) => /^exec(-\w+\.sh)?$/.test(f)).map((f) => join(dirname(w.exec), f))
+    const r = spawnSync(shellcheck, ['--norc', '--shell=sh', '--severity=style', '--format=gcc', ...files], { encoding: 'utf8' })
     const todo = known[w.name] ? { todo: known[w.name] } : {}
-    t.equal(r.status, 0, `${w.name}: shellcheck exit 0`, todo)
+    t.equal(r.status, 0, `${w.name}: shellcheck exit 0 (${files.length} files)`, todo)
     t.equal(r.stdout + r.stderr, '', `${w.name}: no findings`, todo)
   }
 })
@@ -452,7 +454,7 @@ t.test("inject: 'NODE_OPTIONS' from a folder holding a space or a double quote",
     for (const [folder, ok] of [['with space', true], ['with"quote', false], ['back\\slash', false]] as const) {
       const copy = join(dir, `${failMode} ${folder}`)
       mkdirSync(copy)
-      for (const f of ['exec', 'preload.cjs']) copyFileSync(join(l.wrapperDir, f), join(copy, f))
+      for (const f of readdirSync(l.wrapperDir)) copyFileSync(join(l.wrapperDir, f), join(copy, f))
       chmodSync(join(copy, 'exec'), 0o755)
       const sim = simulate(l.plan, { argv, env, wrapperDir: copy })
       for (const shell of SHELLS) {
@@ -513,9 +515,107 @@ t.test('the option words the wrapper matches each argument against: every rule, 
     // The wrapper takes an option with "=", ":" or a blank for an ordinary one without looking it up.
     t.notOk(/[=:\s]/.test(words.replace(/ /g, '')), `${family}: no option word holds "=", ":" or a blank`)
   }
-  // A rendered wrapper says the inserted-flag families' words once each, nothing for the others.
-  const script = new TextDecoder().decode((await buildLayer(await openConfig({ cwd: repo, config: { name: 'words', java: { flags: ['-Xss1m'] } } }))).files.find((f) => f.path === 'wrapgen/exec')!.contents)
-  t.ok(script.includes(`wrapgen_opts='${optionWords('java')}'`))
-  t.notOk(script.includes(optionWords('node')), 'no flags for node: no node words')
-  t.notOk(/^\s*#(?! shellcheck )/m.test(script.split('\n').slice(4).join('\n')), 'the explanatory comments stay in the template (wrappers/exec.sh): only the 3-line header is kept')
+  // A rendered wrapper: exec names no family's words; java's part holds java's known words in its first
+  // walk and its whole table in the full walk; no part for a family with nothing to do.
+  const files = (await buildLayer(await openConfig({ cwd: repo, config: { name: 'words', java: { flags: ['-Xss1m'] } } }))).files
+  const text = (path: string): string | undefined => {
+    const f = files.find((x) => x.path === path)
+    return f && new TextDecoder().decode(f.contents)
+  }
+  const exec = text('wrapgen/exec')!
+  const part = text('wrapgen/exec-java.sh')!
+  t.notOk(exec.includes(' v-'), 'exec holds no option words')
+  t.ok(part.includes(`wrapgen_o='${optionWords('java', LAMBDA_OPTIONS.java)}'`), "java's first walk: the options Lambda's java commands hold")
+  t.ok(part.includes(`wrapgen_o='${optionWords('java')}'`), "java's full walk: its whole table")
+  t.equal(text('wrapgen/exec-node.sh'), undefined, 'no flags or edits for node: no node part')
+  t.equal(files.find((f) => f.path === 'wrapgen/exec-java.sh')?.mode, 0o644, 'a part is sourced, not run: no exec bit (compose does not take it for a wrapper)')
+  t.notOk(/^\s*#(?! shellcheck )/m.test(exec.split('\n').slice(4).join('\n')), 'the explanatory comments stay in the template (wrappers/exec.sh): only the header is kept')
+  t.notOk(/^\s*#(?! shellcheck )/m.test(part.split('\n').slice(3).join('\n')), 'and in wrappers/exec-part.sh')
+})
+
+t.test("LAMBDA_OPTIONS holds every option Lambda's commands put before the entry that the wrapper must look up", async (t) => {
+  for (const f of runnable) {
+    for (const memory of [128, 1024, 10240]) {
+      const inst = expandRuntime(f, { memory, commonEnv: catalogue.commonEnv })
+      const before = inst.argv.slice(1, inst.entryIndex < 0 ? undefined : inst.entryIndex)
+      const family = f.family as Family
+      for (const [i, a] of before.entries()) {
+        // A value (the argument after a value option) and an option with "=", ":" or a blank need no lookup.
+        if (!a.startsWith('-') || /[=:\s]/.test(a) || (i > 0 && ARGV_RULES[family].valueOptions.includes(before[i - 1]!))) continue
+        t.ok(LAMBDA_OPTIONS[family].includes(a), `${rid(f)} at ${memory} MB: ${a} is in LAMBDA_OPTIONS.${family}`)
+      }
+    }
+  }
+})
+
+t.test('the first walk hands over to the full walk: an unknown option, the separator byte, a long rest or command, no entry', async (t) => {
+  const l = await layer({ name: 'walks', node: { flags: ['--enable-source-maps'] }, java: { flags: ['-Xss2m'] }, dotnet: { flags: ['--roll-forward', 'Major'] }, python: { flags: ['-X', 'utf8'] } })
+  const us = '\x1f'
+  // A recorder in a folder whose name holds the separator.
+  const usInterpreter = join(root, `x${us}y`, 'python3.12')
+  mkdirSync(dirname(usInterpreter), { recursive: true })
+  copyFileSync(join(FIXTURES, 'record.sh'), usInterpreter)
+  chmodSync(usInterpreter, 0o755)
+  const cases: Array<[string, RuntimeFixture, (argv: string[]) => string[]]> = [
+    ['an option only the full table knows', fixture('nodejs20.x'), (a) => [a[0]!, '--title', 'x y', '-r', `./a${us}b.js`, ...a.slice(1)]],
+    ['the separator in an option', fixture('java17'), (a) => [a[0]!, `-Da=${us}`, ...a.slice(1)]],
+    ['the separator in a value', fixture('java17'), (a) => [a[0]!, '-cp', `x${us}y`, ...a.slice(1)]],
+    ['the separator in the interpreter', fixture('python3.12'), (a) => [usInterpreter, ...a.slice(1)]],
+    ['a command of 4,000 bytes', fixture('nodejs20.x'), (a) => [a[0]!, `--max-old-space-size=${'9'.repeat(4_000)}`, ...a.slice(1)]],
+    ['a rest of 4,000 bytes', fixture('java17'), (a) => [...a, ...Array.from({ length: 400 }, (_, i) => `rest-${i}`)]],
+    ['a verb, then an unknown option', fixture('dotnet8', 'class-library'), (a) => [a[0]!, 'exec', '--fx-version', '8.0.0', ...a.slice(2)]],
+    ['no entry', fixture('java17'), (a) => a.slice(0, a.indexOf('-classpath') + 1)],
+    ['a thousand options before the entry', fixture('python3.12'), (a) => [a[0]!, ...Array.from({ length: 500 }, (_, i) => ['-W', `ignore::${i}`]).flat(), ...a.slice(1)]],
+  ]
+  for (const [what, f, make] of cases) {
+    const { argv: base, env } = instance(f)
+    const argv = make(base)
+    const sim = simulate(l.plan, { argv, env, wrapperDir: l.wrapperDir })
+    for (const shell of SHELLS) {
+      const r = run(shell, l.exec, argv, env)
+      const name = `${what} (${rid(f)}) ${shell.name}`
+      t.equal(r.code, 0, `${name}: exit 0`)
+      t.strictSame(lines(r.stderr), sim.stderr, `${name}: stderr as simulated`)
+      t.ok(JSON.stringify(r.argv) === JSON.stringify(sim.argv), `${name}: argv as simulated`)
+      t.strictSame(clean(r.env), clean(sim.env), `${name}: environment as simulated`)
+    }
+  }
+})
+
+t.test("a part missing from the layer takes the failMode path; java's part does not take java8", async (t) => {
+  for (const failMode of ['open', 'closed'] as const) {
+    const l = await layer({ name: `part-${failMode}`, failMode, java: { flags: ['-Xss2m'] }, env: { set: { ACME: '1' } } })
+    rmSync(join(l.wrapperDir, 'exec-java.sh'))
+    const { argv, env } = instance(fixture('java17'))
+    for (const shell of SHELLS) {
+      const r = run(shell, l.exec, argv, env)
+      const name = `${failMode} ${shell.name}`
+      t.equal(r.stdout, '', `${name}: nothing on stdout`)
+      if (failMode === 'open') {
+        t.strictSame(lines(r.stderr), [`wrapgen: ${l.wrapperDir}/exec-java.sh is missing; running the function without wrapgen (failMode "open")`], `${name}: one line`)
+        t.strictSame(r.argv, argv, `${name}: the command as it came`)
+        t.strictSame(clean(r.env), clean(env), `${name}: the environment as it came`)
+      } else {
+        t.strictSame(lines(r.stderr), [`wrapgen: ${l.wrapperDir}/exec-java.sh is missing and failMode is "closed"; not starting the function`], `${name}: one line`)
+        t.equal(r.code, 1, `${name}: exit 1`)
+        t.equal(r.argv, undefined, `${name}: the interpreter never ran`)
+      }
+    }
+  }
+  // java8 and dotnet6 are not java or dotnet (their parts are named by the name up to its first digit).
+  const l = await layer({ name: 'not-java', java: { flags: ['-Xss2m'] }, dotnet: { env: { set: { ACME_DOTNET: '1' } } }, env: { set: { ACME: '1' } } })
+  for (const name of ['java8', 'dotnet6']) {
+    const interpreter = join(root, 'var/lang/bin', name)
+    copyFileSync(join(FIXTURES, 'record.sh'), interpreter)
+    chmodSync(interpreter, 0o755)
+    const argv = [interpreter, '-cp', 'x', 'Main']
+    const env = { PATH: '/usr/bin:/bin', AWS_EXECUTION_ENV: 'AWS_Lambda_java17' }
+    const sim = simulate(l.plan, { argv, env, wrapperDir: l.wrapperDir })
+    t.equal(sim.branch, 'other', `${name}: the simulator does not know it`)
+    for (const shell of SHELLS) {
+      const r = run(shell, l.exec, argv, env)
+      t.strictSame(r.argv, sim.argv, `${name} ${shell.name}: argv as simulated (no flags)`)
+      t.strictSame(clean(r.env), clean(sim.env), `${name} ${shell.name}: environment as simulated (the top-level edits, unmarked)`)
+    }
+  }
 })
