@@ -1,14 +1,14 @@
 // The house rules of src/ (docs/architecture.md), checked by `npm test` before the tests run:
 //   npx depcruise src preloads runners --config .dependency-cruiser.cjs --output-type err-long
 // Floors, lowest first; a file imports its own floor or lower, never higher:
-//   base         src/{errors,cleanup,package-root,version,assets}.ts
+//   base         src/{errors,cleanup,package-root,version,assets}.ts, src/limits/ (time limits scaled to the machine)
 //   core         the build pipeline: src/{config,runtimes,plan,render,layer,startup-hooks}/, src/build.ts
 //   foundations  src/sandbox/ (starting untrusted code), src/layer-tree/ (reading and laying out layers)
 //   features     src/{verify,invoke,compose,extensions}/: none imports another, except verify's entry
 //   entries      src/cli/, src/{bin,index,api,api-verify}.ts: wire the features together
 // Beside src/: runners/ (shipped in the layer, run in the function's process) and preloads/ (built-in hooks).
 
-const BASE = '^src/(errors|cleanup|package-root|version|assets)\\.ts$'
+const BASE = '^src/((errors|cleanup|package-root|version|assets)\\.ts$|limits/)'
 const CORE = '^src/((config|runtimes|plan|render|layer|startup-hooks)/|build\\.ts$)'
 const FOUNDATIONS = '^src/(sandbox|layer-tree)/'
 const FEATURES = '^src/(verify|invoke|compose|extensions)/'
@@ -28,7 +28,7 @@ module.exports = {
     {
       name: 'base-imports-base-only',
       severity: 'error',
-      comment: 'errors, cleanup, package-root, version and assets are the ground floor: everything may use them, so they use nothing of wrapgen above them.',
+      comment: 'errors, cleanup, package-root, version, assets and limits/ are the ground floor: everything may use them, so they use nothing of wrapgen above them.',
       from: { path: BASE },
       to: { path: '^src/', pathNot: BASE },
     },

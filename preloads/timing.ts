@@ -45,7 +45,7 @@ export default definePreload<TimingOptions>((options) => {
   const state = preloadState()
   const mod = handlerModule()
   const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd()
-  let handler: { module: string; loadMs: number } | undefined
+  let handler: { module: string; loadMs: number; startMs: number } | undefined
   let emitted = false
   const write = (): void =>
     logLine({
@@ -74,7 +74,7 @@ export default definePreload<TimingOptions>((options) => {
       const t0 = now()
       const result = original.call(this, request, parent, isMain)
       if (hit && !handler) {
-        handler = { module: request, loadMs: round(now() - t0) }
+        handler = { module: request, loadMs: round(now() - t0), startMs: round(t0) }
         M._load = original
         emit()
       }

@@ -17,8 +17,18 @@ if (process.env.TAP_CHILD_ID !== undefined || process.env.TAP === '1') {
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const results = join(root, '.tap/test-results')
+
+// tap's per-file limit (.taprc: 300 s on an idle machine), scaled like every limit wrapgen sets
+// (src/limits/): a loaded CI box must not turn a slow file into a failed one. Files that need longer
+// say so themselves (t.setTimeout, scaled too). npm test builds dist/ first.
+const args = process.argv.slice(2)
+if (!args.some((a) => a.startsWith('--timeout') || a === '-t')) {
+  const scale = await import('../dist/src/limits/machine-speed.js').then((m) => m.machineSlowdown(), () => 1)
+  args.unshift(`--timeout=${Math.round(300 * scale)}`)
+  if (scale > 1) process.stdout.write(`run-tests: this machine is x${scale} slower than idle now; tap's per-file limit is ${Math.round(300 * scale)} s\n`)
+}
 const started = Date.now()
-const tap = spawnSync(join(root, 'node_modules/.bin/tap'), process.argv.slice(2), { cwd: root, stdio: 'inherit' })
+const tap = spawnSync(join(root, 'node_modules/.bin/tap'), args, { cwd: root, stdio: 'inherit' })
 const seconds = ((Date.now() - started) / 1000).toFixed(1)
 
 const files = []

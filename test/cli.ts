@@ -7,6 +7,7 @@ import t from 'tap'
 import { main } from '../src/cli/main.js'
 import type { Manifest } from '../src/render/manifest.js'
 import { version } from '../src/version.js'
+import { scaled } from '../src/limits/time-limit.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'dist/src/bin.js')
@@ -182,7 +183,7 @@ t.before(() => {
 
 t.test('the built bin builds examples/basic', async (t) => {
   const out = join(dir, 'out', 'bin')
-  const r = spawnSync(process.execPath, [bin, 'build', '--cwd', 'examples/basic', '--out', out], { cwd: repo, encoding: 'utf8', timeout: 30_000 })
+  const r = spawnSync(process.execPath, [bin, 'build', '--cwd', 'examples/basic', '--out', out], { cwd: repo, encoding: 'utf8', timeout: scaled(30_000) })
   t.equal(r.status, 0, r.stderr)
   t.match(r.stdout, /^built basic \(basic@[0-9a-f]{12}\) in \d+ ms\n/)
   t.ok(r.stdout.split('\n').includes('  AWS_LAMBDA_EXEC_WRAPPER=/opt/wrapgen/exec'), 'prints the variable to set')

@@ -21,6 +21,8 @@ import { FAMILIES } from '../src/config/types.js'
 import { UserError } from '../src/errors.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
 import { expandRuntime } from '../src/runtimes/expand.js'
+import { scaled } from '../src/limits/time-limit.js'
+import { needsRic } from './fixtures/ric.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/compose')
@@ -87,7 +89,7 @@ function runComposed(layerDir: string, shell: string): { argv: string[]; env: Re
   }
   const env = { PATH: '/var/lang/bin:/usr/bin:/bin', _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: '/var/task', AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_LAMBDA_EXEC_WRAPPER: '/opt/wrapgen/exec' }
   const argv = ['/var/lang/bin/node', '--expose-gc', '--max-http-header-size', '81920', '/var/runtime/index.mjs']
-  const r = spawnSync('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/var', '--ro-bind', layerDir, '/opt', '--ro-bind', bin, '/var/lang/bin', '--dir', '/var/task', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/var/task', '--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]), shell, '/opt/wrapgen/exec', ...argv], { encoding: 'utf8', timeout: 10_000 })
+  const r = spawnSync('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/var', '--ro-bind', layerDir, '/opt', '--ro-bind', bin, '/var/lang/bin', '--dir', '/var/task', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/var/task', '--clearenv', ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]), shell, '/opt/wrapgen/exec', ...argv], { encoding: 'utf8', timeout: scaled(10_000) })
   const [args = '', envText = ''] = r.stdout.split('env:\n')
   return {
     argv: args.split('\n').filter(Boolean).map((l) => l.slice(4)),
@@ -444,18 +446,68 @@ t.test('the command line: help, usage errors, exit codes, never overwriting othe
   t.equal(readFileSync(join(work, 'cli-out/notes.txt'), 'utf8'), 'mine', 'a file of the user\'s beside ours is kept')
 })
 
-t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook runs, then the handler', { skip }, async (t) => {
-  let ric = true
-  try {
-    const { ricPackageDir } = await import('../src/invoke/layout.js')
-    ricPackageDir()
-  } catch {
-    ric = false
+t.test('compose --config with every config key: the runners\' folders, extensions and the bootstrap shim are written, and the layer verifies', { skip }, async (t) => {
+  // Local hook files for every family (dummy jar and dll: verify replaces each hook with a probe).
+  const project = join(work, 'every-key')
+  mkdirSync(join(project, 'hooks'), { recursive: true })
+  const files: Record<string, string> = {
+    'hooks/preload.cjs': 'module.exports = () => {}\n',
+    'hooks/imp.mjs': 'export default () => {}\n',
+    'hooks/otel.py': 'pass\n',
+    'hooks/otel.rb': 'nil\n',
+    'hooks/agent.jar': 'not a real jar\n',
+    'hooks/Acme.StartupHook.dll': 'not a real assembly\n',
+    'agent.sh': '#!/bin/sh\nexit 0\n',
+    'agent.json': '{}\n',
   }
-  if (!ric) return void t.pass('skipped: aws-lambda-ric is not installed')
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(project, f), text)
+  chmodSync(join(project, 'agent.sh'), 0o755)
+  const everyKey = {
+    $schema: './schema.json',
+    name: 'every-key',
+    failMode: 'closed',
+    runtimes: ['nodejs22.x', 'python3.12', 'java21', 'dotnet8', 'ruby3.3'],
+    env: { set: { A: '1' }, default: { B: '2' }, prepend: { PATH: '/opt/acme/bin' }, append: { C: 'x' }, unset: ['DEBUG'] },
+    node: { flags: ['--enable-source-maps'], env: { set: { N: '1' } }, preloads: ['./hooks/preload.cjs'], inject: 'NODE_OPTIONS', external: ['@aws-sdk/*'], mainFields: ['main', 'module'], imports: ['./hooks/imp.mjs'] },
+    python: { flags: ['-X', 'importtime'], env: { set: { P: '1' } }, preloads: ['./hooks/otel.py'] },
+    java: { flags: ['-XX:+TieredCompilation'], env: { set: { J: '1' } }, agents: [{ jar: './hooks/agent.jar', options: 'k=v' }], inject: 'argv' },
+    dotnet: { flags: ['--roll-forward', 'Major'], env: { set: { D: '1' } }, startupHooks: ['./hooks/Acme.StartupHook.dll'] },
+    ruby: { flags: ['-W0'], env: { set: { R: '1' } }, preloads: ['./hooks/otel.rb'] },
+    chain: [],
+    extensions: { agent: { file: './agent.sh', files: { 'acme/agent.json': './agent.json' } } },
+    customRuntime: { bootstrap: true },
+  }
+  const { CONFIG_KEYS } = await import('../src/config/schema.js')
+  t.same(Object.keys(everyKey).sort(), [...CONFIG_KEYS].sort(), 'the config uses every key wrapgen has (chain empty: compose sets it)')
+  writeFileSync(join(project, '.wrapgenrc.json'), JSON.stringify(everyKey, null, 2))
+  const out = join(work, 'out-every-key')
+  const r = await cli('compose', tracerZip, handlerZip, '--config', join(project, '.wrapgenrc.json'), '--out', out)
+  t.equal(r.code, 0, 'composed (before: exit 70, ENOENT under /opt/wrapgen/...)', { stderr: r.err })
+  const { tree } = await readLayer(join(out, 'layer.zip'))
+  for (const path of ['wrapgen/import.mjs', 'wrapgen/imports/01-imp.mjs', 'wrapgen/python/run.py', 'wrapgen/python/hooks/01-otel.py', 'wrapgen/ruby/run.rb', 'wrapgen/ruby/hooks/01-otel.rb', 'wrapgen/java/wrapgen-agents.jar', 'wrapgen/java/agents.txt', 'wrapgen/java/agents/01-agent.jar', 'wrapgen/dotnet/WrapgenStartupHooks.dll', 'wrapgen/dotnet/hooks/01/Acme.StartupHook.dll', 'wrapgen/preload.cjs', 'extensions/agent', 'acme/agent.json', 'bootstrap', 'tracer/wrapper', 'handler-wrap/wrapper']) {
+    t.equal(tree.get(path)?.kind, 'file', `the zip holds /opt/${path}`)
+    t.ok(existsSync(join(out, 'layer', path)), `the tree holds /opt/${path}`)
+  }
+  for (const dir of ['wrapgen/imports', 'wrapgen/python/hooks', 'wrapgen/ruby', 'wrapgen/java/agents', 'wrapgen/dotnet/hooks/01', 'extensions', 'acme']) t.same(tree.get(dir), { kind: 'dir', mode: 0o755 }, `the zip has the folder /opt/${dir}/`)
+  t.equal(statSync(join(out, 'layer/extensions/agent')).mode & 0o777, 0o755, 'the extension keeps its exec bit')
+  // Verified with its own compose.json: every family through the chain, the hooks column included.
+  const v = await cli('verify', '--layer', out, '--memory', '1024', '--shell', 'dash')
+  t.equal(v.code, 0, 'verify passes on the composed layer', { out: v.out.split('\n').slice(-25).join('\n') })
+  // A vendor file where the config puts one of its own: refused, naming both, nothing written.
+  const clash = join(work, 'ships-bootstrap')
+  mkdirSync(clash)
+  writeFileSync(join(clash, 'bootstrap'), '#!/bin/sh\nexec "$@"\n')
+  chmodSync(join(clash, 'bootstrap'), 0o755)
+  const refused = await cli('compose', `${clash}=none`, '--config', join(project, '.wrapgenrc.json'), '--out', join(work, 'out-clash'))
+  t.equal(refused.code, 1, refused.err)
+  t.match(refused.err, /\/opt\/bootstrap: ships-bootstrap ships a file there, where the config puts \/opt\/bootstrap \(customRuntime\.bootstrap\)/)
+  t.notOk(existsSync(join(work, 'out-clash')), 'nothing written')
+})
+
+t.test('wrapgen invoke through the composed layer: every vendor\'s Node hook runs, then the handler', { skip: skip || needsRic.skip }, async (t) => {
   const { runInvoke } = await import('../src/invoke/run.js')
   if (!plain) return void t.fail('the composition above did not run')
-  const run = await runInvoke({ layerDir: join(plainOut, 'layer'), taskDir: join(vendor, 'task'), events: [{}], timeoutMs: 5000 })
+  const run = await runInvoke({ layerDir: join(plainOut, 'layer'), taskDir: join(vendor, 'task'), events: [{}], timeoutMs: scaled(5000) })
   t.equal(run.init.status, 'ok', run.logs.stderr)
   t.equal(run.invokes[0]?.status, 'success', JSON.stringify(run.invokes[0]?.error))
   const p = JSON.parse(run.invokes[0]?.payload ?? 'null') as Record<string, unknown>
@@ -527,4 +579,97 @@ t.test('wrapgen verify --layer on the composed layer: no config needed, every ru
   const fc = await cli('verify', '--layer', forkOut, '--runtime', nodeRt, '--memory', '1024', '--shell', 'dash')
   t.equal(fc.code, 3)
   t.match(fc.out, /exec: the interpreter's pid \d+ differs from the wrapper's \d+: the wrapper forked .*\[made by forker \(\/opt\/forker\/wrapper\)/)
+})
+
+// Real vendors' layers, as wrapgen's own files in their shapes (test/fixtures/wrappers/vendors, issue 18).
+const vendors = join(repo, 'test/fixtures/wrappers/vendors')
+
+t.test('effects of vendor-shaped wrappers: a leading blank, a default kept, nothing counted as arrived that did not (pure)', async (t) => {
+  t.same(contribution(' --import /opt/init.mjs', undefined, 'NODE_OPTIONS'), { part: '--import /opt/init.mjs', sep: ' ' }, '"${NODE_OPTIONS} --import" when it was unset: the blank is not part of the edit')
+  t.same(contribution('--require /opt/a.js  --import /opt/b.mjs', undefined, 'NODE_OPTIONS'), { part: '--require /opt/a.js --import /opt/b.mjs', sep: ' ' }, 'nor are doubled blanks')
+  const baseArgv = ['/var/lang/bin/node', '/var/runtime/index.mjs']
+  const baseEnv = { _HANDLER: 'index.handler' }
+  const obs = (env: Record<string, string>): Observed => ({ ran: true, argv: baseArgv, env, code: 0, stderr: '', baseArgv, baseEnv })
+  const otel = classify(0, '/opt/otel-handler', { 'nodejs24.x': effectsOf(obs({ ...baseEnv, NODE_OPTIONS: ' --import /opt/init.mjs', OTEL_PROPAGATORS: 'tracecontext,baggage,xray' })) })
+  const splunk = classify(1, '/opt/nodejs-otel-handler', { 'nodejs24.x': effectsOf(obs({ ...baseEnv, NODE_OPTIONS: ' --import /opt/loader.mjs', OTEL_PROPAGATORS: 'tracecontext,baggage' })) })
+  // Splunk first: OpenTelemetry's part arrives after Splunk's, with one blank between.
+  const chained = obs({ ...baseEnv, NODE_OPTIONS: ' --import /opt/loader.mjs --import /opt/init.mjs', OTEL_PROPAGATORS: 'tracecontext,baggage' })
+  const rows = attribute([otel, splunk], { 'nodejs24.x': chained }, [splunk, otel])
+  t.same(rows.map((a) => [a.layer, a.variable, a.arrived]), [[0, 'NODE_OPTIONS', true], [0, 'OTEL_PROPAGATORS', false], [1, 'NODE_OPTIONS', true], [1, 'OTEL_PROPAGATORS', true]], 'the --import arrived; the propagators did not')
+  t.same(rows[1]?.by, undefined, 'and no wrapper after it set them: nobody to blame in the chain')
+  const reversed = attribute([otel, splunk], { 'nodejs24.x': obs({ ...baseEnv, NODE_OPTIONS: ' --import /opt/init.mjs --import /opt/loader.mjs', OTEL_PROPAGATORS: 'tracecontext,baggage' }) }, [otel, splunk])
+  t.same(reversed.filter((a) => !a.arrived).map((a) => [a.layer, a.variable, a.by]), [[0, 'OTEL_PROPAGATORS', [1]]], 'a value replaced by the wrapper after it names that wrapper')
+  // Values that merely look alike are not a hand-on: only a handler kept by the next handler wrapper is.
+  const a = classify(0, '/opt/a', { 'nodejs24.x': effectsOf(obs({ ...baseEnv, A_ON: 'false' })) })
+  const b = classify(1, '/opt/b', { 'nodejs24.x': effectsOf(obs({ ...baseEnv, B_ON: 'true', B_FLAG: 'false' })) })
+  t.same(attribute([a, b], { 'nodejs24.x': obs({ ...baseEnv, A_ON: 'true', B_ON: 'true', B_FLAG: 'false' }) }, [a, b]).filter((x) => !x.arrived).map((x) => x.variable), ['A_ON'], 'an edit that did not arrive is never "arrived"')
+})
+
+t.test('compose of vendor-shaped layers: OpenTelemetry + Splunk without false warnings; ADOT\'s real wrapper chained; a web adapter exercised', { skip }, async (t) => {
+  const plainConfig = await openConfig({ cwd: work, config: { name: 'vendors' } })
+  const layer = (name: string): string => join(vendors, name, 'layer')
+
+  const os = await compose({ layers: [{ path: layer('otel-node') }, { path: layer('splunk-node') }], config: plainConfig })
+  t.same(os.chain.map((c) => c.wrapper), ['/opt/otel-handler', '/opt/nodejs-otel-handler'])
+  t.same(os.warnings, [], 'no false warning')
+  t.same(os.checked, os.runtimes, 'checked on every family')
+  t.same(os.attribution.filter((a) => !a.arrived && !a.deferred), [], 'every edit arrived, or was rightly not made')
+  for (const rt of os.runtimes) {
+    const at = (layerIx: number, v: string) => os.attribution.find((a) => a.runtime === rt && a.layer === layerIx && a.variable === v)
+    t.match(at(0, 'NODE_OPTIONS'), { value: '--import /opt/init.mjs', arrived: true }, `${rt}: OpenTelemetry's --import arrived (set after a leading blank)`)
+    t.match(at(1, 'NODE_OPTIONS'), { value: '--import /opt/loader.mjs --require /opt/wrapper.js', arrived: true }, `${rt}: Splunk's arrived after it`)
+    for (const v of ['OTEL_PROPAGATORS', 'OTEL_RESOURCE_ATTRIBUTES']) t.match(at(1, v), { arrived: false, deferred: true, note: /only when unset/ }, `${rt}: Splunk's ${v} default yields to OpenTelemetry's, said so`)
+  }
+  const m = os.manifest.attribution.find((a) => a.deferred)
+  t.match(m, { deferred: true, arrived: false }, 'the manifest keeps the distinction')
+
+  const adot = await compose({ layers: [{ path: layer('adot-node') }], config: plainConfig })
+  t.same([adot.inputs[0]?.wrapper, adot.inputs[0]?.wrapperFrom], ['/opt/otel-handler', 'detected'], 'the file Lambda runs: the one that sources the upstream script, not the upstream script')
+  t.same(adot.warnings, [])
+  for (const rt of adot.runtimes) {
+    const edits = adot.attribution.filter((a) => a.runtime === rt)
+    t.same(edits.map((a) => a.variable).sort(), ['NODE_OPTIONS', 'OTEL_NODE_ENABLED_INSTRUMENTATIONS', 'OTEL_PROPAGATORS', 'OTEL_RESOURCE_ATTRIBUTES'], `${rt}: every edit, ADOT's own and the upstream script's, checked`)
+    t.ok(edits.every((a) => a.arrived), `${rt}: and each arrived`)
+    t.match(edits.find((a) => a.variable === 'NODE_OPTIONS')?.value, /^--require \/opt\/adot-extension\.js --import \/opt\/init\.mjs$/, `${rt}: ADOT's --require and the upstream --import`)
+  }
+
+  // A web adapter last: its program (the function's own, $LAMBDA_TASK_ROOT/$_HANDLER) gets a stand-in, so the chain is exercised.
+  const wa = await compose({ layers: [{ path: layer('otel-node') }, { path: layer('web-adapter') }], config: plainConfig })
+  t.same(wa.chain.map((c) => [c.wrapper, c.kind]), [['/opt/otel-handler', 'passes'], ['/opt/bootstrap', 'replaces']])
+  t.same(wa.checked, wa.runtimes, 'the replacer\'s program starts on every runtime: every edit checked')
+  t.ok(wa.attribution.length > 0 && wa.attribution.every((a) => a.arrived), `${wa.attribution.length} edits, all arrived`)
+  const withEnv = await compose({ layers: [{ path: layer('otel-node') }, { path: layer('web-adapter') }], config: plainConfig, env: { _HANDLER: 'run.sh' } })
+  t.match(withEnv.classified[1]?.reason, /it runs the program "\/var\/task\/run\.sh" instead/, '--env reaches the wrappers')
+  t.same(withEnv.manifest.env, { _HANDLER: 'run.sh' }, 'and compose.json keeps it for verify --layer')
+  const out = join(work, 'out-adapter')
+  writeComposed(withEnv.output, out)
+  const { verify } = await import('../src/api-verify.js')
+  const { passed } = await import('../src/verify/types.js')
+  const r = await verify({ layerDir: out, runtime: nodeRt, memories: [1024], shells: ['dash'], standInOnly: true })
+  t.ok(passed(r), 'verify --layer on it runs and passes', { failures: r.results.filter((x) => x.status === 'fail') })
+  t.ok(r.deviations.some((d) => d.includes('"/var/task/run.sh"')), 'with the function\'s variables compose ran with', { deviations: r.deviations })
+  const c = await cli('compose', layer('otel-node'), layer('web-adapter'), '--out', join(work, 'out-adapter-cli'), '--env', '_HANDLER=run.sh')
+  t.equal(c.code, 0, c.err)
+  t.match(c.out, /checked on .*: \d+ of \d+ vendor environment edits arrived\n/)
+  t.match(await cli('compose', layer('otel-node'), '--out', join(work, 'out-bad-env'), '--env', 'nope'), { code: 2, err: /--env nope: give NAME=value/ })
+})
+
+t.test('detect: the file Lambda would run, when a layer\'s scripts run or source each other', async (t) => {
+  const { entryCandidates, wrapperCandidates } = await import('../src/compose/detect.js')
+  const tree = async (name: string) => (await readLayer(join(vendors, name, 'layer'))).tree
+  const adot = await tree('adot-node')
+  t.same(wrapperCandidates(adot).sort(), ['/opt/otel-handler', '/opt/otel-handler-upstream'], 'a script that only sources another is a candidate too')
+  t.same(entryCandidates(adot), ['/opt/otel-handler'], 'ADOT node: the one that sources the upstream script')
+  t.same(entryCandidates(await tree('adot-python')), ['/opt/otel-instrument'], 'ADOT python: the one that sources the upstream script')
+  t.same(entryCandidates(await tree('otel-python')), ['/opt/otel-handler'], 'OpenTelemetry python: the one that execs its sibling through BASH_SOURCE')
+  t.same(entryCandidates(await tree('splunk-node')), ['/opt/nodejs-otel-handler'], 'Splunk: its sourced defaults are not a wrapper')
+  t.same(entryCandidates(await tree('newrelic-java')), ['/opt/newrelic-java-handler'])
+  // Two independent entry points: the one the layer documents as AWS_LAMBDA_EXEC_WRAPPER.
+  const file = (s: string, mode = 0o755) => ({ kind: 'file' as const, mode, data: new TextEncoder().encode(s), sha256: sha256(new TextEncoder().encode(s)) })
+  const two = new Map([['a-handler', file('#!/bin/sh\nexec "$@"\n')], ['b-handler', file('#!/bin/bash\nexport B=1\nexec "$@"\n')]])
+  t.same(entryCandidates(two).sort(), ['/opt/a-handler', '/opt/b-handler'], 'two roots')
+  two.set('README.md', file('Set AWS_LAMBDA_EXEC_WRAPPER=/opt/b-handler on the function.\n', 0o644))
+  t.same(entryCandidates(two), ['/opt/b-handler'], 'the documented one')
+  // A wrapper that runs the command as a child (no exec) is still the layer's wrapper.
+  t.same(wrapperCandidates(new Map([['forker', file('#!/bin/sh\n"$@"\nexit $?\n')]])), ['/opt/forker'])
 })

@@ -166,13 +166,17 @@ t.test('load: errors name the file', async (t) => {
     t.equal(e.message, `${rel(join(dir, 'wrapgen.config.ts'))}: cannot read the config: boom`)
     t.same(leftovers(dir), [])
   })
-  t.test('bad JSON: the file and the parser\'s reason', async (t) => {
+  t.test('bad JSON: the file, line and column, and the parser\'s reason', async (t) => {
     const dir = t.testdir({ 'package.json': pkg(), '.wrapgenrc.json': '{ "name": "x",\n  "failMode": }\n' })
     const e = await userError(t, () => loadConfig({ cwd: dir }))
-    t.ok(e.message.startsWith(`${rel(join(dir, '.wrapgenrc.json'))}: cannot read the config: `), e.message)
-    t.match(e.message, /: cannot read the config: \S/, 'with a reason')
-    t.match(e.message, /: cannot read the config: Unexpected token|: cannot read the config: Expected|: cannot read the config: Unexpected/, "the parser's reason, not a line of its code frame")
-    t.notMatch(e.message, /JSON Error in/, 'no absolute path repeated from cosmiconfig')
+    t.equal(e.message, `${rel(join(dir, '.wrapgenrc.json'))}:2:15: cannot read the config: Unexpected "}" in JSON`, 'line and column (before: a character position, or none)')
+    t.notMatch(e.message, /JSON Error in|position/, 'no absolute path repeated from cosmiconfig, no character position')
+    // A trailing comma, which JSON.parse reports with no position at all.
+    const comma = t.testdir({ 'package.json': pkg(), '.wrapgenrc.json': '{\n  "name": "x",\n  "runtimes": ["nodejs20.x",]\n}\n' })
+    t.equal((await userError(t, () => loadConfig({ cwd: comma }))).message, `${rel(join(comma, '.wrapgenrc.json'))}:3:28: cannot read the config: JSON does not support trailing commas`)
+    // package.json, which cosmiconfig parses itself.
+    const inPackage = t.testdir({ 'package.json': '{\n  "name": "p",\n  "wrapgen": { "name": "x" }\n  "private": true\n}\n' })
+    t.equal((await userError(t, () => loadConfig({ cwd: inPackage }))).message, `${rel(join(inPackage, 'package.json'))}:4:3: cannot read the config: Expected "," in JSON but found "\\"private\\""`)
   })
   t.test('bad YAML: the file and the parser\'s reason', async (t) => {
     const dir = t.testdir({ 'package.json': pkg(), '.wrapgenrc.yaml': 'name: x\n  bad: [\n' })
@@ -211,6 +215,11 @@ const BAD: Array<[string, unknown, string[]]> = [
   ['unknown nested key', { name: 'a', node: { preload: [] } }, ['node.preload: unknown key; did you mean "preloads"?']],
   ['failMode "half"', { name: 'a', failMode: 'half' }, ['failMode: "half" is not allowed; use "open" or "closed"']],
   ['runtimes: unknown, with a guess', { name: 'a', runtimes: ['nodejs19.x'] }, ['runtimes[0]: "nodejs19.x" is not a known runtime; did you mean "nodejs18.x"? (see docs/runtimes.md)']],
+  // Several ids are as near: the newest of the family (before: the oldest, python3.10 for python3.15).
+  ['runtimes: an unknown version, guessed as the newest', { name: 'a', runtimes: ['python3.19', 'nodejs25.x', 'java26'] }, ['python3', 'nodejs', 'java'].map((family, i) => {
+    const newest = wrappableRuntimes().filter((id) => id.startsWith(family)).sort((x, y) => x.localeCompare(y, 'en', { numeric: true })).at(-1)
+    return `runtimes[${i}]: ${JSON.stringify(['python3.19', 'nodejs25.x', 'java26'][i])} is not a known runtime; did you mean "${newest}"? (see docs/runtimes.md)`
+  })],
   ['runtimes: OS-only', { name: 'a', runtimes: ['nodejs20.x', 'provided.al2'] }, ['runtimes[1]: "provided.al2" never runs AWS_LAMBDA_EXEC_WRAPPER (OS-only runtime); remove it']],
   ['runtimes: not an array', { name: 'a', runtimes: 'nodejs20.x' }, ['runtimes: "nodejs20.x" is not an array of strings']],
   ['env.set: bad variable name', { name: 'a', env: { set: { 'MY-VAR': 'x' } } }, ['env.set.MY-VAR: "MY-VAR" is not a portable variable name (letters, digits, _; not starting with a digit)']],

@@ -13,8 +13,9 @@ import { build } from '../src/api.js'
 import { main } from '../src/cli/main.js'
 import { makeTemp, removeTemp } from '../src/cleanup.js'
 import { RUNTIME_IDS } from '../src/runtimes/ids.js'
+import { scaled } from '../src/limits/time-limit.js'
 
-t.setTimeout(240_000)
+t.setTimeout(scaled(240_000))
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const readme = readFileSync(join(repo, 'README.md'), 'utf8')
@@ -65,7 +66,7 @@ t.test('SAM: cfn-lint accepts the README template and the manifest\'s runtimes, 
   writeFileSync(join(project, 'manifest.yaml'), `${withRuntimes(manifest.compatibleRuntimes)}\n`)
   writeFileSync(join(project, 'sixteen.yaml'), `${withRuntimes([...manifest.compatibleRuntimes, ...manifest.compatibleRuntimesLeftOut.slice(0, 1)])}\n`)
   t.not(readFileSync(join(project, 'manifest.yaml'), 'utf8'), sam, 'the runtime list was replaced')
-  const lint = (file: string) => spawnSync('cfn-lint', ['--format', 'parseable', file], { cwd: project, encoding: 'utf8', timeout: 120_000 })
+  const lint = (file: string) => spawnSync('cfn-lint', ['--format', 'parseable', file], { cwd: project, encoding: 'utf8', timeout: scaled(120_000) })
   const readmeLint = lint('readme.yaml')
   t.equal(readmeLint.status, 0, `the README's SAM template (${version.stdout.trim()}): ${readmeLint.stdout.trim() || 'clean'}`)
   const manifestLint = lint('manifest.yaml')
@@ -101,7 +102,7 @@ const assembly = app.synth()
 process.stdout.write(JSON.stringify(assembly.getStackByName('Startup').template))
 `
   writeFileSync(join(project, 'app.cjs'), app)
-  const synth = spawnSync(process.execPath, ['app.cjs'], { cwd: project, encoding: 'utf8', timeout: 180_000 })
+  const synth = spawnSync(process.execPath, ['app.cjs'], { cwd: project, encoding: 'utf8', timeout: scaled(180_000) })
   t.equal(synth.status, 0, synth.stderr.split('\n').slice(0, 8).join('\n'))
   if (synth.status !== 0) return
   type Resource = { Type: string; Properties: Record<string, unknown> }

@@ -2,7 +2,7 @@
 // processes (shell + curl, and node) beside AWS's real Node runtime client, sandboxed when
 // bubblewrap works. Fixtures: test/fixtures/extensions/layers/<case>/extensions/<name>.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -21,6 +21,8 @@ import { createExtensionsApi } from '../src/invoke/extensions-api.js'
 import { renderInvokeRun } from '../src/invoke/report.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../src/invoke/run.js'
 import { sandboxAvailable } from '../src/sandbox/index.js'
+import { scaled } from '../src/limits/time-limit.js'
+import { needsRic } from './fixtures/ric.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/extensions')
@@ -28,12 +30,10 @@ const layer = (name: string): string => join(fixtures, 'layers', name)
 const task = join(fixtures, 'task')
 const sandboxed = sandboxAvailable()
 // AWS's runtime client is optional (its native build needs autotools): without it the invoke tests skip.
-const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
-const needsRic = { skip: ric ? false : 'aws-lambda-ric (optional; its native build needs autotools) is not installed' }
 
 const mode = process.env.WRAPGEN_TEST_MODE === 'path-mapped' ? 'path-mapped' as const : 'auto' as const
 const invoke = (withLayers: string[], o: Partial<InvokeRunOptions> = {}): Promise<InvokeRun> =>
-  runInvoke({ noLayer: true, withLayers, taskDir: task, events: [{ n: 1 }, { n: 2 }], timeoutMs: 5000, mode, ...o })
+  runInvoke({ noLayer: true, withLayers, taskDir: task, events: [{ n: 1 }, { n: 2 }], timeoutMs: scaled(5000), mode, ...o })
 const ext = (run: InvokeRun, name: string) => {
   const e = run.extensions?.extensions.find((x) => x.name === name)
   if (!e) throw new Error(`no extension ${name} in ${JSON.stringify(run.extensions)}`)
@@ -101,7 +101,9 @@ t.test('Extensions API: registration and polling rules, over HTTP', async (t) =>
 })
 
 t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', needsRic, async (t) => {
-  const run = await invoke([layer('good'), layer('slow')])
+  // The slow extension's flush, long enough on this machine to stand out from the good one's curl.
+  const slowMs = scaled(400)
+  const run = await invoke([layer('good'), layer('slow')], { env: { SLOW_MS: String(slowMs) } })
   t.equal(run.init.status, 'ok', JSON.stringify(run.init))
   t.same(run.invokes.map((i) => i.status), ['success', 'success'])
   const good = ext(run, 'good')
@@ -114,14 +116,16 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
     t.ok((e.registeredMs as number) <= spawn, `${e.name} registered (${e.registeredMs} ms) before the runtime started (${spawn} ms)`)
     t.ok(typeof e.readyMs === 'number', `${e.name} asked for its first event`)
     t.same(e.exit, { code: 0, signal: null }, `${e.name} exited 0 on SHUTDOWN`)
-    t.ok(typeof e.shutdownMs === 'number' && e.shutdownMs < 2000, `${e.name} shut down in ${e.shutdownMs} ms`)
+    t.ok(typeof e.shutdownMs === 'number' && e.shutdownMs < scaled(2000), `${e.name} shut down in ${e.shutdownMs} ms, within Lambda's 2 s (scaled to this machine)`)
   }
   // Every invoke reached each extension with its request id, and the slow one held the phase open.
   for (const inv of run.invokes) {
     t.match(good.stderr, `"eventType":"INVOKE","deadlineMs":`)
     t.match(good.stderr, `"requestId":"${inv.requestId}"`)
     t.match(slow.stderr, `[slow] flushed ${inv.requestId}`)
-    t.ok((inv.postInvokeMs as number) >= 350, `post-invoke ${inv.postInvokeMs} ms covers the slow extension's 400 ms`)
+    // The flush starts with the INVOKE event, post-invoke with the runtime's next /next: the function's
+    // own run (longer on a busy machine) comes off it. Half the flush is far beyond any function run here.
+    t.ok((inv.postInvokeMs as number) >= slowMs / 2, `post-invoke ${inv.postInvokeMs} ms covers the slow extension's ${slowMs} ms flush, less the function's run (${inv.durationMs} ms)`)
   }
   t.match(good.stderr, /"shutdownReason":"spindown"/)
   t.match(slow.stderr, /\[slow\] shutdown spindown/)
@@ -138,14 +142,16 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
   t.match(text, /extension slow logs:\n {2}\| \[slow\] registered 200/)
 
   const quick = await invoke([layer('good')], { events: [{ n: 1 }] })
-  t.ok((quick.invokes[0]?.postInvokeMs as number) < (run.invokes[0]?.postInvokeMs as number) - 200, `without the slow one: ${quick.invokes[0]?.postInvokeMs} ms`)
+  t.ok((quick.invokes[0]?.postInvokeMs as number) < (run.invokes[0]?.postInvokeMs as number) - slowMs / 4, `without the slow one: ${quick.invokes[0]?.postInvokeMs} ms`)
 })
 
 t.test('an extension that never registers: init times out naming it, and the runtime never starts', needsRic, async (t) => {
-  const run = await invoke([layer('good'), layer('never-registers')], { initTimeoutMs: 3000, events: [{}] })
+  // Long enough, on this machine, for the good one to register.
+  const limit = scaled(3000)
+  const run = await invoke([layer('good'), layer('never-registers')], { initTimeoutMs: limit, events: [{}] })
   t.equal(run.init.status, 'error')
   t.equal(run.init.error?.errorType, 'Sandbox.Timedout')
-  t.match(run.init.error?.errorMessage, /within 3 seconds: extension never-registers never registered/)
+  t.match(run.init.error?.errorMessage, `within ${limit / 1000} seconds: extension never-registers never registered`)
   t.equal(run.extensions?.runtimeSpawnMs, undefined, 'no runtime without every registration')
   t.equal(run.runtimeStarted, false)
   t.match(renderInvokeRun(run, { logs: false }), /init report: the runtime never started/)
@@ -181,8 +187,9 @@ t.test('an extension that exits during an invoke: the response came back, the in
 })
 
 t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', needsRic, async (t) => {
-  // The function answers at once; the extension's 1.8 s flush runs past the 1 s timeout (extensions get the function's variables).
-  const run = await invoke([layer('slow')], { timeoutMs: 1000, env: { SLOW_MS: '1800' }, events: [{ n: 1 }, { n: 2 }] })
+  // The function answers at once; the extension's 1.8 s flush runs past the 1 s timeout (extensions get
+  // the function's variables), both in this machine's time.
+  const run = await invoke([layer('slow')], { timeoutMs: scaled(1000), env: { SLOW_MS: String(scaled(1800)) }, events: [{ n: 1 }, { n: 2 }] })
   t.equal(run.invokes[0]?.status, 'timeout')
   t.match(run.invokes[0]?.error?.errorMessage, 'extension slow did not ask for the next event before the deadline')
   t.equal(run.invokes[1]?.status, 'not-run')
@@ -271,7 +278,7 @@ t.test('invoke with the config: its extensions (a file and a bundled TypeScript 
   const config = await openConfig({ cwd: project, config: projectConfig })
   const built = await buildTempLayer(config)
   t.teardown(built.remove)
-  const run = await runInvoke({ layerDir: built.layerDir, taskDir: task, events: [{ n: 1 }, { n: 2 }, { n: 3 }], timeoutMs: 5000 })
+  const run = await runInvoke({ layerDir: built.layerDir, taskDir: task, events: [{ n: 1 }, { n: 2 }, { n: 3 }], timeoutMs: scaled(5000) })
   t.equal(run.init.status, 'ok', JSON.stringify(run.init))
   t.equal(run.layer, 'wrapgen')
   t.same(run.invokes.map((i) => i.status), ['success', 'success', 'success'])
@@ -292,7 +299,7 @@ t.test('custom runtime (provided.al2023): the tutorial-style shell runtime runs 
     t.equal(r.status, 0, `the shim passes shellcheck (${sh}): ${r.stdout}`)
   }
 
-  const base = { taskDir: customTask, runtime: 'provided.al2023', handler: 'function.handler', timeoutMs: 5000 }
+  const base = { taskDir: customTask, runtime: 'provided.al2023', handler: 'function.handler', timeoutMs: scaled(5000) }
   const run = await runInvoke({ ...base, layerDir: built.layerDir, events: [{ n: 1 }, { n: 2 }] })
   t.equal(run.init.status, 'ok', JSON.stringify(run.init) + run.logs.stderr)
   t.equal(run.runtime, 'provided.al2023')
@@ -391,7 +398,7 @@ t.test('build --dockerfile: the lines that put the layer into an image; the tree
   cpSync(join(dir, copy), opt, { recursive: true })
   const env = Object.fromEntries([...out.matchAll(/^ENV ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]))
   t.same(env, { AWS_LAMBDA_EXEC_WRAPPER: '/opt/wrapgen/exec' })
-  const run = await runInvoke({ layerDir: opt, taskDir: task, events: [{}], timeoutMs: 5000 })
+  const run = await runInvoke({ layerDir: opt, taskDir: task, events: [{}], timeoutMs: scaled(5000) })
   t.equal(run.invokes[0]?.status, 'success')
   t.equal(ext(run, 'good').state, 'ready')
 })

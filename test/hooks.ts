@@ -97,6 +97,32 @@ t.test('config: hook keys are validated with their key paths', async (t) => {
   await t.rejects(layer({ python: { preloads: ['./py/nope.py'] } }), { name: 'UserError', message: /^python\.preloads\[0\]: py\/nope\.py is not a file/ })
 })
 
+t.test('config: a hook path without "./" that names a file beside the config is refused; absolute hook paths are refused', async (t) => {
+  const problems = (config: Record<string, unknown>): Promise<string[]> => configProblems(t, dir, { name: 'x', ...config })
+  // 'py/first.py' and 'rb/first.rb' are files here: written without "./", python and ruby would look for a module of that name at run time.
+  t.same(await problems({ python: { preloads: ['py/first.py'] }, ruby: { preloads: [{ module: 'rb/first.rb' }] }, node: { preloads: ['esm/pre.cjs'], imports: ['esm/setup.mjs'] } }), [
+    'node.preloads[0]: "esm/pre.cjs" is not a local path (those start with "./" or "../"), but ./esm/pre.cjs is a file beside the config: did you mean "./esm/pre.cjs"?',
+    'node.imports[0]: "esm/setup.mjs" is not a local path (those start with "./" or "../"), but ./esm/setup.mjs is a file beside the config: did you mean "./esm/setup.mjs"?',
+    'python.preloads[0]: "py/first.py" is not a local path (those start with "./" or "../"), but ./py/first.py is a file beside the config: did you mean "./py/first.py"?',
+    'ruby.preloads[0].module: "rb/first.rb" is not a local path (those start with "./" or "../"), but ./rb/first.rb is a file beside the config: did you mean "./rb/first.rb"?',
+  ])
+  writeFileSync(join(dir, 'otel.py'), 'pass\n')
+  t.teardown(() => rmSync(join(dir, 'otel.py'), { force: true }))
+  t.same(await problems({ python: { preloads: ['otel.py'] } }), ['python.preloads[0]: "otel.py" is not a local path (those start with "./" or "../"), but ./otel.py is a file beside the config: did you mean "./otel.py"?'], 'the issue\'s case: otel.py beside the config')
+  // No such file: a module name ending in .py is still almost surely a mistake, said as a warning.
+  const warnings: string[] = []
+  await openConfig({ cwd: dir, config: { name: 'x', python: { preloads: ['tracing.py', 'acme_hooks.otel'] } }, onWarning: (w) => void warnings.push(`${w.path}: ${w.message}`) })
+  t.same(warnings, ['python.preloads[0]: "tracing.py" is taken as a python module name (the module "py" of a package "tracing"); a module name has no .py (did you mean "tracing"?), and a local file starts with "./"'])
+  // Absolute hook paths would put this machine's path into the layer (run.py, agents.txt, the .NET list), as node.preloads' would.
+  t.same(await problems({ python: { preloads: [join(dir, 'py/first.py')] }, ruby: { preloads: ['/srv/hooks/otel.rb'] }, java: { agents: ['/srv/agents/otel.jar'] }, dotnet: { startupHooks: [{ assembly: '/srv/Otel.dll' }] }, node: { imports: ['/srv/loader.mjs'] } }), [
+    'node.imports[0]: "/srv/loader.mjs" is an absolute path, which would put this machine\'s path into the layer and make it differ wherever the project is checked out; write it relative to the config\'s folder ("./hooks/loader.mjs")',
+    `python.preloads[0]: ${JSON.stringify(join(dir, 'py/first.py'))} is an absolute path, which would put this machine's path into the layer and make it differ wherever the project is checked out; write it relative to the config's folder ("./hooks/first.py")`,
+    'java.agents[0]: "/srv/agents/otel.jar" is an absolute path, which would put this machine\'s path into the layer and make it differ wherever the project is checked out; write it relative to the config\'s folder ("./hooks/otel.jar")',
+    'dotnet.startupHooks[0].assembly: "/srv/Otel.dll" is an absolute path, which would put this machine\'s path into the layer and make it differ wherever the project is checked out; write it relative to the config\'s folder ("./hooks/Otel.dll")',
+    'ruby.preloads[0]: "/srv/hooks/otel.rb" is an absolute path, which would put this machine\'s path into the layer and make it differ wherever the project is checked out; write it relative to the config\'s folder ("./hooks/otel.rb")',
+  ])
+})
+
 t.test('python: the wrapper puts the runner before the entry; nothing else changes', async (t) => {
   const { result, layerDir } = await layer({ python: { flags: ['-X', 'utf8'], preloads: ['./py/first.py', 'json'] } })
   const files = result.files.map((f) => f.path)
@@ -407,4 +433,20 @@ t.test('verify: the hooks check runs probe hooks through the built layer with th
   t.equal(bad[0]?.status, has('python3') ? 'fail' : 'skip')
   if (has('python3')) t.match(bad[0]?.detail, /^sys\.path is .*, without the layer /)
   t.same(await runHookChecks({ config: await openConfig({ cwd: dir, config: { name: 'none' } }), fixtures, memories: [1024] }), [], 'no hooks, no rows')
+  // Hooks named by module: looked up where the runtime looks at cold start, so a missing one fails
+  // verify (before, the probes stood in for it and verify passed a layer whose hook never loads).
+  const named = await openConfig({ cwd: dir, config: { name: 'named', python: { preloads: ['json', 'acme_hooks.otel', 'py.first'] }, ruby: { preloads: ['set', 'acme/otel'] } } })
+  const both = selectRuntimes(loadCatalogue().runtimes, 'python3.12,ruby3.3')
+  const missing = await runHookChecks({ config: named, fixtures: both, memories: [1024] })
+  if (has('python3')) t.match(missing.find((r) => r.runtime === 'python3.12'), { status: 'fail', detail: /^python\.preloads\[1\] "acme_hooks\.otel": no such module where the runtime looks at cold start \(the config's folder \(for \/var\/task\), \/opt\/python/ }, 'python: the missing module fails; json (standard library) and py.first (the config\'s folder) are found')
+  if (has('ruby')) t.match(missing.find((r) => r.runtime === 'ruby3.3'), { status: 'fail', detail: /^ruby\.preloads\[1\] "acme\/otel": no such library where the runtime looks/ })
+  // The layer that ships them, given with --with-layer (its /opt/python, /opt/ruby/lib): found.
+  const vendor = join(dir, 'vendor-layer')
+  mkdirSync(join(vendor, 'python/acme_hooks'), { recursive: true })
+  writeFileSync(join(vendor, 'python/acme_hooks/__init__.py'), 'raise SystemExit("a lookup never runs the module")\n')
+  writeFileSync(join(vendor, 'python/acme_hooks/otel.py'), '')
+  mkdirSync(join(vendor, 'ruby/lib/acme'), { recursive: true })
+  writeFileSync(join(vendor, 'ruby/lib/acme/otel.rb'), 'exit 9\n')
+  const found = await runHookChecks({ config: named, fixtures: both, memories: [1024], trees: [vendor] })
+  for (const r of found) t.equal(r.status, has(r.runtime.startsWith('python') ? 'python3' : 'ruby') ? 'pass' : 'skip', `${r.runtime}: found in the --with-layer tree: ${r.detail}`)
 })

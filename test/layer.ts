@@ -16,6 +16,7 @@ import { UserError } from '../src/errors.js'
 import { writeLayer } from '../src/layer/write.js'
 import type { Manifest } from '../src/render/manifest.js'
 import { version } from '../src/version.js'
+import { scaled } from '../src/limits/time-limit.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 
@@ -207,7 +208,7 @@ t.test('a preload that is a folder, or that wrapgen may not read, is said to be 
 import { buildLayer } from ${JSON.stringify(dist)}
 try { await buildLayer(await openConfig({ cwd: process.argv[1], config: { name: 'locked', node: { preloads: ['./hooks/locked.cjs'] } } })); console.log('built') }
 catch (e) { console.log(JSON.stringify({ message: e.message, details: e.details })) }`
-  const r = spawnSync(setpriv, [...asNobody, '--input-type=module', '-e', script, d], { encoding: 'utf8', timeout: 30_000 })
+  const r = spawnSync(setpriv, [...asNobody, '--input-type=module', '-e', script, d], { encoding: 'utf8', timeout: scaled(30_000) })
   t.equal(r.status, 0, r.stderr)
   t.same(JSON.parse(r.stdout), {
     message: 'cannot bundle the preload (1 problem); fix and run again',

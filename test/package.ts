@@ -4,13 +4,14 @@
 // Needs dist/ (npm test builds it first); packs with --ignore-scripts so it never rewrites dist/
 // while other test files run the CLI from it.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { makeTemp, removeTemp } from '../src/cleanup.js'
+import { scaled } from '../src/limits/time-limit.js'
 
-t.setTimeout(300_000)
+t.setTimeout(scaled(300_000))
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> }
@@ -19,7 +20,7 @@ const temp = makeTemp('package-test')
 t.teardown(() => removeTemp(temp))
 
 const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> =>
-  spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false', ...env }, timeout: 240_000 })
+  spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false', ...env }, timeout: scaled(240_000) })
 const show = (r: SpawnSyncReturns<string>): string => `exit ${r.status}${r.error ? ` (${r.error.message})` : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`
 
 if (!existsSync(join(repo, 'dist/src/bin.js'))) {
@@ -53,6 +54,21 @@ if (!existsSync(join(repo, 'dist/src/bin.js'))) {
     t.same((manifest.peerDependenciesMeta as Record<string, unknown>)['aws-lambda-ric'], { optional: true }, 'it is an optional peer')
     t.match(manifest.repository, { url: /github\.com\/wrapgen\/wrapgen/ })
     t.comment(`tarball ${(info.size / 1024).toFixed(0)} KiB, unpacked ${(info.unpackedSize / 1024).toFixed(0)} KiB, ${files.length} files`)
+  })
+
+  t.test('contributor setup: npm ci on the repository compiles no native code; the quick start stays two commands', async (t) => {
+    // aws-lambda-ric builds native code (21-38 min on a loaded 2-core machine): only npm run setup:invoke installs it.
+    const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { optionalDependencies?: object; dependencies?: object }> }
+    t.same(Object.keys(lock.packages).filter((p) => /(^|\/)node_modules\/aws-lambda-ric$/.test(p)), [], 'package-lock.json installs no aws-lambda-ric')
+    for (const [where, entry] of Object.entries(lock.packages).filter(([p]) => !p.includes('node_modules'))) {
+      t.notOk('aws-lambda-ric' in (entry.dependencies ?? {}) || 'aws-lambda-ric' in (entry.optionalDependencies ?? {}), `${where || 'the root'} does not depend on it (examples/service did)`)
+    }
+    const scripts = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+    t.match(scripts['setup:invoke'], /^npm install --no-save .*aws-lambda-ric@3\.3\.0$/, 'npm run setup:invoke installs it, as users do')
+    t.match(readFileSync(join(repo, '.ci/run'), 'utf8'), /\nnpm run setup:invoke\n[^]*\nexport WRAPGEN_TEST_INVOKE=1\n/, 'CI installs it and the invoke tests must run there')
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8')
+    t.match(readme, /```sh\nnpm ci && npm run example {3}# [^\n]*\nnpm test {20}# [^\n]*\n```/, 'the quick start: two commands on a fresh clone')
+    t.match(readme, /autoconf automake libtool make cmake g\+\+/, 'the README says what the native build needs')
   })
 
   // --- install into a fresh project ---------------------------------------------------------------
@@ -110,10 +126,13 @@ if (!existsSync(join(repo, 'dist/src/bin.js'))) {
 
     // The runtime client is an optional peer: invoke names the exact command.
     writeFileSync(join(project, 'index.mjs'), 'export const handler = async () => "ok"\n')
-    const invoke = wrapgen('invoke', '--handler', 'index.handler')
+    const tmp = join(temp, 'invoke-tmp')
+    mkdirSync(tmp)
+    const invoke = run(bin, ['invoke', '--handler', 'index.handler'], project, { TMPDIR: tmp })
     t.equal(invoke.status, 1, show(invoke))
     t.match(invoke.stderr, 'npm install --save-dev aws-lambda-ric@3.3.0')
     t.notMatch(invoke.stderr, /internal error|at .*\.js:\d+/, 'no stack trace')
+    t.same(readdirSync(tmp), [], 'no wrapgen-invoke-layer-* folder left behind (before: one per run)')
   })
 
   // --- the published types, without @types/node, under every moduleResolution --------------------

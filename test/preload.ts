@@ -12,6 +12,7 @@ import type { WrapgenConfig } from '../src/config/types.js'
 import { writeLayer } from '../src/layer/write.js'
 import { renderInitReport } from '../src/invoke/report.js'
 import { initReport } from '../src/invoke/timing.js'
+import { scaled } from '../src/limits/time-limit.js'
 
 interface LogRecord {
   name: string
@@ -152,7 +153,7 @@ function run(exec: string | undefined, env: Record<string, string> = {}, entry =
     cwd: task,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', WRAPGEN_TEST_LOG: log, LAMBDA_TASK_ROOT: task, TEST_NODE_OPTIONS: NODE_OPTIONS ?? '', ...rest },
-    timeout: 15_000,
+    timeout: scaled(15_000),
   })
   const records = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogRecord)
   return { r, log: records, stderr: r.stderr.split('\n').filter(Boolean) }

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import yauzl from 'yauzl'
 import { MAX_CONFIG_VALUES } from '../src/config/load.js'
+import { scaled } from '../src/limits/time-limit.js'
+import { needsRic } from './fixtures/ric.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'dist/src/bin.js')
@@ -21,7 +23,7 @@ const nobodyReaches = isRoot && spawnSync('test', ['-r', join(repo, 'package.jso
 const needsNobody = { skip: !isRoot || nobodyReaches ? false : 'running as root in a checkout other users cannot read: the permission checks need another user' }
 
 // About 90 CLI processes: 80 s on a quiet 2-core machine, more beside other test files.
-t.setTimeout(300_000)
+t.setTimeout(scaled(300_000))
 
 t.before(() => {
   if (existsSync(bin)) return
@@ -58,7 +60,7 @@ interface Run { code: number | null; signal: NodeJS.Signals | null; out: string;
 function wrapgen(args: readonly string[], opts: { cwd: string; tmp?: string; uid?: number; timeout?: number }): Run {
   const started = Date.now()
   const r: SpawnSyncReturns<string> = spawnSync('env', [...NODE, bin, ...args], {
-    cwd: opts.cwd, encoding: 'utf8', timeout: opts.timeout ?? 60_000,
+    cwd: opts.cwd, encoding: 'utf8', timeout: scaled(opts.timeout ?? 60_000),
     env: childEnv(opts.tmp ?? privateTmp()),
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   })
@@ -242,7 +244,7 @@ t.test('concurrent builds into one folder never mix', async (t) => {
   const dir = t.testdir({ 'package.json': pkg, ...Object.fromEntries(names.map((n) => [`${n}.config.mjs`, config(n)])) })
   const tmp = privateTmp()
   for (let round = 0; round < 2; round++) {
-    const startAt = String(Date.now() + 1500)
+    const startAt = String(Date.now() + scaled(1500))
     const runs = names.map((n) => new Promise<{ code: number | null; err: string }>((resolve) => {
       const child = spawn('env', [...NODE, bin, 'build', '--config', `${n}.config.mjs`, '--out', 'shared'], { cwd: dir, env: { ...childEnv(tmp), START_AT: startAt } })
       let err = ''
@@ -333,7 +335,7 @@ t.test('no silent success: a config timer calling process.exit after the load do
 t.test('user mistakes are one clear line, exit 1 or 2, never 70', async (t) => {
   const bomb = ['name: bomb', 'a0: &a0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`), 'node: { flags: *a8 }', ''].join('\n')
   const cases: Array<{ name: string; files: Record<string, string>; args?: string[]; code: number; err: RegExp }> = [
-    { name: 'malformed JSON in package.json', files: { 'package.json': '{ "name": ' }, code: 1, err: /^wrapgen: package\.json: cannot read the config: Unexpected end of JSON input\n$/ },
+    { name: 'malformed JSON in package.json', files: { 'package.json': '{ "name": ' }, code: 1, err: /^wrapgen: package\.json:1:11: cannot read the config: Unexpected end of file in JSON\n$/ },
     { name: 'a YAML alias bomb', files: { '.wrapgenrc.yaml': bomb }, code: 1, err: new RegExp(`^wrapgen: \\.wrapgenrc\\.yaml: the config holds more than ${MAX_CONFIG_VALUES} values`) },
     { name: 'a config over 1 MiB', files: { '.wrapgenrc.json': `{"name":"big","x":"${'a'.repeat(1024 * 1024)}"}` }, code: 1, err: /^wrapgen: \.wrapgenrc\.json: 1\.0 MiB is too large for a config \(at most 1 MiB\)\n$/ },
     { name: 'a syntax error in an .mjs config', files: { 'wrapgen.config.mjs': "export default {\n  name: 'x',\n  oops oops\n}\n" }, code: 1, err: /^wrapgen: wrapgen\.config\.mjs:3:8: syntax error: Unexpected identifier 'oops'\n$/ },
@@ -355,7 +357,7 @@ t.test('user mistakes are one clear line, exit 1 or 2, never 70', async (t) => {
     t.match(r.err, c.err, c.name)
     t.ok(r.err.length < 400, `${c.name}: short (${r.err.length} chars)`)
     t.notMatch(r.err, /internal error|    at /, `${c.name}: no "bug in wrapgen", no stack`)
-    t.ok(r.ms < 10_000, `${c.name}: fails fast (${r.ms} ms)`)
+    t.ok(r.ms < scaled(10_000), `${c.name}: fails fast (${r.ms} ms)`)
   }
 })
 
@@ -380,7 +382,7 @@ function processesWith(needle: string): string[] {
 }
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
+  const deadline = Date.now() + scaled(ms)
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
@@ -395,8 +397,7 @@ function start(args: string[], cwd: string, tmp: string): { exited: Promise<{ co
   return { exited: new Promise((r) => child.once('close', (code) => r({ code, err }))), kill: (s) => void child.kill(s) }
 }
 
-const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
-t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no temp folder', { skip: ric ? false : 'aws-lambda-ric (optional) is not installed' }, async (t) => {
+t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no temp folder', needsRic, async (t) => {
   const dir = t.testdir({ 'package.json': pkg, 'wrapgen.config.mjs': "export default { name: 'sig', node: { preloads: ['wrapgen/preloads/timing'] } }\n" })
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const tmp = privateTmp()
@@ -419,14 +420,18 @@ t.test('interrupted: a build stopped while loading its config leaves the old out
   const dir = t.testdir({
     'package.json': pkg,
     'fast.config.mjs': "export default { name: 'fast' }\n",
-    'slow.config.ts': "await new Promise<void>((r) => setTimeout(r, 20_000))\nexport default { name: 'slow' }\n",
+    // It says when it has started loading (wrapgen's signal handlers are in place by then), then waits.
+    'slow.config.ts': "import { writeFileSync } from 'node:fs'\nwriteFileSync(new URL(`./loading-${process.pid}`, import.meta.url), '')\nawait new Promise<void>((r) => setTimeout(r, 600_000))\nexport default { name: 'slow' }\n",
   })
+  const loading = (): string[] => readdirSync(dir).filter((f) => f.startsWith('loading-'))
   t.equal(wrapgen(['build', '--config', 'fast.config.mjs', '--out', 'out'], { cwd: dir }).code, 0)
   const before = snapshot(join(dir, 'out'))
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const tmp = privateTmp()
     const run = start(['build', '--config', 'slow.config.ts', '--out', 'out'], dir, tmp)
-    await new Promise((r) => setTimeout(r, 1500))
+    // Not a fixed wait: on a busy machine node may not even have started wrapgen after 1.5 s.
+    await until('the config to be loading', () => loading().length > 0, 120_000)
+    for (const f of loading()) rmSync(join(dir, f))
     run.kill(signal)
     const r = await run.exited
     t.equal(r.code, code, `${signal}: exit ${code}`)

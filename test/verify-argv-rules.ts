@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { Family } from '../src/config/types.js'
 import { ARGV_RULES, findEntry } from '../src/plan/argv-rules.js'
+import { scaled } from '../src/limits/time-limit.js'
 
 const dir = t.testdir({})
 const file = (name: string, text: string): string => {
@@ -57,7 +58,7 @@ function consumes(family: Family, bin: string, option: string, values: readonly 
   // node's --input-type applies only to code given with -e: that is the program then.
   const program = option === '--input-type' ? ['-e', `console.log("ENTRY ${script}")`] : [script]
   const argv = [...values.slice(0, -1), option, values[values.length - 1]!, ...program]
-  const r = spawnSync(bin, argv, { cwd: out, encoding: 'utf8', timeout: 15_000, env: { PATH: '/usr/bin:/bin', HOME: dir } })
+  const r = spawnSync(bin, argv, { cwd: out, encoding: 'utf8', timeout: scaled(15_000), env: { PATH: '/usr/bin:/bin', HOME: dir } })
   const output = `${r.stdout}${r.stderr}`
   if (/bad option|unrecognized option|Unrecognized option|invalid option/i.test(output) && !output.includes('ENTRY')) return { ok: false, skip: `${option} is not an option of this ${family} (${output.split('\n')[0]})`, output }
   const ok = family === 'java' ? /version "/.test(output) : output.includes(`ENTRY ${script}`) || (option === '--dump' && output.includes(script))

@@ -11,8 +11,9 @@ import type { WrapgenConfig } from '../src/config/types.js'
 import { verify, type VerifyOptions } from '../src/api-verify.js'
 import { sandboxAvailable } from '../src/sandbox/index.js'
 import { passed, type Allowance, type VerifyReport } from '../src/verify/types.js'
+import { scaled } from '../src/limits/time-limit.js'
 
-t.setTimeout(600_000)
+t.setTimeout(scaled(600_000))
 const corpus = fileURLToPath(new URL('./fixtures/wrappers/corpus', import.meta.url))
 
 interface Pattern {

@@ -23,6 +23,7 @@ import { expandRuntime } from '../src/runtimes/expand.js'
 import type { RuntimeFixture, RuntimeInstance } from '../src/runtimes/types.js'
 import { SHELL_OWNED } from '../src/verify/expect.js'
 import { findShells, linkShell } from '../src/verify/shells.js'
+import { scaled } from '../src/limits/time-limit.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const FIXTURES = join(repo, 'test/fixtures/wrappers')
@@ -90,7 +91,7 @@ function run(shell: TestShell, exec: string, argv: readonly string[], env: Reado
   mkdirSync(rec)
   try {
     const vars = Object.entries({ ...env, WRAPGEN_TEST_RECORD: rec }).map(([k, v]) => `${k}=${v}`)
-    const r = spawnSync('/usr/bin/env', ['-i', ...vars, shell.link, exec, ...argv], { cwd: dir, timeout: 10_000 })
+    const r = spawnSync('/usr/bin/env', ['-i', ...vars, shell.link, exec, ...argv], { cwd: dir, timeout: scaled(10_000) })
     const split0 = (b: Buffer): string[] => {
       const parts = b.toString('utf8').split('\0')
       parts.pop()

@@ -9,6 +9,7 @@ import type { BuildResult } from '../build.js'
 import { bundleImports } from '../startup-hooks/node-imports.js'
 import { packageBytes, packageMs, median, timedBundle, type BundleReport, type HookMeasure } from '../layer/analyze.js'
 import { bwrapArgs, sandboxAvailable } from '../sandbox/index.js'
+import { scaled } from '../limits/time-limit.js'
 
 const INSIDE = '/var/task'
 const MARK = 'globalThis[Symbol.for("wrapgen.analyze.t0")] = process.hrtime.bigint()\n'
@@ -44,12 +45,14 @@ export async function analyzeLayer(result: BuildResult, opts: AnalyzeOptions = {
     put('mark.cjs', MARK)
     put('empty.cjs', '')
     const node = realpathSync(process.execPath)
+    // One node start with the bundle, under wrapgen's time limit scaled to this machine (limits/).
+    const limitMs = scaled(60_000)
     const run = (load: string[]): Sample => {
       const command = [node, '--require', `${INSIDE}/mark.cjs`, ...load, '-e', REPORT]
       const env = { PATH: '/usr/bin:/bin', HOME: '/tmp' }
       const r = sandboxed
-        ? spawnSync('bwrap', bwrapArgs([[dir, INSIDE], ...(node.startsWith('/usr/') ? [] : [[dirname(node), dirname(node)] as [string, string]])], command, env, {}), { encoding: 'utf8', timeout: 60_000 })
-        : spawnSync(node, command.slice(1).map((a) => a.split(INSIDE).join(dir)), { encoding: 'utf8', env, cwd: dir, timeout: 60_000 })
+        ? spawnSync('bwrap', bwrapArgs([[dir, INSIDE], ...(node.startsWith('/usr/') ? [] : [[dirname(node), dirname(node)] as [string, string]])], command, env, {}), { encoding: 'utf8', timeout: limitMs })
+        : spawnSync(node, command.slice(1).map((a) => a.split(INSIDE).join(dir)), { encoding: 'utf8', env, cwd: dir, timeout: limitMs })
       try {
         return JSON.parse(r.stdout) as Sample
       } catch {

@@ -5,7 +5,7 @@ import { compose, isInside, type LayerArg } from '../compose/compose.js'
 import { writeComposed } from '../compose/write.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError } from '../errors.js'
-import { CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+import { CONFIG_OPTIONS, warnTo, type Command, envOption } from './context.js'
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
 
@@ -56,6 +56,9 @@ Options:
                      without it, a wrapper that only runs the chain. Its chain must be empty.
   --name NAME        the composed layer's name without --config (default: composed)
   --allow-conflicts  write the layer even when a conflict breaks a layer
+  --env K=V          a variable the function sets (repeatable): the wrappers run with it, to
+                     exercise branches gated on it (e.g. --env _HANDLER=run.sh for a web adapter's
+                     program); kept in compose.json, so wrapgen verify --layer runs with it too
   --cwd DIR          run as if started in DIR
   --json             print the result as JSON on stdout
 
@@ -63,7 +66,7 @@ Exit codes: 0 written; 1 a layer, the config or the composition is wrong (the me
 nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose.md.
 `,
   positionals: true,
-  options: { ...CONFIG_OPTIONS, out: { type: 'string' }, name: { type: 'string' }, 'allow-conflicts': { type: 'boolean' } },
+  options: { ...CONFIG_OPTIONS, out: { type: 'string' }, name: { type: 'string' }, 'allow-conflicts': { type: 'boolean' }, env: { type: 'string', multiple: true } },
   async run(values, positionals, ctx) {
     const started = performance.now()
     if (!positionals.length) throw new UsageError('give the layers to compose: wrapgen compose LAYER.zip|DIR ... --out DIR (see wrapgen compose --help)')
@@ -78,7 +81,8 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
       ...(typeof values.config === 'string' ? { configFile: resolve(ctx.cwd, values.config) } : { config: { name: typeof values.name === 'string' ? values.name : 'composed' } }),
       onWarning: warnTo(ctx),
     })
-    const result = await compose({ layers, config, allowConflicts: values['allow-conflicts'] === true })
+    const env = envOption(values.env)
+    const result = await compose({ layers, config, allowConflicts: values['allow-conflicts'] === true, ...(Object.keys(env).length ? { env } : {}) })
     const written = writeComposed(result.output, out)
     const ms = Math.round(performance.now() - started)
     for (const w of result.warnings) ctx.err(`wrapgen: warning: ${w}\n`)
@@ -94,7 +98,8 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
       const vars = [...new Set(Object.values(c.byRuntime).flatMap((e) => Object.keys(e.env)))]
       return `${c.wrapper}: ${c.kind === 'passes' ? `passes the command on${c.editsArgv ? ', adds arguments' : ''}${vars.length ? `, sets ${vars.join(' ')}` : ''}` : `replaces the runtime (${c.reason})`}`
     }
-    const lost = result.attribution.filter((a) => !a.arrived).length
+    const lost = result.attribution.filter((a) => !a.arrived && !a.deferred).length
+    const deferred = result.attribution.filter((a) => a.deferred).length
     const unchecked = result.runtimes.filter((rt) => !result.checked.includes(rt))
     ctx.out(
       [
@@ -105,7 +110,7 @@ nothing is written); 2 a bad command line; 70 a bug in wrapgen. See docs/compose
         ...m.conflicts.map((c) => `  ${c.path}: ${c.inputs.join(', ')} differ (${c.differs}); ${c.winner} wins${c.breaks.length ? `; BREAKS ${c.breaks.map((b) => `${b.input}: ${b.reason}`).join('; ')}` : ''}`),
         `chain, run by ${m.wrapper} after its own edits:`,
         ...(m.chain.length ? m.chain.map((c, i) => `  ${i + 1}. ${c.wrapper} (${c.input}, ${c.kind === 'passes' ? 'passes the command on' : 'replaces the runtime, last'})`) : ['  (no vendor wrappers)']),
-        `checked on ${result.checked.join(', ') || 'no runtime'}: ${result.attribution.length - lost} of ${result.attribution.length} vendor environment edits arrived${lost ? ` (${lost} did not: see the warnings)` : ''}`,
+        `checked on ${result.checked.join(', ') || 'no runtime'}: ${result.attribution.length - lost - deferred} of ${result.attribution.length} vendor environment edits arrived${deferred ? `, ${deferred} not made because an earlier wrapper had set the variable and they apply only when it is unset` : ''}${lost ? ` (${lost} did not: see the warnings)` : ''}`,
         ...(unchecked.length ? [`  not checked on ${unchecked.join(', ')}: the runtime's interpreter did not start there (see the warnings)`] : []),
         `  layer tree  ${rel(written.layerDir)}/`,
         `  layer zip   ${rel(written.zip)} (${kb(result.output.zip.byteLength)})`,

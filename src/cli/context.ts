@@ -1,5 +1,6 @@
 // What every subcommand gets: where it runs and where it writes, so tests can capture both.
 import type { Finding } from '../config/validate.js'
+import { UsageError } from '../errors.js'
 
 export interface Context {
   readonly cwd: string
@@ -39,4 +40,15 @@ export function configHelp(column: number): string {
     ['--cwd DIR', 'run as if started in DIR (the config search starts there)'],
     ['--json', 'print machine-readable JSON on stdout'],
   ].map(([option, text]) => `  ${option!.padEnd(column)}${text}`).join('\n')
+}
+
+/** The function's variables given as repeated `--env NAME=value` (verify, compose). */
+export function envOption(values: unknown): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const kv of (values as string[] | undefined) ?? []) {
+    const eq = kv.indexOf('=')
+    if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(kv.slice(0, eq))) throw new UsageError(`--env ${kv}: give NAME=value`)
+    env[kv.slice(0, eq)] = kv.slice(eq + 1)
+  }
+  return env
 }

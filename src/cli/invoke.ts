@@ -1,7 +1,8 @@
 // `wrapgen invoke`: run a function through the layer on a local Lambda Runtime API, with AWS's real
-// Node runtime client, and show where its cold start went.
+// runtime client (node, python, java), and show where its cold start went.
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
+import { defaultRuntime } from '../invoke/default-runtime.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError, UserError } from '../errors.js'
 import { allSucceeded, renderInvokeRun } from '../invoke/report.js'
@@ -14,6 +15,19 @@ const positiveInt = (name: string, v: unknown, min: number, max: number): number
   const n = Number(v)
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} ${String(v)}: give a whole number from ${min} to ${max}`)
   return n
+}
+
+/** A built layer's compatible runtimes (DIR or DIR/layer holds wrapgen/manifest.json), or undefined. */
+function manifestRuntimes(dir: string): string[] | undefined {
+  for (const file of [join(dir, 'wrapgen/manifest.json'), join(dir, 'layer/wrapgen/manifest.json')]) {
+    try {
+      const runtimes = (JSON.parse(readFileSync(file, 'utf8')) as { compatibleRuntimes?: unknown }).compatibleRuntimes
+      if (Array.isArray(runtimes) && runtimes.every((r) => typeof r === 'string')) return runtimes as string[]
+    } catch {
+      // Not there (or not a manifest): the other place, then the default.
+    }
+  }
+  return undefined
 }
 
 /** The event: inline JSON when it looks like JSON (an object, array or string), else a file or - for stdin. */
@@ -40,6 +54,14 @@ function readEvent(spec: string | undefined, cwd: string): unknown {
   }
 }
 
+/** The handler's form for the runtime's family: java's Class::method, everyone else's module.export. */
+function checkHandler(handler: string | undefined, runtime: string): void {
+  if (handler === undefined) return
+  if (/^java/.test(runtime)) {
+    if (!/^[A-Za-z_$][\w$.]*(::[A-Za-z_$][\w$]*)?$/.test(handler)) throw new UsageError(`--handler ${handler}: give Class::method (or a class implementing RequestHandler), e.g. example.Handler::handleRequest`)
+  } else if (!/^[^.].*\.[^.]/.test(handler)) throw new UsageError(`--handler ${handler}: give module.export, e.g. index.handler or src/app.main`)
+}
+
 const command: Command = {
   summary: 'run a function through the layer on a local Lambda Runtime API and report its cold start',
   help: `Usage: wrapgen invoke [--handler index.handler] [--task DIR] [--event JSON|FILE|-] [options]
@@ -62,14 +84,17 @@ Options:
                     its deployment package (.zip, .jar), unpacked there as Lambda does
   --event EVENT     the event: inline JSON ('{"id":1}'), a JSON file, or - for standard input
                     (default {})
-  --runtime ID      nodejs18.x, nodejs20.x (default), nodejs22.x or nodejs24.x: the runtime's argv
-                    and environment (the interpreter is always this machine's node);
+  --runtime ID      nodejs18.x, nodejs20.x, nodejs22.x or nodejs24.x: the runtime's argv and
+                    environment (the interpreter is always this machine's node);
                     python3.9 ... python3.14: this machine's python3.X with awslambdaric
                     (pip install awslambdaric==4.2.2), else the nearest python that has it;
                     java17, java21, java25: a JDK of that version (else the nearest newer) and
                     the Java runtime client's jars (mvn dependency:get, see docs/invoke.md);
                     or provided.al2 / provided.al2023: a custom runtime, started as Lambda does
-                    (/var/task/bootstrap, else /opt/bootstrap: wrapgen's shim with customRuntime)
+                    (/var/task/bootstrap, else /opt/bootstrap: wrapgen's shim with customRuntime).
+                    Default: the first of the config's runtimes (or --layer's manifest) that invoke
+                    runs, java only for a Class::method --handler or a layer for java alone;
+                    nodejs20.x with --no-layer. Said on stderr
   --interpreter P   python or java: the interpreter to run (a python, or a JDK's bin/java)
   --ric-jars DIR    java: a folder with the client's jars instead of ~/.m2/repository
   --count N         invoke N times on the same warm process (default 1)
@@ -108,9 +133,8 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     const mode = (values.mode as string | undefined) ?? 'auto'
     if (mode !== 'auto' && mode !== 'sandboxed' && mode !== 'path-mapped') throw new UsageError(`--mode ${mode}: use auto, sandboxed or path-mapped`)
     const handler = values.handler as string | undefined
-    const java = /^java/.test((values.runtime as string | undefined) ?? '')
-    if (handler !== undefined && java && !/^[A-Za-z_$][\w$.]*(::[A-Za-z_$][\w$]*)?$/.test(handler)) throw new UsageError(`--handler ${handler}: give Class::method (or a class implementing RequestHandler), e.g. example.Handler::handleRequest`)
-    if (handler !== undefined && !java && !/^[^.].*\.[^.]/.test(handler)) throw new UsageError(`--handler ${handler}: give module.export, e.g. index.handler or src/app.main`)
+    // Given: the handler's form is checked before the config is read; chosen: once the runtime is known.
+    if (values.runtime !== undefined) checkHandler(handler, values.runtime as string)
     const count = positiveInt('count', values.count, 1, 1000) ?? 1
     const memory = positiveInt('memory', values.memory, 128, 10240) ?? DEFAULT_MEMORY_MB
     const timeout = positiveInt('timeout', values.timeout, 1, 900) ?? 3
@@ -125,13 +149,21 @@ Exit codes: 0 every invoke succeeded; 1 init failed, an invoke failed or timed o
     const event = readEvent(values.event as string | undefined, ctx.cwd)
     const config = noLayer || values.layer !== undefined ? undefined
       : await openConfig({ cwd: ctx.cwd, configFile: values.config as string | undefined, onWarning: warnTo(ctx) })
+    // Not given: the runtime the layer is for, and say so (a layer for nodejs22.x is not run as nodejs20.x).
+    let runtime = values.runtime as string | undefined
+    if (runtime === undefined) {
+      const chosen = config ? defaultRuntime(config.runtimes, "the config's runtimes", handler) : values.layer !== undefined ? defaultRuntime(manifestRuntimes(resolve(ctx.cwd, values.layer as string)), "the layer's manifest (compatibleRuntimes)", handler) : defaultRuntime(undefined, '')
+      runtime = chosen.id
+      ctx.err(`wrapgen: invoke: --runtime ${chosen.id} (${chosen.why}; give --runtime to choose)\n`)
+      checkHandler(handler, runtime)
+    }
     const run = await runInvoke({
       config,
       ...(values.layer !== undefined ? { layerDir: resolve(ctx.cwd, values.layer as string) } : {}),
       noLayer,
       taskDir: resolve(ctx.cwd, (values.task as string | undefined) ?? '.'),
       ...(handler !== undefined ? { handler } : {}),
-      runtime: (values.runtime as string | undefined) ?? 'nodejs20.x',
+      runtime,
       ...(values.interpreter !== undefined ? { interpreter: resolve(ctx.cwd, values.interpreter as string) } : {}),
       ...(values['ric-jars'] !== undefined ? { ricJars: resolve(ctx.cwd, values['ric-jars'] as string) } : {}),
       events: Array.from({ length: count }, () => event),

@@ -4,11 +4,11 @@ import { join, resolve } from 'node:path'
 import { isComposed } from '../layer-tree/compose-manifest.js'
 import { openConfig } from '../config/open.js'
 import { EXIT, UsageError } from '../errors.js'
-import { renderJunit, renderTable, renderTap } from '../verify/report.js'
+import { renderJunit, renderTable, renderTap, renderWarnings } from '../verify/report.js'
 import { verify } from '../api-verify.js'
 import { ALLOWANCES, passed, type Allowance } from '../verify/types.js'
 import { LAYER_DIR } from '../plan/types.js'
-import { configHelp, CONFIG_OPTIONS, warnTo, type Command } from './context.js'
+import { configHelp, CONFIG_OPTIONS, warnTo, type Command, envOption } from './context.js'
 
 const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)
 
@@ -48,8 +48,12 @@ Options for --wrapper:
 
 Options:
   --runtime GLOB    runtimes to check, e.g. 'nodejs*', 'java17,dotnet8:*' (default: the config's
-                    runtimes; every runtime with --wrapper)
-  --memory LIST     memory sizes in MB (default 128,1024,10240)
+                    runtimes; with --wrapper, see --matrix)
+  --memory LIST     memory sizes in MB (default 128,1024,10240; with --wrapper, see --matrix)
+  --matrix MODE     for --wrapper: quick (default) checks the runtimes the wrapper is plausibly for
+                    (its #! interpreter, the runtimes its code or its layer's folders name; all
+                    when it names none), one per command shape, at 1024 MB unless it reads the
+                    memory size, and prints that choice; full checks every runtime at every size
   --shell LIST      shells among dash, bash, busybox, mksh (default: every one installed)
   --mode MODE       sandboxed (bubblewrap: the layer read-only at /opt, only /tmp writable),
                     path-mapped (the same tree under a temp folder), or auto (default)
@@ -80,22 +84,21 @@ Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input
     allow: { type: 'string', multiple: true },
     'unsafe-host': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    matrix: { type: 'string' },
   },
   async run(values, _positionals, ctx) {
     if (values.layer !== undefined && values.wrapper !== undefined) throw new UsageError('--layer and --wrapper: choose one (--layer checks a layer wrapgen built, --wrapper any wrapper file)')
     if (values.at !== undefined && values.wrapper === undefined) throw new UsageError('--at places the wrapper given with --wrapper; add --wrapper FILE')
-    const env: Record<string, string> = {}
-    for (const kv of (values.env as string[] | undefined) ?? []) {
-      const eq = kv.indexOf('=')
-      if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(kv.slice(0, eq))) throw new UsageError(`--env ${kv}: give NAME=value`)
-      env[kv.slice(0, eq)] = kv.slice(eq + 1)
-    }
+    const env = envOption(values.env)
     const allow = ((values.allow as string[] | undefined) ?? []).flatMap((a) => a.split(',').map((x) => x.trim()).filter(Boolean))
     for (const a of allow) if (!(ALLOWANCES as readonly string[]).includes(a)) throw new UsageError(`--allow ${a}: use ${ALLOWANCES.join(', ')}`)
     const reporter = values.json ? 'json' : ((values.reporter as string | undefined) ?? 'table')
     if (!['table', 'tap', 'junit', 'json'].includes(reporter)) throw new UsageError(`--reporter ${reporter}: use table, tap, junit or json`)
     const mode = (values.mode as string | undefined) ?? 'auto'
     if (!['auto', 'sandboxed', 'path-mapped'].includes(mode)) throw new UsageError(`--mode ${mode}: use auto, sandboxed or path-mapped`)
+    const matrix = values.matrix as string | undefined
+    if (matrix !== undefined && matrix !== 'quick' && matrix !== 'full') throw new UsageError(`--matrix ${matrix}: use quick or full`)
+    if (matrix !== undefined && values.wrapper === undefined) throw new UsageError('--matrix chooses what --wrapper checks by default; add --wrapper FILE (a layer is checked on its config\'s runtimes)')
     const memories = list(values.memory)?.map(Number)
     if (memories?.some((m) => !Number.isInteger(m) || m < 128 || m > 10240)) throw new UsageError(`--memory ${values.memory}: give whole megabytes from 128 to 10240, comma-separated`)
     const wrapperFile = values.wrapper === undefined ? undefined : resolve(ctx.cwd, values.wrapper as string)
@@ -117,8 +120,11 @@ Exit codes: 0 every check that ran passed; 3 a check failed; 1 a config or input
       ...(Object.keys(env).length ? { env } : {}),
       ...(allow.length ? { allow: allow as Allowance[] } : {}),
       unsafeHost: values['unsafe-host'] === true,
+      ...(matrix ? { matrix: matrix as 'quick' | 'full' } : {}),
     })
     const text = reporter === 'json' ? `${JSON.stringify(report, null, 2)}\n` : reporter === 'tap' ? renderTap(report) : reporter === 'junit' ? renderJunit(report) : renderTable(report, values.verbose === true)
+    // Warnings on stderr, before the report: a table read in a terminal or a log shows them above it.
+    if (reporter !== 'json') ctx.err(renderWarnings(report))
     ctx.out(text)
     return passed(report) ? EXIT.ok : EXIT.checks
   },

@@ -16,7 +16,8 @@ import { makeTemp, removeTemp } from '../cleanup.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { sandboxAvailable } from '../sandbox/index.js'
-import { launch, makeLayout, observe, ownLines, shebangInterpreters, type Observation, type Start } from '../verify/index.js'
+import { handlersOf, launch, makeLayout, observeWithin, ownLines, shebangInterpreters, type Observation, type Start } from '../verify/index.js'
+import { overLimit } from '../limits/time-limit.js'
 
 export { sandboxAvailable }
 
@@ -36,15 +37,18 @@ export interface Observed {
   /** The bare runtime's own command and environment (no wrapper), for comparison. */
   readonly baseArgv: readonly string[]
   readonly baseEnv: Readonly<Record<string, string>>
+  /** Set when the run (or the bare runtime's, for comparison) reached wrapgen's time limit twice: what wrapgen stopped, unjudged. */
+  readonly stopped?: string
 }
 
 export interface Sandbox {
   /**
    * Runs `wrapper` (an /opt path) as AWS_LAMBDA_EXEC_WRAPPER for the runtime; the result against no
    * wrapper. `chain`: the wrappers `wrapper` execs in turn (the composed wrapper's), whose #! lines
-   * count as much as its own.
+   * count as much as its own. `env`: variables set for this run only, on top of the function's
+   * (a value an earlier wrapper of the chain set, to see whether this one keeps it).
    */
-  readonly run: (fixture: RuntimeFixture, wrapper: string, chain?: readonly string[]) => Promise<Observed>
+  readonly run: (fixture: RuntimeFixture, wrapper: string, chain?: readonly string[], env?: Readonly<Record<string, string>>) => Promise<Observed>
   readonly close: () => void
 }
 
@@ -54,15 +58,21 @@ function interpreterStart(o: Observation, scripts: ReadonlySet<string>): Start |
   return starts[starts.length - 1]
 }
 
-/** A wrapper that never execs the interpreter (a web adapter's server waiting for requests) is stopped after this. */
-const TIMEOUT_MS = 5000
+/**
+ * wrapgen's limit on one run, on an idle machine (scaled to this one, and retried once with a longer
+ * limit: limits/time-limit.ts). A wrapper still running without having started the interpreter then
+ * is not judged: compose says it could not learn what it does.
+ */
+const RUN_LIMIT_MS = 5000
 
-export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[], commonEnv: Readonly<Record<string, string>>): Sandbox {
+export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[], commonEnv: Readonly<Record<string, string>>, functionEnv: Readonly<Record<string, string>> = {}): Sandbox {
   // The layout's own /opt stays empty: `optDir` itself is bound read-only at /opt, so a layer of
-  // thousands of files is never copied (and its symlinks stay exactly as shipped).
+  // thousands of files is never copied (and its symlinks stay exactly as shipped). /var/task holds
+  // a stand-in for the function's own program at the handler's name: what a runtime replacer (a
+  // web adapter) runs as $LAMBDA_TASK_ROOT/$_HANDLER.
   const empty = makeTemp('compose-empty')
-  const layout = makeLayout({ layerDir: empty, fixtures })
-  const baselines = new Map<string, Promise<{ argv: readonly string[]; env: Readonly<Record<string, string>> }>>()
+  const layout = makeLayout({ layerDir: empty, fixtures, programs: handlersOf({ fixtures, commonEnv, functionEnv }) })
+  const baselines = new Map<string, Promise<{ argv: readonly string[]; env: Readonly<Record<string, string>>; stopped: string | undefined }>>()
   // The host interpreters the wrappers' #! lines name (python3, ruby, node) are the only ones they may see.
   const keepHost = (wrappers: readonly string[]): string[] => {
     const kept = wrappers.flatMap((wrapper) => {
@@ -75,25 +85,28 @@ export function openSandbox(optDir: string, fixtures: readonly RuntimeFixture[],
     })
     return [...new Set(kept)].sort()
   }
-  const once = async (fixture: RuntimeFixture, wrapper: string, chain: readonly string[]) => {
-    const inst = expandRuntime(fixture, { memory: 1024, commonEnv })
+  const once = async (fixture: RuntimeFixture, wrapper: string, chain: readonly string[], extra: Readonly<Record<string, string>> = {}) => {
+    const inst = expandRuntime(fixture, { memory: 1024, commonEnv, functionEnv: { ...functionEnv, ...extra } })
     const env = { ...inst.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper }
     const scripts = [wrapper, ...chain].filter(Boolean)
     // "-": the bootstrap execs the wrapper itself, so its #! line picks its shell, as on Lambda.
     const l = launch('sandboxed', layout, optDir, layout.lang(fixture), '-', inst.argv, { keepHost: keepHost(scripts), env })
-    const o = await observe({ launch: l, boundary: layout.boundary, env, action: { exit: 0 }, timeoutMs: TIMEOUT_MS })
+    const o = await observeWithin({ launch: l, boundary: layout.boundary, env, action: { exit: 0 } }, RUN_LIMIT_MS)
     const start = interpreterStart(o, new Set(scripts))
     // A program started on the stand-in is not run for real: the stand-in's note saying so is not the wrapper's.
     const note = start?.role === 'script' ? `wrapgen verify: no real ${start.argv[0]?.split('/').pop()} here to run ${start.argv[1]}` : undefined
-    return { ran: start !== undefined, argv: start?.argv ?? [], env: start?.env ?? {}, code: o.code, stderr: ownLines(o.stderr).filter((l) => l !== note).join('\n') }
+    // A start already recorded decides what the wrapper does, however its run ended.
+    const stopped = o.timedOut && start === undefined ? overLimit(wrapper ? `${wrapper} on ${fixture.id}` : `the runtime's own command on ${fixture.id}`, o.limits ?? []) : undefined
+    return { ran: start !== undefined, argv: start?.argv ?? [], env: start?.env ?? {}, code: o.code, stderr: ownLines(o.stderr).filter((l) => l !== note).join('\n'), ...(stopped ? { stopped } : {}) }
   }
   return {
-    async run(fixture, wrapper, chain = []) {
+    async run(fixture, wrapper, chain = [], env = {}) {
       const key = `${fixture.id}:${fixture.mode}`
       let base = baselines.get(key)
-      if (!base) baselines.set(key, (base = once(fixture, '', []).then((o) => ({ argv: o.argv, env: o.env }))))
-      const [o, b] = await Promise.all([once(fixture, wrapper, chain), base])
-      return { ...o, baseArgv: b.argv, baseEnv: b.env }
+      if (!base) baselines.set(key, (base = once(fixture, '', []).then((o) => ({ argv: o.argv, env: o.env, stopped: o.stopped }))))
+      const [o, b] = await Promise.all([once(fixture, wrapper, chain, env), base])
+      const stopped = o.stopped ?? b.stopped
+      return { ...o, baseArgv: b.argv, baseEnv: b.env, ...(stopped ? { stopped } : {}) }
     },
     close: () => {
       layout.remove()

@@ -20,7 +20,8 @@ import { mergeLayers } from '../layer-tree/merge.js'
 import { readLayer, sha256 } from '../layer-tree/read.js'
 import type { Conflict, TreeEntry } from '../layer-tree/types.js'
 import { assertPlainParents, writeTree, zipTree } from '../layer-tree/write.js'
-import type { Attribution, Classified, Effects, InputLayer } from './types.js'
+import { ownEntries } from './own-files.js'
+import type { Attribution, Classified, InputLayer } from './types.js'
 import type { ComposeOutput } from './write.js'
 
 export interface LayerArg {
@@ -36,6 +37,8 @@ export interface ComposeOptions {
   readonly config: ResolvedConfig
   /** Write the layer even when a conflict breaks a layer. */
   readonly allowConflicts?: boolean
+  /** The function's own variables (--env), on top of what Lambda sets: exercises wrappers' branches. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export interface ComposeResult {
@@ -85,9 +88,9 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
   let box: Sandbox | undefined
   try {
     writeTree(merged.tree, opt)
-    const sandbox = (box = openSandbox(opt, fixtures, loadCatalogue().commonEnv))
+    const sandbox = (box = openSandbox(opt, fixtures, loadCatalogue().commonEnv, opts.env))
     // 1. Each vendor's wrapper alone, at its own path in the merged /opt.
-    const classified = await classifyAll(sandbox, inputs, fixtures)
+    const classified = await classifyAll(sandbox, inputs, fixtures, name)
     const chain = chainOrder(classified, name)
     const conflicts = merged.conflicts.map((c) => withEffectBreaks(c, classified))
     const breaking = conflicts.filter((c) => c.breaks.length)
@@ -102,7 +105,8 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     const chainAllow = Object.fromEntries([...allow].filter(([, a]) => a.length))
     const composedConfig: ResolvedConfig = { ...opts.config, chain: chain.map((c) => c.wrapper), ...(Object.keys(chainAllow).length ? { chainAllow } : {}) }
     const build = await buildLayer(composedConfig)
-    const own = new Map<string, TreeEntry>([[LAYER_DIR, { kind: 'dir', mode: 0o755 }], ...build.files.map((f): [string, TreeEntry] => [f.path, fileEntry(f.mode, f.contents)])])
+    // Every folder of wrapgen's files too: runners (wrapgen/python/, wrapgen/imports/, ...), extensions/.
+    const own = ownEntries(build.files, merged.tree, name)
     writeTree(own, opt)
     // 3. The composed wrapper once per runtime: the runtime starts, every vendor's effect arrives.
     const composed: Record<string, Observed> = {}
@@ -110,7 +114,7 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
     for (const [i, f] of fixtures.entries()) composed[rid(f)] = runs[i]!
     const replacer = chain.find((c) => c.kind === 'replaces')
     checkComposed(composed, replacer !== undefined, chain, name)
-    const attribution = attribute(classified, composed)
+    const attribution = await deferrals(sandbox, attribute(classified, composed, chain), classified, composed, fixtures)
     const warnings = warningsFor({ composed, replacer, attribution, conflicts, nodeFlags: build.plan.families.node.flags.length > 0, name })
     // 4. The manifest, inside the layer and beside it; the zip.
     const checked = fixtures.map(rid).filter((rt) => composed[rt]?.ran)
@@ -123,9 +127,10 @@ export async function compose(opts: ComposeOptions): Promise<ComposeResult> {
       inputs: inputs.map((l, i) => ({ file: basename(l.source), format: l.format, size: l.size, sha256: l.sha256, wrapper: l.wrapper ?? null, kind: classified.find((c) => c.layer === i)?.kind ?? null })),
       chain: chain.map((c) => ({ wrapper: c.wrapper, input: name(c.layer), kind: c.kind, allow: allow.get(c.wrapper) ?? [] })),
       conflicts: conflicts.map((c) => ({ path: `/opt/${c.path}`, inputs: c.layers.map(name), winner: name(c.winner), differs: c.differs, breaks: c.breaks.map((b) => ({ input: name(b.layer), reason: b.reason })) })),
-      attribution: attribution.map((a) => ({ runtime: a.runtime, input: name(a.layer), variable: a.variable, value: a.value, arrived: a.arrived, ...(a.note ? { note: a.note } : {}) })),
+      attribution: attribution.map((a) => ({ runtime: a.runtime, input: name(a.layer), variable: a.variable, value: a.value, arrived: a.arrived, ...(a.note ? { note: a.note } : {}), ...(a.deferred ? { deferred: a.deferred } : {}) })),
       runtimes: fixtures.map(rid),
       checked,
+      ...(opts.env && Object.keys(opts.env).length ? { env: opts.env } : {}),
       config: storedConfig,
     }
     // Beside the layer, with the config (host paths: never shipped); in the layer, without it.
@@ -160,16 +165,16 @@ async function readInputs(layers: readonly LayerArg[]): Promise<InputLayer[]> {
  * one vendor's layer): only the file that won is there, and it is judged (and chained) once; the
  * loser's loss is a breaking conflict, refused unless allowed.
  */
-function classifyAll(box: Sandbox, inputs: readonly InputLayer[], fixtures: readonly RuntimeFixture[]): Promise<Classified[]> {
+async function classifyAll(box: Sandbox, inputs: readonly InputLayer[], fixtures: readonly RuntimeFixture[], name: (i: number) => string): Promise<Classified[]> {
   const wrappers = inputs.flatMap((l, i) => (l.wrapper && !inputs.slice(i + 1).some((later) => later.wrapper === l.wrapper) ? [{ i, w: l.wrapper }] : []))
-  return Promise.all(
-    wrappers.map(async ({ i, w }) => {
-      const byRuntime: Record<string, Effects> = {}
-      for (const f of fixtures) byRuntime[rid(f)] = effectsOf(await box.run(f, w))
-      return classify(i, w, byRuntime)
-    }),
-  )
+  const runs = await Promise.all(wrappers.map(async ({ i, w }) => ({ i, w, observed: await Promise.all(fixtures.map((f) => box.run(f, w))) })))
+  // A run wrapgen had to stop before the interpreter started says nothing of what the wrapper does.
+  const stopped = runs.flatMap(({ i, observed }) => observed.flatMap((o) => (o.stopped ? [`${name(i)}: ${o.stopped}`] : [])))
+  if (stopped.length) throw new UserError("compose could not learn what a vendor's wrapper does: its runs were stopped at wrapgen's time limit before the runtime's interpreter started", { details: [...new Set(stopped), STOPPED_HINT] })
+  return runs.map(({ i, w, observed }) => classify(i, w, Object.fromEntries(fixtures.map((f, k) => [rid(f), effectsOf(observed[k]!)]))))
 }
+
+const STOPPED_HINT = 'a wrapper that waits for something the sandbox does not have (the network, a server) never gets that far; if the machine is very busy, run again, or set WRAPGEN_TIME_SCALE to a larger factor'
 
 /**
  * The deliberate changes a vendor's wrapper made alone, as verify's allowances: running a program of
@@ -180,13 +185,44 @@ export function allowanceOf(c: Classified): Allowance[] {
   return [...(changed.has('_HANDLER') ? ['handler' as const] : []), ...(changed.has('AWS_LAMBDA_RUNTIME_API') ? ['runtime-api' as const] : []), ...(c.kind === 'replaces' ? ['replace-runtime' as const] : [])]
 }
 
+/**
+ * Edits that did not arrive because the wrapper leaves a variable that is already set (a default:
+ * `${OTEL_PROPAGATORS:-...}`), and a wrapper before it (or wrapgen's config) had set it: each such
+ * wrapper is run alone again with the values that arrived, and an edit it then does not make is
+ * `deferred` (not lost: the earlier value is the one meant to win), with a note saying so.
+ */
+async function deferrals(box: Sandbox, rows: readonly Attribution[], classified: readonly Classified[], composed: Readonly<Record<string, Observed>>, fixtures: readonly RuntimeFixture[]): Promise<Attribution[]> {
+  const out = [...rows]
+  const groups = new Map<string, number[]>()
+  rows.forEach((a, i) => {
+    if (!a.arrived && a.value !== null && composed[a.runtime]?.env[a.variable] !== undefined) groups.set(`${a.layer}\0${a.runtime}`, [...(groups.get(`${a.layer}\0${a.runtime}`) ?? []), i])
+  })
+  await Promise.all([...groups].map(async ([key, idx]) => {
+    const [layer, rt] = key.split('\0') as [string, string]
+    const c = classified.find((x) => x.layer === Number(layer))
+    const f = fixtures.find((x) => rid(x) === rt)
+    if (!c || !f) return
+    const final = composed[rt]!.env
+    const preset = Object.fromEntries(idx.map((i) => [rows[i]!.variable, final[rows[i]!.variable]!]))
+    const again = await box.run(f, c.wrapper, [], preset)
+    if (!again.ran) return
+    for (const i of idx) {
+      const v = rows[i]!.variable
+      if (again.env[v] === preset[v]) out[i] = { ...rows[i]!, deferred: true, note: `not made in the chain: it sets ${v} only when unset, and it was set before it ran; the value that arrived is the earlier one` }
+    }
+  }))
+  return out
+}
+
 /** Without a runtime replacer, the composed wrapper must start the runtime with its whole command. */
 function checkComposed(composed: Readonly<Record<string, Observed>>, replaced: boolean, chain: readonly Classified[], name: (i: number) => string): void {
+  const stopped = Object.values(composed).flatMap((o) => (o.stopped ? [o.stopped] : []))
+  if (stopped.length) throw new UserError("compose could not check the composed wrapper: its runs were stopped at wrapgen's time limit before the runtime's interpreter started", { details: [...stopped, STOPPED_HINT] })
   if (replaced) return
   const problems: string[] = []
   for (const [rt, o] of Object.entries(composed)) {
     const e = effectsOf(o)
-    if (!e.ran) problems.push(`on ${rt} the composed wrapper did not start the runtime (exit ${e.exitCode ?? 'by timeout'}${e.stderr ? `: ${e.stderr}` : ''})`)
+    if (!e.ran) problems.push(`on ${rt} the composed wrapper did not start the runtime (exit ${e.exitCode ?? 'none: ended by a signal'}${e.stderr ? `: ${e.stderr}` : ''})`)
     else if (!e.keptArgs) problems.push(`on ${rt} the composed wrapper lost part of the runtime's command (the interpreter got ${JSON.stringify(o.argv)})`)
   }
   if (problems.length) throw new UserError('the composed wrapper does not work: the wrappers, each fine alone, break each other in a chain', { details: [...problems, `chain: ${chain.map((c) => `${c.wrapper} (${name(c.layer)})`).join(' -> ')}`] })
@@ -204,7 +240,10 @@ function warningsFor(w: {
   const out: string[] = []
   const unseen = Object.entries(w.composed).filter(([, o]) => !o.ran).map(([rt]) => rt)
   if (replacer && unseen.length) out.push(`${name(replacer.layer)}: the program ${replacer.wrapper} starts did not start the runtime's interpreter on ${unseen.join(', ')}, so the other vendors' environment edits could not be checked there`)
-  for (const a of w.attribution.filter((x) => !x.arrived)) out.push(`${name(a.layer)}: on ${a.runtime} its ${a.variable}${a.value === null ? ' removal' : `=${JSON.stringify(a.value)}`} did not reach the runtime through the chain (a wrapper after it replaced the value)`)
+  for (const a of w.attribution.filter((x) => !x.arrived && !x.deferred)) {
+    const why = a.by?.length ? `${a.by.map(name).join(', ')}, after it in the chain, set${a.by.length === 1 ? 's' : ''} ${a.variable} too and replaced it` : `no wrapper after it sets ${a.variable}: the chain changed or removed it`
+    out.push(`${name(a.layer)}: on ${a.runtime} its ${a.variable}${a.value === null ? ' removal' : `=${JSON.stringify(a.value)}`} did not reach the runtime through the chain (${why})`)
+  }
   if (replacer) {
     out.push(`${name(replacer.layer)}: ${replacer.wrapper} replaces the runtime, so it runs last; only environment edits made before it reach the program it starts`)
     if (w.nodeFlags) out.push("node flags and preloads wrapgen puts on the command line do not reach a program the last wrapper starts itself; set node.inject: 'NODE_OPTIONS' so they travel in the environment")

@@ -36,8 +36,8 @@ export function effectsOf(o: Observed): Effects {
 export function classify(layer: number, wrapper: string, byRuntime: Readonly<Record<string, Effects>>): Classified {
   let reason = ''
   for (const [rt, e] of Object.entries(byRuntime)) {
-    if (!e.ran) reason = `on ${rt} the runtime's interpreter never started (the wrapper ended with exit ${e.exitCode ?? 'by timeout'}${e.stderr ? `: ${e.stderr}` : ''}): it runs a program of its own`
-    else if (!e.keptArgs) reason = `on ${rt} it does not pass the runtime's command on: the interpreter started with ${JSON.stringify(e.argv.slice(1))}`
+    if (!e.ran) reason = `on ${rt} the runtime's interpreter never started (the wrapper ended with exit ${e.exitCode ?? 'none: ended by a signal'}${e.stderr ? `: ${e.stderr}` : ''}): it runs a program of its own`
+    else if (!e.keptArgs) reason = `on ${rt} it does not pass the runtime's command on: ${e.argv.length <= 1 ? `it runs the program ${JSON.stringify(e.argv[0] ?? '')} instead` : `the interpreter started with ${JSON.stringify(e.argv.slice(1))}`}`
     if (reason) break
   }
   const editsArgv = Object.values(byRuntime).some((e) => e.keptArgs && e.addedArgs.length > 0)
@@ -67,35 +67,54 @@ const COLON_LIST = /(^|_)PATH$|^CLASSPATH$|^DOTNET_STARTUP_HOOKS$/
 /**
  * The part of `value` a wrapper added to what was there (`base`): a list variable (PATH, NODE_OPTIONS)
  * grows by a separator at either end; anything else was replaced whole (sep ''). A list that was unset
- * is known by its name, since others may add to it in the chain (wrapgen's own NODE_OPTIONS).
+ * is known by its name, since others may add to it in the chain (wrapgen's own NODE_OPTIONS). Blanks
+ * around a space-separated part are not part of it (`"${NODE_OPTIONS} --import x"` when it was unset).
  */
 export function contribution(value: string, base: string | undefined, variable = ''): { part: string; sep: string } {
   if (base) {
     for (const sep of [' ', ':']) {
-      if (value.startsWith(base + sep)) return { part: value.slice(base.length + 1), sep }
-      if (value.endsWith(sep + base)) return { part: value.slice(0, -base.length - 1), sep }
+      if (value.startsWith(base + sep)) return { part: trimList(value.slice(base.length + 1), sep), sep }
+      if (value.endsWith(sep + base)) return { part: trimList(value.slice(0, -base.length - 1), sep), sep }
     }
   }
   const sep = separatorFor(variable) === ' ' ? ' ' : COLON_LIST.test(variable) ? ':' : ''
-  return { part: value, sep }
+  return { part: trimList(value, sep), sep }
 }
 
-/** Whether `part` is in `got`: equal, or (for a list) a run of its elements. */
-const holds = (got: string | undefined, part: string, sep: string): boolean =>
-  got !== undefined && (got === part || (sep !== '' && `${sep}${got}${sep}`.includes(`${sep}${part}${sep}`)))
+/** A list's elements (blanks or colons; empty ones are not elements). */
+const elements = (s: string, sep: string): string[] => (sep === ' ' ? s.split(/\s+/) : s.split(sep)).filter(Boolean)
+
+const trimList = (s: string, sep: string): string => (sep === '' ? s : elements(s, sep).join(sep))
+
+/** Whether `part` is in `got`: equal, or (for a list) a run of its elements, blanks aside. */
+function holds(got: string | undefined, part: string, sep: string): boolean {
+  if (got === undefined) return false
+  if (got === part) return true
+  if (sep === '') return false
+  const all = elements(got, sep)
+  const run = elements(part, sep)
+  if (!run.length) return true
+  for (let i = 0; i + run.length <= all.length; i++) if (run.every((x, k) => all[i + k] === x)) return true
+  return false
+}
 
 /**
  * For every variable a vendor's wrapper changed alone, whether its part arrived through the composed
- * wrapper. Two handler wrappers chain through their own variables: the second keeps the first's
- * _HANDLER as its "original" and calls it, so the first's _HANDLER arrives in the second's variable,
- * and that variable holds the first's handler instead of the function's: both are the chain working.
+ * wrapper; `chain` is the order they run in (earlier wrappers' values are what a later one sees).
+ * Two handler wrappers hand on to each other through their own variables: the second keeps the
+ * first's _HANDLER as its "original" (where it kept the runtime's handler when alone) and calls it,
+ * so the first's _HANDLER arrives in the second's variable, which holds the first's handler instead
+ * of the function's; both are the chain working, and said so. Nothing else counts as arriving: an
+ * edit that did not arrive names the wrapper after it that sets the same variable, if one does.
  */
-export function attribute(classified: readonly Classified[], composed: Readonly<Record<string, Observed>>): Attribution[] {
+export function attribute(classified: readonly Classified[], composed: Readonly<Record<string, Observed>>, chain: readonly Classified[] = classified): Attribution[] {
   const out: Attribution[] = []
+  const order = (c: Classified): number => chain.indexOf(c)
   for (const c of classified) {
     for (const [rt, e] of Object.entries(c.byRuntime)) {
       const o = composed[rt]
       if (!o?.ran) continue
+      const setsAlone = (x: Classified, k: string): string | null | undefined => x.byRuntime[rt]?.env[k]
       for (const [variable, value] of Object.entries(e.env)) {
         const { part, sep } = value === null ? { part: null, sep: '' } : contribution(value, o.baseEnv[variable], variable)
         const got = o.env[variable]
@@ -104,14 +123,21 @@ export function attribute(classified: readonly Classified[], composed: Readonly<
           out.push({ ...row, arrived: true })
           continue
         }
-        const other = got === undefined ? undefined : classified.find((x) => x !== c && Object.entries(x.byRuntime[rt]?.env ?? {}).some(([k, v]) => k !== variable && v === got))
-        const otherVar = other && Object.entries(other.byRuntime[rt]!.env).find(([k, v]) => k !== variable && v === got)![0]
-        // Not a variable that merely holds some wrapper's own value of it.
-        const ownValue = (k: string): boolean => classified.some((x) => x.byRuntime[rt]?.env[k] === o.env[k])
-        const keptIn = part === null ? undefined : Object.keys(o.env).sort().find((k) => k !== variable && !(k in e.env) && o.env[k] === part && !ownValue(k))
-        if (other && otherVar) out.push({ ...row, arrived: true, note: `holds the ${otherVar} of the wrapper before it (${other.wrapper}): the two hand on to each other` })
-        else if (keptIn) out.push({ ...row, arrived: true, note: `kept by a later wrapper in ${keptIn}` })
-        else out.push({ ...row, arrived: false })
+        const handler = o.baseEnv._HANDLER
+        // c kept the runtime's handler in `variable`; in the chain it holds the _HANDLER of a wrapper before it.
+        const before = handler !== undefined && value === handler ? chain.find((x) => x !== c && order(x) < order(c) && setsAlone(x, '_HANDLER') === got) : undefined
+        if (before) {
+          out.push({ ...row, arrived: true, note: `holds the _HANDLER of the wrapper before it (${before.wrapper}): the two hand on to each other` })
+          continue
+        }
+        // c's _HANDLER kept by a later wrapper in the variable where that one keeps the runtime's handler.
+        const keeper = variable === '_HANDLER' && part !== null ? chain.filter((x) => x !== c && order(x) > order(c)).flatMap((x) => Object.entries(x.byRuntime[rt]?.env ?? {}).filter(([k, v]) => k !== '_HANDLER' && v === handler && o.env[k] === part).map(([k]) => k))[0] : undefined
+        if (keeper) {
+          out.push({ ...row, arrived: true, note: `kept by a later wrapper in ${keeper}` })
+          continue
+        }
+        const after = chain.filter((x) => x !== c && order(x) > order(c) && setsAlone(x, variable) !== undefined)
+        out.push({ ...row, arrived: false, ...(after.length ? { by: after.map((x) => x.layer) } : {}) })
       }
     }
   }

@@ -57,6 +57,13 @@ export interface Attribution {
   /** The part of the value this layer contributes. */
   readonly value: string | null
   readonly arrived: boolean
-  /** How it arrived when not as is (handler wrappers handing on to each other). */
+  /** How it arrived when not as is (handler wrappers handing on to each other), or why it was not made. */
   readonly note?: string
+  /**
+   * Not made in the chain, rightly: the wrapper sets the variable only when it is unset, and a
+   * wrapper before it (or wrapgen's config) had set it. Not a lost edit; `arrived` stays false.
+   */
+  readonly deferred?: true
+  /** When it did not arrive: the layers of the wrappers after it in the chain that set the same variable. */
+  readonly by?: readonly number[]
 }

@@ -6,7 +6,7 @@ import type { Allowance } from '../config/allowances.js'
 import type { ComposedLayer } from '../layer-tree/compose-manifest.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import type { Mode } from '../sandbox/index.js'
-import { rid, runHarness, type CheckResult, type Column } from '../verify/index.js'
+import { rid, runHarness, TIME_LIMIT, type CheckResult, type Column } from '../verify/index.js'
 
 /**
  * The harness's chain deviations (`<runtime>: chain: <kind>: <what>[ (accepted in chain[].allow)]`)
@@ -34,14 +34,15 @@ const shebangOf = (file: string): string => {
  * a failed row is attributed to each wrapper that fails the same check there on its own.
  */
 export async function blameFailures(rows: readonly CheckResult[], composed: ComposedLayer, h: { layerDir: string; fixtures: readonly RuntimeFixture[]; commonEnv: Readonly<Record<string, string>>; memory: number; mode: Mode }): Promise<CheckResult[]> {
-  const failed = rows.filter((r) => r.status === 'fail')
+  // A run stopped at wrapgen's time limit is no one's doing.
+  const failed = rows.filter((r) => r.status === 'fail' && r.cause !== TIME_LIMIT)
   if (!failed.length || !composed.chain.length) return [...rows]
   const fixtures = h.fixtures.filter((f) => failed.some((r) => r.runtime === rid(f)))
   const alone = new Map<string, string[]>()
   for (const e of composed.chain) {
     const file = join(h.layerDir, e.wrapper.slice(5))
     if (!existsSync(file)) continue
-    const { results } = await runHarness({ target: { kind: 'wrapper', layerDir: h.layerDir, wrapper: e.wrapper, shebang: shebangOf(file), allow: e.allow }, fixtures, commonEnv: h.commonEnv, memories: [h.memory], shells: [], exec: true, mode: h.mode })
+    const { results } = await runHarness({ target: { kind: 'wrapper', layerDir: h.layerDir, wrapper: e.wrapper, shebang: shebangOf(file), allow: e.allow }, fixtures, commonEnv: h.commonEnv, ...(composed.env ? { functionEnv: composed.env } : {}), memories: [h.memory], shells: [], exec: true, mode: h.mode })
     for (const r of results.filter((x) => x.status === 'fail')) {
       const key = `${r.runtime}|${r.check}`
       alone.set(key, [...(alone.get(key) ?? []), `${e.input} (${e.wrapper})`])
@@ -51,7 +52,7 @@ export async function blameFailures(rows: readonly CheckResult[], composed: Comp
   // wrappers' argv and environment; the real interpreters see the same exec as the stand-ins.
   const same: Partial<Record<string, readonly string[]>> = { chain: ['argv', 'env'], real: ['exec', 'argv', 'env'] }
   return rows.map((r) => {
-    if (r.status !== 'fail') return r
+    if (r.status !== 'fail' || r.cause === TIME_LIMIT) return r
     const who = [...new Set((same[r.check] ?? [r.check]).flatMap((check) => alone.get(`${r.runtime}|${check}`) ?? []))]
     return who.length ? { ...r, detail: `${r.detail} [made by ${who.join(', ')}: it fails this check on its own too]` } : r
   })

@@ -1,7 +1,7 @@
 // Finds and reads a config with cosmiconfig, through wrapgen's own loaders: sizes are bounded, every
 // failure names the file (and line, where there is one), and a module that never finishes loading,
 // or ends the process while loading, is an error rather than a silent exit 0.
-import { lstatSync } from 'node:fs'
+import { lstatSync, readFileSync } from 'node:fs'
 import { realpath } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import { basename, dirname, join, relative, resolve } from 'node:path'
@@ -78,6 +78,35 @@ const dataLoader = (parse: Loader): Loader => (filepath, content) => {
   } catch (cause) {
     throw new UserError(`${rel(filepath)}: cannot read the config: ${parserReason(cause as Error)}`, { cause })
   }
+}
+
+/**
+ * JSON configs (and package.json): JSON.parse says where it failed as a character position, or not at
+ * all; esbuild's JSON parser says the line and column, and why in words ("JSON does not support
+ * trailing commas"). Asked only once the file has failed to parse.
+ */
+const jsonLoader: Loader = async (filepath, content) => {
+  checkSize(filepath, content)
+  try {
+    return defaultLoaders['.json'](filepath, content) as unknown
+  } catch (cause) {
+    throw await jsonError(filepath, content, cause)
+  }
+}
+
+/** A JSON file that did not parse, as "file:line:column: cannot read the config: why". */
+async function jsonError(filepath: string, content: string, cause: unknown): Promise<UserError> {
+  const { transform } = await import('esbuild')
+  let where = rel(filepath)
+  let reason = parserReason(cause as Error)
+  try {
+    await transform(content, { loader: 'json', sourcefile: filepath, logLevel: 'silent' })
+  } catch (e) {
+    const first = (e as { errors?: Array<{ text: string; location?: { line: number; column: number } | null }> }).errors?.[0]
+    if (first?.location) where = `${where}:${first.location.line}:${first.location.column + 1}`
+    if (first?.text) reason = first.text
+  }
+  return new UserError(`${where}: cannot read the config: ${reason}`, { cause })
 }
 
 /** A JS module's config: its default export (awaited, as cosmiconfig does), with a clear error for what is not one. */
@@ -269,7 +298,7 @@ const explorer = (): ReturnType<typeof cosmiconfig> => {
   return cosmiconfig('wrapgen', {
     searchPlaces: SEARCH_PLACES,
     loaders: {
-      '.json': dataLoader(defaultLoaders['.json']),
+      '.json': jsonLoader,
       '.yaml': yaml,
       '.yml': yaml,
       noExt: yaml,
@@ -297,6 +326,16 @@ export async function loadConfig(opts: { cwd: string; configFile?: string | unde
     const e = cause as NodeJS.ErrnoException & { filepath?: string }
     if (e.code === 'ENOENT' && e.filepath === undefined && opts.configFile) throw new UserError(`${opts.configFile}: no such config file; check --config`, { cause })
     const where = e.filepath ?? (e instanceof Error ? e.message.match(/^(?:\w+ Error in )?(\/\S+?):/)?.[1] : undefined) ?? opts.configFile ?? opts.cwd
+    // package.json, which cosmiconfig parses itself: where in it, as for the other JSON configs.
+    if (where.endsWith('.json') && /JSON/.test(e instanceof Error ? e.message : '')) {
+      let content: string | undefined
+      try {
+        content = readFileSync(where, 'utf8')
+      } catch {
+        content = undefined
+      }
+      if (content !== undefined) throw await jsonError(where, content, cause)
+    }
     throw new UserError(`${rel(where)}: cannot read the config: ${e instanceof Error ? parserReason(e) : String(e)}`, { cause })
   }
   if (result && result.isEmpty && explicit) throw new UserError(`${opts.configFile}: the file is empty; write a config in it (see wrapgen init)`)

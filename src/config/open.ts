@@ -1,4 +1,6 @@
 // Load + resolve in one call, with the runtime catalogue supplying known and default runtimes.
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { loadCatalogue } from '../runtimes/catalogue.js'
 import { checkConfigValues, loadConfig } from './load.js'
 import { supportedRuntimes } from '../runtimes/supported.js'
@@ -19,6 +21,15 @@ export function wrappableRuntimes(): string[] {
   return [...new Set(loadCatalogue().runtimes.filter((r) => r.family !== 'none').map((r) => r.id))]
 }
 
+/** Whether `path` names a regular file in `root` (never outside it: "../x" is a local path anyway). */
+function isFileIn(root: string, path: string): boolean {
+  try {
+    return statSync(resolve(root, path)).isFile()
+  } catch {
+    return false
+  }
+}
+
 export async function openConfig(opts: OpenOptions): Promise<ResolvedConfig> {
   const loaded = opts.config !== undefined
     ? { raw: opts.config, configFile: undefined, root: opts.cwd }
@@ -32,6 +43,7 @@ export async function openConfig(opts: OpenOptions): Promise<ResolvedConfig> {
     // Not every known runtime: the deprecated ones are accepted when listed, not added by default.
     defaultRuntimes: supportedRuntimes(loadCatalogue()),
     nodeOptionsFlags: process.allowedNodeEnvironmentFlags,
+    isFile: (path) => isFileIn(loaded.root, path),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   })
 }

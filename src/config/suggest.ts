@@ -14,12 +14,19 @@ function distance(a: string, b: string): number {
   return row[b.length]!
 }
 
-export function closest(word: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate nearest `word`; among equally near ones, the first, or with `prefer` the greatest by it
+ * (runtime ids: the newest version, so "python3.15" suggests python3.14, not python3.10).
+ */
+export function closest(word: string, candidates: readonly string[], prefer?: (a: string, b: string) => number): string | undefined {
   let best: string | undefined
   let bestD = Math.max(2, Math.floor(word.length / 3)) + 1
   for (const c of candidates) {
     const d = distance(word, c)
-    if (d < bestD) [best, bestD] = [c, d]
+    if (d < bestD || (d === bestD && best !== undefined && prefer !== undefined && prefer(c, best) > 0)) [best, bestD] = [c, d]
   }
   return best
 }
+
+/** Runtime ids by version: nodejs24.x after nodejs22.x, python3.14 after python3.9. */
+export const byVersion = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true })

@@ -1,11 +1,11 @@
 // Checks a raw config against the schema; reports every problem at once, each with its key path.
-import { closest } from './suggest.js'
+import { byVersion, closest } from './suggest.js'
 import { isReserved, MAX_ADDED_BYTES, MAX_ARG_STRLEN, SHELL_MAINTAINED, SHELL_SPECIAL, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
 import { CONFIG_KEYS } from './schema.js'
 import { validateCustomRuntime, validateExtensions } from './extensions.js'
-import { HOOK_KEYS, validateHooks, validateNodeImports } from '../startup-hooks/validate.js'
+import { HOOK_KEYS, validateHooks, validateNodeImports, withoutDotSlash } from '../startup-hooks/validate.js'
 
 export interface Finding {
   /** Key path, e.g. `node.preloads[2].module`. */
@@ -23,6 +23,8 @@ export interface ValidateContext {
   readonly knownRuntimes: readonly string[]
   /** Flags node accepts in NODE_OPTIONS (process.allowedNodeEnvironmentFlags). */
   readonly nodeOptionsFlags: ReadonlySet<string>
+  /** Whether a path as written (relative to the config's folder) is a file there: a hook path missing its "./". */
+  readonly isFile?: ((path: string) => boolean) | undefined
 }
 
 /** Node flags the Lambda node runtime passes on its own command line: a NODE_OPTIONS copy loses to them. */
@@ -177,7 +179,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   stringArray(root.runtimes, 'runtimes', (id, p) => {
     if (id.startsWith('provided')) err(p, `${show(id)} never runs AWS_LAMBDA_EXEC_WRAPPER (OS-only runtime); remove it`)
     else if (!ctx.knownRuntimes.includes(id)) {
-      const guess = closest(id, ctx.knownRuntimes)
+      const guess = closest(id, ctx.knownRuntimes, byVersion)
       err(p, `${show(id)} is not a known runtime${guess ? `; did you mean "${guess}"?` : ''} (see docs/runtimes.md)`)
     }
   })
@@ -210,7 +212,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     if (!rt) continue
     flags(rt.flags, keyPath(family, 'flags'), family)
     env(rt.env, keyPath(family, 'env'))
-    if (family !== 'node') validateHooks(family, rt, err)
+    if (family !== 'node') validateHooks(family, rt, err, { isFile: ctx.isFile, warn })
     if (family !== 'node') continue
     oneOf(rt.inject, 'node.inject', ['argv', 'NODE_OPTIONS'])
     stringArray(rt.external, 'node.external')
@@ -218,7 +220,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
       if (!['main', 'module', 'browser'].includes(f)) err(p, `${show(f)} is not a package.json field esbuild reads; use "main", "module" or "browser"`)
     })
     preloads(rt.preloads)
-    validateNodeImports(rt.imports, err)
+    validateNodeImports(rt.imports, err, { isFile: ctx.isFile })
     if (rt.inject === 'NODE_OPTIONS' && Array.isArray(rt.flags)) {
       rt.flags.forEach((f: unknown, i) => {
         if (typeof f !== 'string' || !f.startsWith('-')) return
@@ -276,6 +278,10 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     if (m.trim() === '') err(path, `${show(m)} is not a module; give a file path or a package specifier`)
     // esbuild names inputs by their path: an absolute one would make the bundle differ between checkouts.
     else if (m.startsWith('/')) err(path, `${show(m)} is an absolute path, which would make the layer differ wherever the project is checked out; write it relative to the config's folder ("./preloads/hook.ts") or install it as a package`)
+    else {
+      const meant = withoutDotSlash(m, { isFile: ctx.isFile })
+      if (meant) err(path, `${show(m)} is not a local path (those start with "./" or "../"), but ${meant} is a file beside the config: did you mean ${show(meant)}?`)
+    }
     noNul(m, path)
   }
   return { errors, warnings }

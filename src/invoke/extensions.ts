@@ -16,6 +16,7 @@ import { createExtensionsApi, type ExtensionEventType, type ExtensionsApi, type 
 import type { InvokeLayout, Mode } from './layout.js'
 import { lambdaBinds, mapPath } from './launch.js'
 import type { FunctionError } from './runtime-api.js'
+import { scaled } from '../limits/time-limit.js'
 
 /** Lambda's shutdown budget with external extensions, and the runtime's share of it. */
 export const SHUTDOWN_MS = 2000
@@ -270,10 +271,11 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
       const start = performance.now()
       if (runtime) {
         runtime.terminate()
-        await Promise.race([runtime.exited, sleep(RUNTIME_SHUTDOWN_MS)])
+        await Promise.race([runtime.exited, sleep(scaled(RUNTIME_SHUTDOWN_MS))])
         runtime.kill()
       }
-      const deadlineHr = start + SHUTDOWN_MS
+      // Lambda's limit, as much of this machine's time (scaled to its measured speed).
+      const deadlineHr = start + scaled(SHUTDOWN_MS)
       const now = performance.now()
       api.shutdown(reason, Math.round(Date.now() + Math.max(0, deadlineHr - now)))
       for (const p of procs) {
@@ -296,7 +298,7 @@ export function createExtensionsHost(input: ExtensionsHostInput): ExtensionsHost
         }
       }
       // SIGKILL is final; the bound only guards against a child whose exit is never reported.
-      await Promise.race([Promise.all(procs.filter((p) => p.child).map((p) => until(() => (p.exit ? true : undefined)))), sleep(1000)])
+      await Promise.race([Promise.all(procs.filter((p) => p.child).map((p) => until(() => (p.exit ? true : undefined)))), sleep(scaled(1000))])
       api.close()
     },
     kill() {

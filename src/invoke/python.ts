@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { basename, join } from 'node:path'
 import { UserError } from '../errors.js'
+import { retryOnTimeoutSync } from '../limits/time-limit.js'
 import { packageRoot } from '../package-root.js'
 import type { RuntimeClient } from './clients.js'
 
@@ -59,7 +60,8 @@ print(json.dumps(out))
 const probed = new Map<string, Probed | undefined>()
 function probe(bin: string): Probed | undefined {
   if (probed.has(bin)) return probed.get(bin)
-  const r = spawnSync(bin, ['-c', PROBE], { encoding: 'utf8', timeout: 30_000 })
+  // Under wrapgen's time limit, scaled and retried: a busy machine must not look like one without the client.
+  const { result: r } = retryOnTimeoutSync(30_000, (timeout) => spawnSync(bin, ['-c', PROBE], { encoding: 'utf8', timeout }), (x) => (x.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')
   let found: Probed | undefined
   try {
     const o = JSON.parse(r.stdout) as Omit<Probed, 'bin'>

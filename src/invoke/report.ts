@@ -5,6 +5,8 @@ import { renderExtensions } from './extensions-report.js'
 import { renderProvidedInitReport } from './provided-report.js'
 
 const ms = (v: number | undefined): string => (v === undefined ? '       ?' : `${v.toFixed(1).padStart(8)}`)
+/** A phase whose moment is not known (only its duration): no time column, rather than "?". */
+const UNTIMED = '           '
 
 /** A hook's time and how it ended: failed (with why), async, over its budget. */
 export function hookNote(h: HookPhase): string {
@@ -19,20 +21,22 @@ export function hookNote(h: HookPhase): string {
 /** The init timeline, one phase a line, in ms from the bootstrap's start. */
 export function renderInitReport(r: InitReport, layer: InvokeRun['layer']): string {
   const name = r.interpreter ?? 'node'
-  const rows: Array<[string, number | undefined, string]> = [
+  // undefined: a phase not reached or not reported ("?"); null: one whose moment is not known.
+  const rows: Array<[string, number | undefined | null, string]> = [
     ['wrapper start (bootstrap spawned)', r.wrapperStartMs, ''],
     [`${name} start`, r.interpreterStartMs ?? r.nodeStartMs, r.interpreter && r.interpreter !== 'node' ? 'exec seen' : ''],
   ]
   if (r.preloadStartMs !== undefined) rows.push(['preload start', r.preloadStartMs, ''])
-  for (const h of r.hooks) rows.push([`  hook ${h.name}`, h.startMs, hookNote(h)])
+  // A hook that ran but reports only its duration (java's runner): untimed, rather than "?".
+  for (const h of r.hooks) rows.push([`  ${h.kind === 'import' ? 'import' : 'hook'} ${h.name}`, h.startMs ?? null, hookNote(h)])
   if (name === 'node') rows.push(['runtime entry (aws-lambda-ric loads)', r.runtimeEntryMs, ''])
   else if (name.startsWith('python')) rows.push(['runtime entry (bootstrap.py: awslambdaric loads)', r.runtimeEntryMs, ''])
-  if (r.handlerModule?.loadMs != null) rows.push([`  handler module ${r.handlerModule.module ?? ''}`, undefined, `${r.handlerModule.loadMs.toFixed(2)} ms to load`])
+  if (r.handlerModule?.loadMs != null) rows.push([`  handler module ${r.handlerModule.module ?? ''}`, r.handlerModule.startMs ?? null, `${r.handlerModule.loadMs.toFixed(2)} ms to load`])
   rows.push(['handler loaded (first /next)', r.handlerReadyMs, 'init duration'])
   rows.push(['first invoke answered', r.firstInvokeMs, ''])
   const perHook = name === 'node' ? ' (add wrapgen/preloads/timing to the config for per-hook times)' : ''
-  const note = layer === 'none' ? ' (no layer)' : r.hooks.length === 0 && r.preloadStartMs === undefined ? perHook : ''
-  const lines = rows.map(([label, at, extra]) => `  ${ms(at)} ms  ${label}${extra ? `  [${extra}]` : ''}`)
+  const note = layer === 'none' ? ' (no layer)' : !r.hooks.some((h) => h.kind !== 'import') && r.preloadStartMs === undefined ? perHook : ''
+  const lines = rows.map(([label, at, extra]) => `  ${at === null ? UNTIMED : `${ms(at)} ms`}  ${label}${extra ? `  [${extra}]` : ''}`)
   return `init report${note}, ms since the bootstrap started:\n${lines.join('\n')}\n`
 }
 

@@ -24,6 +24,7 @@ import { clientFor, defaultHandler } from './client-for.js'
 import { providedClient } from './node.js'
 import { watchExec } from './exec-watch.js'
 import { isTaskArchive, unpackTask } from './task-archive.js'
+import { scaled } from '../limits/time-limit.js'
 
 export interface InvokeRunOptions {
   /** Built into a temp layer unless `layerDir` is given; ignored with `noLayer`. */
@@ -105,10 +106,11 @@ const exitError = (e: Exit): FunctionError => {
   return { errorType: 'Runtime.ExitError', errorMessage, body: JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage }) }
 }
 
-/** Lambda's init timeout, naming the extensions that never registered. */
-function initTimeoutError(limitMs: number, unregistered: readonly string[]): FunctionError {
+/** Lambda's init timeout, naming the extensions that never registered (and the limit here, when scaled to this machine). */
+function initTimeoutError(limitMs: number, unregistered: readonly string[], lambdaMs?: number): FunctionError {
   const who = unregistered.length > 0 ? `: extension${unregistered.length === 1 ? '' : 's'} ${unregistered.join(', ')} never registered` : ''
-  const errorMessage = `Init did not finish within ${limitMs / 1000} seconds${who}`
+  const here = lambdaMs !== undefined && lambdaMs !== limitMs ? ` (Lambda's limit; ${(limitMs / 1000).toFixed(1)} s on this machine, scaled to its measured speed)` : ''
+  const errorMessage = `Init did not finish within ${(lambdaMs ?? limitMs) / 1000} seconds${here}${who}`
   return { errorType: 'Sandbox.Timedout', errorMessage, body: JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage }) }
 }
 
@@ -145,18 +147,28 @@ async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
   for (const dir of opts.withLayers ?? []) withLayerTree(dir)
   let prepared: PreparedLayer | undefined
   let layerDir: string | undefined
-  if (!opts.noLayer) {
-    if (opts.layerDir) layerDir = layerTree(opts.layerDir)
-    else if (opts.config) layerDir = (prepared = await buildTempLayer(opts.config)).layerDir
-    else throw new UserError('no layer to run: give a config, a built layer (--layer), or --no-layer')
-  }
   let merged: MergedLayers | undefined
-  const wrapgenLayer = layerDir !== undefined
-  if (opts.withLayers && opts.withLayers.length > 0) layerDir = (merged = mergeLayers(opts.noLayer ? undefined : layerDir, opts.withLayers)).dir
-  const layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir, client })
+  let layout: ReturnType<typeof makeInvokeLayout>
+  // What is built here is removed here when a later step fails: nothing is left in the temp folder.
+  try {
+    if (!opts.noLayer) {
+      if (opts.layerDir) layerDir = layerTree(opts.layerDir)
+      else if (opts.config) layerDir = (prepared = await buildTempLayer(opts.config)).layerDir
+      else throw new UserError('no layer to run: give a config, a built layer (--layer), or --no-layer')
+    }
+    if (opts.withLayers && opts.withLayers.length > 0) layerDir = (merged = mergeLayers(opts.noLayer ? undefined : layerDir, opts.withLayers)).dir
+    layout = makeInvokeLayout({ mode, layerDir, taskDir: opts.taskDir, client })
+  } catch (e) {
+    merged?.remove()
+    prepared?.remove()
+    throw e
+  }
+  const wrapgenLayer = !opts.noLayer
   let fn: FunctionProcess | undefined
   let api: RuntimeApi | undefined
-  const initLimit = opts.initTimeoutMs ?? INIT_LIMIT_MS
+  // Lambda's 10 s, as much of this machine's time as Lambda's: a busy machine must not fail an init Lambda would pass.
+  const initLimit = opts.initTimeoutMs ?? scaled(INIT_LIMIT_MS)
+  const lambdaLimit = opts.initTimeoutMs === undefined ? INIT_LIMIT_MS : undefined
   const extNames = listExtensions(layout.opt)
   const ext: ExtensionsHost | undefined = extNames.length === 0 ? undefined
     : createExtensionsHost({ mode, layout, names: extNames, functionName: opts.functionName ?? 'wrapgen-invoke', handler })
@@ -180,7 +192,7 @@ async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
       let extTimer: NodeJS.Timeout | undefined
       const failed = await Promise.race([ext.registered(), new Promise<'timeout'>((r) => (extTimer = setTimeout(() => r('timeout'), initLimit)))])
       clearTimeout(extTimer)
-      if (failed) earlyErr = failed === 'timeout' ? initTimeoutError(initLimit, ext.unregistered()) : failed
+      if (failed) earlyErr = failed === 'timeout' ? initTimeoutError(initLimit, ext.unregistered(), lambdaLimit) : failed
     }
     // A custom runtime's bootstrap is looked up when the runtime starts (after extension init).
     const boot = provided && !earlyErr ? findBootstrap(layout) : undefined
@@ -225,18 +237,18 @@ async function runInvokeOn(opts: InvokeRunOptions): Promise<InvokeRun> {
       // Init ends when every registered extension has asked for its first event too.
       const failed = await Promise.race([ext.ready(), new Promise<'timeout'>((r) => (initTimer = setTimeout(() => r('timeout'), initLimit - (performance.now() - initStart))))])
       clearTimeout(initTimer)
-      if (failed === 'timeout') initErr = initTimeoutError(initLimit, [])
+      if (failed === 'timeout') initErr = initTimeoutError(initLimit, [], lambdaLimit)
       else if (failed) initErr = failed
       else initDoneHr = performance.now()
     }
     if (initOutcome === 'init-error') {
       initErr = api.initErrorValue
       // The runtime exits right after reporting (aws-lambda-ric: 129); wait briefly to report how.
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())])
+      await Promise.race([exited, new Promise((r) => setTimeout(r, scaled(2000)).unref())])
     } else if (initOutcome === 'exited') {
       initErr = api.initErrorValue ?? exitError(exit as Exit)
     } else if (initOutcome === 'init-timeout') {
-      initErr = initTimeoutError(initLimit, [])
+      initErr = initTimeoutError(initLimit, [], lambdaLimit)
       proc.kill()
     }
     const invokes: InvokeOutcome[] = []

@@ -5,6 +5,8 @@ import type { Timestamp } from './runtime-api.js'
 
 export interface HookPhase {
   readonly name: string
+  /** A node.imports hook (--import runner) rather than a --require preload hook. */
+  readonly kind?: 'import' | undefined
   /** When the hook started, ms after the spawn (unknown for java: its runner reports durations only). */
   readonly startMs: number | undefined
   readonly ms: number
@@ -33,8 +35,8 @@ export interface InitReport {
   readonly hooks: readonly HookPhase[]
   /** When the runtime entry (/var/runtime/index.mjs, python's bootstrap.py) started, after every preload hook. */
   readonly runtimeEntryMs?: number | undefined
-  /** The handler module as the timing preload saw it (CommonJS handlers only: import() is not observed). */
-  readonly handlerModule?: { readonly module: string | null; readonly loadMs: number | null } | undefined
+  /** The handler module as the timing preload saw it (CommonJS handlers only: import() is not observed); `startMs` since the spawn. */
+  readonly handlerModule?: { readonly module: string | null; readonly loadMs: number | null; readonly startMs?: number | undefined } | undefined
   /** First GET /next: the handler module is loaded and the runtime is ready. The init duration. */
   readonly handlerReadyMs?: number | undefined
   /** The first invoke's response arrived. */
@@ -45,12 +47,14 @@ interface TimingLine {
   nodeStartEpochMs: number
   preloadStartMs: number
   hooks: Array<{ name: string; ms: number; ok: boolean; error?: unknown; budgetMs?: unknown; overBudget?: unknown; settledMs?: unknown; pending?: unknown }>
-  handler?: { module?: string | null; loadMs?: number | null }
+  handler?: { module?: string | null; loadMs?: number | null; startMs?: number }
 }
 
 interface EntryLine {
   nodeStartEpochMs: number
   entryMs: number
+  /** The node.imports runner's timings, in order. */
+  imports?: Array<{ name?: unknown; ms?: unknown; ok?: unknown }>
 }
 
 const parse = (line: string): Record<string, unknown> | undefined => {
@@ -144,14 +148,26 @@ export function initReport(s: InitSources): InitReport {
       at += h.ms
     }
   }
+  // node.imports hooks run one after another, last before the runtime entry (their runner records
+  // durations only): placed back from the entry.
+  const runtimeEntryMs = entry && nodeStartMs !== undefined ? r2(nodeStartMs + entry.entryMs) : undefined
+  const imports = (entry?.imports ?? []).filter((h) => typeof h.name === 'string' && typeof h.ms === 'number') as Array<{ name: string; ms: number; ok?: unknown }>
+  if (runtimeEntryMs !== undefined) {
+    let at = runtimeEntryMs - imports.reduce((n, h) => n + h.ms, 0)
+    for (const h of imports) {
+      hooks.push({ name: h.name, kind: 'import', startMs: r2(Math.max(at, nodeStartMs ?? 0)), ms: h.ms, ok: h.ok === true })
+      at += h.ms
+    }
+  }
+  const handlerStart = timing?.handler?.startMs
   const since = (t: Timestamp | undefined): number | undefined => (t === undefined ? undefined : r2(t.hr - s.spawnedAt.hr))
   return {
     wrapperStartMs: 0,
     nodeStartMs,
     preloadStartMs,
     hooks,
-    runtimeEntryMs: entry && nodeStartMs !== undefined ? r2(nodeStartMs + entry.entryMs) : undefined,
-    handlerModule: timing?.handler ? { module: timing.handler.module ?? null, loadMs: timing.handler.loadMs ?? null } : undefined,
+    runtimeEntryMs,
+    handlerModule: timing?.handler ? { module: timing.handler.module ?? null, loadMs: timing.handler.loadMs ?? null, ...(typeof handlerStart === 'number' && nodeStartMs !== undefined ? { startMs: r2(nodeStartMs + handlerStart) } : {}) } : undefined,
     handlerReadyMs: since(s.initDoneAt),
     firstInvokeMs: since(s.firstResponseAt),
   }

@@ -22,7 +22,8 @@ import { writeLayer } from '../layer/write.js'
 import { simulate } from '../plan/simulate.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { checkFamily, probeFor, realRunsBlocked, type CheckResult, type Column, type Probe, type Target } from '../verify/index.js'
+import { overLimit, retryOnTimeout } from '../limits/time-limit.js'
+import { checkFamily, missingHookModules, probeFor, realRunsBlocked, TIME_LIMIT, type CheckResult, type Column, type Probe, type Target } from '../verify/index.js'
 import { clientFor } from './client-for.js'
 import type { RuntimeClient } from './clients.js'
 import { runInvoke, type InvokeRun } from './run.js'
@@ -89,6 +90,17 @@ const payloadOf = (run: InvokeRun): Record<string, unknown> | undefined => {
     return undefined
   }
 }
+/**
+ * A probe function's cold start on AWS's client takes a second (python) to a few (java) on an idle
+ * machine: wrapgen's limit on its init (its invoke gets half as long), scaled to the machine and
+ * retried once (limits/). A run that reaches it on the retry too is stopped at wrapgen's limit.
+ */
+const CLIENT_RUN_LIMIT_MS = 60_000
+const timedOut = (run: InvokeRun): boolean => run.init.error?.errorType === 'Sandbox.Timedout' || run.invokes.some((i) => i.status === 'timeout')
+
+/** A run stopped at wrapgen's time limit: its row says so (cause TIME_LIMIT), never how the function would have ended. */
+class Stopped extends Error {}
+
 const why = (run: InvokeRun): string => (run.init.error ? `${run.init.error.errorType}: ${run.init.error.errorMessage}` : run.invokes[0]?.error ? `${run.invokes[0].error.errorType}: ${run.invokes[0].error.errorMessage}` : 'no answer')
 
 /** Python and java runtimes' real and hooks rows on AWS's runtime clients, in the sandbox; they cover those runtimes in the report. */
@@ -137,11 +149,16 @@ export async function runClientChecks(opts: ClientCheckOptions): Promise<ClientC
     }
     const memory = opts.memories[0] ?? 1024
     const env = { ...opts.functionEnv, WRAPGEN_HOOK_LOG: LOG }
-    const invoke = (layerDir: string | undefined, f: RuntimeFixture, t: { dir: string; handler: string }): Promise<InvokeRun> =>
-      runInvoke({ ...(layerDir ? { layerDir } : { noLayer: true }), withLayers: opts.extraLayers, taskDir: t.dir, runtime: f.id, handler: t.handler, events: [{}], memory, env, timeoutMs: 30_000, initTimeoutMs: 60_000, mode: 'sandboxed', functionName: 'wrapgen-verify' })
+    const invoke = async (layerDir: string | undefined, f: RuntimeFixture, t: { dir: string; handler: string }): Promise<InvokeRun> => {
+      const limited = await retryOnTimeout(CLIENT_RUN_LIMIT_MS, (ms) => runInvoke({ ...(layerDir ? { layerDir } : { noLayer: true }), withLayers: opts.extraLayers, taskDir: t.dir, runtime: f.id, handler: t.handler, events: [{}], memory, env, timeoutMs: Math.round(ms / 2), initTimeoutMs: ms, mode: 'sandboxed', functionName: 'wrapgen-verify' }), timedOut)
+      if (limited.timedOut) throw new Stopped(overLimit(`the probe function on ${f.id}'s runtime client${layerDir ? '' : ' (without the layer)'}`, limited.tries))
+      return limited.result
+    }
+    // Hooks named by module are looked up where the runtime looks: the probe layers stand in for them, so would not miss one.
+    const missingModules = opts.config?.python.preloads.length ? missingHookModules('python', opts.config, [target.layerDir, ...opts.extraLayers]) : undefined
     // The probe layers, built once per family from the config; the hooks check runs once per interpreter.
     const probeLayers = new Map<string, Layers | string>()
-    const hooksOf = new Map<string, { status: CheckResult['status']; detail: string }>()
+    const hooksOf = new Map<string, { status: CheckResult['status']; detail: string; stopped?: boolean }>()
     for (const f of opts.fixtures) {
       if (f.family !== 'python' && f.family !== 'java') continue
       let client: RuntimeClient
@@ -157,14 +174,18 @@ export async function runClientChecks(opts: ClientCheckOptions): Promise<ClientC
         missing.push({ runtime: f.id, why: t })
         continue
       }
-      const row = (check: 'real' | 'hooks', status: CheckResult['status'], detail: string): void =>
-        void rows.push({ runtime: f.id, memory, shell: check === 'real' ? 'exec' : 'sh', check, status, detail })
+      const row = (check: 'real' | 'hooks', status: CheckResult['status'], detail: string, stopped = false): void =>
+        void rows.push({ runtime: f.id, memory, shell: check === 'real' ? 'exec' : 'sh', check, status, detail, ...(stopped ? { cause: TIME_LIMIT } : {}) })
       covered.add(f.id)
       const checks = ['real']
       // real: the interpreter's argv as the plan puts it.
-      const got = await invoke(target.layerDir, f, t)
-      const report = payloadOf(got)
-      if (!report) row('real', 'fail', `the probe function did not answer on ${client.ran}: ${why(got)}${ownLines(got).length ? ` (${ownLines(got)[0]})` : ''}`)
+      const got = await invoke(target.layerDir, f, t).catch((e: unknown) => {
+        if (e instanceof Stopped) return e
+        throw e
+      })
+      const report = got instanceof Stopped ? undefined : payloadOf(got)
+      if (got instanceof Stopped) row('real', 'fail', got.message, true)
+      else if (!report) row('real', 'fail', `the probe function did not answer on ${client.ran}: ${why(got)}${ownLines(got).length ? ` (${ownLines(got)[0]})` : ''}`)
       else {
         const inst = expandRuntime(f, { memory, commonEnv: opts.commonEnv, ...(opts.functionEnv ? { functionEnv: opts.functionEnv } : {}) })
         const argv = client.argv(inst.argv, t.handler, (p) => p)
@@ -193,10 +214,15 @@ export async function runClientChecks(opts: ClientCheckOptions): Promise<ClientC
             }
             probeLayers.set(f.family, layers)
           }
-          outcome = typeof layers === 'string' ? { status: 'skip', detail: layers } : await hooksCheck(f, t, layers, invoke)
+          outcome = typeof layers === 'string' ? { status: 'skip', detail: layers }
+            : f.family === 'python' && missingModules ? { status: 'fail', detail: missingModules }
+              : await hooksCheck(f, t, layers, invoke).catch((e: unknown) => {
+                if (e instanceof Stopped) return { status: 'fail' as const, detail: e.message, stopped: true }
+                throw e
+              })
           hooksOf.set(client.ran, outcome)
         }
-        row('hooks', outcome.status, outcome.detail)
+        row('hooks', outcome.status, outcome.detail, outcome.stopped === true)
       }
       ran.push({ runtime: f.id, checks, ran: `${client.ran}${client.notes.length ? ` (${client.notes.filter((n) => !n.startsWith('left out')).join('; ')})` : ''}`.replace(/ \(\)$/, '') })
     }

@@ -41,6 +41,8 @@ export interface ComposeManifest {
   /** The runtime compose checked each family on, and those where the composed wrapper started the runtime's interpreter. */
   readonly runtimes: readonly string[]
   readonly checked: readonly string[]
+  /** The function's own variables compose ran the wrappers with (--env); `wrapgen verify --layer` uses them too. */
+  readonly env?: Readonly<Record<string, string>>
   /**
    * The config wrapgen's wrapper was built from (`chain` and `chainAllow` set by compose; `configFile`
    * left out), so `wrapgen verify --layer` can check the composed layer without a config. Its paths
@@ -49,7 +51,7 @@ export interface ComposeManifest {
    */
   readonly config: ComposedConfig
   readonly conflicts: ReadonlyArray<{ readonly path: string; readonly inputs: readonly string[]; readonly winner: string; readonly differs: Conflict['differs']; readonly breaks: ReadonlyArray<{ readonly input: string; readonly reason: string }> }>
-  readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean; readonly note?: string }>
+  readonly attribution: ReadonlyArray<{ readonly runtime: string; readonly input: string; readonly variable: string; readonly value: string | null; readonly arrived: boolean; readonly note?: string; readonly deferred?: true }>
 }
 
 /**
@@ -73,6 +75,8 @@ export interface ComposedLayer {
   readonly unsupported: readonly string[]
   readonly inputs: readonly string[]
   readonly chain: ReadonlyArray<{ readonly wrapper: string; readonly input: string; readonly allow: readonly Allowance[] }>
+  /** The function's variables compose ran with (--env), used unless verify gets its own --env. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /** Whether `layerDir` (the folder holding wrapgen/) is a composed layer. */
@@ -116,5 +120,6 @@ export function readComposed(layerDir: string, shown: string): ComposedLayer {
   const runtimes = config.runtimes.filter((r) => supported.has(familyOf(r)))
   const unsupported = [...new Set((m.runtimes ?? []).map(familyOf).filter((f): f is string => f !== undefined && !supported.has(f)))]
   const chain = m.chain.map((e) => ({ wrapper: e.wrapper, input: e.input, allow: ((e.allow ?? []) as readonly string[]).filter((a): a is Allowance => (ALLOWANCES as readonly string[]).includes(a)) }))
-  return { config, runtimes, unsupported, inputs: m.inputs.map((i) => i.file), chain }
+  const env = m.env && typeof m.env === 'object' ? Object.fromEntries(Object.entries(m.env).filter(([, v]) => typeof v === 'string')) : undefined
+  return { config, runtimes, unsupported, inputs: m.inputs.map((i) => i.file), chain, ...(env && Object.keys(env).length ? { env } : {}) }
 }

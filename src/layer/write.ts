@@ -11,6 +11,7 @@ import { dirname, join, parse, relative, resolve } from 'node:path'
 import type { BuildResult } from '../build.js'
 import { UserError } from '../errors.js'
 import { LAYER_DIR, MANIFEST_FILE } from '../plan/types.js'
+import { scaled } from '../limits/time-limit.js'
 
 export interface Written {
   readonly layerDir: string
@@ -24,7 +25,7 @@ const MANIFEST = 'manifest.json'
 const LOCK = '.wrapgen.lock'
 const STAGING = '.wrapgen-staging-'
 const COMMIT = '.commit'
-/** How long a build waits for another build writing the same folder. */
+/** How long a build waits for another build writing the same folder (on an idle machine: scaled to this one). */
 const LOCK_WAIT_MS = 30_000
 /** Larger than any manifest wrapgen writes; a bigger manifest.json is not wrapgen's. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -133,7 +134,7 @@ function checkOwned(outDir: string): void {
 /** Takes DIR's lock file, waiting while a live build holds it; a dead holder's lock is taken over. */
 function lock(outDir: string): () => void {
   const path = join(outDir, LOCK)
-  const deadline = Date.now() + LOCK_WAIT_MS
+  const deadline = Date.now() + scaled(LOCK_WAIT_MS)
   for (;;) {
     try {
       const fd = openSync(path, 'wx')

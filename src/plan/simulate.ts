@@ -64,7 +64,8 @@ export function simulate(plan: Plan, input: SimulateInput): SimulateResult {
   const fp = family ? plan.families[family] : plan.families.dotnet
   const envOnly = family === undefined && (env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda_dotnet')
   const branch = family ?? 'other'
-  for (const file of family ? fp.requires : []) {
+  // A .NET single-file executable gets the dotnet environment only, and needs its files all the same.
+  for (const file of family || envOnly ? fp.requires : []) {
     if (exists(file)) continue
     const path = `${input.wrapperDir}/${file}`
     if (plan.failMode === 'closed') {

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../errors.js'
-import { closest } from '../config/suggest.js'
+import { byVersion, closest } from '../config/suggest.js'
 import { packageRoot } from '../package-root.js'
 import type { RuntimeFixture } from './types.js'
 
@@ -91,7 +91,7 @@ function noMatch(all: readonly RuntimeFixture[], part: string): string {
   if (mode !== undefined && ids.includes(id!)) return `${id} has no mode "${mode}"; its modes: ${modes(id!)} (or ${id} for all of them)`
   // A prefix (nodejs20 -> nodejs20.x) or a typo with the same version digits: never another version.
   const digits = (s: string): string => s.replace(/\D/g, '')
-  const typo = closest(id!, ids)
+  const typo = closest(id!, ids, byVersion)
   const guess = ids.find((known) => known.startsWith(id!)) ?? (typo !== undefined && digits(typo) === digits(id!) ? typo : undefined)
   if (guess) {
     const withModes = all.filter((r) => r.id === guess).length > 1 ? ` (modes: ${modes(guess)})` : ''

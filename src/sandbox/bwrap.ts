@@ -6,6 +6,7 @@
 // at a few hundred processes. Path-mapped (mode.ts): the same tree under a temp folder on the host.
 import { spawnSync } from 'node:child_process'
 import { existsSync, realpathSync } from 'node:fs'
+import { retryOnTimeoutSync } from '../limits/time-limit.js'
 
 let bwrapWorks: boolean | undefined
 
@@ -13,8 +14,9 @@ let bwrapWorks: boolean | undefined
 export function sandboxAvailable(): boolean {
   if (bwrapWorks !== undefined) return bwrapWorks
   if (process.platform !== 'linux') return (bwrapWorks = false)
-  const r = spawnSync('bwrap', ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', ...NAMESPACES, '--die-with-parent', '--', ...unprivileged(PID_LIMIT), 'true'], { stdio: 'ignore', timeout: 5000 })
-  return (bwrapWorks = r.status === 0)
+  // Under wrapgen's time limit, scaled and retried: a busy machine must not look like one without bubblewrap.
+  const { result } = retryOnTimeoutSync(5000, (timeout) => spawnSync('bwrap', ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', ...NAMESPACES, '--die-with-parent', '--', ...unprivileged(PID_LIMIT), 'true'], { stdio: 'ignore', timeout }), (r) => (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')
+  return (bwrapWorks = result.status === 0)
 }
 
 export interface Launch {

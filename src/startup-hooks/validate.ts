@@ -12,6 +12,21 @@ export const HOOK_KEYS: Readonly<Record<Exclude<Family, 'node'>, readonly string
 
 type Report = (path: string, message: string) => void
 
+/** What validation may ask of the folder relative paths resolve from (the config's). */
+export interface HookContext {
+  /** Whether `path` (as written, relative to the config's folder) is a file there. */
+  readonly isFile?: ((path: string) => boolean) | undefined
+  readonly warn?: Report
+}
+
+/** A name written without "./" that is a file beside the config: a local path missing its "./". */
+export function withoutDotSlash(m: string, ctx: HookContext): string | undefined {
+  return !isLocal(m) && ctx.isFile?.(m) ? `./${m}` : undefined
+}
+
+/** An absolute hook path would put this machine's path into the layer (node.preloads refuses it too). */
+const absolute = (m: string): string => `${JSON.stringify(m)} is an absolute path, which would put this machine's path into the layer and make it differ wherever the project is checked out; write it relative to the config's folder ("./hooks/${m.split('/').pop()}")`
+
 const show = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v) ?? String(v))
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const isJson = (v: unknown): boolean =>
@@ -28,7 +43,7 @@ const ENTRY: Readonly<Record<Exclude<Family, 'node'>, { key: string; list: strin
 
 const isLocal = (m: string): boolean => m.startsWith('./') || m.startsWith('../') || m.startsWith('/')
 
-export function validateHooks(family: Exclude<Family, 'node'>, rt: Record<string, unknown>, err: Report): void {
+export function validateHooks(family: Exclude<Family, 'node'>, rt: Record<string, unknown>, err: Report, ctx: HookContext = {}): void {
   const e = ENTRY[family]
   const base = `${family}.${e.list}`
   if (family === 'java' && rt.inject !== undefined && rt.inject !== 'argv' && rt.inject !== 'JAVA_TOOL_OPTIONS')
@@ -44,6 +59,11 @@ export function validateHooks(family: Exclude<Family, 'node'>, rt: Record<string
     const named = (m: unknown, p: string): void => {
       if (typeof m !== 'string') return err(p, `${show(m)} is not a string: give ${e.what}`)
       if (m.trim() === '' || m.includes('\0')) return err(p, `${show(m)} is not ${e.what}`)
+      if (m.startsWith('/')) return err(p, absolute(m))
+      // "otel.py" would be a module (or a package's file) named so, looked up at run time and never shipped.
+      const meant = withoutDotSlash(m, ctx)
+      if (meant) return err(p, `${show(m)} is not a local path (those start with "./" or "../"), but ${meant} is a file beside the config: did you mean ${show(meant)}?`)
+      if (family === 'python' && !isLocal(m) && !m.includes('/') && m.endsWith('.py')) ctx.warn?.(p, `${show(m)} is taken as a python module name (the module "py" of a package "${m.slice(0, -3)}"); a module name has no .py (did you mean "${m.slice(0, -3)}"?), and a local file starts with "./"`)
       const pkgFile = !isLocal(m) && m.includes('/') && ends(m)
       if (e.localOnly && !isLocal(m) && !pkgFile) return err(p, `${show(m)} must be a local path ("./${m}") or a file of a package ("@acme/hooks/${m}"): the file is copied into the layer`)
       if ((isLocal(m) || e.localOnly) && !ends(m)) err(p, `${show(m)} does not end in ${e.ext.join(' or ')}; give ${e.what}`)
@@ -74,14 +94,17 @@ export function validateHooks(family: Exclude<Family, 'node'>, rt: Record<string
 }
 
 /** node.imports: entries shaped like node.preloads. */
-export function validateNodeImports(list: unknown, err: Report): void {
+export function validateNodeImports(list: unknown, err: Report, ctx: HookContext = {}): void {
   if (list === undefined) return
   if (!Array.isArray(list)) return err('node.imports', `${show(list)} is not an array`)
   const what = 'a local file, a package specifier or "wrapgen/preloads/<name>"'
   list.forEach((item: unknown, i) => {
     const path = `node.imports[${i}]`
     const named = (m: unknown, p: string): void => {
-      if (typeof m !== 'string' || m.trim() === '' || m.includes('\0')) err(p, `${show(m)} is not a module; give ${what}`)
+      if (typeof m !== 'string' || m.trim() === '' || m.includes('\0')) return err(p, `${show(m)} is not a module; give ${what}`)
+      if (m.startsWith('/')) return err(p, absolute(m))
+      const meant = withoutDotSlash(m, ctx)
+      if (meant) err(p, `${show(m)} is not a local path (those start with "./" or "../"), but ${meant} is a file beside the config: did you mean ${show(meant)}?`)
     }
     if (typeof item === 'string') return named(item, path)
     if (!isObject(item)) return err(path, `${show(item)} is not a string or an object`)

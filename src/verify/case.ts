@@ -3,16 +3,20 @@
 // the runtime's own command for a wrapper someone else wrote), and turns each check's verdict
 // (judge.ts) into a row.
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { familyOf, findEntry } from '../plan/argv-rules.js'
+import { explainClauses, explainFailure, needsLayer } from './explain.js'
 import type { Family } from '../config/types.js'
 import { simulate, type SimulateResult } from '../plan/simulate.js'
 import type { RuntimeFixture, RuntimeInstance } from '../runtimes/types.js'
 import { ADVERSARIAL_ARGS, diffArgv, diffEnv, keptInOrder } from './expect.js'
-import { execDiff, extraStarts, failureOf, judgeArgv, judgeEnv, judgeExec, judgeStdio, ownLines, whyNotRun, type Verdict } from './judge.js'
+import { execDiff, extraStarts, failureOf, failureOfAll, judgeArgvAll, judgeEnv, judgeExec, judgeStdio, ownLines, whyNotRun, type Verdict } from './judge.js'
 import type { Layout } from './layout.js'
-import { observe, type Observation, type RunSpec } from './observe.js'
+import { observeWithin, RUN_LIMIT_MS, type Observation, type RunSpec } from './observe.js'
+import { overLimit } from '../limits/time-limit.js'
 import type { Mode } from '../sandbox/index.js'
 import { lambdaTree, launch } from './launch.js'
-import type { Allowance, CheckName, CheckResult, Exec, HarnessOptions } from './types.js'
+import { TIME_LIMIT, type Allowance, type CheckName, type CheckResult, type Exec, type HarnessOptions } from './types.js'
 import { writableTree } from './writes.js'
 
 /** `nodejs20.x`, or `dotnet8:single-file` for runtimes with several modes. */
@@ -45,6 +49,8 @@ export interface CaseContext {
   readonly warn: (w: string) => void
   /** Collects deliberate changes seen. */
   readonly deviation: (d: string) => void
+  /** Hears of each run that reached wrapgen's first time limit and was run again. */
+  readonly retried?: () => void
 }
 
 export interface RunOptions {
@@ -70,7 +76,7 @@ export function run(c: CaseContext, o: RunOptions = {}): Promise<Observation> {
   const wrapper = o.wrapper ?? c.opts.target.wrapper
   const env = { ...c.inst.env, ...o.env, AWS_LAMBDA_EXEC_WRAPPER: wrapper === '' ? '' : path(wrapper), ...(o.direct ? { WRAPGEN_VERIFY_DIRECT: '1' } : {}) }
   const l = launch(mode, c.layout, opt, c.layout.lang(c.fixture), c.shell.path, o.argv ?? c.inst.argv, { ...how, env })
-  return c.limit(() => observe({ launch: l, boundary: c.layout.boundary, env, action: o.action ?? { exit: 0 }, stdin: STDIN }))
+  return c.limit(() => observeWithin({ launch: l, boundary: c.layout.boundary, env, action: o.action ?? { exit: 0 }, stdin: STDIN }, RUN_LIMIT_MS, c.retried))
 }
 
 /** The same command with no wrapper: what the runtime itself would run (shared by every shell). */
@@ -92,7 +98,14 @@ interface Expected {
 export async function runCase(c: CaseContext): Promise<CheckResult[]> {
   const rows: CheckResult[] = []
   const label = c.shell.portability ? `portability (a #!/bin/sh wrapper where /bin/sh is ${c.shell.name}): ` : ''
-  const row = (check: CheckName, problem: string | undefined, extra: { skip?: string; cause?: string; stderr?: readonly string[]; exec?: Exec } = {}): void => {
+  /**
+   * One row. `runs`: the observations it judges; when one of them reached wrapgen's time limit, the row
+   * says so instead of judging how the run ended (wrapgen stopped it).
+   */
+  const row = (check: CheckName, judged: string | undefined, given: { skip?: string; cause?: string; stderr?: readonly string[]; exec?: Exec } = {}, runs: readonly Observation[] = []): void => {
+    const late = given.skip ? undefined : runs.find((o) => o.timedOut)
+    const problem = late ? stoppedAt(late) : judged
+    const extra = late ? { cause: TIME_LIMIT } : given
     const status = extra.skip ? 'skip' : problem ? 'fail' : 'pass'
     rows.push({
       runtime: rid(c.fixture), memory: c.memory, shell: c.shell.name, check, status,
@@ -127,53 +140,72 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     let k = 0
     while (k < sim.argv.length && chain.includes(sim.argv[k]!)) k++
     const input = sim.argv.slice(k)
-    const verdicts = obs.ran ? [judgeArgv(c.fixture.entry, obs.argv, input, sim.env, obs.env), ...judgeEnv(c.fixture.family, sim.env, obs.env)] : [{ problem: `the chained wrappers did not start the runtime (exit ${obs.code}): ${whyNotRun(obs).join(' | ')}` }]
+    // The program wrapgen's exec starts: the entry, or a hook runner before it (python.preloads' run.py).
+    const family = familyOf(input[0] ?? '')
+    const entry = family && c.fixture.entry !== null ? input[findEntry(family, input)] ?? c.fixture.entry : c.fixture.entry
+    const verdicts = obs.ran ? [...judgeArgvAll(entry, obs.argv, input, sim.env, obs.env), ...judgeEnv(c.fixture.family, sim.env, obs.env)] : [{ problem: `the chained wrappers did not start the runtime (exit ${obs.code}): ${whyNotRun(obs).join(' | ')}` }]
     return { argv: obs.ran ? obs.argv : undefined, env: obs.env, sim, chain: { obs, verdicts } }
   }
-  const notRan = (o: Observation): string => `the interpreter never ran (exit ${o.code}${o.signal ? `, ${o.signal}` : ''}${o.timedOut ? ', timed out' : ''})`
+  const notRan = (o: Observation): string => (o.timedOut ? `the interpreter never ran: ${stoppedAt(o)}` : `the interpreter never ran (exit ${o.code}${o.signal ? `, ${o.signal}` : ''})`)
 
   const [base, main] = await Promise.all([baseline(c), run(c)])
   if (!base.ran) {
-    row('argv', `the runtime command itself did not run (exit ${base.code}): ${whyNotRun(base).join(' | ')}`, { cause: 'harness' })
+    row('argv', base.timedOut ? `the runtime command itself, without the wrapper: ${stoppedAt(base)}` : `the runtime command itself did not run (exit ${base.code}): ${whyNotRun(base).join(' | ')}`, { cause: base.timedOut ? TIME_LIMIT : 'harness' })
     return rows
   }
   for (const s of extraStarts(main)) c.warn(`${rid(c.fixture)}: the wrapper started ${s.argv.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').slice(0, 80)} before its exec (pid ${s.pid}): one more interpreter start on every cold start`)
   if (main.garbled) c.warn(`${rid(c.fixture)}: several interpreter starts wrote their records at once; only the first ones were read`)
+  // Files of the vendor's layer the wrapper looked for (not here, or unusable), and a replacer's program.
+  const optDir = c.layout.opts.get('layer')!
+  const explained = explainFailure(ownLines(main.stderr), optDir, [c.inst.env._HANDLER ?? ''])
+  const clauses = explainClauses(explained, allow.includes('replace-runtime'))
   // When the interpreter never ran, say so once, with the wrapper's own error lines; skip the rest.
   if (!main.ran) {
     const lines = whyNotRun(main)
-    row('argv', `${notRan(main)}${lines.length ? `: ${lines.join(' | ')}` : ''}`, { cause: `never ran: ${lines.join(' | ')}`, stderr: lines })
+    row('argv', `${notRan(main)}${lines.length ? `: ${lines.join(' | ')}` : ''}${clauses.length ? `; ${clauses.join('; ')}` : ''}`, { cause: main.timedOut ? TIME_LIMIT : `never ran: ${lines.join(' | ')}`, stderr: lines })
     for (const check of ['env', 'exec', 'stdio'] as const) row(check, undefined, { skip: 'the interpreter never ran (see argv)' })
     if (c.first && c.firstShell) rows.push(...(await execBit(c)))
     return rows
   }
+  // The runtime's interpreter asked to run a program of the vendor's layer that is not here
+  // (`exec python3 /opt/python/bin/opentelemetry-instrument "$@"` without the layer).
+  const absent = target.kind === 'wrapper' ? absentProgram(main.argv, optDir) : undefined
+  if (absent) {
+    row('argv', `the wrapper runs ${show(main.argv.slice(0, 2).join(' '))}, and ${absent} is not here; ${needsLayer({ missing: [absent], unusable: [], modules: [] })}`, { cause: `absent program ${absent}` })
+    for (const check of ['env', 'exec', 'stdio'] as const) row(check, undefined, { skip: `the runtime did not start: ${absent} is not here (see argv)` })
+    if (c.first && c.firstShell) rows.push(...(await execBit(c)))
+    return rows
+  }
+  if (clauses.length && target.kind === 'wrapper') c.warn(`the wrapper looked for files that are not here, and went on: ${clauses.join('; ')}`)
 
   const exp = await expectFor(base)
   const diff = (o: Observation, e: Expected | undefined): Exec => execDiff(o, e?.argv ?? base.argv, e?.env ?? base.env)
   if (exp) {
     // wrapgen's own part against the plan; the chained wrappers' effects are theirs (judged under 'chain').
-    row('argv', (exp.argv ? diffArgv(main.argv, exp.argv) : `expected no exec (exit ${exp.sim.exitCode})`) ?? (exp.chain ? undefined : keptInOrder(main.argv, base.argv) ?? entryCheck(c, main.argv, base.argv)), { exec: diff(main, exp) })
-    row('env', diffEnv(main.env, exp.env), { exec: diff(main, exp) })
+    const chained = exp.chain ? [exp.chain.obs] : []
+    row('argv', (exp.argv ? diffArgv(main.argv, exp.argv) : `expected no exec (exit ${exp.sim.exitCode})`) ?? (exp.chain ? undefined : keptInOrder(main.argv, base.argv) ?? entryCheck(c, main.argv, base.argv)), { exec: diff(main, exp) }, chained)
+    row('env', diffEnv(main.env, exp.env), { exec: diff(main, exp) }, chained)
   } else {
-    const argvVerdict = judgeArgv(c.fixture.entry, main.argv, base.argv, base.env, main.env)
+    const argvVerdicts = judgeArgvAll(c.fixture.entry, main.argv, base.argv, base.env, main.env)
     const envVerdicts = judgeEnv(c.fixture.family, base.env, main.env)
-    for (const v of [argvVerdict, ...envVerdicts]) if (v.deviation) c.deviation(`${v.deviation.kind}: ${v.deviation.what}${allow.includes(v.deviation.kind) ? ' (accepted: --allow)' : ''}`)
-    row('argv', failureOf(argvVerdict, allow), { exec: diff(main, undefined) })
+    for (const v of [...argvVerdicts, ...envVerdicts]) if (v.deviation) c.deviation(`${v.deviation.kind}: ${v.deviation.what}${allow.includes(v.deviation.kind) ? ' (accepted: --allow)' : ''}`)
+    row('argv', failureOfAll(argvVerdicts, allow), { exec: diff(main, undefined) })
     row('env', envVerdicts.map((v) => failureOf(v, allow)).find(Boolean), { exec: diff(main, undefined) })
   }
   row('exec', judgeExec(main, base))
   // Writes outside /tmp: once per runtime, with writable copies of the tree, seen on the file system.
   let writes: string[] = []
+  let wrote: Observation[] = []
   if (c.first && c.firstShell) {
     const tree = writableTree(lambdaTree(c.layout, c.layout.opts.get('layer')!, c.layout.lang(c.fixture)))
     try {
-      await run(c, { writable: tree })
+      wrote = [await run(c, { writable: tree })]
       writes = tree.written()
     } finally {
       tree.remove()
     }
   }
-  row('stdio', judgeStdio(main, writes))
+  row('stdio', judgeStdio(main, writes), {}, wrote)
 
   // Adversarial argv: elements after the handler that must arrive byte for byte.
   if (c.first) {
@@ -181,31 +213,36 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
     const [b2, o2] = await Promise.all([baseline(c, advArgv), run(c, { argv: advArgv })])
     const e2 = await expectFor(b2)
     const executed = /pwned/.test(o2.stderr) ? 'an argument was executed by the shell' : undefined
-    let problem = !o2.ran ? `${notRan(o2)}: ${whyNotRun(o2).join(' | ')}` : (executed ?? (e2 ? (e2.argv ? diffArgv(o2.argv, e2.argv) : undefined) : failureOf(judgeArgv(c.fixture.entry, o2.argv, b2.argv, b2.env, o2.env), allow)))
+    const adv: Observation[] = [b2, o2]
+    let problem = !o2.ran ? `${notRan(o2)}: ${whyNotRun(o2).join(' | ')}` : (executed ?? (e2 ? (e2.argv ? diffArgv(o2.argv, e2.argv) : undefined) : failureOfAll(judgeArgvAll(c.fixture.entry, o2.argv, b2.argv, b2.env, o2.env).filter((v) => !v.afterEntry), allow)))
     // Adversarial config values: flags and env values full of shell syntax, byte for byte, never run.
     if (!problem && target.kind === 'layer' && target.adversarial) {
       const o3 = await run(c, { opt: 'adversarial' })
+      adv.push(o3)
       const e3 = (await expectFor(base, 'adversarial'))!
       problem = !o3.ran ? `with adversarial config values the interpreter never ran (exit ${o3.code}): ${whyNotRun(o3).join(' | ')}`
         : /pwned/.test(o3.stderr) ? 'a configured value was executed by the shell'
         : diffArgv(o3.argv, e3.argv ?? []) ?? diffEnv(o3.env, e3.env)
       if (problem && o3.ran) problem = `adversarial config values: ${problem}`
     }
-    row('adversarial', problem, { exec: diff(o2, e2) })
+    row('adversarial', problem, { exec: diff(o2, e2) }, adv)
   }
   if (!c.first) return rows
 
-  // Exit codes and signals: memory-independent, so only at the first memory size.
-  const codes = await Promise.all([1, 3, 255].map((exit) => run(c, { action: { exit } })))
-  row('exit-codes', [0, 1, 3, 255].map((want, i) => [want, i === 0 ? main : codes[i - 1]!] as const).map(([want, o]) => (o.code === want ? undefined : `exit ${want} came back as ${o.code ?? o.signal}${o.pid !== o.bootstrapPid ? ' (the wrapper forked: its own status came back)' : ''}`)).find(Boolean))
-  const [term, self] = await Promise.all([run(c, { action: { wait: 'SIGTERM' } }), run(c, { action: { kill: 'TERM' } })])
-  row('signals', signalProblem(term, self))
+  // Exit codes and signals: memory-independent, so only at the first memory size. A lean run checks
+  // them on the exec'd run only: they follow from exec (the same pid), which every shell's run checks.
+  if (!(c.opts.lean && c.shell.portability)) {
+    const codes = await Promise.all([1, 3, 255].map((exit) => run(c, { action: { exit } })))
+    row('exit-codes', [0, 1, 3, 255].map((want, i) => [want, i === 0 ? main : codes[i - 1]!] as const).map(([want, o]) => (o.code === want ? undefined : `exit ${want} came back as ${o.code ?? o.signal}${o.pid !== o.bootstrapPid ? ' (the wrapper forked: its own status came back)' : ''}`)).find(Boolean), {}, codes)
+    const [term, self] = await Promise.all([run(c, { action: { wait: 'SIGTERM' } }), run(c, { action: { kill: 'TERM' } })])
+    row('signals', signalProblem(term, self), {}, [term, self])
+  }
 
   if (target.kind === 'layer') {
     // WRAPGEN_DISABLE=1: the original command and environment, untouched.
     const off = await run(c, { env: { WRAPGEN_DISABLE: '1' } })
     const offExpected = exp?.chain ? base.env : { ...base.env, WRAPGEN_DISABLE: '1', AWS_LAMBDA_EXEC_WRAPPER: mapped(target.wrapper) }
-    row('disable', diffArgv(off.argv, base.argv) ?? (exp?.chain ? undefined : diffEnv(off.env, offExpected)))
+    row('disable', diffArgv(off.argv, base.argv) ?? (exp?.chain ? undefined : diffEnv(off.env, offExpected)), {}, [off])
     // failMode: the layer without the files this runtime needs.
     const fp = target.plan.families[c.fixture.family as Family]
     if (!fp.requires.length || !c.layout.opts.has('missing')) row('fail-mode', undefined, { skip: `${c.fixture.family} needs no files beside the wrapper` })
@@ -213,24 +250,37 @@ export async function runCase(c: CaseContext): Promise<CheckResult[]> {
       const miss = await run(c, { opt: 'missing' })
       const em = simulate(target.plan, { argv: base.argv, env: { ...base.env, AWS_LAMBDA_EXEC_WRAPPER: mapped(target.wrapper, 'missing') }, wrapperDir: wrapperDir('missing'), exists: () => false })
       const lines = ownLines(miss.stderr)
-      if (target.plan.failMode === 'open') row('fail-mode', !miss.ran ? `failMode open, files missing: the function did not start (exit ${miss.code})` : diffArgv(miss.argv, base.argv) ?? (lines.length !== 1 ? `expected one stderr line, got ${lines.length}: ${JSON.stringify(lines.slice(0, 3))}` : undefined))
-      else row('fail-mode', miss.ran ? 'failMode closed, files missing: the function started anyway' : miss.code === 0 ? 'failMode closed: exit code 0' : lines[0] !== em.stderr[0] ? `stderr ${JSON.stringify(lines[0])}, expected ${JSON.stringify(em.stderr[0])}` : undefined)
+      if (target.plan.failMode === 'open') row('fail-mode', !miss.ran ? `failMode open, files missing: the function did not start (exit ${miss.code})` : diffArgv(miss.argv, base.argv) ?? (lines.length !== 1 ? `expected one stderr line, got ${lines.length}: ${JSON.stringify(lines.slice(0, 3))}` : undefined), {}, [miss])
+      else row('fail-mode', miss.ran ? 'failMode closed, files missing: the function started anyway' : miss.code === 0 ? 'failMode closed: exit code 0' : lines[0] !== em.stderr[0] ? `stderr ${JSON.stringify(lines[0])}, expected ${JSON.stringify(em.stderr[0])}` : undefined, {}, [miss])
     }
     // Idempotence: the wrapper run through itself adds its flags and edits once. With a chain, the
     // chained wrappers are pass-through stand-ins here: their own idempotence is not wrapgen's.
     const opt = chain.length && c.layout.opts.has('plain-chain') ? 'plain-chain' : 'layer'
     const [once, twice] = await Promise.all([opt === 'layer' ? Promise.resolve(main) : run(c, { opt }), run(c, { opt, argv: [target.wrapper, mapped(c.inst.argv[0]!), ...c.inst.argv.slice(1)] })])
-    row('idempotence', !twice.ran ? `the wrapper run through itself did not start the interpreter (exit ${twice.code})` : diffArgv(twice.argv, once.argv) ?? diffEnv(twice.env, once.env))
+    row('idempotence', !twice.ran ? `the wrapper run through itself did not start the interpreter (exit ${twice.code})` : diffArgv(twice.argv, once.argv) ?? diffEnv(twice.env, once.env), {}, [once, twice])
     if (chain.length) {
       const verdicts = exp?.chain?.verdicts ?? []
       for (const v of verdicts) if (v.deviation) c.deviation(`chain: ${v.deviation.kind}: ${v.deviation.what}${allow.includes(v.deviation.kind) ? ' (accepted in chain[].allow)' : ''}`)
-      const problem = verdicts.map((v) => failureOf(v, allow)).find(Boolean)
-      row('chain', problem ? `a chained wrapper (not wrapgen): ${problem.replace('--allow ', 'chain[].allow: ')}` : undefined)
+      const problem = failureOfAll(verdicts, allow)
+      row('chain', problem ? `a chained wrapper (not wrapgen): ${problem.replace('--allow ', 'chain[].allow: ')}` : undefined, {}, exp?.chain ? [exp.chain.obs] : [])
     }
   }
   if (c.firstShell) rows.push(...(await execBit(c)))
   return rows
 }
+
+const show = (s: string): string => JSON.stringify(s)
+
+/** The program (an /opt path) an interpreter was asked to run when it is not in the tree. */
+function absentProgram(argv: readonly string[], optDir: string): string | undefined {
+  const family = familyOf(argv[0] ?? '')
+  const at = family ? findEntry(family, argv) : -1
+  const program = argv[at]
+  return program?.startsWith('/opt/') && !existsSync(join(optDir, program.slice(5))) ? program : undefined
+}
+
+/** A run wrapgen stopped at its limit, as a row says it. */
+const stoppedAt = (o: Observation): string => overLimit('the run', o.limits ?? [])
 
 /** SIGTERM to the wrapper's pid reaches the runtime; a runtime's death by signal is not turned into an exit. */
 function signalProblem(term: Observation, self: Observation): string | undefined {
@@ -248,8 +298,8 @@ async function execBit(c: CaseContext): Promise<CheckResult[]> {
   const nox = await run(c, { opt: 'no-exec-bit' })
   const path = launch(c.opts.mode, c.layout, c.layout.opts.get('no-exec-bit')!, c.layout.lang(c.fixture), c.shell.path, []).path(c.opts.target.wrapper)
   const want = `${path}: is not an executable\n`
-  const problem = nox.code !== 126 ? `a wrapper without its exec bit gave exit ${nox.code}, expected 126 as on Lambda` : nox.stdout !== want ? `stdout ${JSON.stringify(nox.stdout)}, expected ${JSON.stringify(want)}` : undefined
-  return [{ runtime: rid(c.fixture), memory: c.memory, shell: c.shell.name, check: 'exec-bit', status: problem ? 'fail' : 'pass', detail: problem ?? '' }]
+  const problem = nox.timedOut ? stoppedAt(nox) : nox.code !== 126 ? `a wrapper without its exec bit gave exit ${nox.code}, expected 126 as on Lambda` : nox.stdout !== want ? `stdout ${JSON.stringify(nox.stdout)}, expected ${JSON.stringify(want)}` : undefined
+  return [{ runtime: rid(c.fixture), memory: c.memory, shell: c.shell.name, check: 'exec-bit', status: problem ? 'fail' : 'pass', detail: problem ?? '', ...(nox.timedOut ? { cause: TIME_LIMIT } : {}) }]
 }
 
 /** Independent of the simulator: exactly the configured flags, literally, immediately before the entry. */

@@ -18,7 +18,7 @@ export interface ColumnRun {
   readonly composed: ComposedLayer | undefined
   readonly fixtures: readonly RuntimeFixture[]
   readonly commonEnv: Readonly<Record<string, string>>
-  /** The function's own environment (--env). */
+  /** The function's own environment (--env, else the one wrapgen compose ran a composed layer with). */
   readonly functionEnv: Readonly<Record<string, string>> | undefined
   readonly memories: readonly number[]
   readonly mode: Mode
@@ -34,6 +34,8 @@ export interface ColumnRows {
   readonly covered?: Iterable<string>
   /** Which runtimes ran on AWS's runtime clients, for the report's `clients`. */
   readonly clients?: NonNullable<VerifyReport['clients']>
+  /** What this column could not check in this run, for the summary line (`real interpreters (no bubblewrap)`). */
+  readonly notChecked?: readonly string[]
 }
 
 export interface Revisable {

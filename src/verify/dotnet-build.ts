@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { scaled } from '../limits/time-limit.js'
 
 export interface CsProject {
   /** The assembly's name (and its folder). */
@@ -19,7 +20,7 @@ const ENV = { DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_SKIP_
 
 /** The major version of the installed SDK (its framework is the one built for), or undefined without one. */
 export function dotnetSdkMajor(): number | undefined {
-  const r = spawnSync('dotnet', ['--version'], { encoding: 'utf8', env: { ...process.env, ...ENV }, timeout: 30_000 })
+  const r = spawnSync('dotnet', ['--version'], { encoding: 'utf8', env: { ...process.env, ...ENV }, timeout: scaled(30_000) })
   const major = r.status === 0 ? Number(/^(\d+)\./.exec(r.stdout.trim())?.[1]) : NaN
   return Number.isInteger(major) ? major : undefined
 }
@@ -44,7 +45,7 @@ export function buildCsProjects(dir: string, projects: readonly CsProject[]): { 
     writeFileSync(join(dir, p.name, `${p.name}.cs`), p.source)
   }
   writeFileSync(join(dir, 'all.slnx'), `<Solution>\n${projects.map((p) => `  <Project Path="${p.name}/${p.name}.csproj" />\n`).join('')}</Solution>\n`)
-  const r = spawnSync('dotnet', ['build', join(dir, 'all.slnx'), '-c', 'Release', '--nologo', '-v', 'quiet', '--disable-build-servers', '-p:UseSharedCompilation=false'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...ENV }, timeout: 300_000 })
+  const r = spawnSync('dotnet', ['build', join(dir, 'all.slnx'), '-c', 'Release', '--nologo', '-v', 'quiet', '--disable-build-servers', '-p:UseSharedCompilation=false'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...ENV }, timeout: scaled(300_000) })
   if (r.status !== 0) {
     const why = `${r.stdout}\n${r.stderr}`.split('\n').find((l) => /error/i.test(l))?.trim() ?? `exit ${r.status ?? r.signal}`
     return { reason: `dotnet build failed: ${why}` }

@@ -8,7 +8,8 @@
 // trusted platform assemblies) is the one the interpreter has without the layer. Runs path-mapped on
 // the host, like real.ts. The Java and .NET probes are compiled here (javac, dotnet build).
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { overLimit, retryOnTimeoutSync } from '../limits/time-limit.js'
 import { join } from 'node:path'
 import { buildLayer } from '../build.js'
 import { makeTemp, removeTemp } from '../cleanup.js'
@@ -17,13 +18,16 @@ import { DEFAULT_BUDGET_MS } from '../startup-hooks/resolve.js'
 import { writeLayer } from '../layer/write.js'
 import { zipLayer } from '../layer/zip.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import type { CheckResult } from './types.js'
+import { TIME_LIMIT, type CheckResult } from './types.js'
 import { buildCsProjects } from './dotnet-build.js'
+import { missingHookModules } from './hook-modules.js'
 
 export interface HookCheckOptions {
   readonly config: ResolvedConfig
   readonly fixtures: readonly RuntimeFixture[]
   readonly memories: readonly number[]
+  /** What Lambda unpacks into /opt: the layer and the --with-layer trees (where module-named hooks may be). */
+  readonly trees?: readonly string[]
 }
 
 type HookFamily = 'node' | 'python' | 'ruby' | 'java' | 'dotnet'
@@ -162,27 +166,38 @@ const DOTNET_ENTRY = `public static class Program {
 }
 `
 
-interface Ran { code: number | null; stdout: string; stderr: string; pid: number; log: string[] }
+interface Ran { code: number | null; stdout: string; stderr: string; pid: number; log: string[]; stopped?: string }
+
+/** One probe run (an interpreter start, a JVM with agents) on an idle machine takes a second or two; wrapgen's limit, scaled and retried. */
+const HOOK_RUN_LIMIT_MS = 60_000
 
 function run(argv: readonly string[], wrapper: string | undefined, log: string, cwd: string): Ran {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, LANG: 'C.UTF-8', WRAPGEN_HOOK_LOG: log }
-  const r = wrapper
-    ? spawnSync('sh', [wrapper, ...argv], { cwd, env, encoding: 'utf8', timeout: 60_000 })
-    : spawnSync(argv[0]!, argv.slice(1), { cwd, env, encoding: 'utf8', timeout: 60_000 })
+  const once = (timeout: number) => {
+    rmSync(log, { force: true })
+    return wrapper
+      ? spawnSync('sh', [wrapper, ...argv], { cwd, env, encoding: 'utf8', timeout, killSignal: 'SIGKILL' })
+      : spawnSync(argv[0]!, argv.slice(1), { cwd, env, encoding: 'utf8', timeout, killSignal: 'SIGKILL' })
+  }
+  const limited = retryOnTimeoutSync(HOOK_RUN_LIMIT_MS, once, (r) => (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')
+  const r = limited.result
   const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', pid: r.pid ?? -1, log: lines }
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', pid: r.pid ?? -1, log: lines, ...(limited.timedOut ? { stopped: overLimit(`${argv[0]!.split('/').pop()} with the hook probes`, limited.tries) } : {}) }
 }
 
 /** What is wrong with the hooks of one family, or undefined. */
-async function checkFamily(family: HookFamily, config: ResolvedConfig, root: string): Promise<{ problem?: string; skip?: string }> {
+async function checkFamily(family: HookFamily, config: ResolvedConfig, root: string): Promise<{ problem?: string; skip?: string; stopped?: boolean }> {
   const dir = join(root, family)
   mkdirSync(dir)
-  const probe = await probeFor(family, config, dir)
+  // The chained wrappers are not on this host (they are checked by the chain column): the hooks alone.
+  const probe = await probeFor(family, { ...config, chain: [] }, dir)
   if (typeof probe === 'string') return { skip: probe }
   const layerOf = async (c: ResolvedConfig, name: string): Promise<string> => join(writeLayer(await buildLayer(c), join(dir, name)).layerDir, 'wrapgen/exec')
   const bare = run(probe.argv, undefined, join(dir, 'bare.log'), dir)
+  if (bare.stopped) return { problem: bare.stopped, stopped: true }
   if (bare.code !== 0) return { skip: `the real ${family} did not run the probe entry (exit ${bare.code}): ${bare.stderr.split('\n')[0]}` }
   const got = run(probe.argv, await layerOf(probe.isolated, 'isolated'), join(dir, 'isolated.log'), dir)
+  if (got.stopped) return { problem: got.stopped, stopped: true }
   if (got.code !== 0) return { problem: `the function did not start with a throwing hook (exit ${got.code}): ${got.stderr.trim().split('\n').pop()}` }
   let entry: { pid: number; path: unknown; argv: unknown }
   try {
@@ -200,6 +215,7 @@ async function checkFamily(family: HookFamily, config: ResolvedConfig, root: str
   const own = got.stderr.split('\n').filter((l) => l.startsWith('wrapgen:'))
   if (own.length !== 1 || !probe.failLine.test(own[0]!)) return { problem: `a throwing hook must give one stderr line matching ${probe.failLine}; got ${JSON.stringify(own)}` }
   const crit = run(probe.argv, await layerOf(probe.critical, 'critical'), join(dir, 'critical.log'), dir)
+  if (crit.stopped) return { problem: crit.stopped, stopped: true }
   if (crit.code === 0 || crit.stdout) return { problem: `a critical hook that throws did not stop start-up (exit ${crit.code}, stdout ${JSON.stringify(crit.stdout.slice(0, 40))})` }
   if (crit.log.length) return { problem: `hooks after a failed critical one still ran: ${JSON.stringify(crit.log)}` }
   const critOwn = crit.stderr.split('\n').filter((l) => l.startsWith('wrapgen:'))
@@ -219,9 +235,12 @@ export async function runHookChecks(opts: HookCheckOptions): Promise<CheckResult
     for (const [family] of families) {
       const fixtures = opts.fixtures.filter((f) => f.family === (family as Family) && f.entry !== null)
       if (!fixtures.length) continue
-      const outcome = family === 'node' || which(INTERPRETER[family]) ? await checkFamily(family, opts.config, root) : { skip: `${INTERPRETER[family]} not installed: hooks not run` }
+      const installed = family === 'node' || which(INTERPRETER[family])
+      // Hooks named by module are looked up first: the probes below stand in for them, so would not miss one.
+      const missing = installed && (family === 'python' || family === 'ruby') ? missingHookModules(family, opts.config, opts.trees ?? []) : undefined
+      const outcome = !installed ? { skip: `${INTERPRETER[family]} not installed: hooks not run` } : missing ? { problem: missing } : await checkFamily(family, opts.config, root)
       for (const f of fixtures)
-        rows.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory: opts.memories[0] ?? null, shell: 'sh', check: 'hooks', status: outcome.skip ? 'skip' : outcome.problem ? 'fail' : 'pass', detail: outcome.skip ?? outcome.problem ?? '' })
+        rows.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory: opts.memories[0] ?? null, shell: 'sh', check: 'hooks', status: outcome.skip ? 'skip' : outcome.problem ? 'fail' : 'pass', detail: outcome.skip ?? outcome.problem ?? '', ...('stopped' in outcome && outcome.stopped ? { cause: TIME_LIMIT } : {}) })
     }
     return rows
   } finally {

@@ -14,6 +14,11 @@ const show = (s: unknown): string => JSON.stringify(s)
 /** A judgement: a defect (never acceptable), a deliberate change (acceptable with --allow), or neither. */
 export interface Verdict {
   readonly problem?: string
+  /**
+   * The problem is an option placed after the entry: judged on the runtime's own command (the argv
+   * check), not on the adversarial one, whose extra arguments after the entry the runtime never passes.
+   */
+  readonly afterEntry?: true
   readonly deviation?: { readonly kind: Allowance; readonly what: string }
 }
 
@@ -49,63 +54,109 @@ function resplit(lost: string, got: readonly string[]): string | undefined {
     if (i >= 0 && words.every((w, k) => got[i + k] === w)) return `argument ${show(lost)} was re-split into ${words.map((w) => show(w)).join(', ')}: the wrapper expands the arguments unquoted (or through echo/sed)`
   }
   if (/[*?[]/.test(lost)) return `argument ${show(lost)} was glob-expanded or dropped: the wrapper expands the arguments unquoted`
-  if (/[ \t\n]/.test(lost)) return `argument ${show(lost)} was re-split: the wrapper expands the arguments unquoted (or through echo/sed)`
+  if (/[ \t\n]/.test(lost) && words.some((w) => got.includes(w))) return `argument ${show(lost)} was re-split: the wrapper expands the arguments unquoted (or through echo/sed)`
   return undefined
+}
+
+/** One verdict, and for a deliberate change in place (an option or the handler argument), the argv left to judge once it is accepted. */
+interface Step {
+  readonly verdict: Verdict
+  readonly excuse?: { readonly got: readonly string[]; readonly base: readonly string[] }
+}
+
+/**
+ * What is left to judge once the change of `base[j]` is accepted: the original element, and what took
+ * its place in `got` (if anything did), both taken out. Only that change is excused.
+ */
+function excuseOf(got: readonly string[], base: readonly string[], j: number): Step['excuse'] {
+  let k = 0
+  let at = 0
+  for (; at < got.length && k < j; at++) if (got[at] === base[k]) k++
+  const replaced = at < got.length && got[at] !== base[j + 1] && !base.includes(got[at]!)
+  return { got: replaced ? [...got.slice(0, at), ...got.slice(at + 1)] : got, base: [...base.slice(0, j), ...base.slice(j + 1)] }
 }
 
 /**
  * The generic argv contract for a wrapper someone else wrote: every original element kept once and in
  * order; nothing added after the entry; read as the interpreter reads it, the same program starts and
- * every runtime option keeps its value.
+ * every runtime option keeps its value. A deliberate change in place (an option, the handler argument)
+ * excuses that change only, accepted or not: the rest of the command is still judged (an accepted -Xshare:on -> auto does not hide that
+ * every argument was re-split). Returns the deliberate changes seen, then the verdict on the rest;
+ * failureOfAll says which one fails the run.
  */
+export function judgeArgvAll(entry: string | null, got: readonly string[], base: readonly string[], baseEnv: Readonly<Record<string, string>>, gotEnv: Readonly<Record<string, string>>): Verdict[] {
+  const out: Verdict[] = []
+  // Past every change in place, accepted or not: a defect behind one is reported for itself.
+  for (let left = base.length; ; left--) {
+    const step = judgeArgvOnce(entry, got, base, baseEnv, gotEnv)
+    out.push(step.verdict)
+    if (!step.excuse || left <= 0) return out
+    ;({ got, base } = step.excuse)
+  }
+}
+
+/** The first verdict of the generic argv contract. */
 export function judgeArgv(entry: string | null, got: readonly string[], base: readonly string[], baseEnv: Readonly<Record<string, string>>, gotEnv: Readonly<Record<string, string>>): Verdict {
+  return judgeArgvAll(entry, got, base, baseEnv, gotEnv)[0]!
+}
+
+/** The failure line of several verdicts: a defect first (it is one whatever is accepted), else the first change not accepted. */
+export function failureOfAll(verdicts: readonly Verdict[], allow: readonly Allowance[]): string | undefined {
+  return verdicts.find((v) => v.problem)?.problem ?? verdicts.map((v) => failureOf(v, allow)).find(Boolean)
+}
+
+function judgeArgvOnce(entry: string | null, got: readonly string[], base: readonly string[], baseEnv: Readonly<Record<string, string>>, gotEnv: Readonly<Record<string, string>>): Step {
   const family = familyOf(base[0] ?? '')
   const entryInBase = entry === null ? -1 : base.indexOf(entry)
   // A different program: the function's own (a web adapter) or another script.
-  if (got[0] !== base[0]) return { deviation: { kind: 'replace-runtime', what: `replaces the runtime: it runs ${show(got[0])} instead of ${base[0]}` } }
+  if (got[0] !== base[0]) return { verdict: { deviation: { kind: 'replace-runtime', what: `replaces the runtime: it runs ${show(got[0])} instead of ${base[0]}` } } }
+  // The function's own program named by the handler, without the runtime's arguments: a replacer on
+  // a runtime whose command is that very program (.NET single-file, _HANDLER=MyFn).
+  if (got.length === 1 && base.length > 1 && got[0] === `/var/task/${gotEnv._HANDLER ?? ''}`) return { verdict: { deviation: { kind: 'replace-runtime', what: `replaces the runtime: it runs the function's own program ${show(got[0])} ($LAMBDA_TASK_ROOT/$_HANDLER) without the runtime's arguments` } } }
+  const lost = keptInOrder(got, base)
+  let j = 0
+  for (const a of got) if (j < base.length && a === base[j]) j++
+  // An argument re-split or globbed is the cause of whatever else looks wrong (a glob can repeat one).
+  const split = lost ? resplit(base[j]!, got) : undefined
+  if (split) return { verdict: { problem: split } }
   // Elements that appear more often than the runtime passed them: the program or its arguments twice.
   for (const [i, a] of base.entries()) {
-    if ((i === 0 || i >= entryInBase) && count(got, a) > count(base, a)) return { problem: `argument ${show(a)} is duplicated (${count(got, a)} times, the runtime passed it ${count(base, a)}): the wrapper passes the arguments on twice` }
+    if ((i === 0 || i >= entryInBase) && count(got, a) > count(base, a)) return { verdict: { problem: `argument ${show(a)} is duplicated (${count(got, a)} times, the runtime passed it ${count(base, a)}): the wrapper passes the arguments on twice` } }
   }
-  const lost = keptInOrder(got, base)
   if (lost) {
-    let j = 0
-    for (const a of got) if (j < base.length && a === base[j]) j++
     const missing = base[j]!
-    const split = resplit(missing, got)
-    if (split) return { problem: split }
     if (entryInBase >= 0 && family) {
       const at = findEntry(family, got)
-      if (got[at] !== entry) return { deviation: { kind: 'replace-runtime', what: `replaces the runtime's program: ${family} would start ${at < 0 ? 'no program' : show(got[at])} instead of ${entry}` } }
+      if (got[at] !== entry) return { verdict: { deviation: { kind: 'replace-runtime', what: `replaces the runtime's program: ${family} would start ${at < 0 ? 'no program' : show(got[at])} instead of ${entry}` } } }
     }
-    if (missing === baseEnv._HANDLER && j > entryInBase) return { deviation: { kind: 'handler', what: `rewrites the handler argument ${show(missing)}${gotEnv._HANDLER !== baseEnv._HANDLER ? ` (and _HANDLER, now ${show(gotEnv._HANDLER ?? null)})` : ''}` } }
-    if (entryInBase < 0 || j < entryInBase) return { deviation: { kind: 'option-change', what: `drops or replaces the runtime's option ${show(missing)}` } }
-    return { problem: `original argument ${show(missing)} (index ${j}) is lost or out of order` }
+    if (missing === baseEnv._HANDLER && j > entryInBase) return { verdict: { deviation: { kind: 'handler', what: `rewrites the handler argument ${show(missing)}${gotEnv._HANDLER !== baseEnv._HANDLER ? ` (and _HANDLER, now ${show(gotEnv._HANDLER ?? null)})` : ''}` } }, excuse: excuseOf(got, base, j) }
+    if (entryInBase < 0 || j < entryInBase) return { verdict: { deviation: { kind: 'option-change', what: `drops or replaces the runtime's option ${show(missing)}` } }, excuse: excuseOf(got, base, j) }
+    return { verdict: { problem: `original argument ${show(missing)} (index ${j}) is lost or out of order` } }
   }
-  if (entry === null || entryInBase < 0) return OK
+  if (entry === null || entryInBase < 0) return { verdict: OK }
   // Added elements after the entry are program arguments there, not interpreter flags.
-  let j = 0
+  let k = 0
   let entryAt = -1
   for (const [i, a] of got.entries()) {
-    if (j < base.length && a === base[j]) {
-      if (j === entryInBase) entryAt = i
-      j++
+    if (k < base.length && a === base[k]) {
+      if (k === entryInBase) entryAt = i
+      k++
     } else if (entryAt >= 0) {
-      return { problem: `added ${show(a)} after the entry ${entry} (argv[${i}]): it is a program argument there, not an interpreter flag (options go before the entry, not "before the last argument")` }
+      return { verdict: { problem: `added ${show(a)} after the entry ${entry} (argv[${i}]): it is a program argument there, not an interpreter flag (options go before the entry, not "before the last argument")`, afterEntry: true } }
     }
   }
   if (family) {
     const at = findEntry(family, got)
-    if (got[at] !== entry) return { problem: `the interpreter would now start ${at < 0 ? 'no program' : show(got[at])} instead of ${entry}: an added option took the entry, or a non-option was added before it` }
+    if (got[at] !== entry) return { verdict: { problem: `the interpreter would now start ${at < 0 ? 'no program' : show(got[at])} instead of ${entry}: an added option took the entry, or a non-option was added before it` } }
     const before = options(family, base)
     const after = options(family, got)
     if (keptInOrder(after.map((o) => o.join(' ')), before.map((o) => o.join(' ')))) {
       const which = before.find((o) => !after.some((a) => a.join(' ') === o.join(' ')))
       const thief = which && after.find((a) => a[1] === which[0])
-      return { problem: `the runtime's option ${show(which?.join(' '))} is no longer read as such${thief ? `: it is now the value of ${thief[0]}` : ''}` }
+      return { verdict: { problem: `the runtime's option ${show(which?.join(' '))} is no longer read as such${thief ? `: it is now the value of ${thief[0]}` : ''}` } }
     }
   }
-  return OK
+  return { verdict: OK }
 }
 
 /** The generic environment contract: its own edits are the wrapper's business; what Lambda sets is not. */

@@ -33,7 +33,7 @@ export function interpreterPaths(fixtures: readonly RuntimeFixture[]): string[] 
 }
 
 /** Names a runtime's /var/lang/bin also has beside the interpreter its command names. */
-const ALIASES: Record<string, readonly string[]> = { python: ['python3', 'python'], node: ['node'], ruby: ['ruby'], java: ['java'], dotnet: ['dotnet'] }
+export const ALIASES: Readonly<Record<string, readonly string[]>> = { python: ['python3', 'python'], node: ['node'], ruby: ['ruby'], java: ['java'], dotnet: ['dotnet'] }
 
 /** The real interpreters on this host a wrapper's `#!` line may ask for (by name). */
 export const REAL_INTERPRETERS: Readonly<Record<string, string>> = { node: '/usr/bin/node', python3: '/usr/bin/python3', ruby: '/usr/bin/ruby', java: '/usr/bin/java' }
@@ -65,7 +65,15 @@ export interface LayoutInput {
   readonly passThrough?: readonly string[]
   /** Chained wrappers to replace by pass-through stand-ins in the variant `plain-chain` (wrapgen's own idempotence). */
   readonly plainChain?: readonly string[]
+  /**
+   * File names under /var/task to hold a stand-in program: what a runtime replacer accepted with
+   * --allow replace-runtime runs ($LAMBDA_TASK_ROOT/$_HANDLER, e.g. index.handler).
+   */
+  readonly programs?: readonly string[]
 }
+
+/** A plain file name (a handler such as index.handler), safe to create under /var/task. */
+export const isFileName = (name: string): boolean => name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0') && name.length < 200
 
 const PASS_THROUGH = '#!/bin/sh\n# stand-in for a chained wrapper: passes the command on unchanged\nexec "$@"\n'
 
@@ -144,8 +152,10 @@ export function makeLayout(input: LayoutInput): Layout {
     mkdirSync(join(lang, 'bin'), { recursive: true })
   }
   // The function's own program, for wrappers that replace the runtime with it (a web adapter's run.sh).
-  writeFileSync(join(root, 'var/task/run.sh'), standin)
-  chmodSync(join(root, 'var/task/run.sh'), 0o755)
+  for (const name of new Set(['run.sh', ...(input.programs ?? []).filter(isFileName)])) {
+    writeFileSync(join(root, 'var/task', name), standin)
+    chmodSync(join(root, 'var/task', name), 0o755)
+  }
   const empty = join(root, 'lang', 'none')
   mkdirSync(empty, { recursive: true })
   readableByAll(root)

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { trackChild } from '../cleanup.js'
+import { retryOnTimeout, scaled } from '../limits/time-limit.js'
 import { hostPid, type Launch } from '../sandbox/index.js'
 
 export interface RunSpec {
@@ -14,7 +15,8 @@ export interface RunSpec {
   /** What the stand-in does after reporting: exit with a code, kill itself, or wait for a signal. */
   readonly action: { readonly exit: number } | { readonly kill: string } | { readonly wait: string }
   readonly stdin?: string
-  readonly timeoutMs?: number
+  /** wrapgen's limit on the run (limits.ts: scaled to the machine, retried once). */
+  readonly timeoutMs: number
 }
 
 /** One start of a stand-in interpreter. */
@@ -47,7 +49,10 @@ export interface Observation {
   readonly stderr: string
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
+  /** The run reached wrapgen's time limit (`limits`), on its retry too when it had one. */
   readonly timedOut: boolean
+  /** The limit of each try, in ms (set by observeWithin). */
+  readonly limits?: readonly number[]
   /** A process the wrapper left behind (alive beside the runtime, or holding its pipes after it ended). */
   readonly leaked: boolean
   /** Pids that noted a SIGTERM (the `wait` action). */
@@ -150,7 +155,7 @@ export function observe(spec: RunSpec): Promise<Observation> {
   const timer = setTimeout(() => {
     timedOut = true
     stop()
-  }, spec.timeoutMs ?? 10_000)
+  }, spec.timeoutMs)
   // For "wait": once the runtime has recorded its start, signal the bootstrap's process (which it must be).
   const signalled = 'wait' in action
     ? Promise.all([runtimeStarted(recP), firstLine(bootP)]).then(([ready, pid]) => {
@@ -162,7 +167,7 @@ export function observe(spec: RunSpec): Promise<Observation> {
         }
         // A runtime the signal reaches dies of it at once; one it does not reach (the wrapper forked)
         // would wait for ever: end its wait after a while.
-        const late = setTimeout(() => ctlP?.end(), 2000)
+        const late = setTimeout(() => ctlP?.end(), scaled(2000))
         child.once('exit', () => clearTimeout(late))
         if (child.exitCode !== null || child.signalCode !== null) clearTimeout(late)
       })
@@ -178,7 +183,7 @@ export function observe(spec: RunSpec): Promise<Observation> {
         stop()
         for (const s of child.stdio) s?.destroy()
       }
-    }, 1500).unref()
+    }, scaled(1500)).unref()
   })
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])))
   child.on('error', () => {})
@@ -245,4 +250,17 @@ function firstLine(stream: Readable | undefined): Promise<string | undefined> {
     stream.on('data', onData)
     stream.on('close', () => resolve(undefined))
   })
+}
+
+/** A run of a wrapper that has not started the runtime after this long (idle machine) is stopped. */
+export const RUN_LIMIT_MS = 5000
+
+/**
+ * `observe` under wrapgen's time limit: scaled to the machine, and run once more with a longer limit
+ * when the first try reached it. `onRetry` hears of each second try.
+ */
+export async function observeWithin(spec: Omit<RunSpec, 'timeoutMs'>, baseMs = RUN_LIMIT_MS, onRetry?: () => void): Promise<Observation> {
+  const { result, tries } = await retryOnTimeout(baseMs, (ms) => observe({ ...spec, timeoutMs: ms }), (o) => o.timedOut)
+  if (tries.length > 1) onRetry?.()
+  return { ...result, limits: tries }
 }

@@ -3,7 +3,7 @@
 // a wrapper that forks is seen here too). This is how precedence is verified by effect (a user's
 // --max-old-space-size must win on the real heap limit). Every run is in the sandbox, like the rest.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { makeTemp, removeTemp, trackChild } from '../cleanup.js'
 import type { Family } from '../config/types.js'
@@ -11,9 +11,12 @@ import { packageRoot } from '../package-root.js'
 import { simulate } from '../plan/simulate.js'
 import { expandRuntime } from '../runtimes/expand.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
-import { readableByAll } from './layout.js'
+import { ALIASES, isFileName, readableByAll } from './layout.js'
+import { explainFailure, needsLayer, replacerProgram, unusableFiles } from './explain.js'
+import { handlersOf, replacerAccepted } from './harness.js'
 import { bootstrapScript, bwrapArgs, hiddenInterpreters } from '../sandbox/index.js'
-import type { CheckResult, Target } from './types.js'
+import { TIME_LIMIT, type CheckResult, type Target } from './types.js'
+import { overLimit, retryOnTimeout } from '../limits/time-limit.js'
 import { buildCsProjects } from './dotnet-build.js'
 import { PRELOAD_FILE } from '../plan/types.js'
 
@@ -46,13 +49,17 @@ function findInterpreter(family: Family): string | undefined {
 }
 
 interface ProbeRun {
+  readonly timedOut: boolean
   readonly code: number | null
   readonly stderr: string
   readonly report: Record<string, unknown> | undefined
   readonly bootstrapPid: number | undefined
 }
 
-function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun> {
+/** A real interpreter's probe run on an idle machine takes about a second (java); wrapgen's limit, scaled and retried. */
+const PROBE_LIMIT_MS = 60_000
+
+function runProbe(args: string[], env: Record<string, string>, limitMs: number): Promise<ProbeRun> {
   return new Promise((resolve) => {
     const child = spawn('bwrap', args, { cwd: '/', env, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'] })
     trackChild(child, false)
@@ -62,7 +69,11 @@ function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun
     child.stdio[2]?.on('data', (c: Buffer) => (stderr += c.toString()))
     child.stdio[3]?.on('data', (c: Buffer) => (fd3 += c.toString()))
     ;(child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[7]?.on('data', (c: Buffer) => (boot += c.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, limitMs)
     child.on('error', () => {})
     child.on('close', (code) => {
       clearTimeout(timer)
@@ -74,10 +85,13 @@ function runProbe(args: string[], env: Record<string, string>): Promise<ProbeRun
       } catch {
         report = undefined
       }
-      resolve({ code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
+      resolve({ timedOut, code, stderr: stderr.replace(/^@wrapgen-probe .*\n?/m, ''), report, bootstrapPid: boot.trim() ? Number(boot.trim()) : undefined })
     })
   })
 }
+
+/** A replacer's program in the real check: reports its pid (the same process as the bootstrap's) and ends. */
+const PROGRAM = '#!/bin/sh\n# stand-in for the function\'s own program (a runtime replacer runs it)\nprintf \'{"pid":%s,"program":true}\' "$$" >&3\n'
 
 /** Options in AWS's java argv that name files only AWS's image has; the real JVM here would refuse them. */
 const AWS_ONLY_JAVA = [/^-javaagent:/, /^-XX:SharedArchiveFile=/, /^-Xshare:on$/]
@@ -98,6 +112,9 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
     chmodSync(opt, 0o755)
     const task = join(root, 'task')
     mkdirSync(task)
+    // An accepted runtime replacer runs the function's own program: a stand-in that reports its pid.
+    const handlers = handlersOf({ fixtures: opts.fixtures, commonEnv: opts.commonEnv, ...(opts.functionEnv ? { functionEnv: opts.functionEnv } : {}) })
+    if (replacerAccepted(opts.target)) for (const name of ['run.sh', ...handlers].filter(isFileName)) writeFileSync(join(task, name), PROGRAM, { mode: 0o755 })
     const javaClasses = join(runtimeDir, 'classes')
     readableByAll(root)
     const families = new Map<Family, string | undefined>()
@@ -105,8 +122,9 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
     let javaCompiled: boolean | undefined
     let dotnetProbe: string | { reason: string } | undefined
     const chain = opts.target.kind === 'layer' ? opts.target.chain.map((w) => w.path) : []
+    const rid = (f: RuntimeFixture): string => (f.mode === 'default' ? f.id : `${f.id}:${f.mode}`)
     const row = (f: RuntimeFixture, memory: number, status: CheckResult['status'], detail: string): void =>
-      void results.push({ runtime: f.mode === 'default' ? f.id : `${f.id}:${f.mode}`, memory, shell: 'exec', check: 'real', status, detail })
+      void results.push({ runtime: rid(f), memory, shell: 'exec', check: 'real', status, detail })
 
     const jobs: Array<() => Promise<void>> = []
     for (const fixture of opts.fixtures) {
@@ -124,7 +142,9 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           // This runtime's /var/lang: its interpreter only, the real one.
           const lang = join(root, 'lang', `${fixture.id}.${fixture.mode}.${memory}`)
           mkdirSync(join(lang, 'bin'), { recursive: true })
-          symlinkSync(bin, join(lang, 'bin', basename(argv0)))
+          // The names the runtime's /var/lang/bin has for it (python3.12, python3 and python), so a
+          // wrapper run by `#!/usr/bin/env python` finds its interpreter here as on Lambda.
+          for (const name of new Set([basename(argv0), ...(ALIASES[family] ?? [])])) symlinkSync(bin, join(lang, 'bin', name))
           readableByAll(lang)
           let argv = [...inst.argv]
           const entryAt = argv.indexOf(fixture.entry!)
@@ -160,7 +180,18 @@ export async function runRealChecks(opts: RealOptions): Promise<CheckResult[]> {
           }
           const env: Record<string, string> = { ...inst.env, ...opts.functionEnv, AWS_LAMBDA_EXEC_WRAPPER: opts.target.wrapper }
           const binds: Array<[string, string]> = [[opt, '/opt'], [task, '/var/task'], [runtimeDir, '/var/runtime'], [lang, '/var/lang']]
-          const run = await runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env)
+          const limited = await retryOnTimeout(PROBE_LIMIT_MS, (ms) => runProbe(bwrapArgs(binds, ['/var/runtime/bootstrap.sh', '-', ...argv], env, { hide: hiddenInterpreters([bin]) }), env, ms), (r) => r.timedOut)
+          const run = limited.result
+          if (limited.timedOut) return void results.push({ runtime: rid(fixture), memory, shell: 'exec', check: 'real', status: 'fail', detail: overLimit(`the real ${family} with the probe`, limited.tries), cause: TIME_LIMIT })
+          if (!run.report) {
+            // Said as what it is: the vendor's layer not given, a file of it unusable, or a replacer.
+            const e = explainFailure(run.stderr.split('\n'), opt, handlers)
+            if (e.program) return row(fixture, memory, 'skip', `${replacerProgram(e.program, false)} (see argv)`)
+            const bad = unusableFiles(e)
+            if (bad) return row(fixture, memory, 'fail', `the real ${family} could not start: ${bad}`)
+            const needs = needsLayer(e)
+            if (needs) return row(fixture, memory, 'skip', `${needs}; the real ${family} could not start without it`)
+          }
           if (!run.report) return row(fixture, memory, 'fail', `the real ${family} did not run the probe (exit ${run.code}): ${run.stderr.trim().split('\n').filter((l) => /error|not found|denied|cannot|unrecognized|invalid|bad/i.test(l)).slice(0, 2).join(' | ') || run.stderr.trim().split('\n').slice(-1)[0] || ''}`)
           if (run.report.pid !== run.bootstrapPid) return row(fixture, memory, 'fail', `the real ${family} ran as pid ${run.report.pid}, not the bootstrap's ${run.bootstrapPid}: the wrapper forked instead of exec`)
           if (run.code !== 0) return row(fixture, memory, 'fail', `the real ${family} ran the probe but the run ended with exit ${run.code}`)

@@ -1,5 +1,5 @@
 // Renders a verify report: a runtime x check table with a verdict, TAP, or JUnit XML.
-import { CHECKS, passed, type CheckResult, type VerifyReport } from './types.js'
+import { CHECKS, passed, TIME_LIMIT, type CheckResult, type VerifyReport } from './types.js'
 
 /** Rows that share a cause: the same check and detail once numbers (pids, sizes) are set aside. */
 const causeOf = (x: CheckResult): string => x.cause ?? x.detail.replace(/^portability \([^)]*\): /, '').replace(/\d+/g, '#')
@@ -49,7 +49,12 @@ const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n
 export function verdict(r: VerifyReport): string {
   const count = (s: CheckResult['status']): number => r.results.filter((x) => x.status === s).length
   const runtimes = new Set(r.results.map((x) => x.runtime)).size
-  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${plural(runtimes, 'runtime')} x ${plural(r.memories.length, 'memory size')} x ${plural(r.shells.length, 'shell')} (${r.shells.join(', ')}), ${r.mode}; ${plural(count('pass'), 'check')} passed, ${count('fail')} failed, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s`
+  const stopped = r.results.filter((x) => x.status === 'fail' && x.cause === TIME_LIMIT).length
+  const failed = `${count('fail')} failed${stopped ? ` (${stopped} of them stopped at wrapgen's time limit: not a verdict on the wrapper)` : ''}`
+  // What did not run at all, and that there are warnings (on stderr, away from the table): never only in a line above.
+  const unchecked = r.notChecked?.length ? `; not checked: ${r.notChecked.join(', ')}` : ''
+  const warned = r.warnings.length ? `; ${plural(r.warnings.length, 'warning')} on stderr` : ''
+  return `${passed(r) ? 'PASS' : 'FAIL'}: ${r.target}: ${plural(runtimes, 'runtime')} x ${plural(r.memories.length, 'memory size')} x ${plural(r.shells.length, 'shell')} (${r.shells.join(', ')}), ${r.mode}; ${plural(count('pass'), 'check')} passed, ${failed}, ${count('skip')} skipped in ${(r.ms / 1000).toFixed(1)} s${unchecked}${warned}`
 }
 
 /** Column headings short enough for the table to fit 100 columns; the legend under it spells them out. */
@@ -89,7 +94,8 @@ export function renderTable(r: VerifyReport, verbose = false): string {
   const width = Math.max(8, ...runtimes.map((x) => x.length))
   const cell = (c: string): number => Math.max(heading(c).length, 4)
   const head = `${'runtime'.padEnd(width)}  ${checks.map((c) => heading(c).padEnd(cell(c))).join(' ')}`.trimEnd()
-  const lines = [head, '-'.repeat(head.length)]
+  // What a --wrapper run chose to check by default, before the table it explains.
+  const lines = [...(r.scope ?? []).flatMap((l) => wrap(l)), ...(r.scope?.length ? [''] : []), head, '-'.repeat(head.length)]
   for (const rt of runtimes) {
     const cells = checks.map((c) => (MARK[worst(r.results.filter((x) => x.runtime === rt && x.check === c)) ?? 'skip'] ?? '').padEnd(cell(c)))
     lines.push(`${rt.padEnd(width)}  ${cells.join(' ')}`.trimEnd())
@@ -105,13 +111,15 @@ export function renderTable(r: VerifyReport, verbose = false): string {
   const skips = [...new Set(r.results.filter((x) => x.status === 'skip').map((x) => `${x.check}: ${x.detail}`))]
   if (skips.length) lines.push('', 'skipped:', ...skips.slice(0, 20).map((s) => `  ${s}`))
   if (r.deviations.length) lines.push('', 'deliberate changes seen (fail unless accepted with --allow):', ...r.deviations.map((d) => `  ${d}`))
-  for (const w of r.warnings) lines.push(...wrap(`warning: ${w}`))
   lines.push('', verdict(r))
   return `${lines.join('\n')}\n`
 }
 
+/** The warnings as the CLI prints them on stderr (every reporter but json, which carries them). */
+export const renderWarnings = (r: VerifyReport): string => r.warnings.map((w) => `wrapgen: warning: ${w}\n`).join('')
+
 export function renderTap(r: VerifyReport): string {
-  const lines = ['TAP version 14', `1..${r.results.length}`]
+  const lines = ['TAP version 14', ...(r.scope ?? []).map((l) => `# ${l}`), `1..${r.results.length}`]
   r.results.forEach((x, i) => {
     const name = `${x.runtime} ${x.memory ?? '-'}MB ${x.shell ?? '-'} ${x.check}`
     if (x.status === 'skip') lines.push(`ok ${i + 1} - ${name} # SKIP ${x.detail}`)

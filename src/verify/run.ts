@@ -14,8 +14,9 @@ import type { Manifest } from '../render/manifest.js'
 import { loadCatalogue, selectRuntimes } from '../runtimes/catalogue.js'
 import type { Column, ColumnRun } from './column.js'
 import { ADVERSARIAL_VALUES } from './expect.js'
-import { runHarness } from './harness.js'
+import { handlersOf, replacerAccepted, runHarness } from './harness.js'
 import { hostRunReason, pickMode, sandboxAvailable, type Mode } from '../sandbox/index.js'
+import { chooseScope, type Scope } from './scope.js'
 import { findShells, SHELLS, type Shell } from './shells.js'
 import { ALLOWANCES, type Allowance, type ChainedWrapper, type Target, type VerifyReport } from './types.js'
 import { isComposed, readComposed, type ComposedLayer } from '../layer-tree/compose-manifest.js'
@@ -42,7 +43,16 @@ export interface VerifyOptions {
   readonly extraLayers?: readonly string[]
   /** Skip the real-interpreter probes. */
   readonly standInOnly?: boolean
+  /**
+   * For --wrapper: `quick` (the default) checks the runtimes the wrapper is plausibly for, one per
+   * command shape, at one memory size unless it reads the size (scope.ts); `full` every runtime at
+   * every memory size. --runtime and --memory override either.
+   */
+  readonly matrix?: 'quick' | 'full'
 }
+
+/** The memory sizes checked by default: the smallest, a common one, the largest. */
+const ALL_MEMORIES: readonly number[] = [128, 1024, 10240]
 
 /** The #! line of a file ('' when it has none). */
 function shebangOf(file: string): string {
@@ -60,6 +70,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
   const started = performance.now()
   const catalogue = loadCatalogue()
   const warnings: string[] = []
+  const notChecked: string[] = []
   const bwrap = sandboxAvailable()
   if (opts.mode === 'sandboxed' && !bwrap) throw new UserError('--mode sandboxed: bubblewrap (bwrap) is not installed or cannot make namespaces here; install it or use --mode path-mapped')
   const onHost = opts.wrapperFile && !opts.unsafeHost ? hostRunReason(opts.mode, bwrap) : undefined
@@ -73,7 +84,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
     if (missing.includes(name)) throw new UserError(`--shell ${name}: not installed here`)
   }
   let shells: Shell[] = opts.shells ? found.filter((s) => opts.shells!.includes(s.name)) : found
-  const memories = opts.memories ?? [128, 1024, 10240]
+  let memories = opts.memories ?? ALL_MEMORIES
 
   const temp = makeTemp('target')
   try {
@@ -83,6 +94,8 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
     let exec = false
     /** Set when --layer is a layer wrapgen compose wrote (its config, runtimes and vendor layers). */
     let composed: ComposedLayer | undefined
+    /** For --wrapper: the runtimes and memory sizes chosen by default, and why (scope.ts). */
+    let scope: Scope | undefined
     if (opts.wrapperFile) {
       if (!existsSync(opts.wrapperFile) || !statSync(opts.wrapperFile).isFile()) throw new UserError(`${opts.wrapperFile}: no such wrapper file; check --wrapper`)
       const file = resolve(opts.wrapperFile)
@@ -100,6 +113,10 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
       if (!isShScript(shebang)) shells = []
       target = { kind: 'wrapper', layerDir: join(temp, 'layer'), wrapper: at, shebang, allow: opts.allow ?? [] }
       label = `wrapper ${opts.wrapperFile} at ${at}${shebang ? ` (${shebang})` : ''}`
+      if (opts.matrix !== 'full') {
+        scope = chooseScope({ file, lambdaPath: at, shebang, trees: [join(temp, 'layer'), ...(opts.extraLayers ?? [])], runtimes: catalogue.runtimes })
+        if (!opts.memories && !scope.memorySensitive) memories = [1024]
+      }
       config = undefined
     } else {
       let layerDir: string
@@ -132,20 +149,22 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
     // A composed layer: the runtimes of the families where compose saw the chain start the runtime.
     const ids = opts.runtime ?? (composed ? composed.runtimes.join(',') : config ? config.runtimes.join(',') : '*')
     if (composed && !opts.runtime && composed.unsupported.length) warnings.push(`not verified on ${composed.unsupported.join(', ')} runtimes: compose saw the composed wrapper not start the runtime there (a vendor's wrapper runs a program that needs another runtime); see compose.json`)
-    const fixtures = selectRuntimes(catalogue.runtimes, ids)
+    // The function's variables: --env, else those wrapgen compose ran the composed layer with.
+    const env = opts.env ?? composed?.env
+    const fixtures = scope && !opts.runtime ? scope.fixtures : selectRuntimes(catalogue.runtimes, ids)
     if (!fixtures.length) throw new UsageError(`--runtime ${opts.runtime}: matches no runtime; known: ${[...new Set(catalogue.runtimes.map((r) => r.id))].join(', ')}`)
     // OS-only runtimes never run the wrapper: say so whenever the selection was not narrowed by hand.
     const unwrapped = opts.runtime ? fixtures : catalogue.runtimes
-    const notes = unwrapped.filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
+    const notes = (scope && !opts.runtime ? [] : unwrapped).filter((f) => f.family === 'none').map((f) => ({ runtime: f.id, note: f.note ?? 'never runs AWS_LAMBDA_EXEC_WRAPPER' }))
     const harness = await runHarness({
-      target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, exec, mode,
-      ...(opts.env ? { functionEnv: opts.env } : {}),
+      target, fixtures, commonEnv: catalogue.commonEnv, memories, shells, exec, mode, lean: scope !== undefined,
+      ...(env ? { functionEnv: env } : {}),
       ...(opts.extraLayers ? { extraLayers: opts.extraLayers } : {}),
     })
     let results = harness.results
     const covered = new Set<string>()
     let clients: VerifyReport['clients']
-    const run: ColumnRun = { target, config, composed, fixtures, commonEnv: catalogue.commonEnv, functionEnv: opts.env, memories, mode, extraLayers: opts.extraLayers ?? [], covered }
+    const run: ColumnRun = { target, config, composed, fixtures, commonEnv: catalogue.commonEnv, functionEnv: env, memories, mode, extraLayers: opts.extraLayers ?? [], covered }
     const addRows = async (real: boolean): Promise<void> => {
       for (const column of columns) {
         if (!column.rows || (column.real ?? false) !== real || (real && opts.standInOnly)) continue
@@ -154,6 +173,7 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
         warnings.push(...out.warnings)
         for (const id of out.covered ?? []) covered.add(id)
         clients = out.clients ?? clients
+        notChecked.push(...(out.notChecked ?? []))
       }
     }
     // The real interpreters' columns (their warnings before the harness's), then the others.
@@ -165,7 +185,11 @@ export async function verify(opts: VerifyOptions, columns: readonly Column[] = [
     let deviations = harness.deviations
     for (const column of columns) if (column.revise) ({ results, deviations } = await column.revise({ results, deviations }, run))
     const shellNames = [...(exec ? ['exec'] : []), ...shells.map((s) => s.name)]
-    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ms: Math.round(performance.now() - started), ...(clients ? { clients } : {}) }
+    const choice = [
+      ...(scope ? (opts.runtime ? scope.lines.filter((l) => l.startsWith('memory')) : scope.lines) : []),
+      ...(target.kind === 'wrapper' && replacerAccepted(target) ? [`--allow replace-runtime: a stand-in for the function's own program is at ${[...new Set(['run.sh', ...handlersOf({ fixtures, commonEnv: catalogue.commonEnv, ...(env ? { functionEnv: env } : {}) })])].map((h) => `/var/task/${h}`).join(', ')} (what a replacer runs as $LAMBDA_TASK_ROOT/$_HANDLER)`] : []),
+    ]
+    return { target: label, mode, shells: shellNames, memories, results, notes, deviations, warnings, ...(choice.length ? { scope: choice } : {}), ...(notChecked.length ? { notChecked } : {}), ms: Math.round(performance.now() - started), ...(clients ? { clients } : {}) }
   } finally {
     removeTemp(temp)
   }

@@ -54,6 +54,12 @@ export interface HarnessOptions {
   readonly mode: Mode
   readonly extraLayers?: readonly string[]
   readonly concurrency?: number
+  /**
+   * Portability shells check how each shell runs the script (argv, env, exec, stdio, adversarial
+   * arguments) but not exit codes and signals, which follow from exec and are checked on the exec'd
+   * run (`verify --wrapper` by default; `--matrix full` checks them under every shell).
+   */
+  readonly lean?: boolean
 }
 
 /** What a failed case exec'd, against what was expected (for --verbose and --json). */
@@ -92,6 +98,10 @@ export interface VerifyReport {
   /** Deliberate changes seen (accepted with --allow or not), one line each. */
   readonly deviations: readonly string[]
   readonly warnings: readonly string[]
+  /** For --wrapper by default: which runtimes and memory sizes were checked, why, and what was left out. */
+  readonly scope?: readonly string[]
+  /** Whole kinds of check that did not run, and why, for the summary line ("real interpreters (no bubblewrap)"). */
+  readonly notChecked?: readonly string[]
   readonly ms: number
   /** Which python and java runtimes' real and hooks columns ran on AWS's runtime clients, and why the others did not. */
   readonly clients?: {
@@ -99,5 +109,8 @@ export interface VerifyReport {
     readonly missing: ReadonlyArray<{ readonly runtime: string; readonly why: string }>
   }
 }
+
+/** The cause of rows whose run wrapgen stopped at its time limit: wrapgen's limit, not a verdict on the wrapper. */
+export const TIME_LIMIT = 'time-limit'
 
 export const passed = (r: VerifyReport): boolean => r.results.every((x) => x.status !== 'fail')

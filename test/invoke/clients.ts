@@ -18,6 +18,7 @@ import { chooseJdk, findClientJars, javaClient, jdks } from '../../src/invoke/ja
 import { pythonClient } from '../../src/invoke/python.js'
 import { renderInvokeRun } from '../../src/invoke/report.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../../src/invoke/run.js'
+import { scaled } from '../../src/limits/time-limit.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const fixtures = join(repo, 'test/fixtures/invoke')
@@ -55,7 +56,7 @@ for (const runtime of pythons) {
   t.test(`${runtime} on awslambdaric: hooks before the handler, in its process; a failing hook skipped`, { skip }, async (t) => {
     const layer = await layerOf({ name: 'py-hooks', python: { preloads: ['./hooks/first.py', './hooks/boom.py'] } }, pyTask)
     t.teardown(layer.remove)
-    const run = await runInvoke({ layerDir: layer.layerDir, taskDir: pyTask, runtime, handler: 'app.handler', events: [{ n: 1 }, { n: 2 }], timeoutMs: 10_000 })
+    const run = await runInvoke({ layerDir: layer.layerDir, taskDir: pyTask, runtime, handler: 'app.handler', events: [{ n: 1 }, { n: 2 }], timeoutMs: scaled(10_000) })
     t.equal(run.init.status, 'ok', JSON.stringify(run.init.error))
     t.match(run.client?.ran ?? '', new RegExp(`^python ${runtime.slice(6).replace('.', '\\.')}\\.\\d+ .*awslambdaric \\d`), 'the report names the interpreter and client that ran')
     t.same(run.invokes.map((i) => i.status), ['success', 'success'])
@@ -79,7 +80,7 @@ for (const runtime of pythons) {
     t.match(text, /hook \.\/hooks\/boom\.py  \[[\d.]+ ms \(failed\)\]/)
 
     // The same function without the layer sees the same path, argv and file (the runner is invisible).
-    const bare = await runInvoke({ noLayer: true, taskDir: pyTask, runtime, handler: 'app.handler', events: [{}], timeoutMs: 10_000 })
+    const bare = await runInvoke({ noLayer: true, taskDir: pyTask, runtime, handler: 'app.handler', events: [{}], timeoutMs: scaled(10_000) })
     const b = payload(bare)
     t.same([b.path, b.argv, b.file], [p.path, p.argv, p.file], 'sys.path, sys.argv and __file__ as without the layer')
     t.same(b.modules, [])
@@ -93,7 +94,7 @@ const pySkip = pySkips.get(py) ?? false
 t.test('python: a critical hook that fails stops init, as Lambda reports a runtime that exits', { skip: pySkip }, async (t) => {
   const layer = await layerOf({ name: 'py-critical', python: { preloads: [{ module: './hooks/boom.py', critical: true }, './hooks/first.py'] } }, pyTask)
   t.teardown(layer.remove)
-  const run = await runInvoke({ layerDir: layer.layerDir, taskDir: pyTask, runtime: py, handler: 'app.handler', events: [{}], timeoutMs: 10_000 })
+  const run = await runInvoke({ layerDir: layer.layerDir, taskDir: pyTask, runtime: py, handler: 'app.handler', events: [{}], timeoutMs: scaled(10_000) })
   t.equal(run.init.status, 'error')
   t.equal(run.init.error?.errorType, 'Runtime.ExitError')
   t.equal(run.init.error?.errorMessage, 'Runtime exited with error: exit status 1')
@@ -103,7 +104,7 @@ t.test('python: a critical hook that fails stops init, as Lambda reports a runti
 })
 
 t.test('python: errors as Lambda reports them (awslambdaric\'s own)', { skip: pySkip }, async (t) => {
-  const go = (handler: string, events: unknown[] = [{}]): Promise<InvokeRun> => runInvoke({ noLayer: true, taskDir: pyTask, runtime: py, handler, events, timeoutMs: 10_000 })
+  const go = (handler: string, events: unknown[] = [{}]): Promise<InvokeRun> => runInvoke({ noLayer: true, taskDir: pyTask, runtime: py, handler, events, timeoutMs: scaled(10_000) })
   const noModule = await go('nope.handler')
   t.same([noModule.init.error?.errorType, noModule.init.error?.errorMessage], ['Runtime.ImportModuleError', "Unable to import module 'nope': No module named 'nope'"])
   t.equal(noModule.exit?.code, 1, 'the client exits 1 after reporting the init error')
@@ -159,7 +160,7 @@ t.test('java21 on the Java runtime client: agents before the main class, both in
   for (const inject of ['argv', 'JAVA_TOOL_OPTIONS'] as const) {
     const layer = await layerOf({ name: 'java-hooks', java: { inject, agents: [j.probe, j.boom] } }, work)
     t.teardown(layer.remove)
-    const run = await runInvoke({ layerDir: layer.layerDir, taskDir: j.task, runtime: 'java21', handler, events: [{ n: 1 }, { fail: 'x' }], timeoutMs: 15_000, initTimeoutMs: 30_000 })
+    const run = await runInvoke({ layerDir: layer.layerDir, taskDir: j.task, runtime: 'java21', handler, events: [{ n: 1 }, { fail: 'x' }], timeoutMs: scaled(15_000), initTimeoutMs: scaled(30_000) })
     t.equal(run.init.status, 'ok', `${inject}: ${JSON.stringify(run.init.error)}`)
     const p = payload(run)
     t.equal(p.agentPid, String(p.pid), `${inject}: the agent ran in the function's JVM`)
@@ -188,16 +189,16 @@ t.test('java21 on the Java runtime client: agents before the main class, both in
   // A critical agent that fails: the JVM exits before the client starts; Lambda's init error.
   const crit = await layerOf({ name: 'java-critical', java: { agents: [{ jar: j.boom, critical: true }, j.probe] } }, work)
   t.teardown(crit.remove)
-  const c = await runInvoke({ layerDir: crit.layerDir, taskDir: j.task, runtime: 'java21', handler, events: [{}], timeoutMs: 15_000, initTimeoutMs: 30_000 })
+  const c = await runInvoke({ layerDir: crit.layerDir, taskDir: j.task, runtime: 'java21', handler, events: [{}], timeoutMs: scaled(15_000), initTimeoutMs: scaled(30_000) })
   t.same([c.init.error?.errorType, c.init.error?.errorMessage], ['Runtime.ExitError', 'Runtime exited with error: exit status 1'])
   t.same(own(c), [`wrapgen: agent ${j.boom} failed: java.lang.IllegalStateException: agent broke (critical: stopping start-up)`])
   // The function as a deployment jar: unpacked into /var/task as Lambda does.
   const jar = join(work, 'java', 'function.jar')
   t.equal(spawnSync(join(jdk!.home, 'bin/jar'), ['cf', jar, '-C', j.task, '.']).status, 0)
-  const fromJar = await runInvoke({ noLayer: true, taskDir: jar, runtime: 'java21', handler, events: [{ n: 2 }], timeoutMs: 15_000, initTimeoutMs: 30_000 })
+  const fromJar = await runInvoke({ noLayer: true, taskDir: jar, runtime: 'java21', handler, events: [{ n: 2 }], timeoutMs: scaled(15_000), initTimeoutMs: scaled(30_000) })
   t.equal(fromJar.invokes[0]?.status, 'success', `a .jar --task runs: ${JSON.stringify(fromJar.invokes[0]?.error ?? fromJar.init.error)}`)
   // A class that is not there: the Java client does not fail init; every invoke gets the error (as on Lambda).
-  const nf = await runInvoke({ noLayer: true, taskDir: j.task, runtime: 'java21', handler: 'example.Nope::handleRequest', events: [{}], timeoutMs: 15_000, initTimeoutMs: 30_000 })
+  const nf = await runInvoke({ noLayer: true, taskDir: j.task, runtime: 'java21', handler: 'example.Nope::handleRequest', events: [{}], timeoutMs: scaled(15_000), initTimeoutMs: scaled(30_000) })
   t.equal(nf.init.status, 'ok')
   t.same([nf.invokes[0]?.error?.errorType, nf.invokes[0]?.error?.errorMessage], ['java.lang.ClassNotFoundException', 'Class not found: example.Nope'])
 })
@@ -237,4 +238,15 @@ t.test('verify: python and java real and hooks columns run on the real clients, 
   const bad = await verify({ config: noSite, runtime: py, memories: [512], shells: ['dash'], mode: 'sandboxed' })
   t.equal(bad.results.find((x) => x.runtime === py && x.check === 'hooks')?.status, 'fail')
   t.match(bad.results.find((x) => x.runtime === py && x.check === 'hooks')?.detail, /^sys\.path is .*, without the layer /)
+})
+
+t.test('verify on the python client: a hook named by a module the runtime would not find fails the hooks row (issue 21)', { skip: !sandboxed ? 'bubblewrap cannot make namespaces here' : pySkip }, async (t) => {
+  const { verify } = await import('../../src/api-verify.js')
+  // The probe layers stand in for every configured hook, so without the lookup this verified green
+  // and the hook then failed with ModuleNotFoundError at every cold start.
+  const config = await openConfig({ cwd: work, config: { name: 'verify-clients-missing', python: { preloads: ['json', 'acme_hooks.otel'] } } })
+  const report = await verify({ config, runtime: py, memories: [512], shells: ['dash'], mode: 'sandboxed' })
+  t.same(report.clients?.ran.map((c) => c.runtime), [py], 'ran on the real client')
+  t.match(report.results.find((x) => x.runtime === py && x.check === 'hooks'), { status: 'fail', detail: /^python\.preloads\[1\] "acme_hooks\.otel": no such module where the runtime looks at cold start/ })
+  t.equal(report.results.find((x) => x.runtime === py && x.check === 'real')?.status, 'pass', 'the real row is the wrapper\'s, unaffected')
 })

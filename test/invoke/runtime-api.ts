@@ -2,6 +2,7 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http'
 import t from 'tap'
 import { startRuntimeApi, type RuntimeApi, type RuntimeApiOptions } from '../../src/invoke/runtime-api.js'
+import { scaled } from '../../src/limits/time-limit.js'
 
 const BASE = '/2018-06-01/runtime'
 const OK = '{"status":"OK"}\n'
@@ -180,10 +181,11 @@ t.test('deadline: a silent runtime times out like Lambda, onTimeout fires, late 
 
 t.test('the default timeout is the option, else 3 s', async (t) => {
   const api = await withApi(t, { timeoutMs: 60_000 })
+  const before = Date.now()
   api.invoke({}).catch(() => {})
   const ev = await next(api)
-  const left = Number(ev.headers['lambda-runtime-deadline-ms']) - Date.now()
-  t.ok(left > 59_000 && left <= 60_000, `deadline ${left} ms ahead`)
+  const deadline = Number(ev.headers['lambda-runtime-deadline-ms'])
+  t.ok(deadline >= before + 60_000 && deadline <= Date.now() + 60_000, `deadline ${deadline - before} ms after the invoke`)
 })
 
 t.test('streaming response: chunked body, content type, 202', async (t) => {
@@ -284,9 +286,14 @@ t.test('a second answer for the same id -> 403 InvalidStateTransition; an older 
 })
 
 t.test('states named in refusals: Ready while polling, answered ids while polling', async (t) => {
-  const api = await withApi(t)
+  let polls = 0
+  const api = await withApi(t, { onNext: () => void polls++ })
+  // Each poll has reached the API before the refusal is asked for (not a fixed wait: a busy machine is slow).
+  const polled = async (n: number): Promise<void> => {
+    while (polls < n) await new Promise((r) => setTimeout(r, 5))
+  }
   const polling = next(api)
-  await new Promise((r) => setTimeout(r, 50))
+  await polled(1)
   const init = await call(api, 'POST', `${BASE}/init/error`, { body: '{}' })
   t.equal(init.status, 403)
   t.equal(init.body, '{"errorMessage":"State transition from Ready to InitError failed for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"}\n')
@@ -295,7 +302,7 @@ t.test('states named in refusals: Ready while polling, answered ids while pollin
   await respond(api, 'p-1', '1')
   await result
   const polling2 = next(api)
-  await new Promise((r) => setTimeout(r, 50))
+  await polled(2)
   const again = await respond(api, 'p-1', '2')
   t.equal(again.status, 403)
   t.equal(again.body, '{"errorMessage":"State transition from Ready to InvocationResponse failed for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"}\n')
@@ -333,7 +340,9 @@ t.test('a runtime that drops the connection mid-body', async (t) => {
 t.test('the deadline also cuts a response still streaming', async (t) => {
   const timedOut: string[] = []
   const api = await withApi(t, { onTimeout: (id) => timedOut.push(id) })
-  const result = api.invoke({}, { requestId: 'st-1', timeoutMs: 100 })
+  // Long enough, on this machine, for the response to start before the deadline.
+  const limit = scaled(200)
+  const result = api.invoke({}, { requestId: 'st-1', timeoutMs: limit })
   await next(api)
   const [host, port] = api.address.split(':')
   const ack = new Promise<number>((resolve, reject) => {
@@ -343,10 +352,11 @@ t.test('the deadline also cuts a response still streaming', async (t) => {
     }, (res) => (res.resume(), resolve(res.statusCode ?? 0)))
     req.on('error', reject)
     req.write('first ')
-    setTimeout(() => req.end('late'), 250)
+    // The rest only once the deadline has passed.
+    void result.then(() => req.end('late'))
   })
   const r = await result
-  t.match(r, { requestId: 'st-1', status: 'timeout', streamed: false, error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 0.10 seconds' } })
+  t.match(r, { requestId: 'st-1', status: 'timeout', streamed: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${(limit / 1000).toFixed(2)} seconds` } })
   t.ok(r.respondedAt, 'the response had started')
   t.same(timedOut, ['st-1'])
   t.equal(await ack, 202, 'the stream still ends with 202; the result stays the timeout')
@@ -354,15 +364,19 @@ t.test('the deadline also cuts a response still streaming', async (t) => {
 })
 
 t.test('a long poll dropped by its client does not swallow the next event', async (t) => {
-  const api = await withApi(t)
+  let polled = (): void => {}
+  const arrived = new Promise<void>((r) => (polled = r))
+  const api = await withApi(t, { onNext: () => polled() })
   const [host, port] = api.address.split(':')
   await new Promise<void>((resolve) => {
     const req = request({ host, port: Number(port), path: `${BASE}/invocation/next`, agent: false })
     req.on('error', () => resolve())
     req.end()
-    setTimeout(() => req.destroy(), 50)
+    // Dropped once the API holds it.
+    void arrived.then(() => req.destroy())
   })
-  await new Promise((r) => setTimeout(r, 50))
+  // One more request round trip: the API has seen the dropped connection close before it answers it.
+  await call(api, 'GET', '/2018-06-01/nowhere')
   const result = api.invoke(undefined, { requestId: 'u-1' })
   const ev = await next(api)
   t.equal(ev.headers['lambda-runtime-aws-request-id'], 'u-1')
