@@ -101,7 +101,7 @@ const clean = (s: string): string => s.replace(/\0/g, '').replace(/[\uD800-\uDBF
 const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 10 }).map(clean),
   fc.string({ unit: fc.constantFrom(...META), maxLength: 8 }),
-  fc.constantFrom('', '-', '--', '-e', '-jar', '-m', '-c', '--require', 'exec', '-cp', '*', '$HOME', '"', "'", '\\', '\n', ' ', 'a b'),
+  fc.constantFrom('', '-', '--', '-e', '-jar', '-m', '-c', '--require', 'exec', '-cp', '*', '$HOME', '"', "'", '\\', '\n', ' ', 'a b', '\x1f', 'a\x1fb', '-D=\x1f'),
 )
 const nonEmpty = text.filter((s) => s !== '')
 const NAMES = ['ACME_A', 'ACME_B', 'ACME_C', 'PATH', 'NODE_OPTIONS', 'JAVA_TOOL_OPTIONS', 'RUBYOPT', 'LD_LIBRARY_PATH', 'DOTNET_STARTUP_HOOKS', 'PYTHONWARNINGS']
@@ -134,11 +134,18 @@ const configArb = fc.record({
   deletePreload: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
 })
 // Every option the wrapper looks up (the full tables, and the first walk's: LAMBDA_OPTIONS).
-const OPTIONS = [...new Set([...Object.values(ARGV_RULES).flatMap((r) => [...r.valueOptions, ...r.entryOptions, ...r.verbs]), ...Object.values(LAMBDA_OPTIONS).flat()])]
+const FIRST_WALK = [...new Set(Object.values(LAMBDA_OPTIONS).flat())]
+const OPTIONS = [...new Set([...Object.values(ARGV_RULES).flatMap((r) => [...r.valueOptions, ...r.entryOptions, ...r.verbs]), ...FIRST_WALK])]
 const caseArb = fc.record({
   fixture: fc.integer({ min: 0, max: runnable.length - 1 }),
   memory: fc.constantFrom(128, 1024, 10240),
-  before: fc.oneof({ arbitrary: fc.constant([] as string[]), weight: 4 }, { arbitrary: fc.array(fc.oneof(fc.constantFrom(...OPTIONS), text), { maxLength: 3 }), weight: 1 }),
+  // Options, and options with a value (the value may hold anything, the separator byte too); or what
+  // the first walk steps over without the full table (LAMBDA_OPTIONS, an option with "=" or ":").
+  before: fc.oneof(
+    { arbitrary: fc.constant([] as string[]), weight: 4 },
+    { arbitrary: fc.array(fc.oneof(fc.constantFrom(...OPTIONS), fc.tuple(fc.constantFrom(...OPTIONS), text), text), { maxLength: 3 }).map((a) => a.flat()), weight: 1 },
+    { arbitrary: fc.array(fc.oneof(fc.tuple(fc.constantFrom(...FIRST_WALK), text), text.map((v) => [`-Dacme=${v}`]), text.map((v) => [`-XX:${v}`])), { minLength: 1, maxLength: 3 }).map((a) => a.flat()), weight: 1 },
+  ),
   after: fc.array(text, { maxLength: 8 }),
   // One case in 20 is over the 4 kB the wrapper's first walk takes (the full walk does the rest).
   long: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
