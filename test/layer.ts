@@ -40,6 +40,9 @@ const BASE: WrapgenConfig = {
   python: { flags: ['-X', 'importtime'] },
 }
 
+// The wrapper's part for each family (exec sources it): BASE's top-level env edit gives every family one.
+const PARTS = ['dotnet', 'java', 'node', 'python', 'ruby'].map((f) => `wrapgen/exec-${f}.sh`)
+
 const build = async (config: WrapgenConfig, cwd = dir): Promise<BuildResult> => buildLayer(await openConfig({ cwd, config }))
 
 let outs = 0
@@ -96,7 +99,7 @@ t.test('the zip: sorted entries, unix modes, fixed timestamps, comment; the tree
   const w = write(result)
   const { comment, entries } = await unzip(w.zip)
   const names = entries.map((e) => e.entry.fileName)
-  t.same(names, ['wrapgen/exec', 'wrapgen/manifest.json', 'wrapgen/preload.cjs'], 'entries, sorted, files only')
+  t.same(names, ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json', 'wrapgen/preload.cjs'], 'entries, sorted, files only')
   t.same(names, [...names].sort(), 'sorted')
   t.equal(comment, `${result.plan.id} (wrapgen ${version()})`, 'the comment names the layer id and wrapgen version')
   for (const { entry, bytes } of entries) {
@@ -127,7 +130,7 @@ t.test('the manifest matches the files and says how to attach the layer', async 
   t.match(m.id, /^layer-test@[0-9a-f]{12}$/)
   t.equal(m.configHash.slice(0, 12), m.id.split('@')[1], 'the id carries the config hash')
   t.equal(m.wrapgenVersion, version())
-  t.same(m.files.map((f) => f.path), ['wrapgen/exec', 'wrapgen/preload.cjs'], 'every file but the manifest itself')
+  t.same(m.files.map((f) => f.path), ['wrapgen/exec', ...PARTS, 'wrapgen/preload.cjs'], 'every file but the manifest itself')
   for (const f of m.files) {
     const bytes = readFileSync(join(w.layerDir, f.path))
     t.equal(f.size, bytes.byteLength, `${f.path}: size`)
@@ -160,13 +163,13 @@ t.test('@aws-sdk/* stays external: a hook importing it builds without it install
 t.test('no preloads: no preload file and preload: null', async (t) => {
   const result = await build({ ...BASE, node: { flags: ['--enable-source-maps'] } })
   const w = write(result)
-  t.same(result.files.map((f) => f.path), ['wrapgen/exec', 'wrapgen/manifest.json'])
+  t.same(result.files.map((f) => f.path), ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json'])
   t.notOk(existsSync(join(w.layerDir, 'wrapgen/preload.cjs')))
   t.equal(result.manifest.preload, null)
   t.equal(result.manifest.bundle, null)
   t.equal(result.bundle, undefined)
-  t.notOk(readFileSync(join(w.layerDir, 'wrapgen/exec'), 'utf8').includes('preload.cjs'), 'the wrapper never mentions one')
-  t.same((await unzip(w.zip)).entries.map((e) => e.entry.fileName), ['wrapgen/exec', 'wrapgen/manifest.json'])
+  for (const f of ['exec', ...PARTS.map((p) => p.slice('wrapgen/'.length))]) t.notOk(readFileSync(join(w.layerDir, 'wrapgen', f), 'utf8').includes('preload.cjs'), `${f} never mentions one`)
+  t.same((await unzip(w.zip)).entries.map((e) => e.entry.fileName), ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json'])
 })
 
 t.test('a preload that cannot be resolved is a UserError naming its key path', async (t) => {
