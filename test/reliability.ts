@@ -3,7 +3,7 @@
 // line with exit 1 or 2, and an interrupted command leaves no process and no temp folder behind.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +12,7 @@ import yauzl from 'yauzl'
 import { MAX_CONFIG_VALUES } from '../src/config/load.js'
 import { scaled } from '../src/limits/time-limit.js'
 import { needsRic } from './fixtures/ric.js'
+import { snapshot } from './fixtures/security.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'dist/src/bin.js')
@@ -65,22 +66,6 @@ function wrapgen(args: readonly string[], opts: { cwd: string; tmp?: string; uid
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   })
   return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr, ms: Date.now() - started }
-}
-
-/** Every path under `dir` with its content (or link target): what "nothing was touched" compares. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const walk = (d: string, prefix: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name)
-      const key = prefix + e.name
-      if (e.isSymbolicLink()) out[key] = `-> ${readlinkSync(p)}`
-      else if (e.isDirectory()) (out[`${key}/`] = ''), walk(p, `${key}/`)
-      else out[key] = createHash('sha256').update(readFileSync(p)).digest('hex')
-    }
-  }
-  walk(dir, '')
-  return out
 }
 
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')

@@ -9,12 +9,13 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
+import { scaled } from '../../src/limits/time-limit.js'
 import { verify } from '../../src/api-verify.js'
 import { sandboxAvailable } from '../../src/sandbox/index.js'
 import { passed, type VerifyReport } from '../../src/verify/types.js'
 import { ensureBuilt, oneLine, processesWith, repo, snapshot, start, until, wrapgen } from '../fixtures/security.js'
 
-t.setTimeout(240_000)
+t.setTimeout(scaled(240_000))
 ensureBuilt()
 const sandboxed = sandboxAvailable()
 const noSandbox = { skip: sandboxed ? false : 'bubblewrap is not usable here' }
@@ -104,7 +105,7 @@ function hostileInvoke(): Promise<InvokeResult> {
     const victim = spawn('sleep', ['300'], { stdio: 'ignore' })
     const env = { SECRET: secret, VICTIM_FILE: victimFile, VICTIM_PID: String(victim.pid), HOST_PORT: String(port), HOST_IP: hostIp }
     const args = ['invoke', '--no-layer', '--task', task, '--with-layer', extLayer, '--timeout', '20', ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`])]
-    const r = wrapgen(args, { cwd: dir, timeout: 90_000 })
+    const r = wrapgen(args, { cwd: dir, timeout: scaled(90_000) })
     const victimAlive = victim.exitCode === null && victim.signalCode === null
     victim.kill()
     server.close()
@@ -132,7 +133,7 @@ t.test('1. invoke: the function and an extension run as their own uid, without c
   t.equal(r.hostConnections, 0, 'the host server saw no connection')
   t.ok(r.victimAlive, 'the host process it tried to kill is alive')
   t.notOk(existsSync(victimFile), 'no host file written')
-  t.ok(r.ms < 60_000, `bounded: ${r.ms} ms`)
+  t.ok(r.ms < scaled(60_000), `bounded: ${r.ms} ms`)
 })
 
 t.test('4. invoke: a setsid daemon of the handler or an extension does not outlive the run', needsInvoke, async (t) => {
@@ -208,7 +209,7 @@ t.test('7. verify: a wrapper that fills /tmp or memory hits the sandbox\'s bound
   try {
     const started = Date.now()
     const [fill, eat] = await Promise.all([verify({ wrapperFile: join(wrappers, 'fills-tmp.sh'), ...fast }), verify({ wrapperFile: join(wrappers, 'eats-memory.sh'), ...fast })])
-    t.ok(Date.now() - started < 30_000, 'both end within seconds')
+    t.ok(Date.now() - started < scaled(30_000), 'both end within seconds')
     t.equal(passed(fill), false, 'fills-tmp.sh: FAIL')
     t.match(failedRows(fill).join('\n'), /filled the sandbox's \/tmp \(32 MiB/, 'the reason: /tmp is full')
     t.equal(passed(eat), false, 'eats-memory.sh: FAIL')
