@@ -100,7 +100,7 @@ t.test('Extensions API: registration and polling rules, over HTTP', async (t) =>
   api.closeRegistration()
 })
 
-t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', needsRic, async (t) => {
+t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', { ...needsRic }, async (t) => {
   // The slow extension's flush, long enough on this machine to stand out from the good one's curl.
   const slowMs = scaled(400)
   const run = await invoke([layer('good'), layer('slow')], { env: { SLOW_MS: String(slowMs) } })
@@ -145,7 +145,7 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
   t.ok((quick.invokes[0]?.postInvokeMs as number) < (run.invokes[0]?.postInvokeMs as number) - slowMs / 4, `without the slow one: ${quick.invokes[0]?.postInvokeMs} ms`)
 })
 
-t.test('an extension that never registers: init times out naming it, and the runtime never starts', needsRic, async (t) => {
+t.test('an extension that never registers: init times out naming it, and the runtime never starts', { ...needsRic }, async (t) => {
   // Long enough, on this machine, for the good one to register.
   const limit = scaled(3000)
   const run = await invoke([layer('good'), layer('never-registers')], { initTimeoutMs: limit, events: [{}] })
@@ -160,7 +160,7 @@ t.test('an extension that never registers: init times out naming it, and the run
   t.equal(run.invokes[0]?.error?.errorType, 'Sandbox.Timedout', 'the invoke gets the init error')
 })
 
-t.test('an extension that exits before registering, or reports an init error: init fails', needsRic, async (t) => {
+t.test('an extension that exits before registering, or reports an init error: init fails', { ...needsRic }, async (t) => {
   const crash = await invoke([layer('good'), layer('exits-early')], { events: [{}] })
   t.equal(crash.init.error?.errorType, 'Extension.Crash')
   t.match(crash.init.error?.errorMessage, 'Error: exit code 2 (extension exits-early)')
@@ -173,7 +173,7 @@ t.test('an extension that exits before registering, or reports an init error: in
   t.equal(ext(initErr, 'init-error').state, 'init-error')
 })
 
-t.test('an extension that exits during an invoke: the response came back, the invoke fails with Extension.Crash, the rest are not run', needsRic, async (t) => {
+t.test('an extension that exits during an invoke: the response came back, the invoke fails with Extension.Crash, the rest are not run', { ...needsRic }, async (t) => {
   const run = await invoke([layer('good'), layer('crash-on-invoke')], { events: [{ n: 1 }, { n: 2 }] })
   t.equal(run.init.status, 'ok')
   const first = run.invokes[0]
@@ -186,7 +186,7 @@ t.test('an extension that exits during an invoke: the response came back, the in
   t.match(ext(run, 'good').stderr, /"shutdownReason":"failure"/, 'the others get SHUTDOWN with reason failure')
 })
 
-t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', needsRic, async (t) => {
+t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', { ...needsRic }, async (t) => {
   // The function answers at once; the extension's 1.8 s flush runs past the 1 s timeout (extensions get
   // the function's variables), both in this machine's time.
   const run = await invoke([layer('slow')], { timeoutMs: scaled(1000), env: { SLOW_MS: String(scaled(1800)) }, events: [{ n: 1 }, { n: 2 }] })
@@ -204,7 +204,7 @@ t.test('a slow post-invoke phase past the function timeout is a timeout; an exte
   t.match(noexec.init.error?.errorMessage, 'fork/exec /opt/extensions/good: permission denied')
 })
 
-t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extensions is not started', needsRic, async (t) => {
+t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extensions is not started', { ...needsRic }, async (t) => {
   const dir = makeTemp('test-ext-clash')
   t.teardown(() => removeTemp(dir))
   mkdirSync(join(dir, 'extensions/subdir'), { recursive: true })
@@ -274,7 +274,7 @@ t.test('build: extensions at /opt/extensions/<name> with the exec bit; a Node en
   t.not(none.plan.id, a.plan.id, 'extensions change the layer id')
 })
 
-t.test('invoke with the config: its extensions (a file and a bundled TypeScript entry) run beside the wrapper', needsRic, async (t) => {
+t.test('invoke with the config: its extensions (a file and a bundled TypeScript entry) run beside the wrapper', { ...needsRic }, async (t) => {
   const config = await openConfig({ cwd: project, config: projectConfig })
   const built = await buildTempLayer(config)
   t.teardown(built.remove)
@@ -380,7 +380,7 @@ t.test('static checks (for verify): exec bit, format, #! interpreter per runtime
   t.equal(renderExtensionFindings(checkExtensions({ layerDir: built.layerDir, runtimes: ['nodejs20.x'] })), 'extensions: 2 checked, all ok\n')
 })
 
-t.test('build --dockerfile: the lines that put the layer into an image; the tree they copy runs under invoke', needsRic, async (t) => {
+t.test('build --dockerfile: the lines that put the layer into an image; the tree they copy runs under invoke', { ...needsRic }, async (t) => {
   const dir = makeTemp('test-ext-docker')
   t.teardown(() => removeTemp(dir))
   writeFileSync(join(dir, '.wrapgenrc.json'), JSON.stringify({ name: 'img-layer', runtimes: ['nodejs20.x'], env: { set: { ACME: 'x y' } }, extensions: { good: './good' } }))

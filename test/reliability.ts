@@ -20,6 +20,8 @@ const NOBODY = 65534
 // Root ignores permissions, so those tests run the CLI as nobody; that needs a checkout other users can
 // read (a clone inside a mktemp -d folder, mode 0700, is not): skipped with the reason otherwise.
 const nobodyReaches = isRoot && spawnSync('test', ['-r', join(repo, 'package.json')], { uid: NOBODY, gid: NOBODY }).status === 0
+// Passed as a copy ({ ...x }): tap's --grep writes its skip reason into a test's options object, so
+// one shared object would skip every later test that uses it.
 const needsNobody = { skip: !isRoot || nobodyReaches ? false : 'running as root in a checkout other users cannot read: the permission checks need another user' }
 
 // About 90 CLI processes: 80 s on a quiet 2-core machine, more beside other test files.
@@ -164,7 +166,7 @@ t.test('nothing lost: build --out replaces only what wrapgen wrote', async (t) =
   t.same(readdirSync(dir).filter((f) => f.startsWith('.wrapgen')), [], 'no staging folder or lock left')
 })
 
-t.test('an output folder without write permission is a user error', needsNobody, async (t) => {
+t.test('an output folder without write permission is a user error', { ...needsNobody }, async (t) => {
   const dir = t.testdir({ 'package.json': pkg, 'wrapgen.config.mjs': "export default { name: 'mine' }\n", locked: {} })
   chmodSync(join(dir, 'locked'), 0o555)
   // root ignores permissions: run as nobody then (the project stays readable to everyone).
@@ -260,7 +262,7 @@ t.test('concurrent builds into one folder never mix', async (t) => {
   t.same(readdirSync(tmp), [])
 })
 
-t.test('.ts configs load without writing anything, even from a read-only checkout', needsNobody, async (t) => {
+t.test('.ts configs load without writing anything, even from a read-only checkout', { ...needsNobody }, async (t) => {
   const dir = t.testdir({
     project: {
       'package.json': pkg,
@@ -398,7 +400,7 @@ function start(args: string[], cwd: string, tmp: string): { exited: Promise<{ co
   return { exited: new Promise((r) => child.once('close', (code) => r({ code, err }))), kill: (s) => void child.kill(s) }
 }
 
-t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no temp folder', needsRic, async (t) => {
+t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no temp folder', { ...needsRic }, async (t) => {
   const dir = t.testdir({ 'package.json': pkg, 'wrapgen.config.mjs': "export default { name: 'sig', node: { preloads: ['wrapgen/preloads/timing'] } }\n" })
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const tmp = privateTmp()
