@@ -17,6 +17,8 @@ import { ensureBuilt, oneLine, processesWith, repo, snapshot, start, until, wrap
 t.setTimeout(240_000)
 ensureBuilt()
 const sandboxed = sandboxAvailable()
+// Passed as a copy ({ ...x }): tap's --grep writes its skip reason into a test's options object, so
+// one shared object would skip every later test that uses it.
 const noSandbox = { skip: sandboxed ? false : 'bubblewrap is not usable here' }
 const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
 const needsInvoke = { skip: !sandboxed ? 'bubblewrap is not usable here' : !ric ? 'aws-lambda-ric (optional) is not installed' : false }
@@ -221,6 +223,29 @@ t.test('7. verify: a wrapper that fills /tmp or memory hits the sandbox\'s bound
   t.ok(free(before) - free(readFileSync('/proc/meminfo', 'utf8')) < 1024 * 1024 * 1024, 'the host kept its memory')
 })
 
+// Guards against a sandbox without --unshare-net: a wrapper under test would reach the host's loopback
+// (a database, a metadata proxy on 127.0.0.1) and the network beyond.
+t.test('1. verify: the sandbox has no network: a wrapper gets no connection to a listener on the host\'s loopback', { ...noSandbox }, async (t) => {
+  let connections = 0
+  const server = createServer((s) => {
+    connections++
+    s.destroy()
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => void server.close())
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  // The same attempt from the host reaches it: what the wrapper tries is a real connection.
+  const control = spawn('curl', ['-s', '-m', '5', '-o', '/dev/null', url], { stdio: 'ignore' })
+  await new Promise((r) => control.on('close', r))
+  t.ok(await until(() => connections === 1, 5000), 'from the host, curl reaches the listener')
+  connections = 0
+  script(join(wrappers, 'phones-home.sh'), `#!/bin/sh\ncurl -s -m 2 -o /dev/null '${url}' && echo "reached the host" >&2\nexec "$@"\n`)
+  const r = await verify({ wrapperFile: join(wrappers, 'phones-home.sh'), ...fast })
+  t.ok(passed(r), 'the wrapper ran and passed the command on', { failed: failedRows(r) })
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(connections, 0, 'the listener saw no connection from any of its runs')
+})
+
 t.test('19. verify: the write check sees deletions, new empty folders and links at the root', { ...noSandbox }, async (t) => {
   const layer = join(dir, 'writes-layer')
   mkdirSync(join(layer, 'vendor'), { recursive: true })
@@ -229,10 +254,16 @@ t.test('19. verify: the write check sees deletions, new empty folders and links 
   script(join(layer, 'makes-folder.sh'), '#!/bin/sh\nmkdir /opt/newdir\nexec "$@"\n')
   script(join(layer, 'links-root.sh'), '#!/bin/sh\nln -s /etc /evil\nmkdir /newroot\nexec "$@"\n')
   const stdio = async (name: string): Promise<string> => failedRows(await verify({ wrapperFile: join(layer, name), extraLayers: [layer], ...fast })).find((x) => x.startsWith('stdio:')) ?? ''
-  const [deletes, folder, root] = await Promise.all([stdio('deletes.sh'), stdio('makes-folder.sh'), stdio('links-root.sh')])
+  // Guards against judging the root's new paths by their top folder, or by the top level only: /var
+  // holds the Lambda tree's mount points (bubblewrap's own), yet a new folder below it is a write, and
+  // so is a file in a new folder anywhere ($HOME is unset, as on Lambda: "$HOME/x" is /x).
+  script(join(layer, 'writes-deep.sh'), '#!/bin/sh\nmkdir -p "$HOME/x" /var/cache/x\necho m > "$HOME/x/mark"\necho m > /var/cache/x/mark\nexec "$@"\n')
+  const [deletes, folder, root, deep] = await Promise.all([stdio('deletes.sh'), stdio('makes-folder.sh'), stdio('links-root.sh'), stdio('writes-deep.sh')])
   t.match(deletes, /wrote outside \/tmp .*\/opt\/vendor\/keep\.txt \(deleted\)/, 'a deletion')
   t.match(folder, /wrote outside \/tmp .*\/opt\/newdir/, 'a new empty folder')
   t.match(root, /wrote outside \/tmp .*\/evil, \/newroot/, 'a link and a folder at the root')
+  t.match(deep, /wrote outside \/tmp .*\/var\/cache\/x\/mark/, 'a file in a new folder under /var')
+  t.match(deep, /wrote outside \/tmp .*\/x\/mark/, 'a file in a new folder at $HOME')
   t.equal(readFileSync(join(layer, 'vendor/keep.txt'), 'utf8'), 'x', 'the tree given is untouched')
 })
 
