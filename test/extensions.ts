@@ -1,7 +1,7 @@
 // External extensions: the Extensions API over HTTP, and `wrapgen invoke` with real extension
 // processes (shell + curl, and node) beside AWS's real Node runtime client, sandboxed when
 // bubblewrap works. Fixtures: test/fixtures/extensions/layers/<case>/extensions/<name>.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -18,6 +18,7 @@ import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { buildTempLayer } from '../src/invoke/layer.js'
 import { createExtensionsApi } from '../src/invoke/extensions-api.js'
+import { createExtensionsHost, RUNTIME_SHUTDOWN_MS, SHUTDOWN_MS } from '../src/invoke/extensions.js'
 import { renderInvokeRun } from '../src/invoke/report.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../src/invoke/run.js'
 import { sandboxAvailable } from '../src/sandbox/index.js'
@@ -98,6 +99,43 @@ t.test('Extensions API: registration and polling rules, over HTTP', async (t) =>
   t.equal((await fetch(`${base}/event/next`, { headers: { 'Lambda-Extension-Identifier': bid } })).status, 403, 'no call succeeds after an error report')
   t.match(api.states.find((s) => s.name === 'b')?.error, { kind: 'init', errorType: 'Extension.Bad' })
   api.closeRegistration()
+})
+
+// Guards against counting Lambda's 2 s from the SHUTDOWN event instead of from the start of shutdown:
+// the runtime's share (SIGTERM, then up to 300 ms) comes out of the same 2 s, so an extension told a
+// later deadline would be SIGKILLed before it. No wait is timed: the runtime ignores SIGTERM (it takes
+// its whole share, however slow the machine), and the deadline is compared with a clock read before.
+t.test('SHUTDOWN: deadlineMs is the start of shutdown + 2 s, the runtime\'s share already spent', async (t) => {
+  const layout = { root: '/nonexistent', opt: '/nonexistent/opt', taskDir: '/nonexistent/task', clientBinds: [], bootstrap: '/nonexistent/bootstrap', remove: () => undefined }
+  const host = createExtensionsHost({ mode: 'path-mapped', layout, names: ['probe'], functionName: 'fn', handler: 'index.handler' })
+  const server = createServer((req, res) => {
+    if (!host.api.handle(req, res)) res.writeHead(418).end()
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/2020-01-01/extension`
+  const reg = await fetch(`${base}/register`, { method: 'POST', headers: { 'Lambda-Extension-Name': 'probe' }, body: '{"events":["SHUTDOWN"]}' })
+  const id = reg.headers.get('lambda-extension-identifier') ?? ''
+  const event = fetch(`${base}/event/next`, { headers: { 'Lambda-Extension-Identifier': id } }).then(async (r) => ({ at: Date.now(), body: (await r.json()) as { eventType: string; deadlineMs: number } }))
+  // A real process standing in for the runtime, ignoring SIGTERM (it says so once the trap is set).
+  const runtime = spawn('sh', ['-c', 'trap "" TERM; echo ready; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  t.teardown(() => void runtime.kill('SIGKILL'))
+  const exited = new Promise((r) => runtime.on('exit', r))
+  await new Promise((r) => runtime.stdout.once('data', r))
+  const before = Date.now()
+  await host.shutdown('spindown', { terminate: () => void runtime.kill('SIGTERM'), kill: () => void runtime.kill('SIGKILL'), exited })
+  const got = await event
+  t.equal(got.body.eventType, 'SHUTDOWN')
+  t.ok(got.at - before >= scaled(RUNTIME_SHUTDOWN_MS) - 5, `sent after the runtime's share (${got.at - before} ms, share ${scaled(RUNTIME_SHUTDOWN_MS)} ms)`)
+  // Counted from the SHUTDOWN event, it would be the runtime's whole share later; half of it is the
+  // margin for this process being descheduled between reading the clock and starting shutdown.
+  const latest = before + scaled(SHUTDOWN_MS)
+  const margin = scaled(RUNTIME_SHUTDOWN_MS) / 2
+  t.ok(got.body.deadlineMs <= latest + margin, `deadlineMs is at most the start + ${scaled(SHUTDOWN_MS)} ms: ${got.body.deadlineMs - latest} ms over (margin ${margin} ms)`)
+  t.ok(got.body.deadlineMs >= got.at, 'and not already past when it arrives')
 })
 
 t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', { ...needsRic }, async (t) => {
