@@ -115,8 +115,9 @@ t.test('the zip: sorted entries, unix modes, fixed timestamps, comment; the tree
 })
 
 // Guards against a zip timestamp that depends on the zone: DOS dates have none and yazl writes local
-// fields, so the fixed time must be 1980-01-01 00:00 in local time; taken as UTC, a build in New York
-// writes 1979-12-31 19:00 (an invalid DOS year) and its zip differs from one built in UTC.
+// fields, so the fixed time must be 1980-01-01 00:00 in local time. Taken as UTC, it is 05:45 in
+// Kathmandu, and the zip differs from one built in UTC; in New York it is 1979-12-31 19:00, which
+// yazl clamps to 1980-01-01 00:00, so a zone east of UTC is what catches it.
 t.test('build and compose under a non-UTC TZ: DOS dates 1980-01-01 00:00, zips byte-identical to UTC\'s', async (t) => {
   ensureBuilt()
   const work = t.testdir({
