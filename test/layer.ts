@@ -17,6 +17,7 @@ import { writeLayer } from '../src/layer/write.js'
 import type { Manifest } from '../src/render/manifest.js'
 import { version } from '../src/version.js'
 import { scaled } from '../src/limits/time-limit.js'
+import { ensureBuilt, wrapgen } from './fixtures/security.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 
@@ -114,6 +115,36 @@ t.test('the zip: sorted entries, unix modes, fixed timestamps, comment; the tree
     t.equal(statSync(join(w.layerDir, name)).mode, want, `layer/${name} on disk: mode ${want.toString(8)}`)
   }
   t.same(tree(w.layerDir).map((f) => f.path), names, 'the tree holds exactly the zip entries')
+})
+
+// Guards against a zip timestamp that depends on the zone: DOS dates have none and yazl writes local
+// fields, so the fixed time must be 1980-01-01 00:00 in local time. Taken as UTC, it is 05:45 in
+// Kathmandu, and the zip differs from one built in UTC; in New York it is 1979-12-31 19:00, which
+// yazl clamps to 1980-01-01 00:00, so a zone east of UTC is what catches it.
+t.test('build and compose under a non-UTC TZ: DOS dates 1980-01-01 00:00, zips byte-identical to UTC\'s', async (t) => {
+  ensureBuilt()
+  const work = t.testdir({
+    'package.json': JSON.stringify({ name: 'tz-fixture', private: true }),
+    'wrapgen.config.mjs': "export default { name: 'tz', runtimes: ['nodejs20.x'], node: { preloads: ['./hook.cjs'] } }\n",
+    'hook.cjs': 'module.exports = () => {}\n',
+    vendor: { tool: { 'run.js': 'console.log(1)\n' }, 'README.md': 'a vendor layer\n' },
+  })
+  const zips: Record<string, Buffer> = {}
+  for (const tz of ['UTC', 'America/New_York', 'Asia/Kathmandu']) {
+    for (const [what, args] of [['build', ['build', '--out', `build-${tz.replace('/', '-')}`]], ['compose', ['compose', 'vendor=none', '--out', `compose-${tz.replace('/', '-')}`]]] as const) {
+      const r = wrapgen(args, { cwd: work, env: { TZ: tz } })
+      t.equal(r.code, 0, `${what} under TZ=${tz}: ${r.err}`)
+      const zip = join(work, args[args.length - 1]!, 'layer.zip')
+      zips[`${what} ${tz}`] = readFileSync(zip)
+      const { entries } = await unzip(zip)
+      t.ok(entries.length > 1, `${what} under TZ=${tz}: ${entries.length} entries`)
+      const dates = [...new Set(entries.map((e) => `${e.entry.lastModFileDate}/${e.entry.lastModFileTime}`))]
+      t.same(dates, [`${(0 << 9) | (1 << 5) | 1}/0`], `${what} under TZ=${tz}: every entry dated 1980-01-01 00:00:00`)
+    }
+  }
+  for (const tz of ['America/New_York', 'Asia/Kathmandu']) {
+    for (const what of ['build', 'compose']) t.ok(zips[`${what} ${tz}`]!.equals(zips[`${what} UTC`]!), `${what}: the zip under TZ=${tz} is the UTC one, byte for byte`)
+  }
 })
 
 t.test('the manifest matches the files and says how to attach the layer', async (t) => {

@@ -24,6 +24,8 @@ import { bin, childEnv, ensureBuilt, oneLine, privateTmp, snapshot, start, until
 t.setTimeout(scaled(240_000))
 ensureBuilt()
 const sandboxed = sandboxAvailable()
+// Passed as a copy ({ ...x }): tap's --grep writes its skip reason into a test's options object, so
+// one shared object would skip every later test that uses it.
 const noSandbox = { skip: sandboxed ? false : 'bubblewrap is not usable here' }
 const ESC = '\u001b'
 const dir = t.testdir({ 'one.json': JSON.stringify({ name: 'one', runtimes: ['nodejs20.x'] }) })
@@ -85,7 +87,7 @@ t.test('8. compose: a zip bomb, 50,000 entries and a zip over 2 GiB are refused 
   for (const out of ['bomb-out', 'many-out', 'huge-out']) t.notOk(existsSync(join(dir, out, 'layer')), `${out}: nothing written`)
 })
 
-t.test('3, 14, 6. compose: setuid bits dropped from a zip; duplicate names after normalisation refused; an entry\'s name shown escaped', noSandbox, async (t) => {
+t.test('3, 14, 6. compose: setuid bits dropped from a zip; duplicate names after normalisation refused; an entry\'s name shown escaped', { ...noSandbox }, async (t) => {
   const suid = await zip(join(dir, 'suid.zip'), [['bin/tool', '#!/bin/sh\necho hi\n', 0o104755], ['bin/group', 'x', 0o102755], ['shared/', '', 0o41777]])
   const r = wrapgen(['compose', `${suid}=none`, '--config', 'one.json', '--out', join(dir, 'suid-out')], { cwd: dir })
   t.equal(r.code, 0, r.err)
@@ -147,7 +149,7 @@ find ${out} | sort > ${dir}/after-all.txt; find ${out} -type f | sort > ${dir}/a
   t.notMatch(readFileSync(join(dir, 'after-all.txt'), 'utf8'), /\.wrapgen-staging|\.wrapgen\.lock/, 'no staging folder or lock left')
 })
 
-t.test('13. compose: re-composing never deletes a file the user added under out/layer; --out / is refused', noSandbox, async (t) => {
+t.test('13. compose: re-composing never deletes a file the user added under out/layer; --out / is refused', { ...noSandbox }, async (t) => {
   const layer = folder('plain-layer', { 'plain/a.txt': 'a' })
   const out = join(dir, 'owned-out')
   const first = wrapgen(['compose', `${layer}=none`, '--config', 'one.json', '--out', out], { cwd: dir })
@@ -170,7 +172,7 @@ t.test('13. compose: re-composing never deletes a file the user added under out/
 // ---------------------------------------------------------------------------------------------------
 // verify's and build's inputs.
 
-t.test('14. verify: a non-JSON layer manifest, and a compose.json with config.node: null, are one line (they were 70)', noSandbox, async (t) => {
+t.test('14. verify: a non-JSON layer manifest, and a compose.json with config.node: null, are one line (they were 70)', { ...noSandbox }, async (t) => {
   const layer = folder('bad-manifest', { 'wrapgen/manifest.json': 'not json {', 'wrapgen/exec': '#!/bin/sh\nexec "$@"\n' })
   const r = wrapgen(['verify', '--layer', layer, '--config', 'one.json'], { cwd: dir })
   t.equal(r.code, 1)
