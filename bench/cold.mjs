@@ -1,7 +1,8 @@
 // Cold start of every runner against the interpreter's own floor (issue 20), with valgrind's
 // instruction counts as the figure that does not move with the machine's load, and times only as
 // differences or ratios to a baseline measured in the same run. `node bench/run.mjs --only=cold`
-// rewrites its section of docs/benchmarks.md; `node bench/cold.mjs` prints it.
+// rewrites its section of docs/benchmarks.md; `node bench/cold.mjs` prints it (`--only=wrapper`: the
+// wrapper rows alone; WRAPGEN_BENCH_BEFORE=<an older checkout, dist/ built> adds its wrapper's rows).
 //
 // Rows: the python runner with one empty hook against bare `python -c pass` (each python 3.9+ found);
 // the generated wrapper under bash with each runtime's argv against a 3-line bash wrapper (export,
@@ -13,7 +14,7 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, homedir, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { buildLayer } from '../dist/src/build.js'
 import { openConfig } from '../dist/src/config/open.js'
 import { writeLayer } from '../dist/src/layer/write.js'
@@ -59,6 +60,72 @@ function pythons() {
 
 const layer = async (cwd, name, config, out = cwd) => writeLayer(await buildLayer(await openConfig({ cwd, config: { name, ...config } })), join(out, name)).layerDir
 
+/** The flags a wrapper row configures for a family. */
+const FLAGS = { node: ['--enable-source-maps'], python: ['-X', 'utf8'], java: ['-XX:+UseSerialGC'], ruby: ['-W0'], dotnet: ['--roll-forward', 'Major'] }
+
+/**
+ * The generated wrapper under bash with each runtime's argv (a stand-in interpreter: a copy of true(1)),
+ * the whole exec chain, against a 3-line bash wrapper (export, exec): instructions, and the time of the
+ * whole chain as the median of per-round ratios to that floor (interleaved rounds). `before`: an older
+ * checkout of wrapgen (its dist/ built) whose wrappers are measured beside, in the same rounds
+ * (`WRAPGEN_BENCH_BEFORE=<folder> node bench/cold.mjs --only=wrapper`).
+ */
+export async function wrapperCost({ repo, dir, row, rounds, log, before }) {
+  if (!has('bash')) return
+  log('cold: wrapper under bash')
+  mkdirSync(join(dir, 'bin'), { recursive: true })
+  const floor = join(dir, 'floor.sh')
+  writeFileSync(floor, '#!/bin/bash\nexport WRAPGEN_BENCH=1\nexec "$@"\n')
+  chmodSync(floor, 0o755)
+  const builders = [['', { buildLayer, openConfig, writeLayer }]]
+  if (before) {
+    const load = async (m) => import(pathToFileURL(join(before, 'dist/src', m)).href)
+    builders.push([' (before)', { buildLayer: (await load('build.js')).buildLayer, openConfig: (await load('config/open.js')).openConfig, writeLayer: (await load('layer/write.js')).writeLayer }])
+  }
+  const build = async (b, name, config) => b.writeLayer(await b.buildLayer(await b.openConfig({ cwd: dir, config: { name, ...config } })), join(dir, name)).layerDir
+  const catalogue = loadCatalogue(join(repo, 'runtimes'))
+  for (const id of ['nodejs20.x', 'python3.12', 'java17', 'java8.al2', 'ruby3.3', 'dotnet8.class-library']) {
+    const fixture = catalogue.runtimes.find((r) => `${r.id}${r.mode === 'default' ? '' : `.${r.mode}`}` === id || r.id === id)
+    if (!fixture) continue
+    const inst = expandRuntime(fixture, { memory: 1024, commonEnv: catalogue.commonEnv })
+    // A stand-in interpreter (a copy of true(1) named as the runtime's): the shell's work alone.
+    const name = inst.argv[0].split('/').pop()
+    const standIn = join(dir, 'bin', name)
+    if (!existsSync(standIn)) copyFileSync(existsSync('/usr/bin/true') ? '/usr/bin/true' : '/bin/true', standIn)
+    chmodSync(standIn, 0o755)
+    const argv = [standIn, ...inst.argv.slice(1)]
+    // The environment Lambda gives the wrapper (bash reads every variable at start-up, so it counts).
+    const env = { ...inst.env, PATH: process.env.PATH ?? '/usr/bin:/bin' }
+    const scripts = { floor }
+    for (const [label, b] of builders) {
+      const tag = label ? 'before-' : ''
+      scripts[`all${label}`] = join(await build(b, `${tag}wrap-all`, Object.fromEntries(Object.entries(FLAGS).map(([fam, flags]) => [fam, { flags }]))), 'wrapgen/exec')
+      scripts[`one${label}`] = join(await build(b, `${tag}wrap-${fixture.family}`, { [fixture.family]: { flags: FLAGS[fixture.family] } }), 'wrapgen/exec')
+    }
+    const ir = Object.fromEntries(Object.entries(scripts).map(([k, script]) => [k, instructions(['bash', script, ...argv], { env })]))
+    // Time: every variant once per round, in turn; each round's time over the floor's of that round.
+    const times = Object.fromEntries(Object.keys(scripts).map((k) => [k, []]))
+    for (let r = 0; r < rounds * 2; r++) {
+      for (const [k, script] of Object.entries(scripts)) {
+        const t0 = performance.now()
+        spawnSync('bash', [script, ...argv], { env, stdio: 'ignore' })
+        times[k].push(performance.now() - t0)
+      }
+    }
+    const ratio = (k) => stat(times[k].map((v, i) => v / times.floor[i]))
+    const time = (k) => `time ×${f(ratio(k).median)} (IQR ${f(ratio(k).q1)}–${f(ratio(k).q3)})`
+    const fl = ir.floor
+    for (const [label] of builders) {
+      const all = ir[`all${label}`]
+      const one = ir[`one${label}`]
+      row(`wrapper under bash, ${id} argv (${inst.entryIndex - 1} arguments before the entry), whole exec chain${label}`,
+        `3-line bash wrapper ${M(fl)}; ${f(stat(times.floor).median)} ms (median of ${rounds * 2})`,
+        `flags for every family ${M(all)}, ${time(`all${label}`)}; for ${fixture.family} only ${M(one)}, ${time(`one${label}`)}`,
+        `×${f(all / fl, 2)}; ×${f(one / fl, 2)} instructions — ${Math.max(all, one) / fl <= 2 ? 'met' : 'missed'} (≤ ×2)`)
+    }
+  }
+}
+
 export async function coldCost({ repo, rows, log, rounds }) {
   if (!has('valgrind')) {
     rows.push({ benchmark: 'cold start (all rows)', floor: '', wrapgen: '', result: 'skipped: valgrind is not installed' })
@@ -89,35 +156,7 @@ export async function coldCost({ repo, rows, log, rounds }) {
     }
 
     // ---- the wrapper under bash: each runtime's argv, the whole exec chain ----
-    if (has('bash')) {
-      log('cold: wrapper under bash')
-      mkdirSync(join(dir, 'bin'))
-      const floor = join(dir, 'floor.sh')
-      writeFileSync(floor, '#!/bin/bash\nexport WRAPGEN_BENCH=1\nexec "$@"\n')
-      chmodSync(floor, 0o755)
-      const catalogue = loadCatalogue(join(repo, 'runtimes'))
-      const every = await layer(dir, 'wrap-all', { node: { flags: ['--enable-source-maps'] }, python: { flags: ['-X', 'utf8'] }, java: { flags: ['-XX:+UseSerialGC'] }, ruby: { flags: ['-W0'] }, dotnet: { flags: ['--roll-forward', 'Major'] } })
-      for (const id of ['nodejs20.x', 'python3.12', 'java17', 'java8.al2', 'ruby3.3', 'dotnet8.class-library']) {
-        const fixture = catalogue.runtimes.find((r) => `${r.id}${r.mode === 'default' ? '' : `.${r.mode}`}` === id || r.id === id)
-        if (!fixture) continue
-        const inst = expandRuntime(fixture, { memory: 1024, commonEnv: catalogue.commonEnv })
-        // A stand-in interpreter (a copy of true(1) named as the runtime's): the shell's work alone.
-        const name = inst.argv[0].split('/').pop()
-        const standIn = join(dir, 'bin', name)
-        if (!existsSync(standIn)) copyFileSync(existsSync('/usr/bin/true') ? '/usr/bin/true' : '/bin/true', standIn)
-        chmodSync(standIn, 0o755)
-        const argv = [standIn, ...inst.argv.slice(1)]
-        const own = await layer(dir, `wrap-${fixture.family}`, { [fixture.family]: { flags: fixture.family === 'dotnet' ? ['--roll-forward', 'Major'] : fixture.family === 'python' ? ['-X', 'utf8'] : fixture.family === 'java' ? ['-XX:+UseSerialGC'] : fixture.family === 'ruby' ? ['-W0'] : ['--enable-source-maps'] } })
-        // The environment Lambda gives the wrapper (bash reads every variable at start-up, so it counts).
-        const env = { ...inst.env, PATH: process.env.PATH ?? '/usr/bin:/bin' }
-        const fl = instructions(['bash', floor, ...argv], { env })
-        const all = instructions(['bash', join(every, 'wrapgen/exec'), ...argv], { env })
-        const one = instructions(['bash', join(own, 'wrapgen/exec'), ...argv], { env })
-        const before = inst.entryIndex - 1
-        row(`wrapper under bash, ${id} argv (${before} arguments before the entry), whole exec chain`, `3-line bash wrapper ${M(fl)}`,
-          `flags for every family ${M(all)}; for ${fixture.family} only ${M(one)}`, `×${f(all / fl, 2)}; ×${f(one / fl, 2)} — ${Math.max(all, one) / fl <= 2 ? 'met' : 'missed'} (≤ ×2)`)
-      }
-    }
+    await wrapperCost({ repo, dir, row, rounds, log, before: process.env.WRAPGEN_BENCH_BEFORE })
 
     // ---- java: runner agent vs -javaagent: of the agent itself ----
     if (has('javac') && has('java')) {
@@ -199,6 +238,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
   const rows = []
   const before = loadavg()[0]
-  await coldCost({ repo, rows, log: (s) => process.stderr.write(`${s}\n`), rounds: Number(process.env.ROUNDS ?? 21) })
+  const log = (s) => process.stderr.write(`${s}\n`)
+  const rounds = Number(process.env.ROUNDS ?? 21)
+  if (process.argv.includes('--only=wrapper')) {
+    const dir = mkdtempSync(join(tmpdir(), 'wrapgen-cold-'))
+    try {
+      writeFileSync(join(dir, 'package.json'), '{"name":"bench-cold","private":true}')
+      await wrapperCost({ repo, dir, rounds, log, before: process.env.WRAPGEN_BENCH_BEFORE, row: (benchmark, floor, wrapgen, result) => rows.push({ benchmark, floor, wrapgen, result }) })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  } else await coldCost({ repo, rows, log, rounds })
   process.stdout.write(coldSection(rows, `${before.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${cpus().length} CPUs`))
 }

@@ -12,7 +12,8 @@ import { buildLayer } from '$root/dist/src/build.js'
 import { openConfig } from '$root/dist/src/config/open.js'
 import { writeFileSync } from 'node:fs'
 const r = await buildLayer(await openConfig({ cwd: '$work', config: { name: 'args', node: { flags: ['--enable-source-maps'] } } }))
-writeFileSync('$work/exec', r.files.find((f) => f.path.endsWith('/exec')).contents, { mode: 0o755 })
+// exec and the family parts it sources, beside it.
+for (const f of r.files) if (/^wrapgen\/exec/.test(f.path)) writeFileSync('$work/' + f.path.slice('wrapgen/'.length), f.contents, { mode: f.mode })
 "
 printf '#!/bin/sh\nexec "$@"\n' > "$work/bare"
 printf '#!/bin/sh\nexit 0\n' > "$work/node"

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { packageRoot } from './package-root.js'
 
-let template: string | undefined
+let templates: { exec: string; part: string } | undefined
 
-/** wrappers/exec.sh, the wrapper template (read once). */
-export function wrapperTemplate(): string {
-  return (template ??= readFileSync(join(packageRoot(), 'wrappers/exec.sh'), 'utf8'))
+/** wrappers/exec.sh and wrappers/exec-part.sh, the wrapper's templates (read once). */
+export function wrapperTemplates(): { readonly exec: string; readonly part: string } {
+  const read = (file: string): string => readFileSync(join(packageRoot(), 'wrappers', file), 'utf8')
+  return (templates ??= { exec: read('exec.sh'), part: read('exec-part.sh') })
 }

@@ -4,12 +4,12 @@ import { bundlePreload, type Bundle } from './layer/bundle.js'
 import { sortFiles, type LayerFile } from './layer/files.js'
 import { zipLayer } from './layer/zip.js'
 import { configHash, plan as makePlan } from './plan/plan.js'
-import { LAYER_DIR, MANIFEST_FILE, PRELOAD_FILE, WRAPPER_FILE, type Plan } from './plan/types.js'
+import { LAYER_DIR, MANIFEST_FILE, PRELOAD_FILE, type Plan } from './plan/types.js'
 import { renderManifest, type Manifest } from './render/manifest.js'
 import { renderWrapper } from './render/wrapper.js'
 import { loadCatalogue } from './runtimes/catalogue.js'
 import { compatibleRuntimes } from './runtimes/supported.js'
-import { wrapperTemplate } from './assets.js'
+import { wrapperTemplates } from './assets.js'
 import { hookLayerFiles } from './startup-hooks/files.js'
 import { version } from './version.js'
 import { extensionLayerFiles } from './layer/extensions.js'
@@ -31,7 +31,8 @@ export async function buildLayer(config: ResolvedConfig): Promise<BuildResult> {
   const plan = makePlan(config)
   const hash = configHash(config)
   const bundle = config.node.preloads.length > 0 ? await bundlePreload(config) : undefined
-  const files: LayerFile[] = [{ path: `${LAYER_DIR}/${WRAPPER_FILE}`, mode: 0o755, contents: text(renderWrapper(plan, version(), wrapperTemplate())) }]
+  // exec, and a part for each runtime family with something to do (exec sources it for that family).
+  const files: LayerFile[] = renderWrapper(plan, version(), wrapperTemplates()).map((f) => ({ path: `${LAYER_DIR}/${f.name}`, mode: f.mode, contents: text(f.text) }))
   if (bundle) files.push({ path: `${LAYER_DIR}/${PRELOAD_FILE}`, mode: 0o644, contents: bundle.code })
   files.push(...(await hookLayerFiles(config, plan)))
   files.push(...(await extensionLayerFiles(config, version())))

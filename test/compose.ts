@@ -135,6 +135,29 @@ t.test('merge: Lambda order, the later layer wins; conflicts say who and whether
   t.match(folder.conflicts.find((c) => c.path === 'tracer'), { differs: 'kind', breaks: [{ layer: 0 }] })
 })
 
+t.test('merge and read: a symlink\'s target and a file\'s mode are part of what a layer ships', async (t) => {
+  // Guards against comparing two layers' symlinks by kind only: a link that points elsewhere in the
+  // later layer silently redirects the earlier layer's path, and must be reported like a changed file.
+  const link = (target: string) => ({ kind: 'symlink' as const, target })
+  const two = (a: string, b: string) => mergeLayers([{ tree: new Map([['vendor/current', link(a)]]), wrapper: undefined }, { tree: new Map([['vendor/current', link(b)]]), wrapper: undefined }])
+  t.same(two('v1/hook.cjs', 'v2/hook.cjs').conflicts.map((c) => [c.path, c.layers, c.winner, c.differs]), [['vendor/current', [0, 1], 1, 'contents']], 'the same link path, different targets: a conflict')
+  t.same(two('v1/hook.cjs', 'v1/hook.cjs').conflicts, [], 'the same target: none')
+
+  // Guards against a folder input's hash that leaves modes out: compose.json's sha256 must change
+  // when only a mode does (the exec bit decides whether a wrapper runs at all).
+  const folder = t.testdir({ vendor: { wrapper: '#!/bin/sh\nexec "$@"\n' } })
+  chmodSync(join(folder, 'vendor/wrapper'), 0o755)
+  const before = (await readLayer(folder)).sha256
+  t.equal((await readLayer(folder)).sha256, before, 'read twice: the same hash')
+  chmodSync(join(folder, 'vendor/wrapper'), 0o644)
+  t.not((await readLayer(folder)).sha256, before, 'the exec bit dropped: another hash')
+  chmodSync(join(folder, 'vendor/wrapper'), 0o755)
+  chmodSync(join(folder, 'vendor'), 0o700)
+  t.not((await readLayer(folder)).sha256, before, 'a folder\'s mode changed: another hash')
+  chmodSync(join(folder, 'vendor'), 0o755)
+  t.equal((await readLayer(folder)).sha256, before, 'modes back: the first hash again')
+})
+
 t.test('effects: what a wrapper did, the chain order, and attribution (pure)', async (t) => {
   const baseArgv = ['/var/lang/bin/node', '--expose-gc', '/var/runtime/index.mjs']
   const baseEnv = { _HANDLER: 'index.handler', NODE_OPTIONS: '--max-old-space-size=100', PATH: '/var/lang/bin:/usr/bin' }

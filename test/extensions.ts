@@ -1,7 +1,7 @@
 // External extensions: the Extensions API over HTTP, and `wrapgen invoke` with real extension
 // processes (shell + curl, and node) beside AWS's real Node runtime client, sandboxed when
 // bubblewrap works. Fixtures: test/fixtures/extensions/layers/<case>/extensions/<name>.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -18,6 +18,7 @@ import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { buildTempLayer } from '../src/invoke/layer.js'
 import { createExtensionsApi } from '../src/invoke/extensions-api.js'
+import { createExtensionsHost, RUNTIME_SHUTDOWN_MS, SHUTDOWN_MS } from '../src/invoke/extensions.js'
 import { renderInvokeRun } from '../src/invoke/report.js'
 import { runInvoke, type InvokeRun, type InvokeRunOptions } from '../src/invoke/run.js'
 import { sandboxAvailable } from '../src/sandbox/index.js'
@@ -100,7 +101,44 @@ t.test('Extensions API: registration and polling rules, over HTTP', async (t) =>
   api.closeRegistration()
 })
 
-t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', needsRic, async (t) => {
+// Guards against counting Lambda's 2 s from the SHUTDOWN event instead of from the start of shutdown:
+// the runtime's share (SIGTERM, then up to 300 ms) comes out of the same 2 s, so an extension told a
+// later deadline would be SIGKILLed before it. No wait is timed: the runtime ignores SIGTERM (it takes
+// its whole share, however slow the machine), and the deadline is compared with a clock read before.
+t.test('SHUTDOWN: deadlineMs is the start of shutdown + 2 s, the runtime\'s share already spent', async (t) => {
+  const layout = { root: '/nonexistent', opt: '/nonexistent/opt', taskDir: '/nonexistent/task', clientBinds: [], bootstrap: '/nonexistent/bootstrap', remove: () => undefined }
+  const host = createExtensionsHost({ mode: 'path-mapped', layout, names: ['probe'], functionName: 'fn', handler: 'index.handler' })
+  const server = createServer((req, res) => {
+    if (!host.api.handle(req, res)) res.writeHead(418).end()
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/2020-01-01/extension`
+  const reg = await fetch(`${base}/register`, { method: 'POST', headers: { 'Lambda-Extension-Name': 'probe' }, body: '{"events":["SHUTDOWN"]}' })
+  const id = reg.headers.get('lambda-extension-identifier') ?? ''
+  const event = fetch(`${base}/event/next`, { headers: { 'Lambda-Extension-Identifier': id } }).then(async (r) => ({ at: Date.now(), body: (await r.json()) as { eventType: string; deadlineMs: number } }))
+  // A real process standing in for the runtime, ignoring SIGTERM (it says so once the trap is set).
+  const runtime = spawn('sh', ['-c', 'trap "" TERM; echo ready; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  t.teardown(() => void runtime.kill('SIGKILL'))
+  const exited = new Promise((r) => runtime.on('exit', r))
+  await new Promise((r) => runtime.stdout.once('data', r))
+  const before = Date.now()
+  await host.shutdown('spindown', { terminate: () => void runtime.kill('SIGTERM'), kill: () => void runtime.kill('SIGKILL'), exited })
+  const got = await event
+  t.equal(got.body.eventType, 'SHUTDOWN')
+  t.ok(got.at - before >= scaled(RUNTIME_SHUTDOWN_MS) - 5, `sent after the runtime's share (${got.at - before} ms, share ${scaled(RUNTIME_SHUTDOWN_MS)} ms)`)
+  // Counted from the SHUTDOWN event, it would be the runtime's whole share later; half of it is the
+  // margin for this process being descheduled between reading the clock and starting shutdown.
+  const latest = before + scaled(SHUTDOWN_MS)
+  const margin = scaled(RUNTIME_SHUTDOWN_MS) / 2
+  t.ok(got.body.deadlineMs <= latest + margin, `deadlineMs is at most the start + ${scaled(SHUTDOWN_MS)} ms: ${got.body.deadlineMs - latest} ms over (margin ${margin} ms)`)
+  t.ok(got.body.deadlineMs >= got.at, 'and not already past when it arrives')
+})
+
+t.test('a well-behaved extension (shell + curl) and a slow one (node): init order, INVOKE events, post-invoke time, shutdown', { ...needsRic }, async (t) => {
   // The slow extension's flush, long enough on this machine to stand out from the good one's curl.
   const slowMs = scaled(400)
   const run = await invoke([layer('good'), layer('slow')], { env: { SLOW_MS: String(slowMs) } })
@@ -145,7 +183,7 @@ t.test('a well-behaved extension (shell + curl) and a slow one (node): init orde
   t.ok((quick.invokes[0]?.postInvokeMs as number) < (run.invokes[0]?.postInvokeMs as number) - slowMs / 4, `without the slow one: ${quick.invokes[0]?.postInvokeMs} ms`)
 })
 
-t.test('an extension that never registers: init times out naming it, and the runtime never starts', needsRic, async (t) => {
+t.test('an extension that never registers: init times out naming it, and the runtime never starts', { ...needsRic }, async (t) => {
   // Long enough, on this machine, for the good one to register.
   const limit = scaled(3000)
   const run = await invoke([layer('good'), layer('never-registers')], { initTimeoutMs: limit, events: [{}] })
@@ -160,7 +198,7 @@ t.test('an extension that never registers: init times out naming it, and the run
   t.equal(run.invokes[0]?.error?.errorType, 'Sandbox.Timedout', 'the invoke gets the init error')
 })
 
-t.test('an extension that exits before registering, or reports an init error: init fails', needsRic, async (t) => {
+t.test('an extension that exits before registering, or reports an init error: init fails', { ...needsRic }, async (t) => {
   const crash = await invoke([layer('good'), layer('exits-early')], { events: [{}] })
   t.equal(crash.init.error?.errorType, 'Extension.Crash')
   t.match(crash.init.error?.errorMessage, 'Error: exit code 2 (extension exits-early)')
@@ -173,7 +211,7 @@ t.test('an extension that exits before registering, or reports an init error: in
   t.equal(ext(initErr, 'init-error').state, 'init-error')
 })
 
-t.test('an extension that exits during an invoke: the response came back, the invoke fails with Extension.Crash, the rest are not run', needsRic, async (t) => {
+t.test('an extension that exits during an invoke: the response came back, the invoke fails with Extension.Crash, the rest are not run', { ...needsRic }, async (t) => {
   const run = await invoke([layer('good'), layer('crash-on-invoke')], { events: [{ n: 1 }, { n: 2 }] })
   t.equal(run.init.status, 'ok')
   const first = run.invokes[0]
@@ -186,7 +224,7 @@ t.test('an extension that exits during an invoke: the response came back, the in
   t.match(ext(run, 'good').stderr, /"shutdownReason":"failure"/, 'the others get SHUTDOWN with reason failure')
 })
 
-t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', needsRic, async (t) => {
+t.test('a slow post-invoke phase past the function timeout is a timeout; an extension without the exec bit is a launch error', { ...needsRic }, async (t) => {
   // The function answers at once; the extension's 1.8 s flush runs past the 1 s timeout (extensions get
   // the function's variables), both in this machine's time.
   const run = await invoke([layer('slow')], { timeoutMs: scaled(1000), env: { SLOW_MS: String(scaled(1800)) }, events: [{ n: 1 }, { n: 2 }] })
@@ -204,7 +242,7 @@ t.test('a slow post-invoke phase past the function timeout is a timeout; an exte
   t.match(noexec.init.error?.errorMessage, 'fork/exec /opt/extensions/good: permission denied')
 })
 
-t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extensions is not started', needsRic, async (t) => {
+t.test('--with-layer: later trees win, clashes reported; a folder in /opt/extensions is not started', { ...needsRic }, async (t) => {
   const dir = makeTemp('test-ext-clash')
   t.teardown(() => removeTemp(dir))
   mkdirSync(join(dir, 'extensions/subdir'), { recursive: true })
@@ -274,7 +312,7 @@ t.test('build: extensions at /opt/extensions/<name> with the exec bit; a Node en
   t.not(none.plan.id, a.plan.id, 'extensions change the layer id')
 })
 
-t.test('invoke with the config: its extensions (a file and a bundled TypeScript entry) run beside the wrapper', needsRic, async (t) => {
+t.test('invoke with the config: its extensions (a file and a bundled TypeScript entry) run beside the wrapper', { ...needsRic }, async (t) => {
   const config = await openConfig({ cwd: project, config: projectConfig })
   const built = await buildTempLayer(config)
   t.teardown(built.remove)
@@ -380,7 +418,7 @@ t.test('static checks (for verify): exec bit, format, #! interpreter per runtime
   t.equal(renderExtensionFindings(checkExtensions({ layerDir: built.layerDir, runtimes: ['nodejs20.x'] })), 'extensions: 2 checked, all ok\n')
 })
 
-t.test('build --dockerfile: the lines that put the layer into an image; the tree they copy runs under invoke', needsRic, async (t) => {
+t.test('build --dockerfile: the lines that put the layer into an image; the tree they copy runs under invoke', { ...needsRic }, async (t) => {
   const dir = makeTemp('test-ext-docker')
   t.teardown(() => removeTemp(dir))
   writeFileSync(join(dir, '.wrapgenrc.json'), JSON.stringify({ name: 'img-layer', runtimes: ['nodejs20.x'], env: { set: { ACME: 'x y' } }, extensions: { good: './good' } }))

@@ -1,7 +1,8 @@
 // Fuzzing the generated wrapper against the simulator (src/plan/simulate.ts), byte for byte: generated
 // configs (flags, env edits, inject mode, failMode, chain, a missing preload) and generated commands (every
-// catalogue runtime at three memory sizes, arbitrary arguments after the entry, sometimes options before
-// it, environments that already hold values, the kill switch, a command already marked), run under dash,
+// catalogue runtime at three memory sizes, arbitrary arguments after the entry (among them the separator
+// byte the wrapper joins arguments at; one case in 20 over 4 kB), sometimes options before it,
+// environments that already hold values, the kill switch, a command already marked), run under dash,
 // bash (as sh), busybox ash and mksh. What the interpreter receives (argv and environment), the stderr
 // lines, the exit code and stdout (always empty) must be exactly what the simulator says.
 //
@@ -14,14 +15,14 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathS
 import { dirname, join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
-import { wrapperTemplate } from '../src/assets.js'
+import { wrapperTemplates } from '../src/assets.js'
 import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { ARGV_RULES } from '../src/plan/argv-rules.js'
 import { plan as makePlan } from '../src/plan/plan.js'
 import { simulate, type SimulateResult } from '../src/plan/simulate.js'
 import { PRELOAD_FILE, type Plan } from '../src/plan/types.js'
-import { renderWrapper } from '../src/render/wrapper.js'
+import { LAMBDA_OPTIONS, renderWrapper } from '../src/render/wrapper.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
 import { expandRuntime } from '../src/runtimes/expand.js'
 import { diffArgv, diffEnv, SHELL_OWNED } from '../src/verify/expect.js'
@@ -95,12 +96,12 @@ const SHELLS = findShells().found.map((s) => ({ name: s.name, link: join(dir, li
 
 // Text that shells treat specially, arbitrary code points (no NUL, no lone surrogate: exec carries bytes,
 // and validation refuses surrogates), and options that move the entry.
-const META = ['$', '`', '"', "'", '\\', '*', '?', '[', ']', '{', '}', '(', ')', ';', '&', '|', '<', '>', '!', '~', '#', '=', '%', ' ', '\t', '\n', '-', ':', 'a', 'Z', '0', 'é', '✓', '😀', '${IFS}', '$(id)', '$1', '$@', '$$', '$HOME', '~root', '/*', '\\n', "'\\''", '\r', '\x1b']
+const META = ['$', '`', '"', "'", '\\', '*', '?', '[', ']', '{', '}', '(', ')', ';', '&', '|', '<', '>', '!', '~', '#', '=', '%', ' ', '\t', '\n', '-', ':', 'a', 'Z', '0', 'é', '✓', '😀', '${IFS}', '$(id)', '$1', '$@', '$$', '$HOME', '~root', '/*', '\\n', "'\\''", '\r', '\x1b', '\x1f']
 const clean = (s: string): string => s.replace(/\0/g, '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
 const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 10 }).map(clean),
   fc.string({ unit: fc.constantFrom(...META), maxLength: 8 }),
-  fc.constantFrom('', '-', '--', '-e', '-jar', '-m', '-c', '--require', 'exec', '-cp', '*', '$HOME', '"', "'", '\\', '\n', ' ', 'a b'),
+  fc.constantFrom('', '-', '--', '-e', '-jar', '-m', '-c', '--require', 'exec', '-cp', '*', '$HOME', '"', "'", '\\', '\n', ' ', 'a b', '\x1f', 'a\x1fb', '-D=\x1f'),
 )
 const nonEmpty = text.filter((s) => s !== '')
 const NAMES = ['ACME_A', 'ACME_B', 'ACME_C', 'PATH', 'NODE_OPTIONS', 'JAVA_TOOL_OPTIONS', 'RUBYOPT', 'LD_LIBRARY_PATH', 'DOTNET_STARTUP_HOOKS', 'PYTHONWARNINGS']
@@ -132,12 +133,22 @@ const configArb = fc.record({
   chain: fc.array(fc.constantFrom(peer, missingPeer), { maxLength: 2 }),
   deletePreload: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
 })
-const OPTIONS = [...new Set(Object.values(ARGV_RULES).flatMap((r) => [...r.valueOptions, ...r.entryOptions, ...r.verbs]))]
+// Every option the wrapper looks up (the full tables, and the first walk's: LAMBDA_OPTIONS).
+const FIRST_WALK = [...new Set(Object.values(LAMBDA_OPTIONS).flat())]
+const OPTIONS = [...new Set([...Object.values(ARGV_RULES).flatMap((r) => [...r.valueOptions, ...r.entryOptions, ...r.verbs]), ...FIRST_WALK])]
 const caseArb = fc.record({
   fixture: fc.integer({ min: 0, max: runnable.length - 1 }),
   memory: fc.constantFrom(128, 1024, 10240),
-  before: fc.oneof({ arbitrary: fc.constant([] as string[]), weight: 4 }, { arbitrary: fc.array(fc.oneof(fc.constantFrom(...OPTIONS), text), { maxLength: 3 }), weight: 1 }),
+  // Options, and options with a value (the value may hold anything, the separator byte too); or what
+  // the first walk steps over without the full table (LAMBDA_OPTIONS, an option with "=" or ":").
+  before: fc.oneof(
+    { arbitrary: fc.constant([] as string[]), weight: 4 },
+    { arbitrary: fc.array(fc.oneof(fc.constantFrom(...OPTIONS), fc.tuple(fc.constantFrom(...OPTIONS), text), text), { maxLength: 3 }).map((a) => a.flat()), weight: 1 },
+    { arbitrary: fc.array(fc.oneof(fc.tuple(fc.constantFrom(...FIRST_WALK), text), text.map((v) => [`-Dacme=${v}`]), text.map((v) => [`-XX:${v}`])), { minLength: 1, maxLength: 3 }).map((a) => a.flat()), weight: 1 },
+  ),
   after: fc.array(text, { maxLength: 8 }),
+  // One case in 20 is over the 4 kB the wrapper's first walk takes (the full walk does the rest).
+  long: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
   held: fc.dictionary(fc.constantFrom(...NAMES.filter((n) => n !== 'PATH')), text, { maxKeys: 3 }),
   special: fc.constantFrom('none', 'none', 'none', 'none', 'none', 'none', 'none', 'disable', 'applied', 'other-applied'),
 })
@@ -187,13 +198,13 @@ async function generate(count: number): Promise<{ cases: Case[]; configs: number
     const wrapperDir = join(dir, `layer-${configs}`, 'wrapgen')
     mkdirSync(wrapperDir, { recursive: true })
     const exec = join(wrapperDir, 'exec')
-    writeFileSync(exec, renderWrapper(plan, 'fuzz', wrapperTemplate()), { mode: 0o755 })
+    for (const f of renderWrapper(plan, 'fuzz', wrapperTemplates())) writeFileSync(join(wrapperDir, f.name), f.text, { mode: f.mode })
     const missing = c.deletePreload
     if (!missing) writeFileSync(join(wrapperDir, PRELOAD_FILE), '// stand-in preload\n')
     const layer: Layer = { exec, wrapperDir, plan, missing }
     for (const k of caseSamples.slice(configs * PER_CONFIG, (configs + 1) * PER_CONFIG)) {
       const inst = expandRuntime(runnable[k.fixture]!, { memory: k.memory, commonEnv: catalogue.commonEnv })
-      const argv = [join(root, inst.argv[0]!), ...k.before, ...inst.argv.slice(1), ...k.after]
+      const argv = [join(root, inst.argv[0]!), ...k.before, ...inst.argv.slice(1), ...k.after, ...(k.long ? ['z'.repeat(4_000)] : [])]
       const env: Record<string, string> = { ...inst.env, ...k.held }
       if (k.special === 'disable') env.WRAPGEN_DISABLE = '1'
       if (k.special === 'applied') env.WRAPGEN_APPLIED = plan.id

@@ -34,6 +34,7 @@ const dir = t.testdir({
     'second.rb': "File.write(ENV['HOOK_LOG'], \"second #{Process.pid}\\n\", mode: 'a')\n",
     'boom.rb': "raise ArgumentError, 'boom'\n",
     'syntax.rb': 'def broken(\n',
+    'exits.rb': 'exit 3\n',
   },
   runtime: {
     // Stand-ins for the runtimes' entries: print what the program saw, as JSON on stdout.
@@ -49,6 +50,9 @@ const dir = t.testdir({
     'setup.mjs': "import { appendFileSync } from 'node:fs'\nexport default async function (options, ctx) {\n  await new Promise((r) => setTimeout(r, 5))\n  appendFileSync(process.env.HOOK_LOG, `setup ${process.pid} ${options.tag} ${ctx.name}\\n`)\n}\n",
     'loader.mjs': "export async function initialize(data) { globalThis.wrapgenData = data }\nexport async function resolve(spec, ctx, next) {\n  if (spec === 'virtual:hello') return { url: 'data:text/javascript,export default \"hello from the loader\"', shortCircuit: true }\n  return next(spec, ctx)\n}\n",
     'broken.mjs': "throw new Error('esm broke\\nmore')\n",
+    // Async setups that settle after a wait: one rejects, one resolves.
+    'rejects.mjs': "export default async function () {\n  await new Promise((r) => setTimeout(r, 300))\n  throw new Error('setup rejected\\nmore')\n}\n",
+    'slow.mjs': "export async function setup() {\n  await new Promise((r) => setTimeout(r, 300))\n}\n",
     'pre.cjs': "module.exports = () => require('node:fs').appendFileSync(process.env.HOOK_LOG, `preload ${process.pid}\\n`)\n",
     'entry.mjs': "const m = await import('virtual:hello')\nconsole.log(JSON.stringify({ pid: process.pid, loaded: m.default, execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? null }))\n",
   },
@@ -286,12 +290,28 @@ t.test('ruby, real interpreter: -r runner, order, $LOAD_PATH, isolation, critica
   t.equal(c.stdout, '')
   const twice = run(wrapper, [wrapper, 'ruby', 'index.rb'])
   t.equal(twice.log.length, 2, 'applied once')
+  // Guards against a runner that rescues SystemExit with the other exceptions: `exit` in a hook would
+  // become a "failed; skipped" line and the function would start anyway.
+  const exits = await layer({ ruby: { preloads: ['./rb/exits.rb', './rb/second.rb'] } })
+  const e = run(exits.wrapper, ['ruby', 'index.rb'])
+  t.equal(e.code, 3, 'a hook that calls exit 3 ends the process with 3, as it would anywhere')
+  t.equal(e.stdout, '', 'the entry never ran')
+  t.same([own(e.stderr), e.log], [[], []], 'no wrapgen line, no later hook')
 })
 
-// Java: two agents compiled and packed in setup, a main class standing in for the runtime client.
+// Java: agents compiled and packed in setup (once, for the tests that need them), a main class
+// standing in for the runtime client.
+let javaBuilt: { ok: boolean; main: string } | undefined
 function javaFixtures(): { ok: boolean; main: string } {
+  return (javaBuilt ??= buildJavaFixtures())
+}
+function buildJavaFixtures(): { ok: boolean; main: string } {
   const j = join(dir, 'java')
   const src: Record<string, string> = {
+    // Errors thrown outside premain, where the runner loads the agent's class: its static initialiser
+    // throws (ExceptionInInitializerError), or the class was built for a newer JVM (see below).
+    'Init.java': 'public class Init { static final int X = Integer.parseInt("not a number"); public static void premain(String a) { System.out.println("init " + X); } }\n',
+    'Newer.java': 'public class Newer { public static void premain(String a) { System.out.println("newer"); } }\n',
     'A1.java': 'import java.lang.instrument.Instrumentation;\npublic class A1 { public static void premain(String a, Instrumentation i) { Log.add("a1 " + a + " " + i.isRetransformClassesSupported()); } }\n',
     'A2.java': 'public class A2 { public static void premain(String a) { Log.add("a2 " + a); } }\n',
     'Boom.java': 'public class Boom { public static void premain(String a) { throw new IllegalStateException("agent broke\\nsecond"); } }\n',
@@ -300,7 +320,11 @@ function javaFixtures(): { ok: boolean; main: string } {
   }
   for (const [f, s] of Object.entries(src)) writeFileSync(join(j, f), s)
   if (spawnSync('javac', ['-d', join(j, 'classes'), ...Object.keys(src).map((f) => join(j, f))]).status !== 0) return { ok: false, main: '' }
-  for (const [jar, cls, extra] of [['a1', 'A1', ['Log.class']], ['a2', 'A2', ['Log.class']], ['boom', 'Boom', []]] as const) {
+  // Class file version 99 (bytes 6-7): what a class compiled for a JVM newer than this one carries.
+  const newer = readFileSync(join(j, 'classes/Newer.class'))
+  newer.writeUInt16BE(99, 6)
+  writeFileSync(join(j, 'classes/Newer.class'), newer)
+  for (const [jar, cls, extra] of [['a1', 'A1', ['Log.class']], ['a2', 'A2', ['Log.class']], ['boom', 'Boom', []], ['init', 'Init', []], ['newer', 'Newer', []]] as const) {
     writeFileSync(join(j, `${jar}.mf`), `Premain-Class: ${cls}\n`)
     if (spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls}.class`, ...extra.flatMap((e) => ['-C', join(j, 'classes'), e])]).status !== 0) return { ok: false, main: '' }
   }
@@ -367,6 +391,25 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   t.same(noRunner.log, [])
 })
 
+// Guards against the runner catching only Exception around an agent's start: the Errors the JVM throws
+// while loading an agent's class (not from premain, which reflection wraps in an Exception) would then
+// escape the runner's premain, and a JVM whose -javaagent fails aborts: the function never starts.
+t.test('java, real JVM: an agent failing with an Error outside premain is isolated like an Exception', { skip: !(has('javac') && has('jar')) && 'no JDK (javac, jar)' }, async (t) => {
+  const fx = javaFixtures()
+  t.ok(fx.ok, 'agents compiled and packed')
+  const { wrapper } = await layer({ java: { agents: ['./java/init.jar', './java/newer.jar', './java/a2.jar'] } })
+  const got = run(wrapper, ['java', '-classpath', fx.main, 'Main', 'example.App::handle'])
+  t.equal(got.code, 0, `the function still starts: ${got.stderr}`)
+  t.equal((JSON.parse(got.stdout) as { pid: number }).pid, got.pid, 'the entry ran, in the same process')
+  t.same(own(got.stderr), [
+    'wrapgen: agent ./java/init.jar failed: java.lang.ExceptionInInitializerError; skipped',
+    `wrapgen: agent ./java/newer.jar failed: java.lang.UnsupportedClassVersionError: ${own(got.stderr)[1]?.split('UnsupportedClassVersionError: ')[1]?.replace(/; skipped$/, '')}; skipped`,
+  ], 'one line each: the static initialiser\'s error, the class built for a newer JVM')
+  t.match(own(got.stderr)[1], /Newer .*class file version 99/, 'which class, and why')
+  t.equal(got.stderr.split('\n').filter(Boolean).length, 2, 'nothing else on stderr (no stack trace)')
+  t.same(got.log, [`a2 null ${got.pid}`], 'the agent after them still started')
+})
+
 t.test('java: the committed runner class is its source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
   const out = join(dir, 'rebuilt')
   const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/wrapgen/agents/WrapgenAgents.java')], { encoding: 'utf8' })
@@ -402,6 +445,20 @@ t.test('node.imports, real node: --import after the preload, loader hooks regist
   t.equal(c.code, 1, 'a critical import hook that fails stops start-up')
   t.same(own(c.stderr), ['wrapgen: import ./esm/broken.mjs failed: esm broke (critical: stopping start-up)'])
   t.equal(c.stdout, '')
+
+  // Guards against a runner that calls setup() without awaiting it: a rejection after an await would
+  // then be unhandled (node ends the process with a stack trace) and no timing would cover the wait.
+  const later = await layer({ node: { imports: ['./esm/rejects.mjs', './esm/slow.mjs', './esm/loader.mjs'] } })
+  const l = run(later.wrapper, [process.execPath, 'entry.mjs'], { WRAPGEN_TIMING: '1' }, runtime)
+  t.equal(l.code, 0, `an async setup that rejects: the function still starts: ${l.stderr}`)
+  t.equal((JSON.parse(l.stdout) as { loaded: string }).loaded, 'hello from the loader', 'the hooks after it ran')
+  t.same(own(l.stderr), ['wrapgen: import ./esm/rejects.mjs failed: setup rejected; skipped'], 'one line')
+  const lines = l.stderr.split('\n').filter(Boolean)
+  t.equal(lines.length, 2, 'and the timing line, nothing else (no stack trace)')
+  const timing = JSON.parse(lines.find((x) => x.includes('"kind":"import"')) ?? '{}') as { hooks?: Array<{ name: string; ok: boolean; ms: number }> }
+  t.same(timing.hooks?.map((h) => [h.name, h.ok]), [['./esm/rejects.mjs', false], ['./esm/slow.mjs', true], ['./esm/loader.mjs', true]])
+  // A lower bound only: each setup awaits 300 ms before it settles, however fast or slow the machine.
+  for (const h of timing.hooks?.slice(0, 2) ?? []) t.ok(h.ms >= 299, `${h.name}: its ${h.ms} ms cover the awaited 300 ms`)
 
   const env = await layer({ node: { inject: 'NODE_OPTIONS', imports: ['./esm/loader.mjs'] } })
   const e = run(env.wrapper, [process.execPath, 'entry.mjs'], { NODE_OPTIONS: '--no-warnings' }, runtime)

@@ -17,6 +17,7 @@ import { writeLayer } from '../src/layer/write.js'
 import type { Manifest } from '../src/render/manifest.js'
 import { version } from '../src/version.js'
 import { scaled } from '../src/limits/time-limit.js'
+import { ensureBuilt, wrapgen } from './fixtures/security.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 
@@ -39,6 +40,9 @@ const BASE: WrapgenConfig = {
   node: { flags: ['--enable-source-maps'], preloads: ['wrapgen/preloads/timing', { module: './hooks/banner.cjs', options: { a: 1 } }] },
   python: { flags: ['-X', 'importtime'] },
 }
+
+// The wrapper's part for each family (exec sources it): BASE's top-level env edit gives every family one.
+const PARTS = ['dotnet', 'java', 'node', 'python', 'ruby'].map((f) => `wrapgen/exec-${f}.sh`)
 
 const build = async (config: WrapgenConfig, cwd = dir): Promise<BuildResult> => buildLayer(await openConfig({ cwd, config }))
 
@@ -96,7 +100,7 @@ t.test('the zip: sorted entries, unix modes, fixed timestamps, comment; the tree
   const w = write(result)
   const { comment, entries } = await unzip(w.zip)
   const names = entries.map((e) => e.entry.fileName)
-  t.same(names, ['wrapgen/exec', 'wrapgen/manifest.json', 'wrapgen/preload.cjs'], 'entries, sorted, files only')
+  t.same(names, ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json', 'wrapgen/preload.cjs'], 'entries, sorted, files only')
   t.same(names, [...names].sort(), 'sorted')
   t.equal(comment, `${result.plan.id} (wrapgen ${version()})`, 'the comment names the layer id and wrapgen version')
   for (const { entry, bytes } of entries) {
@@ -113,6 +117,36 @@ t.test('the zip: sorted entries, unix modes, fixed timestamps, comment; the tree
   t.same(tree(w.layerDir).map((f) => f.path), names, 'the tree holds exactly the zip entries')
 })
 
+// Guards against a zip timestamp that depends on the zone: DOS dates have none and yazl writes local
+// fields, so the fixed time must be 1980-01-01 00:00 in local time. Taken as UTC, it is 05:45 in
+// Kathmandu, and the zip differs from one built in UTC; in New York it is 1979-12-31 19:00, which
+// yazl clamps to 1980-01-01 00:00, so a zone east of UTC is what catches it.
+t.test('build and compose under a non-UTC TZ: DOS dates 1980-01-01 00:00, zips byte-identical to UTC\'s', async (t) => {
+  ensureBuilt()
+  const work = t.testdir({
+    'package.json': JSON.stringify({ name: 'tz-fixture', private: true }),
+    'wrapgen.config.mjs': "export default { name: 'tz', runtimes: ['nodejs20.x'], node: { preloads: ['./hook.cjs'] } }\n",
+    'hook.cjs': 'module.exports = () => {}\n',
+    vendor: { tool: { 'run.js': 'console.log(1)\n' }, 'README.md': 'a vendor layer\n' },
+  })
+  const zips: Record<string, Buffer> = {}
+  for (const tz of ['UTC', 'America/New_York', 'Asia/Kathmandu']) {
+    for (const [what, args] of [['build', ['build', '--out', `build-${tz.replace('/', '-')}`]], ['compose', ['compose', 'vendor=none', '--out', `compose-${tz.replace('/', '-')}`]]] as const) {
+      const r = wrapgen(args, { cwd: work, env: { TZ: tz } })
+      t.equal(r.code, 0, `${what} under TZ=${tz}: ${r.err}`)
+      const zip = join(work, args[args.length - 1]!, 'layer.zip')
+      zips[`${what} ${tz}`] = readFileSync(zip)
+      const { entries } = await unzip(zip)
+      t.ok(entries.length > 1, `${what} under TZ=${tz}: ${entries.length} entries`)
+      const dates = [...new Set(entries.map((e) => `${e.entry.lastModFileDate}/${e.entry.lastModFileTime}`))]
+      t.same(dates, [`${(0 << 9) | (1 << 5) | 1}/0`], `${what} under TZ=${tz}: every entry dated 1980-01-01 00:00:00`)
+    }
+  }
+  for (const tz of ['America/New_York', 'Asia/Kathmandu']) {
+    for (const what of ['build', 'compose']) t.ok(zips[`${what} ${tz}`]!.equals(zips[`${what} UTC`]!), `${what}: the zip under TZ=${tz} is the UTC one, byte for byte`)
+  }
+})
+
 t.test('the manifest matches the files and says how to attach the layer', async (t) => {
   const result = await build(BASE)
   const w = write(result)
@@ -127,7 +161,7 @@ t.test('the manifest matches the files and says how to attach the layer', async 
   t.match(m.id, /^layer-test@[0-9a-f]{12}$/)
   t.equal(m.configHash.slice(0, 12), m.id.split('@')[1], 'the id carries the config hash')
   t.equal(m.wrapgenVersion, version())
-  t.same(m.files.map((f) => f.path), ['wrapgen/exec', 'wrapgen/preload.cjs'], 'every file but the manifest itself')
+  t.same(m.files.map((f) => f.path), ['wrapgen/exec', ...PARTS, 'wrapgen/preload.cjs'], 'every file but the manifest itself')
   for (const f of m.files) {
     const bytes = readFileSync(join(w.layerDir, f.path))
     t.equal(f.size, bytes.byteLength, `${f.path}: size`)
@@ -160,13 +194,13 @@ t.test('@aws-sdk/* stays external: a hook importing it builds without it install
 t.test('no preloads: no preload file and preload: null', async (t) => {
   const result = await build({ ...BASE, node: { flags: ['--enable-source-maps'] } })
   const w = write(result)
-  t.same(result.files.map((f) => f.path), ['wrapgen/exec', 'wrapgen/manifest.json'])
+  t.same(result.files.map((f) => f.path), ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json'])
   t.notOk(existsSync(join(w.layerDir, 'wrapgen/preload.cjs')))
   t.equal(result.manifest.preload, null)
   t.equal(result.manifest.bundle, null)
   t.equal(result.bundle, undefined)
-  t.notOk(readFileSync(join(w.layerDir, 'wrapgen/exec'), 'utf8').includes('preload.cjs'), 'the wrapper never mentions one')
-  t.same((await unzip(w.zip)).entries.map((e) => e.entry.fileName), ['wrapgen/exec', 'wrapgen/manifest.json'])
+  for (const f of ['exec', ...PARTS.map((p) => p.slice('wrapgen/'.length))]) t.notOk(readFileSync(join(w.layerDir, 'wrapgen', f), 'utf8').includes('preload.cjs'), `${f} never mentions one`)
+  t.same((await unzip(w.zip)).entries.map((e) => e.entry.fileName), ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json'])
 })
 
 t.test('a preload that cannot be resolved is a UserError naming its key path', async (t) => {

@@ -3,7 +3,7 @@
 // line with exit 1 or 2, and an interrupted command leaves no process and no temp folder behind.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +12,7 @@ import yauzl from 'yauzl'
 import { MAX_CONFIG_VALUES } from '../src/config/load.js'
 import { scaled } from '../src/limits/time-limit.js'
 import { needsRic } from './fixtures/ric.js'
+import { snapshot } from './fixtures/security.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'dist/src/bin.js')
@@ -20,6 +21,8 @@ const NOBODY = 65534
 // Root ignores permissions, so those tests run the CLI as nobody; that needs a checkout other users can
 // read (a clone inside a mktemp -d folder, mode 0700, is not): skipped with the reason otherwise.
 const nobodyReaches = isRoot && spawnSync('test', ['-r', join(repo, 'package.json')], { uid: NOBODY, gid: NOBODY }).status === 0
+// Passed as a copy ({ ...x }): tap's --grep writes its skip reason into a test's options object, so
+// one shared object would skip every later test that uses it.
 const needsNobody = { skip: !isRoot || nobodyReaches ? false : 'running as root in a checkout other users cannot read: the permission checks need another user' }
 
 // About 90 CLI processes: 80 s on a quiet 2-core machine, more beside other test files.
@@ -67,22 +70,6 @@ function wrapgen(args: readonly string[], opts: { cwd: string; tmp?: string; uid
   return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr, ms: Date.now() - started }
 }
 
-/** Every path under `dir` with its content (or link target): what "nothing was touched" compares. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const walk = (d: string, prefix: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name)
-      const key = prefix + e.name
-      if (e.isSymbolicLink()) out[key] = `-> ${readlinkSync(p)}`
-      else if (e.isDirectory()) (out[`${key}/`] = ''), walk(p, `${key}/`)
-      else out[key] = createHash('sha256').update(readFileSync(p)).digest('hex')
-    }
-  }
-  walk(dir, '')
-  return out
-}
-
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex')
 
 /**
@@ -126,6 +113,9 @@ t.test('nothing lost: build --out replaces only what wrapgen wrote', async (t) =
     { name: "--out . with the user's own layer/ folder", files: { layer: { 'notes.md': 'mine\n' } }, out: '.', err: /^wrapgen: layer exists but manifest\.json does not, so it is not wrapgen's output; move it away, or choose another --out/ },
     { name: "--out . with the user's own manifest.json", files: { 'manifest.json': '{"name":"my web app","icons":[]}\n' }, out: '.', err: /^wrapgen: manifest\.json exists and was not written by wrapgen; wrapgen replaces only its own output: move it away, or choose another --out/ },
     { name: 'a manifest.json that is not JSON', files: { 'manifest.json': 'not json' }, out: '.', err: /manifest\.json exists and was not written by wrapgen/ },
+    // Guards against taking any manifest.json with wrapgen's first keys for wrapgen's: without the id
+    // and config hash every wrapgen manifest carries, it is the user's, and is never replaced.
+    { name: "a user's manifest.json with files and wrapgenVersion but no id or configHash", files: { 'manifest.json': `${JSON.stringify({ name: 'my-app', wrapgenVersion: '0.1.0', files: [{ path: 'wrapgen/exec' }] }, null, 2)}\n` }, out: '.', err: /^wrapgen: manifest\.json exists and was not written by wrapgen; wrapgen replaces only its own output/ },
     { name: 'a layer.zip symlink (beside a wrapgen manifest)', files: {}, links: { 'layer.zip': join(outside, 'precious.txt') }, out: '.', err: /^wrapgen: layer\.zip is a symlink; wrapgen replaces only what it wrote itself, never a link's target/ },
     { name: 'a folder where manifest.json should be', files: { out: { 'manifest.json': { 'keep.txt': 'x' } } }, out: 'out', err: /^wrapgen: out\/manifest\.json is a folder, where wrapgen writes its manifest/ },
     { name: '--out naming an existing file', files: { 'a-file': 'x' }, out: 'a-file', err: /^wrapgen: --out a-file: is a file, not a folder; choose a folder for the layer/ },
@@ -164,7 +154,7 @@ t.test('nothing lost: build --out replaces only what wrapgen wrote', async (t) =
   t.same(readdirSync(dir).filter((f) => f.startsWith('.wrapgen')), [], 'no staging folder or lock left')
 })
 
-t.test('an output folder without write permission is a user error', needsNobody, async (t) => {
+t.test('an output folder without write permission is a user error', { ...needsNobody }, async (t) => {
   const dir = t.testdir({ 'package.json': pkg, 'wrapgen.config.mjs': "export default { name: 'mine' }\n", locked: {} })
   chmodSync(join(dir, 'locked'), 0o555)
   // root ignores permissions: run as nobody then (the project stays readable to everyone).
@@ -260,7 +250,7 @@ t.test('concurrent builds into one folder never mix', async (t) => {
   t.same(readdirSync(tmp), [])
 })
 
-t.test('.ts configs load without writing anything, even from a read-only checkout', needsNobody, async (t) => {
+t.test('.ts configs load without writing anything, even from a read-only checkout', { ...needsNobody }, async (t) => {
   const dir = t.testdir({
     project: {
       'package.json': pkg,
@@ -335,7 +325,9 @@ t.test('no silent success: a config timer calling process.exit after the load ne
 
 t.test('user mistakes are one clear line, exit 1 or 2, never 70', async (t) => {
   const bomb = ['name: bomb', 'a0: &a0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`), 'node: { flags: *a8 }', ''].join('\n')
-  const cases: Array<{ name: string; files: Record<string, string>; args?: string[]; code: number; err: RegExp }> = [
+  // Every command, not build only (`cmd`; build when not given).
+  const vendor = { wrapper: '#!/bin/sh\nexec "$@"\n' }
+  const cases: Array<{ name: string; files: Record<string, unknown>; args?: string[]; cmd?: string[]; code: number; err: RegExp }> = [
     { name: 'malformed JSON in package.json', files: { 'package.json': '{ "name": ' }, code: 1, err: /^wrapgen: package\.json:1:11: cannot read the config: Unexpected end of file in JSON\n$/ },
     { name: 'a YAML alias bomb', files: { '.wrapgenrc.yaml': bomb }, code: 1, err: new RegExp(`^wrapgen: \\.wrapgenrc\\.yaml: the config holds more than ${MAX_CONFIG_VALUES} values`) },
     { name: 'a config over 1 MiB', files: { '.wrapgenrc.json': `{"name":"big","x":"${'a'.repeat(1024 * 1024)}"}` }, code: 1, err: /^wrapgen: \.wrapgenrc\.json: 1\.0 MiB is too large for a config \(at most 1 MiB\)\n$/ },
@@ -350,13 +342,25 @@ t.test('user mistakes are one clear line, exit 1 or 2, never 70', async (t) => {
     { name: 'an empty --config file', files: { 'empty.json': '' }, args: ['--config', 'empty.json'], code: 1, err: /^wrapgen: empty\.json: the file is empty/ },
     { name: 'an unknown option', files: {}, args: ['--outt', 'x'], code: 2, err: /^wrapgen: build: unknown option --outt; did you mean --out\? \(see wrapgen build --help\)\nUsage: wrapgen build \[/ },
     { name: 'a stray argument', files: {}, args: ['dist'], code: 2, err: /^wrapgen: build: unexpected argument "dist"; it takes options only/ },
+    // Guards against compose writing into --out without first checking that it is a folder: the
+    // file system's ENOTDIR would surface as exit 70, "a bug in wrapgen".
+    { name: 'compose --out naming an existing file', files: { 'a-file': 'x', vendor }, cmd: ['compose', 'vendor', '--out', 'a-file'], code: 1, err: /^wrapgen: --out a-file: is a file, not a folder; give a new or empty folder\n$/ },
+    { name: 'compose --out below a file', files: { 'a-file': 'x', vendor }, cmd: ['compose', 'vendor', '--out', 'a-file/sub'], code: 1, err: /^wrapgen: --out a-file\/sub: a-file is a file, not a folder; give a new or empty folder\n$/ },
+    { name: 'compose of a layer that is not there', files: {}, cmd: ['compose', 'nope.zip', '--out', 'out'], code: 2, err: /^wrapgen: nope\.zip: no such layer zip or folder/ },
+    { name: 'verify --wrapper naming no file', files: {}, cmd: ['verify', '--wrapper', 'nope.sh'], code: 1, err: /^wrapgen: \S*nope\.sh: no such wrapper file; check --wrapper\n$/ },
+    { name: 'verify --layer naming a file', files: { 'a-file': 'x', 'wrapgen.config.mjs': "export default { name: 'x' }\n" }, cmd: ['verify', '--layer', 'a-file'], code: 1, err: /^wrapgen: \S*a-file: no wrapgen\/manifest\.json here/ },
+    { name: 'invoke --task naming no folder', files: { 'wrapgen.config.mjs': "export default { name: 'x' }\n" }, cmd: ['invoke', '--runtime', 'nodejs20.x', '--task', 'nope'], code: 1, err: /^wrapgen: --task \S*nope: not a folder; give the folder holding the function's code/ },
+    { name: 'print --runtime naming no runtime', files: { 'wrapgen.config.mjs': "export default { name: 'x' }\n" }, cmd: ['print', '--runtime', 'nope'], code: 2, err: /^wrapgen: --runtime nope: no such runtime; known: / },
+    { name: 'init --name that is not a layer name', files: {}, cmd: ['init', '--name', 'A B'], code: 2, err: /^wrapgen: --name: "A B" must be 1-64 lowercase letters/ },
+    { name: 'a misspelt command', files: {}, cmd: ['biuld'], code: 2, err: /^wrapgen: unknown command "biuld"; did you mean "build"\?/ },
   ]
   for (const c of cases) {
     const dir = t.testdir({ 'package.json': pkg, ...c.files })
-    const r = wrapgen(['build', ...(c.args ?? [])], { cwd: dir, timeout: 20_000 })
+    const r = wrapgen(c.cmd ?? ['build', ...(c.args ?? [])], { cwd: dir, timeout: 20_000 })
     t.equal(r.code, c.code, `${c.name}: exit ${c.code}`)
     t.match(r.err, c.err, c.name)
     t.ok(r.err.length < 400, `${c.name}: short (${r.err.length} chars)`)
+    t.equal(r.err.trimEnd().split('\nUsage:')[0]!.split('\n').length, 1, `${c.name}: one line (a usage error may add the usage after it)`)
     t.notMatch(r.err, /internal error|    at /, `${c.name}: no "bug in wrapgen", no stack`)
     t.ok(r.ms < scaled(10_000), `${c.name}: fails fast (${r.ms} ms)`)
   }
@@ -398,7 +402,7 @@ function start(args: string[], cwd: string, tmp: string): { exited: Promise<{ co
   return { exited: new Promise((r) => child.once('close', (code) => r({ code, err }))), kill: (s) => void child.kill(s) }
 }
 
-t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no temp folder', needsRic, async (t) => {
+t.test('interrupted: Ctrl-C during a path-mapped invoke leaves no process and no temp folder', { ...needsRic }, async (t) => {
   const dir = t.testdir({ 'package.json': pkg, 'wrapgen.config.mjs': "export default { name: 'sig', node: { preloads: ['wrapgen/preloads/timing'] } }\n" })
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const tmp = privateTmp()

@@ -10,7 +10,7 @@ import { openConfig } from '../src/config/open.js'
 import type { WrapgenConfig } from '../src/config/types.js'
 import { verify, type VerifyOptions } from '../src/api-verify.js'
 import { sandboxAvailable } from '../src/sandbox/index.js'
-import { passed, type Allowance, type VerifyReport } from '../src/verify/types.js'
+import { ALLOWANCES, passed, type Allowance, type VerifyReport } from '../src/verify/types.js'
 import { scaled } from '../src/limits/time-limit.js'
 
 t.setTimeout(scaled(600_000))
@@ -116,6 +116,12 @@ t.test('deliberate changes fail without --allow, each explained in one line', { 
     t.equal(passed(r), false, `${file}: fails without --allow ${kind}`)
     t.match(failures(r).find((x) => x.shell === 'exec')?.detail, message, `${file}: says what changed and how to accept it`)
     t.ok(r.deviations.some((d) => d.includes(`${kind}:`)), `${file}: listed among the deliberate changes`, { deviations: r.deviations })
+    // Guards against an --allow that accepts any deliberate change once one is allowed: every other
+    // kind accepted, this one still fails, and says which --allow it needs.
+    const others = ALLOWANCES.filter((a) => a !== kind)
+    const wrong = await verify({ wrapperFile: join(corpus, file), runtime, memories: [1024], standInOnly: true, allow: others, env: { _HANDLER: file === 'replace-runtime.sh' ? 'run.sh' : 'index.handler' } })
+    t.equal(passed(wrong), false, `${file}: still fails with --allow ${others.join(',')}`)
+    t.match(failures(wrong).find((x) => x.shell === 'exec')?.detail, message, `${file}: still names --allow ${kind}`)
   }
   // An option change: a wrapper that drops one of the runtime's own options.
   const r = await verify({ wrapperFile: join(corpus, '..', 'ignores-argv.sh'), runtime: 'nodejs20.x', memories: [1024], shells: [], standInOnly: true, allow: ['replace-runtime'] })

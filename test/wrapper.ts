@@ -4,7 +4,7 @@
 // exactly what the simulator says, the configured flags must sit immediately before the entry, and no
 // argument or config value may be split, globbed or executed on the way.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
@@ -15,7 +15,7 @@ import type { Family, WrapgenConfig } from '../src/config/types.js'
 import { writeLayer } from '../src/layer/write.js'
 import { ARGV_RULES } from '../src/plan/argv-rules.js'
 import { plan as makePlan } from '../src/plan/plan.js'
-import { optionWords } from '../src/render/wrapper.js'
+import { LAMBDA_OPTIONS, optionWords } from '../src/render/wrapper.js'
 import { simulate } from '../src/plan/simulate.js'
 import type { Plan } from '../src/plan/types.js'
 import { loadCatalogue } from '../src/runtimes/catalogue.js'
@@ -79,6 +79,8 @@ interface Ran {
   readonly stdout: string
   readonly stderr: string
   readonly code: number | null
+  /** A traced copy's part (see traced()) took its full walk. */
+  readonly fullWalk: boolean
 }
 
 let records = 0
@@ -108,6 +110,7 @@ function run(shell: TestShell, exec: string, argv: readonly string[], env: Reado
       stdout: r.stdout.toString('utf8'),
       stderr: r.stderr.toString('utf8'),
       code: r.status,
+      fullWalk: existsSync(join(rec, 'full-walk')),
     }
   } finally {
     rmSync(rec, { recursive: true, force: true })
@@ -357,9 +360,11 @@ t.test('shellcheck finds nothing in any generated wrapper', { skip: existsSync(s
   const picked = wrappers.filter((w) => !w.name.startsWith('prop-'))
   t.ok(picked.length >= 9, `${picked.length} generated wrappers`)
   for (const w of picked) {
-    const r = spawnSync(shellcheck, ['--norc', '--shell=sh', '--severity=style', '--format=gcc', w.exec], { encoding: 'utf8' })
+    // exec and each family's part (exec sources them; each is checked on its own).
+    const files = readdirSync(dirname(w.exec)).filter((f) => /^exec(-\w+\.sh)?$/.test(f)).map((f) => join(dirname(w.exec), f))
+    const r = spawnSync(shellcheck, ['--norc', '--shell=sh', '--severity=style', '--format=gcc', ...files], { encoding: 'utf8' })
     const todo = known[w.name] ? { todo: known[w.name] } : {}
-    t.equal(r.status, 0, `${w.name}: shellcheck exit 0`, todo)
+    t.equal(r.status, 0, `${w.name}: shellcheck exit 0 (${files.length} files)`, todo)
     t.equal(r.stdout + r.stderr, '', `${w.name}: no findings`, todo)
   }
 })
@@ -453,7 +458,7 @@ t.test("inject: 'NODE_OPTIONS' from a folder holding a space or a double quote",
     for (const [folder, ok] of [['with space', true], ['with"quote', false], ['back\\slash', false]] as const) {
       const copy = join(dir, `${failMode} ${folder}`)
       mkdirSync(copy)
-      for (const f of ['exec', 'preload.cjs']) copyFileSync(join(l.wrapperDir, f), join(copy, f))
+      for (const f of readdirSync(l.wrapperDir)) copyFileSync(join(l.wrapperDir, f), join(copy, f))
       chmodSync(join(copy, 'exec'), 0o755)
       const sim = simulate(l.plan, { argv, env, wrapperDir: copy })
       for (const shell of SHELLS) {
@@ -514,9 +519,308 @@ t.test('the option words the wrapper matches each argument against: every rule, 
     // The wrapper takes an option with "=", ":" or a blank for an ordinary one without looking it up.
     t.notOk(/[=:\s]/.test(words.replace(/ /g, '')), `${family}: no option word holds "=", ":" or a blank`)
   }
-  // A rendered wrapper says the inserted-flag families' words once each, nothing for the others.
-  const script = new TextDecoder().decode((await buildLayer(await openConfig({ cwd: repo, config: { name: 'words', java: { flags: ['-Xss1m'] } } }))).files.find((f) => f.path === 'wrapgen/exec')!.contents)
-  t.ok(script.includes(`wrapgen_opts='${optionWords('java')}'`))
-  t.notOk(script.includes(optionWords('node')), 'no flags for node: no node words')
-  t.notOk(/^\s*#(?! shellcheck )/m.test(script.split('\n').slice(4).join('\n')), 'the explanatory comments stay in the template (wrappers/exec.sh): only the 3-line header is kept')
+  // A rendered wrapper: exec names no family's words; java's part holds java's known words in its first
+  // walk and its whole table in the full walk; no part for a family with nothing to do.
+  const files = (await buildLayer(await openConfig({ cwd: repo, config: { name: 'words', java: { flags: ['-Xss1m'] } } }))).files
+  const text = (path: string): string | undefined => {
+    const f = files.find((x) => x.path === path)
+    return f && new TextDecoder().decode(f.contents)
+  }
+  const exec = text('wrapgen/exec')!
+  const part = text('wrapgen/exec-java.sh')!
+  t.notOk(exec.includes(' v-'), 'exec holds no option words')
+  t.ok(part.includes(`wrapgen_o='${optionWords('java', LAMBDA_OPTIONS.java)}'`), "java's first walk: the options Lambda's java commands hold")
+  t.ok(part.includes(`wrapgen_o='${optionWords('java')}'`), "java's full walk: its whole table")
+  t.equal(text('wrapgen/exec-node.sh'), undefined, 'no flags or edits for node: no node part')
+  t.equal(files.find((f) => f.path === 'wrapgen/exec-java.sh')?.mode, 0o644, 'a part is sourced, not run: no exec bit (compose does not take it for a wrapper)')
+  t.notOk(/^\s*#(?! shellcheck )/m.test(exec.split('\n').slice(4).join('\n')), 'the explanatory comments stay in the template (wrappers/exec.sh): only the header is kept')
+  t.notOk(/^\s*#(?! shellcheck )/m.test(part.split('\n').slice(3).join('\n')), 'and in wrappers/exec-part.sh')
+})
+
+t.test("LAMBDA_OPTIONS holds every option Lambda's commands put before the entry that the wrapper must look up", async (t) => {
+  for (const f of runnable) {
+    for (const memory of [128, 1024, 10240]) {
+      const inst = expandRuntime(f, { memory, commonEnv: catalogue.commonEnv })
+      const before = inst.argv.slice(1, inst.entryIndex < 0 ? undefined : inst.entryIndex)
+      const family = f.family as Family
+      for (const [i, a] of before.entries()) {
+        // A value (the argument after a value option) and an option with "=", ":" or a blank need no lookup.
+        if (!a.startsWith('-') || /[=:\s]/.test(a) || (i > 0 && ARGV_RULES[family].valueOptions.includes(before[i - 1]!))) continue
+        t.ok(LAMBDA_OPTIONS[family].includes(a), `${rid(f)} at ${memory} MB: ${a} is in LAMBDA_OPTIONS.${family}`)
+      }
+    }
+  }
+})
+
+// The part's two walks, told apart from outside: copies of a layer's wrapgen folder whose parts are
+// edited at one line each. A traced part marks its full walk (a file in the recorder's folder); a
+// full-only part hands every command to the full walk after the interpreter (the first walk's
+// interpreter check stays: java8 is still no java). The edits find their lines or fail the test.
+const US = '\x1f'
+let copies = 0
+/** A copy of a layer's wrapgen folder; `edit` changes each family's part (undefined: left out). */
+function copyWrapper(wrapperDir: string, edit: (text: string, file: string) => string | undefined): string {
+  const copy = join(dir, 'copies', String(++copies))
+  mkdirSync(copy, { recursive: true })
+  for (const f of readdirSync(wrapperDir)) {
+    if (!/^exec-\w+\.sh$/.test(f)) {
+      copyFileSync(join(wrapperDir, f), join(copy, f))
+      continue
+    }
+    const text = edit(readFileSync(join(wrapperDir, f), 'utf8'), f)
+    if (text !== undefined) writeFileSync(join(copy, f), text)
+  }
+  chmodSync(join(copy, 'exec'), 0o755)
+  return copy
+}
+/** `line` inserted before (or after) the one line of a part that `at` matches. */
+function insertAt(text: string, file: string, at: RegExp, line: string, after = false): string {
+  const all = text.split('\n')
+  const hits = all.flatMap((l, i) => (at.test(l) ? [i] : []))
+  if (hits.length !== 1) throw new Error(`${file}: ${hits.length} lines match ${at}; the test's edit needs exactly one`)
+  all.splice(hits[0]! + (after ? 1 : 0), 0, line)
+  return all.join('\n')
+}
+const FULL_WALK_START = /^wrapgen_k=\$\(\(wrapgen_c - \$#\)\) /
+const FIRST_WALK_SEPARATOR = new RegExp(`^\\s*\\*${US}\\*\\) wrapgen_n=x; false ;;$`)
+const trace = (text: string, file: string): string => insertAt(text, file, FULL_WALK_START, ': > "$WRAPGEN_TEST_RECORD/full-walk"')
+const fullOnly = (text: string, file: string): string => insertAt(trace(text, file), file, FIRST_WALK_SEPARATOR, '  [!i]:*) wrapgen_n=x; false ;;', true)
+
+/** The exec of the layer as built, traced, and full-only. */
+function walkVariants(wrapperDir: string): { built: string; traced: string; full: string } {
+  return { built: join(wrapperDir, 'exec'), traced: join(copyWrapper(wrapperDir, trace), 'exec'), full: join(copyWrapper(wrapperDir, fullOnly), 'exec') }
+}
+
+/** How two runs differ (exit, stdout, stderr, argv, environment, byte for byte), or ''. */
+function runsDiffer(a: Ran, b: Ran): string {
+  const show = (r: Ran): string => JSON.stringify([r.code, r.stdout, lines(r.stderr), r.argv, clean(r.env)])
+  return show(a) === show(b) ? '' : `${show(a).slice(0, 600)}\n  vs\n${show(b).slice(0, 600)}`
+}
+
+const WALKS: WrapgenConfig = { name: 'walks', node: { flags: ['--enable-source-maps'] }, java: { flags: ['-Xss2m'] }, dotnet: { flags: ['--roll-forward', 'Major'] }, python: { flags: ['-X', 'utf8'] }, ruby: { flags: ['-W0'] } }
+
+t.test("every catalogue command takes the first walk, and gets from it byte for byte what the full walk gives", async (t) => {
+  const l = await layer(WALKS)
+  const v = walkVariants(l.wrapperDir)
+  let fast = 0
+  for (const f of runnable) {
+    // The smallest and largest memory sizes (the options that hold the size at their shortest and
+    // longest), each under half the shells.
+    for (const [i, memory] of [128, 10240].entries()) {
+      const inst = expandRuntime(f, { memory, commonEnv: catalogue.commonEnv })
+      const argv = [join(root, inst.argv[0]!), ...inst.argv.slice(1)]
+      const env = { ...inst.env }
+      const sim = simulate(l.plan, { argv, env, wrapperDir: l.wrapperDir })
+      for (const shell of SHELLS.filter((_, j) => j % 2 === i)) {
+        const name = `${rid(f)} ${memory} MB ${shell.name}`
+        // The traced copy is the built one plus a line in the full walk (the boundary test below checks
+        // they run alike).
+        const traced = run(shell, v.traced, argv, env)
+        const full = run(shell, v.full, argv, env)
+        t.ok(JSON.stringify(traced.argv) === JSON.stringify(sim.argv), `${name}: argv as simulated`)
+        t.equal(runsDiffer(traced, full), '', `${name}: the first walk's result is the full walk's`)
+        // A command with no entry (a .NET single-file executable) has no part: neither walk runs.
+        if (f.entry !== null) {
+          t.notOk(traced.fullWalk, `${name}: the first walk found the entry (no full walk)`)
+          t.ok(full.fullWalk, `${name}: the full-only copy did take the full walk`)
+          fast++
+        }
+      }
+    }
+  }
+  t.ok(fast > 75, `${fast} runs on the first walk alone`)
+})
+
+t.test('the first walk hands over to the full walk: an unknown option, the separator byte, a long rest or command, no entry', async (t) => {
+  const l = await layer({ ...WALKS, name: 'walks-boundary' })
+  const v = walkVariants(l.wrapperDir)
+  // A recorder in a folder whose name holds the separator.
+  const usInterpreter = join(root, `x${US}y`, 'python3.12')
+  mkdirSync(dirname(usInterpreter), { recursive: true })
+  copyFileSync(join(FIXTURES, 'record.sh'), usInterpreter)
+  chmodSync(usInterpreter, 0o755)
+  const cases: Array<[string, RuntimeFixture, (argv: string[]) => string[]]> = [
+    ['an option only the full table knows', fixture('nodejs20.x'), (a) => [a[0]!, '--title', 'x y', '-r', `./a${US}b.js`, ...a.slice(1)]],
+    ['an unknown option after known ones', fixture('nodejs20.x'), (a) => [...a.slice(0, a.indexOf('/var/runtime/index.mjs')), '--zz-unknown', ...a.slice(a.indexOf('/var/runtime/index.mjs'))]],
+    ['an empty value, then an unknown option', fixture('nodejs20.x'), (a) => [a[0]!, '--max-http-header-size', '', '--expose-gc', '--zz', '', ...a.slice(1)]],
+    ['the separator in an option', fixture('java17'), (a) => [a[0]!, `-Da=${US}`, ...a.slice(1)]],
+    ['the separator in a value', fixture('java17'), (a) => [a[0]!, '-cp', `x${US}y`, ...a.slice(1)]],
+    ['the separator alone, before the entry', fixture('ruby3.3'), (a) => [a[0]!, US, ...a.slice(1)]],
+    ['the separator in the interpreter', fixture('python3.12'), (a) => [usInterpreter, ...a.slice(1)]],
+    ['a command of 4,000 bytes', fixture('nodejs20.x'), (a) => [a[0]!, `--max-old-space-size=${'9'.repeat(4_000)}`, ...a.slice(1)]],
+    ['a rest of 4,000 bytes', fixture('java17'), (a) => [...a, ...Array.from({ length: 400 }, (_, i) => `rest-${i}`)]],
+    ['a verb, then an unknown option', fixture('dotnet8', 'class-library'), (a) => [a[0]!, 'exec', '--fx-version', '8.0.0', ...a.slice(2)]],
+    ['no entry', fixture('java17'), (a) => a.slice(0, a.indexOf('-classpath') + 1)],
+    ['no entry: the interpreter alone', fixture('nodejs20.x'), (a) => a.slice(0, 1)],
+    ['a thousand options before the entry', fixture('python3.12'), (a) => [a[0]!, ...Array.from({ length: 500 }, (_, i) => ['-W', `ignore::${i}`]).flat(), ...a.slice(1)]],
+  ]
+  for (const [what, f, make] of cases) {
+    const { argv: base, env } = instance(f)
+    const argv = make(base)
+    const sim = simulate(l.plan, { argv, env, wrapperDir: l.wrapperDir })
+    for (const shell of SHELLS) {
+      const name = `${what} (${rid(f)}) ${shell.name}`
+      const r = run(shell, v.built, argv, env)
+      t.equal(r.code, 0, `${name}: exit 0`)
+      t.strictSame(lines(r.stderr), sim.stderr, `${name}: stderr as simulated`)
+      t.ok(JSON.stringify(r.argv) === JSON.stringify(sim.argv), `${name}: argv as simulated`)
+      t.strictSame(clean(r.env), clean(sim.env), `${name}: environment as simulated`)
+      const traced = run(shell, v.traced, argv, env)
+      t.ok(traced.fullWalk, `${name}: handed over to the full walk`)
+      t.equal(runsDiffer(r, traced), '', `${name}: the traced copy runs as built`)
+      t.equal(runsDiffer(r, run(shell, v.full, argv, env)), '', `${name}: byte for byte what the full walk alone gives`)
+    }
+  }
+})
+
+t.test('property: arguments before the entry, split off and joined again at the separator, arrive byte for byte on either walk (every shell)', async (t) => {
+  const l = await layer({ ...WALKS, name: 'walks-property' })
+  const v = walkVariants(l.wrapperDir)
+  const targets = [fixture('nodejs20.x'), fixture('java17'), fixture('dotnet8', 'class-library'), fixture('python3.12'), fixture('ruby3.3')]
+  const words = [...new Set((Object.keys(ARGV_RULES) as Family[]).flatMap((fam) => [...LAMBDA_OPTIONS[fam], ...ARGV_RULES[fam].valueOptions, ...ARGV_RULES[fam].entryOptions, ...ARGV_RULES[fam].verbs]))]
+  const withUs = fc.tuple(shellText, shellText).map(([a, b]) => `${a}${US}${b}`)
+  const arg = fc.oneof(
+    { arbitrary: fc.constantFrom(...words), weight: 4 },
+    { arbitrary: shellText.map((s) => `-${s}`), weight: 2 },
+    { arbitrary: shellText, weight: 2 },
+    { arbitrary: fc.oneof(withUs, fc.constantFrom('', US, `${US}${US}`, `-x${US}`)), weight: 1 },
+  )
+  // Mostly the known options in Lambda's own order (first walk); sometimes anything (either walk).
+  const before = fc.oneof({ arbitrary: fc.array(fc.constantFrom(...words.filter((w) => w.startsWith('-'))), { maxLength: 3 }), weight: 1 }, { arbitrary: fc.array(arg, { maxLength: 6 }), weight: 2 })
+  const after = fc.array(fc.oneof(shellText, withUs), { maxLength: 5 })
+  let fast = 0
+  let full = 0
+  fc.assert(
+    fc.property(fc.constantFrom(...targets), fc.boolean(), before, after, fc.boolean(), (f, front, extra, rest, long) => {
+      const { argv: base, env } = instance(f)
+      // The extra arguments right after the interpreter, or just before the entry.
+      const at = front || f.entry === null ? 1 : base.indexOf(f.entry)
+      const argv = [...base.slice(0, at), ...extra, ...base.slice(at), ...rest, ...(long ? ['y'.repeat(3_990)] : [])]
+      const sim = simulate(l.plan, { argv, env, wrapperDir: l.wrapperDir })
+      for (const shell of SHELLS) {
+        const where = `${shell.name} ${rid(f)} ${JSON.stringify(argv.slice(1, 12))}`
+        // The traced copy: the built one plus a line in the full walk (the boundary test checks they run alike).
+        const r = run(shell, v.traced, argv, env)
+        if (r.code !== 0 || r.stdout !== '') throw new Error(`${where}: exit ${r.code}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`)
+        if (JSON.stringify(r.argv) !== JSON.stringify(sim.argv)) throw new Error(`${where}: argv ${JSON.stringify(r.argv)}, simulated ${JSON.stringify(sim.argv)}`)
+        if (JSON.stringify(clean(r.env)) !== JSON.stringify(clean(sim.env))) throw new Error(`${where}: environment ${JSON.stringify(clean(r.env))}, simulated ${JSON.stringify(clean(sim.env))}`)
+        const d = runsDiffer(r, run(shell, v.full, argv, env))
+        if (d) throw new Error(`${where}: the full walk alone gives otherwise:\n${d}`)
+        if (r.fullWalk) full++
+        else fast++
+      }
+    }),
+    { numRuns: 40 },
+  )
+  t.ok(fast >= 8 && full >= 8, `both walks taken: ${fast} runs on the first walk, ${full} handed over`)
+})
+
+t.test("each family's command sources its own part and no other; the kill switch and a marked command source none", async (t) => {
+  const poison = (file: string): string => `echo "wrapgen-test: ${file} was sourced" >&2\nexit 97\n`
+  const cases: Array<[Family, RuntimeFixture]> = [['node', fixture('nodejs20.x')], ['python', fixture('python3.12')], ['java', fixture('java17')], ['dotnet', fixture('dotnet8', 'class-library')], ['ruby', fixture('ruby3.3')]]
+  const links = join(dir, 'only-links')
+  mkdirSync(links, { recursive: true })
+  for (const [family, f] of cases) {
+    const own = `exec-${family}.sh`
+    const onlyOwn = copyWrapper(main.wrapperDir, (text, file) => (file === own ? text : poison(file)))
+    const ownPoisoned = copyWrapper(main.wrapperDir, (text, file) => (file === own ? poison(file) : text))
+    const link = join(links, family)
+    symlinkSync(join(onlyOwn, 'exec'), link)
+    const { argv, env } = instance(f)
+    for (const shell of SHELLS) {
+      const name = `${rid(f)} ${shell.name}`
+      const sim = simulate(main.plan, { argv, env, wrapperDir: onlyOwn })
+      for (const [how, exec] of [['direct', join(onlyOwn, 'exec')], ['through a symlink', link]] as const) {
+        const r = run(shell, exec, argv, env)
+        t.equal(r.code, 0, `${name} ${how}: every other part poisoned, exit 0 (${lines(r.stderr).join(' | ')})`)
+        t.same(lines(r.stderr), [], `${name} ${how}: nothing on stderr`)
+        t.strictSame(r.argv, sim.argv, `${name} ${how}: the command ${own} makes`)
+        t.strictSame(clean(r.env), clean(sim.env), `${name} ${how}: the environment ${own} makes`)
+      }
+      const p = run(shell, join(ownPoisoned, 'exec'), argv, env)
+      t.equal(p.code, 97, `${name}: with ${own} poisoned the run stops there (it is the part sourced)`)
+      t.strictSame(lines(p.stderr), [`wrapgen-test: ${own} was sourced`], `${name}: and only it`)
+    }
+  }
+  // Every part poisoned: commands no part is for, the kill switch, a command this wrapper already edited.
+  const none = copyWrapper(main.wrapperDir, (_, file) => poison(file))
+  const java8 = join(root, 'var/lang/bin/java8')
+  copyFileSync(join(FIXTURES, 'record.sh'), java8)
+  chmodSync(java8, 0o755)
+  const plain = instance(fixture('java17'))
+  const runs: Array<[string, string[], Record<string, string>, 'untouched' | 'simulated']> = [
+    ['WRAPGEN_DISABLE=1 (node)', instance(fixture('nodejs20.x')).argv, { ...instance(fixture('nodejs20.x')).env, WRAPGEN_DISABLE: '1' }, 'untouched'],
+    ['WRAPGEN_DISABLE=1 (java)', plain.argv, { ...plain.env, WRAPGEN_DISABLE: '1' }, 'untouched'],
+    ['already marked by this wrapper', plain.argv, { ...plain.env, WRAPGEN_APPLIED: main.plan.id }, 'untouched'],
+    ['a .NET single-file executable', instance(fixture('dotnet8', 'single-file')).argv, instance(fixture('dotnet8', 'single-file')).env, 'simulated'],
+  ]
+  for (const [what, argv, env, want] of runs) {
+    const sim = simulate(main.plan, { argv, env, wrapperDir: none })
+    for (const shell of SHELLS) {
+      const r = run(shell, join(none, 'exec'), argv, env)
+      const name = `${what} ${shell.name}`
+      t.equal(r.code, 0, `${name}: no part sourced, exit 0 (${lines(r.stderr).join(' | ')})`)
+      t.same(lines(r.stderr), [], `${name}: nothing on stderr`)
+      t.strictSame(r.argv, want === 'untouched' ? argv : sim.argv, `${name}: argv ${want}`)
+      t.strictSame(clean(r.env), clean(want === 'untouched' ? env : sim.env), `${name}: environment ${want}`)
+    }
+  }
+  // java8 sources java's part (its name up to the first digit), which returns before doing anything.
+  const onlyJava = copyWrapper(main.wrapperDir, (text, file) => (file === 'exec-java.sh' ? text : poison(file)))
+  const argv = [java8, '-cp', 'x', 'Main']
+  const env = { PATH: '/usr/bin:/bin', AWS_EXECUTION_ENV: 'AWS_Lambda_java8' }
+  const sim = simulate(main.plan, { argv, env, wrapperDir: onlyJava })
+  for (const shell of SHELLS) {
+    const r = run(shell, join(onlyJava, 'exec'), argv, env)
+    t.equal(r.code, 0, `java8 ${shell.name}: exit 0`)
+    t.same(lines(r.stderr), [], `java8 ${shell.name}: nothing on stderr`)
+    t.strictSame(r.argv, sim.argv, `java8 ${shell.name}: no flags (not java's)`)
+  }
+})
+
+t.test("a part missing from the layer takes the failMode path, for every family; java's part does not take java8", async (t) => {
+  const cases: Array<[Family, RuntimeFixture]> = [['node', fixture('nodejs20.x')], ['python', fixture('python3.12')], ['java', fixture('java17')], ['dotnet', fixture('dotnet8', 'class-library')], ['ruby', fixture('ruby3.3')]]
+  for (const failMode of ['open', 'closed'] as const) {
+    const l = await layer({ ...MAIN, name: `part-${failMode}`, failMode })
+    for (const [family, f] of cases) {
+      const own = `exec-${family}.sh`
+      const without = copyWrapper(l.wrapperDir, (text, file) => (file === own ? undefined : text))
+      const link = join(dir, `part-link-${failMode}-${family}`)
+      symlinkSync(join(without, 'exec'), link)
+      const { argv, env } = instance(f)
+      for (const shell of SHELLS) {
+        for (const [how, exec] of [['', join(without, 'exec')], [' through a symlink', link]] as const) {
+          const r = run(shell, exec, argv, env)
+          const name = `${family} ${failMode} ${shell.name}${how}`
+          t.equal(r.stdout, '', `${name}: nothing on stdout`)
+          if (failMode === 'open') {
+            t.strictSame(lines(r.stderr), [`wrapgen: ${without}/${own} is missing; running the function without wrapgen (failMode "open")`], `${name}: one line`)
+            t.equal(r.code, 0, `${name}: the function starts`)
+            t.strictSame(r.argv, argv, `${name}: the command as it came`)
+            t.strictSame(clean(r.env), clean(env), `${name}: the environment as it came`)
+          } else {
+            t.strictSame(lines(r.stderr), [`wrapgen: ${without}/${own} is missing and failMode is "closed"; not starting the function`], `${name}: one line`)
+            t.equal(r.code, 1, `${name}: exit 1`)
+            t.equal(r.argv, undefined, `${name}: the interpreter never ran`)
+          }
+        }
+      }
+    }
+  }
+  // java8 and dotnet6 are not java or dotnet (their parts are named by the name up to its first digit).
+  const l = await layer({ name: 'not-java', java: { flags: ['-Xss2m'] }, dotnet: { env: { set: { ACME_DOTNET: '1' } } }, env: { set: { ACME: '1' } } })
+  for (const name of ['java8', 'dotnet6']) {
+    const interpreter = join(root, 'var/lang/bin', name)
+    copyFileSync(join(FIXTURES, 'record.sh'), interpreter)
+    chmodSync(interpreter, 0o755)
+    const argv = [interpreter, '-cp', 'x', 'Main']
+    const env = { PATH: '/usr/bin:/bin', AWS_EXECUTION_ENV: 'AWS_Lambda_java17' }
+    const sim = simulate(l.plan, { argv, env, wrapperDir: l.wrapperDir })
+    t.equal(sim.branch, 'other', `${name}: the simulator does not know it`)
+    for (const shell of SHELLS) {
+      const r = run(shell, l.exec, argv, env)
+      t.strictSame(r.argv, sim.argv, `${name} ${shell.name}: argv as simulated (no flags)`)
+      t.strictSame(clean(r.env), clean(sim.env), `${name} ${shell.name}: environment as simulated (the top-level edits, unmarked)`)
+    }
+  }
 })

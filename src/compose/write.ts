@@ -4,7 +4,7 @@
 // are replaced only when compose.json says compose wrote them, and layer/ holds only the paths of the
 // layer.zip written with it (a file added by hand under layer/ is refused, not deleted).
 import { lstatSync, readFileSync, readdirSync, statSync, writeFileSync, type Stats } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import yauzl from 'yauzl'
 import { UserError } from '../errors.js'
 import { writeStaged } from '../layer/write.js'
@@ -56,7 +56,23 @@ function stranger(dir: string, known: ReadonlySet<string>, prefix = ''): string 
 
 /** Refuses unless each of compose's names in `dir` is absent or an earlier compose's output, whole. */
 export async function checkOutDir(dir: string): Promise<void> {
-  const self = statSync(dir, { throwIfNoEntry: false })
+  let self: Stats | undefined
+  try {
+    self = statSync(dir, { throwIfNoEntry: false })
+  } catch (e) {
+    // ENOTDIR: a folder on the way is a file (--out notes.txt/out).
+    if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e
+    const isFile = (p: string): boolean => {
+      try {
+        return statSync(p).isFile()
+      } catch {
+        return false
+      }
+    }
+    let up = dirname(dir)
+    while (up !== dirname(up) && !isFile(up)) up = dirname(up)
+    throw new UserError(`--out ${show(dir)}: ${show(up)} is a file, not a folder; give a new or empty folder`, { cause: e })
+  }
   if (self && !self.isDirectory()) throw new UserError(`--out ${show(dir)}: is a file, not a folder; give a new or empty folder`)
   if (!self) return
   const present = OURS.filter((n) => lstat(join(dir, n)))

@@ -5,9 +5,14 @@
 // are reported, an unhandled rejection fails the load, its memory is bounded, and whatever it leaves
 // running (a timer, a socket) ends with the worker once its value is read.
 import { Worker } from 'node:worker_threads'
+import { scaled } from '../limits/time-limit.js'
 import { safeText } from '../terminal.js'
 
-/** How long a config may take to load; WRAPGEN_CONFIG_TIMEOUT_MS changes it (tests shorten it). */
+/**
+ * How long a config may take to load on an idle machine, scaled to this one's measured speed (a busy CI
+ * box must not turn a config that loads into one that never does); WRAPGEN_CONFIG_TIMEOUT_MS sets it
+ * exactly (tests shorten it).
+ */
 export const CONFIG_TIMEOUT_MS = 30_000
 /** Heap a config's worker may use. */
 const CONFIG_HEAP_MB = 512
@@ -61,7 +66,7 @@ const notData = (v, path, seen) => {
  * Imports the module at `url` in a worker and returns how that ended: its default export (awaited), or
  * why not. Output the module writes is passed to stderr. Never rejects.
  */
-export function loadIsolated(url: string, timeoutMs = Number(process.env.WRAPGEN_CONFIG_TIMEOUT_MS) || CONFIG_TIMEOUT_MS): Promise<Loaded> {
+export function loadIsolated(url: string, timeoutMs = Number(process.env.WRAPGEN_CONFIG_TIMEOUT_MS) || scaled(CONFIG_TIMEOUT_MS)): Promise<Loaded> {
   return new Promise((resolve) => {
     const worker = new Worker(WORKER, {
       eval: true,

@@ -194,10 +194,13 @@ function interpreterReport(s: InitSources, it: NonNullable<InitSources['interpre
     // The runner agent gives durations only; they ran in order after the JVM started, before its main class.
     hooks = (findRunnerTimingLine(s.stderr, 'java') ?? []).map((h) => phase(h, undefined))
   }
+  // The exec is seen by polling /proc: on a busy machine only after the interpreter has run its hooks.
+  // What the process itself reported (a hook's start, the runtime's entry) bounds it from above.
+  const bounds = [since(it.seenAt), hooks[0]?.startMs, runtimeEntryMs].filter((v): v is number => typeof v === 'number')
   return {
     wrapperStartMs: 0,
     interpreter: it.name,
-    interpreterStartMs: since(it.seenAt),
+    interpreterStartMs: bounds.length ? Math.min(...bounds) : undefined,
     hooks,
     runtimeEntryMs,
     handlerReadyMs: since(s.initDoneAt),

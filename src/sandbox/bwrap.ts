@@ -58,11 +58,15 @@ export interface Hardening {
   readonly uid?: number
 }
 
-/** Mount points bubblewrap must make for `binds`, made searchable for the unprivileged uid (its own are 0700). */
-export function mountPointArgs(binds: ReadonlyArray<readonly [string, string]>): string[] {
+/**
+ * Mount points bubblewrap must make for `binds`, made searchable for the unprivileged uid (its own are
+ * 0700); `writable`, writable by it too, so that on verify's root of its own a write below one (/var/log)
+ * lands there and is seen, as a write at the root is, instead of failing unseen.
+ */
+export function mountPointArgs(binds: ReadonlyArray<readonly [string, string]>, writable = false): string[] {
   const parents = new Set<string>()
   for (const [, lambda] of binds) for (let d = lambda.slice(0, lambda.lastIndexOf('/')); d && d !== '/'; d = d.slice(0, d.lastIndexOf('/'))) parents.add(d)
-  return [...parents].sort().flatMap((d) => ['--perms', '0755', '--dir', d])
+  return [...parents].sort().flatMap((d) => ['--perms', writable ? '0777' : '0755', '--dir', d])
 }
 
 /** The file system every sandbox shares: the host's /usr and /etc read-only, /bin-style links, interpreters masked. */
@@ -86,7 +90,7 @@ export function bwrapArgs(binds: ReadonlyArray<readonly [string, string]>, comma
   return [
     ...(root ? ['--bind', root, '/'] : []),
     ...baseArgs(harden.hide),
-    ...mountPointArgs(binds),
+    ...mountPointArgs(binds, !!root),
     ...binds.flatMap(([host, lambda]) => [root ? '--bind' : '--ro-bind', host, lambda]),
     '--proc', '/proc',
     '--dev', '/dev',

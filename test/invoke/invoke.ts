@@ -38,7 +38,7 @@ async function cli(values: Record<string, string | boolean | string[]>, cwd = re
   return { code, out, err }
 }
 
-t.test('CommonJS async handler: several invokes on one warm process', needsRic, async (t) => {
+t.test('CommonJS async handler: several invokes on one warm process', { ...needsRic }, async (t) => {
   const run = await invoke({ taskDir: task('cjs'), events: [{ n: 1 }, { n: 2 }, { n: 3 }], memory: 512 })
   t.equal(run.mode, sandboxed ? 'sandboxed' : 'path-mapped')
   t.equal(run.init.status, 'ok')
@@ -60,19 +60,19 @@ t.test('CommonJS async handler: several invokes on one warm process', needsRic, 
   t.same([...(order as number[])].sort((a, b) => a - b), order, 'phases in order')
 })
 
-t.test('ESM handlers: .mjs and "type": "module"', needsRic, async (t) => {
+t.test('ESM handlers: .mjs and "type": "module"', { ...needsRic }, async (t) => {
   const mjs = await invoke({ taskDir: task('mjs') })
   t.same(payload(mjs), { kind: 'mjs', event: { hello: 'world' }, meta: 'string' })
   const typed = await invoke({ taskDir: task('esm-type') })
   t.same(payload(typed), { kind: 'esm-type', esm: true })
 })
 
-t.test('callback handler', needsRic, async (t) => {
+t.test('callback handler', { ...needsRic }, async (t) => {
   const run = await invoke({ taskDir: task('callback') })
   t.same(payload(run), { kind: 'callback', got: { hello: 'world' } })
 })
 
-t.test('a handler that throws: the error as Lambda reports it, and the process keeps serving', needsRic, async (t) => {
+t.test('a handler that throws: the error as Lambda reports it, and the process keeps serving', { ...needsRic }, async (t) => {
   const run = await invoke({ taskDir: task('throws'), events: [{ x: 1 }, { x: 2 }] })
   t.equal(run.init.status, 'ok')
   t.same(run.invokes.map((i) => i.status), ['error', 'error'])
@@ -84,7 +84,7 @@ t.test('a handler that throws: the error as Lambda reports it, and the process k
   t.same(Object.keys(JSON.parse(e?.body ?? '{}') as object).sort(), ['errorMessage', 'errorType', 'trace'])
 })
 
-t.test('init failure: /init/error, exit 129, every invoke gets the init error', needsRic, async (t) => {
+t.test('init failure: /init/error, exit 129, every invoke gets the init error', { ...needsRic }, async (t) => {
   const run = await invoke({ taskDir: task('init-fail'), events: [{}, {}] })
   t.equal(run.init.status, 'error')
   t.equal(run.init.error?.errorType, 'Error')
@@ -94,7 +94,7 @@ t.test('init failure: /init/error, exit 129, every invoke gets the init error', 
   t.equal(run.initReport.handlerReadyMs, undefined, 'init never finished')
 })
 
-t.test('timeout: Sandbox.Timedout, the process is killed, later invokes are not run', needsRic, async (t) => {
+t.test('timeout: Sandbox.Timedout, the process is killed, later invokes are not run', { ...needsRic }, async (t) => {
   const started = Date.now()
   const run = await invoke({ taskDir: task('slow'), events: [{}, {}], timeoutMs: 1000 })
   t.equal(run.invokes[0]?.status, 'timeout')
@@ -105,7 +105,7 @@ t.test('timeout: Sandbox.Timedout, the process is killed, later invokes are not 
   t.ok(Date.now() - started < 50_000, `did not wait for the handler (${Date.now() - started} ms)`)
 })
 
-t.test('a preload hook that throws fails open: the invoke succeeds, one stderr line', needsRic, async (t) => {
+t.test('a preload hook that throws fails open: the invoke succeeds, one stderr line', { ...needsRic }, async (t) => {
   const config = await openConfig({ cwd: task('hook-throws') })
   const run = await runInvoke({ unsafeHost: !sandboxed, config, taskDir: task('env'), events: [{}] })
   t.equal(run.invokes[0]?.status, 'success')
@@ -117,7 +117,7 @@ t.test('a preload hook that throws fails open: the invoke succeeds, one stderr l
   t.same(run.initReport.hooks.map((h) => h.ok), [true, false, true])
 })
 
-t.test('WRAPGEN_DISABLE=1: the wrapper steps aside', needsRic, async (t) => {
+t.test('WRAPGEN_DISABLE=1: the wrapper steps aside', { ...needsRic }, async (t) => {
   const config = await openConfig({ cwd: task('hook-throws') })
   const run = await runInvoke({ unsafeHost: !sandboxed, config, taskDir: task('env'), events: [{}], env: { WRAPGEN_DISABLE: '1' } })
   t.equal(run.invokes[0]?.status, 'success')
@@ -129,7 +129,7 @@ t.test('WRAPGEN_DISABLE=1: the wrapper steps aside', needsRic, async (t) => {
   t.same(run.initReport.hooks, [])
 })
 
-t.test('the org preload package from examples/ is in effect inside the handler', needsRic, async (t) => {
+t.test('the org preload package from examples/ is in effect inside the handler', { ...needsRic }, async (t) => {
   const cwd = join(repo, 'examples/service')
   const res = await cli({ json: true, task: 'function', count: '2', event: join(fixtures, 'event.json') }, cwd)
   t.equal(res.code, 0, res.err)
@@ -147,7 +147,7 @@ t.test('the org preload package from examples/ is in effect inside the handler',
   t.match(res.err, /^wrapgen: invoke: --runtime nodejs\d+\.x \(the first of the config's runtimes that invoke runs; java runs with a Class::method --handler; give --runtime to choose\)\n/, 'says which runtime it chose')
 })
 
-t.test('--no-layer runs the same function without wrapgen, with the Lambda variables', needsRic, async (t) => {
+t.test('--no-layer runs the same function without wrapgen, with the Lambda variables', { ...needsRic }, async (t) => {
   const res = await cli({ json: true, 'no-layer': true, task: join(fixtures, 'env'), handler: 'index.handler' })
   t.equal(res.code, 0, res.err)
   const run = JSON.parse(res.out) as InvokeRun
@@ -171,14 +171,14 @@ t.test('--no-layer runs the same function without wrapgen, with the Lambda varia
   }
 })
 
-t.test('path-mapped fallback runs the same function without bubblewrap', needsRic, async (t) => {
+t.test('path-mapped fallback runs the same function without bubblewrap', { ...needsRic }, async (t) => {
   const run = await invoke({ taskDir: task('cjs'), mode: 'path-mapped', unsafeHost: true })
   t.equal(run.mode, 'path-mapped')
   t.equal(payload(run).kind, 'cjs')
   t.ok(run.initReport.handlerReadyMs !== undefined)
 })
 
-t.test('the text output: results, logs, init report; exit codes', needsRic, async (t) => {
+t.test('the text output: results, logs, init report; exit codes', { ...needsRic }, async (t) => {
   const ok = await cli({ layer: layer.layerDir, task: join(fixtures, 'cjs') })
   t.equal(ok.code, 0, ok.err)
   t.match(ok.out, /invoke 1 \([0-9a-f-]+\): success in [\d.]+ ms\n\{"kind":"cjs"/)
@@ -196,7 +196,7 @@ t.test('the text output: results, logs, init report; exit codes', needsRic, asyn
   t.notMatch(bad.out, /function logs/)
 })
 
-t.test('--event takes inline JSON as well as a file', needsRic, async (t) => {
+t.test('--event takes inline JSON as well as a file', { ...needsRic }, async (t) => {
   const res = await cli({ json: true, layer: layer.layerDir, task: join(fixtures, 'cjs'), event: '{"inline": [1, 2]}' })
   t.equal(res.code, 0, res.err)
   t.same(payload(JSON.parse(res.out) as InvokeRun).event, { inline: [1, 2] })

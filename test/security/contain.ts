@@ -9,14 +9,17 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
+import { scaled } from '../../src/limits/time-limit.js'
 import { verify } from '../../src/api-verify.js'
 import { sandboxAvailable } from '../../src/sandbox/index.js'
 import { passed, type VerifyReport } from '../../src/verify/types.js'
 import { ensureBuilt, oneLine, processesWith, repo, snapshot, start, until, wrapgen } from '../fixtures/security.js'
 
-t.setTimeout(240_000)
+t.setTimeout(scaled(240_000))
 ensureBuilt()
 const sandboxed = sandboxAvailable()
+// Passed as a copy ({ ...x }): tap's --grep writes its skip reason into a test's options object, so
+// one shared object would skip every later test that uses it.
 const noSandbox = { skip: sandboxed ? false : 'bubblewrap is not usable here' }
 const ric = existsSync(join(repo, 'node_modules/aws-lambda-ric/package.json'))
 const needsInvoke = { skip: !sandboxed ? 'bubblewrap is not usable here' : !ric ? 'aws-lambda-ric (optional) is not installed' : false }
@@ -104,7 +107,7 @@ function hostileInvoke(): Promise<InvokeResult> {
     const victim = spawn('sleep', ['300'], { stdio: 'ignore' })
     const env = { SECRET: secret, VICTIM_FILE: victimFile, VICTIM_PID: String(victim.pid), HOST_PORT: String(port), HOST_IP: hostIp }
     const args = ['invoke', '--no-layer', '--task', task, '--with-layer', extLayer, '--timeout', '20', ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`])]
-    const r = wrapgen(args, { cwd: dir, timeout: 90_000 })
+    const r = wrapgen(args, { cwd: dir, timeout: scaled(90_000) })
     const victimAlive = victim.exitCode === null && victim.signalCode === null
     victim.kill()
     server.close()
@@ -115,7 +118,7 @@ function hostileInvoke(): Promise<InvokeResult> {
 }
 const attacksIn = (text: string): string[] => [...text.matchAll(/ATTACK ([^\n"]+)/g)].map((m) => m[1]!)
 
-t.test('1. invoke: the function and an extension run as their own uid, without capabilities, in their own pid and network namespaces', needsInvoke, async (t) => {
+t.test('1. invoke: the function and an extension run as their own uid, without capabilities, in their own pid and network namespaces', { ...needsInvoke }, async (t) => {
   const r = await hostileInvoke()
   t.equal(r.code, 0, 'the function still works: the Runtime API is reachable inside', { detail: `${r.err}\n${r.out.replace(/x{200,}/g, 'x...').slice(0, 4000)}` })
   const attacks = attacksIn(r.out)
@@ -132,10 +135,10 @@ t.test('1. invoke: the function and an extension run as their own uid, without c
   t.equal(r.hostConnections, 0, 'the host server saw no connection')
   t.ok(r.victimAlive, 'the host process it tried to kill is alive')
   t.notOk(existsSync(victimFile), 'no host file written')
-  t.ok(r.ms < 60_000, `bounded: ${r.ms} ms`)
+  t.ok(r.ms < scaled(60_000), `bounded: ${r.ms} ms`)
 })
 
-t.test('4. invoke: a setsid daemon of the handler or an extension does not outlive the run', needsInvoke, async (t) => {
+t.test('4. invoke: a setsid daemon of the handler or an extension does not outlive the run', { ...needsInvoke }, async (t) => {
   const r = await hostileInvoke()
   t.strictSame(r.leftAfter, [], 'no process left after a normal end')
   // After Ctrl-C too: a handler that starts a daemon and then waits.
@@ -153,13 +156,13 @@ exports.handler = async () => { spawn('setsid', ['sleep', '1${tag}3'], { detache
   t.strictSame(readdirSync(run.tmp), [], 'no temp folder left')
 })
 
-t.test('6. invoke: escape sequences in an extension\'s or the function\'s output reach the terminal escaped', needsInvoke, async (t) => {
+t.test('6. invoke: escape sequences in an extension\'s or the function\'s output reach the terminal escaped', { ...needsInvoke }, async (t) => {
   const r = await hostileInvoke()
   t.notOk(r.out.includes(ESC) || r.err.includes(ESC), 'no raw ESC on stdout or stderr')
   t.match(r.out, /\\u001b\]0;pwned-title\\u0007\\u001b\[2J/, 'shown escaped')
 })
 
-t.test('9. invoke: an extension\'s 20 MB of logs are clipped, as the function\'s are', needsInvoke, async (t) => {
+t.test('9. invoke: an extension\'s 20 MB of logs are clipped, as the function\'s are', { ...needsInvoke }, async (t) => {
   const r = await hostileInvoke()
   t.ok(r.out.length < 3 * 1024 * 1024, `the output is ${r.out.length} bytes`)
   t.match(r.out, /\[\.\.\. \d+ bytes of output left out \.\.\.\]/, 'says how much it left out')
@@ -198,7 +201,7 @@ t.test('2. verify: --with-layer trees and chained wrappers never run on the host
   t.notOk(existsSync(hostMark), 'the chained wrapper never ran on the host')
 })
 
-t.test('7. verify: a wrapper that fills /tmp or memory hits the sandbox\'s bound, and the check fails with the reason', noSandbox, async (t) => {
+t.test('7. verify: a wrapper that fills /tmp or memory hits the sandbox\'s bound, and the check fails with the reason', { ...noSandbox }, async (t) => {
   script(join(wrappers, 'fills-tmp.sh'), '#!/bin/sh\nfallocate -l 2G /tmp/fill || dd if=/dev/zero of=/tmp/fill bs=1M count=2048 2>&1 | tail -1 >&2\nexec "$@"\n')
   script(join(wrappers, 'eats-memory.sh'), '#!/bin/sh\nx=$(head -c 200000000 /dev/zero | tr "\\0" a)\necho ${#x}\nexec "$@"\n')
   const before = readFileSync('/proc/meminfo', 'utf8')
@@ -208,7 +211,7 @@ t.test('7. verify: a wrapper that fills /tmp or memory hits the sandbox\'s bound
   try {
     const started = Date.now()
     const [fill, eat] = await Promise.all([verify({ wrapperFile: join(wrappers, 'fills-tmp.sh'), ...fast }), verify({ wrapperFile: join(wrappers, 'eats-memory.sh'), ...fast })])
-    t.ok(Date.now() - started < 30_000, 'both end within seconds')
+    t.ok(Date.now() - started < scaled(30_000), 'both end within seconds')
     t.equal(passed(fill), false, 'fills-tmp.sh: FAIL')
     t.match(failedRows(fill).join('\n'), /filled the sandbox's \/tmp \(32 MiB/, 'the reason: /tmp is full')
     t.equal(passed(eat), false, 'eats-memory.sh: FAIL')
@@ -221,7 +224,30 @@ t.test('7. verify: a wrapper that fills /tmp or memory hits the sandbox\'s bound
   t.ok(free(before) - free(readFileSync('/proc/meminfo', 'utf8')) < 1024 * 1024 * 1024, 'the host kept its memory')
 })
 
-t.test('19. verify: the write check sees deletions, new empty folders and links at the root', noSandbox, async (t) => {
+// Guards against a sandbox without --unshare-net: a wrapper under test would reach the host's loopback
+// (a database, a metadata proxy on 127.0.0.1) and the network beyond.
+t.test('1. verify: the sandbox has no network: a wrapper gets no connection to a listener on the host\'s loopback', { ...noSandbox }, async (t) => {
+  let connections = 0
+  const server = createServer((s) => {
+    connections++
+    s.destroy()
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => void server.close())
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  // The same attempt from the host reaches it: what the wrapper tries is a real connection.
+  const control = spawn('curl', ['-s', '-m', '5', '-o', '/dev/null', url], { stdio: 'ignore' })
+  await new Promise((r) => control.on('close', r))
+  t.ok(await until(() => connections === 1, 5000), 'from the host, curl reaches the listener')
+  connections = 0
+  script(join(wrappers, 'phones-home.sh'), `#!/bin/sh\ncurl -s -m 2 -o /dev/null '${url}' && echo "reached the host" >&2\nexec "$@"\n`)
+  const r = await verify({ wrapperFile: join(wrappers, 'phones-home.sh'), ...fast })
+  t.ok(passed(r), 'the wrapper ran and passed the command on', { failed: failedRows(r) })
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(connections, 0, 'the listener saw no connection from any of its runs')
+})
+
+t.test('19. verify: the write check sees deletions, new empty folders and links at the root', { ...noSandbox }, async (t) => {
   const layer = join(dir, 'writes-layer')
   mkdirSync(join(layer, 'vendor'), { recursive: true })
   writeFileSync(join(layer, 'vendor/keep.txt'), 'x')
@@ -229,14 +255,20 @@ t.test('19. verify: the write check sees deletions, new empty folders and links 
   script(join(layer, 'makes-folder.sh'), '#!/bin/sh\nmkdir /opt/newdir\nexec "$@"\n')
   script(join(layer, 'links-root.sh'), '#!/bin/sh\nln -s /etc /evil\nmkdir /newroot\nexec "$@"\n')
   const stdio = async (name: string): Promise<string> => failedRows(await verify({ wrapperFile: join(layer, name), extraLayers: [layer], ...fast })).find((x) => x.startsWith('stdio:')) ?? ''
-  const [deletes, folder, root] = await Promise.all([stdio('deletes.sh'), stdio('makes-folder.sh'), stdio('links-root.sh')])
+  // Guards against judging the root's new paths by their top folder, or by the top level only: /var
+  // holds the Lambda tree's mount points (bubblewrap's own), yet a new folder below it is a write, and
+  // so is a file in a new folder anywhere ($HOME is unset, as on Lambda: "$HOME/x" is /x).
+  script(join(layer, 'writes-deep.sh'), '#!/bin/sh\nmkdir -p "$HOME/x" /var/cache/x\necho m > "$HOME/x/mark"\necho m > /var/cache/x/mark\nexec "$@"\n')
+  const [deletes, folder, root, deep] = await Promise.all([stdio('deletes.sh'), stdio('makes-folder.sh'), stdio('links-root.sh'), stdio('writes-deep.sh')])
   t.match(deletes, /wrote outside \/tmp .*\/opt\/vendor\/keep\.txt \(deleted\)/, 'a deletion')
   t.match(folder, /wrote outside \/tmp .*\/opt\/newdir/, 'a new empty folder')
   t.match(root, /wrote outside \/tmp .*\/evil, \/newroot/, 'a link and a folder at the root')
+  t.match(deep, /wrote outside \/tmp .*\/var\/cache\/x\/mark/, 'a file in a new folder under /var')
+  t.match(deep, /wrote outside \/tmp .*\/x\/mark/, 'a file in a new folder at $HOME')
   t.equal(readFileSync(join(layer, 'vendor/keep.txt'), 'utf8'), 'x', 'the tree given is untouched')
 })
 
-t.test('14, 20. verify: a symlinked vendor wrapper works; a FIFO, or a folder over a symlink, is one line and leaves no temp folder', noSandbox, async (t) => {
+t.test('14, 20. verify: a symlinked vendor wrapper works; a FIFO, or a folder over a symlink, is one line and leaves no temp folder', { ...noSandbox }, async (t) => {
   const layer = join(dir, 'otel-layer')
   script(join(layer, 'vendor/wrapper.sh'), '#!/bin/sh\nexport OTEL_SEEN=1\nexec "$@"\n')
   symlinkSync('vendor/wrapper.sh', join(layer, 'otel-handler'))
@@ -260,7 +292,7 @@ t.test('14, 20. verify: a symlinked vendor wrapper works; a FIFO, or a folder ov
   }
 })
 
-t.test('21. verify cannot be told apart in one line: random credentials in Lambda\'s formats, no extra fds, no tool-named paths', noSandbox, async (t) => {
+t.test('21. verify cannot be told apart in one line: random credentials in Lambda\'s formats, no extra fds, no tool-named paths', { ...noSandbox }, async (t) => {
   // Behaves (passes the command on) when it thinks it is checked; drops the handler otherwise.
   script(join(wrappers, 'evades.sh'), `#!/bin/sh
 seen() { exec "$@"; }
@@ -289,7 +321,7 @@ exec "$@"
   t.notMatch(JSON.stringify(a), /wrapgen|verify/i)
 })
 
-t.test('6. verify: a wrapper\'s escape sequences reach the report escaped', noSandbox, async (t) => {
+t.test('6. verify: a wrapper\'s escape sequences reach the report escaped', { ...noSandbox }, async (t) => {
   script(join(wrappers, 'paints.sh'), '#!/bin/sh\nprintf \'\\033]0;pwned\\007\\033[2J\\033[32mPASS\\033[0m error\\n\' >&2\nexit 1\n')
   const r = wrapgen(['verify', '--wrapper', join(wrappers, 'paints.sh'), '--runtime', 'nodejs20.x', '--memory', '1024', '--stand-in-only'], { cwd: dir })
   t.equal(r.code, 3, 'FAIL: exit 3')
@@ -297,7 +329,7 @@ t.test('6. verify: a wrapper\'s escape sequences reach the report escaped', noSa
   t.match(r.out, /\\u001b\[32mPASS/, 'the sequence shown escaped')
 })
 
-t.test('3, 11. compose: a setuid vendor binary is written without the bit (and said so); a wrapper that starts nothing is a failure', noSandbox, async (t) => {
+t.test('3, 11. compose: a setuid vendor binary is written without the bit (and said so); a wrapper that starts nothing is a failure', { ...noSandbox }, async (t) => {
   const vendor = join(dir, 'suid-layer')
   script(join(vendor, 'bin/tool'), '#!/bin/sh\necho tool\n')
   chmodSync(join(vendor, 'bin/tool'), 0o4755)

@@ -4,11 +4,12 @@
 // Each is a clear error (exit 1, one line naming the file) or works, within seconds and bounded
 // memory, with nothing of the user's lost. The built CLI runs in a child process with its own TMPDIR.
 import { spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import t from 'tap'
+import { scaled } from '../../src/limits/time-limit.js'
 import yauzl from 'yauzl'
 import yazl from 'yazl'
 import { buildLayer } from '../../src/build.js'
@@ -18,11 +19,13 @@ import { sandboxAvailable } from '../../src/sandbox/index.js'
 import { findShells, linkShell } from '../../src/verify/shells.js'
 import { agentJarProblem, startupHookProblem } from '../../src/startup-hooks/binary-check.js'
 import { agentJar, startupHookAssembly } from '../fixtures/hook-binaries.js'
-import { bin, childEnv, ensureBuilt, oneLine, privateTmp, snapshot, start, wrapgen } from '../fixtures/security.js'
+import { bin, childEnv, ensureBuilt, oneLine, privateTmp, snapshot, start, until, wrapgen } from '../fixtures/security.js'
 
-t.setTimeout(240_000)
+t.setTimeout(scaled(240_000))
 ensureBuilt()
 const sandboxed = sandboxAvailable()
+// Passed as a copy ({ ...x }): tap's --grep writes its skip reason into a test's options object, so
+// one shared object would skip every later test that uses it.
 const noSandbox = { skip: sandboxed ? false : 'bubblewrap is not usable here' }
 const ESC = '\u001b'
 const dir = t.testdir({ 'one.json': JSON.stringify({ name: 'one', runtimes: ['nodejs20.x'] }) })
@@ -76,7 +79,7 @@ t.test('8. compose: a zip bomb, 50,000 entries and a zip over 2 GiB are refused 
   t.equal(m.code, 1, '1,001 entries over a limit of 1,000: exit 1')
   t.ok(oneLine(m.err), m.err)
   t.match(m.err, /many\.zip: holds 1,001 entries, more than the 1,000 a layer may hold here/)
-  t.ok(m.ms < 20_000, `fast: ${m.ms} ms`)
+  t.ok(m.ms < scaled(20_000), `fast: ${m.ms} ms`)
   const h = wrapgen(['compose', `${huge}=none`, '--out', join(dir, 'huge-out')], { cwd: dir })
   t.equal(h.code, 1, 'a 2.2 GB file: exit 1 (it was 70)')
   t.ok(oneLine(h.err), h.err)
@@ -84,7 +87,7 @@ t.test('8. compose: a zip bomb, 50,000 entries and a zip over 2 GiB are refused 
   for (const out of ['bomb-out', 'many-out', 'huge-out']) t.notOk(existsSync(join(dir, out, 'layer')), `${out}: nothing written`)
 })
 
-t.test('3, 14, 6. compose: setuid bits dropped from a zip; duplicate names after normalisation refused; an entry\'s name shown escaped', noSandbox, async (t) => {
+t.test('3, 14, 6. compose: setuid bits dropped from a zip; duplicate names after normalisation refused; an entry\'s name shown escaped', { ...noSandbox }, async (t) => {
   const suid = await zip(join(dir, 'suid.zip'), [['bin/tool', '#!/bin/sh\necho hi\n', 0o104755], ['bin/group', 'x', 0o102755], ['shared/', '', 0o41777]])
   const r = wrapgen(['compose', `${suid}=none`, '--config', 'one.json', '--out', join(dir, 'suid-out')], { cwd: dir })
   t.equal(r.code, 0, r.err)
@@ -146,7 +149,7 @@ find ${out} | sort > ${dir}/after-all.txt; find ${out} -type f | sort > ${dir}/a
   t.notMatch(readFileSync(join(dir, 'after-all.txt'), 'utf8'), /\.wrapgen-staging|\.wrapgen\.lock/, 'no staging folder or lock left')
 })
 
-t.test('13. compose: re-composing never deletes a file the user added under out/layer; --out / is refused', noSandbox, async (t) => {
+t.test('13. compose: re-composing never deletes a file the user added under out/layer; --out / is refused', { ...noSandbox }, async (t) => {
   const layer = folder('plain-layer', { 'plain/a.txt': 'a' })
   const out = join(dir, 'owned-out')
   const first = wrapgen(['compose', `${layer}=none`, '--config', 'one.json', '--out', out], { cwd: dir })
@@ -169,7 +172,7 @@ t.test('13. compose: re-composing never deletes a file the user added under out/
 // ---------------------------------------------------------------------------------------------------
 // verify's and build's inputs.
 
-t.test('14. verify: a non-JSON layer manifest, and a compose.json with config.node: null, are one line (they were 70)', noSandbox, async (t) => {
+t.test('14. verify: a non-JSON layer manifest, and a compose.json with config.node: null, are one line (they were 70)', { ...noSandbox }, async (t) => {
   const layer = folder('bad-manifest', { 'wrapgen/manifest.json': 'not json {', 'wrapgen/exec': '#!/bin/sh\nexec "$@"\n' })
   const r = wrapgen(['verify', '--layer', layer, '--config', 'one.json'], { cwd: dir })
   t.equal(r.code, 1)
@@ -230,20 +233,24 @@ t.test('10. a config that waits forever, or loops, fails within its deadline, an
   writeFileSync(join(dir, 'loop.config.mjs'), 'for (;;) {}\nexport default { name: "x" }\n')
   const env = { WRAPGEN_CONFIG_TIMEOUT_MS: '1500' }
   for (const config of ['forever.config.mjs', 'loop.config.mjs']) {
-    const r = wrapgen(['print', '--runtime', 'nodejs20.x', '--config', config], { cwd: dir, env, timeout: 30_000 })
+    const r = wrapgen(['print', '--runtime', 'nodejs20.x', '--config', config], { cwd: dir, env, timeout: scaled(30_000) })
     t.equal(r.code, 1, `${config}: exit 1`)
     t.ok(oneLine(r.err), r.err)
     t.match(r.err, new RegExp(`${config.replace('.', '\\.')}: did not finish loading within 1\\.5 s`))
-    t.ok(r.ms < 15_000, `within the deadline: ${r.ms} ms`)
+    t.ok(r.ms < scaled(15_000), `within the deadline: ${r.ms} ms`)
   }
+  // It says when its loop starts (wrapgen's signal handlers are in place by then): not a fixed wait, as on
+  // a busy machine node may not even have started wrapgen after 1.5 s, and then dies of the signal itself.
+  writeFileSync(join(dir, 'loop-mark.config.mjs'), "import { writeFileSync } from 'node:fs'\nwriteFileSync(new URL('./looping', import.meta.url), '')\nfor (;;) {}\nexport default { name: 'x' }\n")
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    const run = start(['build', '--config', 'loop.config.mjs', '--out', join(dir, 'loop-out')], { cwd: dir })
-    await new Promise((r) => setTimeout(r, 1500))
+    rmSync(join(dir, 'looping'), { force: true })
+    const run = start(['build', '--config', 'loop-mark.config.mjs', '--out', join(dir, 'loop-out')], { cwd: dir })
+    t.ok(await until(() => existsSync(join(dir, 'looping')), 60_000), 'the config\'s loop started')
     const sent = Date.now()
     run.child.kill(signal)
     const end = await run.done
     t.equal(end.code, code, `${signal} during a synchronous loop in the config: exit ${code}`)
-    t.ok(Date.now() - sent < 5000, 'at once')
+    t.ok(Date.now() - sent < scaled(5000), 'at once')
     t.strictSame(readdirSync(run.tmp), [], 'no temp folder left')
   }
 })
