@@ -10,6 +10,7 @@ import { homedir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import yauzl from 'yauzl'
 import { UserError } from '../errors.js'
+import { zipEntries } from '../layer/zip.js'
 import type { RuntimeFixture } from '../runtimes/types.js'
 import { withHandlerLast, type RuntimeClient } from './clients.js'
 
@@ -70,17 +71,11 @@ export function chooseJdk(feature: number, all: readonly Jdk[]): Jdk | undefined
 }
 
 /** The named entries of a zip (a jar), by name. */
-async function zipEntries(file: string, want: (name: string) => boolean): Promise<Map<string, Buffer>> {
+async function namedEntries(file: string, want: (name: string) => boolean): Promise<Map<string, Buffer>> {
   const zip = await yauzl.openPromise(file, { lazyEntries: true })
   const out = new Map<string, Buffer>()
   try {
-    for (;;) {
-      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-        zip.once('entry', resolve).once('end', () => resolve(undefined)).once('error', reject)
-        zip.readEntry()
-      })
-      zip.removeAllListeners('entry').removeAllListeners('end').removeAllListeners('error')
-      if (!entry) break
+    for await (const entry of zipEntries(zip)) {
       if (!want(entry.fileName)) continue
       const chunks: Buffer[] = []
       for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer)
@@ -115,7 +110,7 @@ export async function findClientJars(runtimeId: string, ricJars?: string): Promi
     if (!existsSync(p)) throw new UserError(fetchHint(runtimeId))
     ric = p
   }
-  const entries = await zipEntries(ric, (n) => n === 'META-INF/MANIFEST.MF' || n.startsWith('jni/'))
+  const entries = await namedEntries(ric, (n) => n === 'META-INF/MANIFEST.MF' || n.startsWith('jni/'))
   const names = manifestClassPath(entries.get('META-INF/MANIFEST.MF')?.toString('utf8') ?? '')
   const jars = [ric]
   for (const name of names) {

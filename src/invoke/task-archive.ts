@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import yauzl from 'yauzl'
 import { makeTemp, removeTemp } from '../cleanup.js'
 import { UserError } from '../errors.js'
+import { zipEntries } from '../layer/zip.js'
 
 export const isTaskArchive = (path: string): boolean => /\.(zip|jar)$/i.test(path)
 
@@ -15,13 +16,7 @@ export async function unpackTask(file: string): Promise<{ dir: string; remove: (
     // yauzl refuses absolute names, `..` and backslashes (zip-slip) while decoding entry names.
     const zip = await yauzl.openPromise(file, { lazyEntries: true, strictFileNames: true })
     try {
-      for (;;) {
-        const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-          zip.once('entry', resolve).once('end', () => resolve(undefined)).once('error', reject)
-          zip.readEntry()
-        })
-        zip.removeAllListeners('entry').removeAllListeners('end').removeAllListeners('error')
-        if (!entry) break
+      for await (const entry of zipEntries(zip)) {
         const at = join(dir, entry.fileName)
         if (entry.fileName.endsWith('/')) {
           mkdirSync(at, { recursive: true })
