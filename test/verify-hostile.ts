@@ -25,7 +25,8 @@ const dir = t.testdir({ tmp: {}, secret: `SECRET-${MARK}\n` })
 // Every temp folder verify makes comes from makeTemp (os.tmpdir()): here, so the test can see them all.
 process.env.TMPDIR = join(dir, 'tmp')
 const home = process.env.HOME ?? '/root'
-const victims = [join(home, `${MARK}.txt`), `/etc/${MARK}`, join(repo, `${MARK}.txt`), join(dir, `${MARK}.txt`)]
+// One path that sorts before /opt (as /home/… does on many machines): the report must still name the layer's write.
+const victims = [join(home, `${MARK}.txt`), `/etc/${MARK}`, join(repo, `${MARK}.txt`), join(dir, `${MARK}.txt`), `/a-${MARK}/deep/${MARK}.txt`]
 
 const wrappers: Record<string, string> = {
   'writes-host.sh': `#!/bin/sh
@@ -102,7 +103,10 @@ t.test('hostile wrappers are contained, reported, and leave nothing behind', { s
 
   for (const v of victims) t.notOk(existsSync(v), `nothing written at ${v}`)
   t.equal(passed(writes), false, 'writes-host.sh: FAIL')
-  t.match(failed(writes).find((x) => x.check === 'stdio')?.detail, /the wrapper wrote outside \/tmp \(read-only on Lambda\): .*\/opt\/hostile-state/, 'writes-host.sh: the writes it managed (in its copy) are reported, seen on the file system')
+  const wrote = failed(writes).find((x) => x.check === 'stdio')?.detail
+  t.match(wrote, /^the wrapper wrote outside \/tmp \(read-only on Lambda\): \/opt\/hostile-state, /, 'writes-host.sh: the writes it managed (in its copy) are reported, seen on the file system, the layer\'s own first')
+  t.match(wrote, `/a-${MARK}/deep/${MARK}.txt`, 'a file in new folders is one write, not three')
+  t.notMatch(wrote, new RegExp(`/a-${MARK}(/deep)?[,]`), 'the folders made to hold it are not listed')
 
   t.notOk(failed(reads).some((x) => x.detail.includes('leaked')), 'reads-home.sh: no host file was readable', { detail: failed(reads) })
 

@@ -36,6 +36,11 @@ function changes(before: ReadonlyMap<string, string>, after: ReadonlyMap<string,
   return out
 }
 
+/** Without the folders that only hold another reported path (`mkdir -p a/b; echo > a/b/f` is one write: a/b/f). */
+function leaves(paths: readonly string[]): string[] {
+  return paths.filter((p) => !paths.some((q) => q.startsWith(`${p}/`)))
+}
+
 /** Writable for anyone (the sandbox's uid is not the owner), so an attempt becomes a visible write. */
 function openUp(dir: string): void {
   chmodSync(dir, 0o777)
@@ -96,13 +101,16 @@ export function writableTree(trees: ReadonlyArray<readonly [string, string]>): W
     dirs,
     root,
     written: () => {
-      const out: string[] = []
+      const inLambda: string[] = []
       dirs.forEach(([lambda, copy], i) => {
-        for (const p of changes(before[i]!, snapshot(copy))) out.push(join(lambda, p))
+        for (const p of changes(before[i]!, snapshot(copy))) inLambda.push(join(lambda, p))
       })
       // The root started empty: whatever is there but bubblewrap's own mount points and links.
-      for (const p of snapshot(root).keys()) if (!own.has(p)) out.push(`/${p}`)
-      return out.sort()
+      const elsewhere: string[] = []
+      for (const p of snapshot(root).keys()) if (!own.has(p)) elsewhere.push(`/${p}`)
+      // Lambda's own folders first: a report shows only its first few, and the host paths a wrapper
+      // tried (its home folder, say) differ from machine to machine.
+      return [...leaves(inLambda).sort(), ...leaves(elsewhere).sort()]
     },
     remove: () => removeTemp(base),
   }
