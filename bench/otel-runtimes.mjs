@@ -49,7 +49,7 @@ import { runInvoke } from '../dist/src/invoke/run.js'
 import { writeLayer } from '../dist/src/layer/write.js'
 import { sandboxAvailable } from '../dist/src/sandbox/index.js'
 import { instructions } from './cold.mjs'
-import { f, signed, stat } from './stats.mjs'
+import { f, stat } from './stats.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixtures = join(here, 'fixtures/otel-runtimes')
@@ -252,7 +252,7 @@ async function javaRows({ dir, rows, rounds, log }) {
     bare: `${f(stat(ms.bare).median, 0)} ms (IQR ${f(stat(ms.bare).q1, 0)}–${f(stat(ms.bare).q3, 0)}); ${steady('bare')}`,
     vendor: `${v.text}; ${steady('vendor')}`,
     wrapgen: `${w.text}; ${steady('wrapgen')}`,
-    result: `wrapgen's cost ×${f(w.cost.median / v.cost.median)} of the vendor's (time); ${signedCount(med('wrapgen', 'classesLoaded') - med('vendor', 'classesLoaded'))} classes against the vendor's, CPU ${signed(med('wrapgen', 'cpuMs') - med('vendor', 'cpuMs'))} ms (median against median); valgrind: not run (see bench/otel-runtimes.mjs)`,
+    result: `wrapgen's cost ×${f(w.cost.median / v.cost.median)} of the vendor's (time); ${signedCount(med('wrapgen', 'classesLoaded') - med('vendor', 'classesLoaded'))} classes against the vendor's, CPU ${signedCount(med('wrapgen', 'cpuMs') - med('vendor', 'cpuMs'))} ms (median against median); valgrind: not run (see bench/otel-runtimes.mjs)`,
   })
   log(`  ${JSON.stringify(rows[rows.length - 1])}`)
 }
