@@ -37,7 +37,7 @@
 // `node bench/otel-runtimes.mjs` prints the rows; `node bench/run.mjs --only=otel-runtimes` rewrites
 // its section of docs/benchmarks.md.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, homedir, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -63,7 +63,8 @@ export const JAVAAGENT = { group: 'io.opentelemetry.javaagent', artifact: 'opent
 const OTEL_ENV = { OTEL_SERVICE_NAME: 'bench', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
-const firstLine = (s) => (s ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? ''
+/** The last line of a tool's output: where pip and mvn say what failed. */
+const lastLine = (s) => (s ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? ''
 const M = (n) => `${(n / 1e6).toFixed(1)} M`
 const signedCount = (n) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(0)}`
 
@@ -77,22 +78,23 @@ function script(file, body) {
 function ensurePython(py, tree, log) {
   const site = join(tree, 'python')
   const done = join(tree, '.installed')
-  if (existsSync(done)) return undefined
+  // Installed for this list of packages (the marker names them first): kept; else installed afresh.
+  if (existsSync(done) && readFileSync(done, 'utf8').startsWith(`${PY_PACKAGES.join('\n')}\n`)) return undefined
   log(`  installing OpenTelemetry for python into ${site} (once)`)
   rmSync(tree, { recursive: true, force: true })
   const pip = (pkgs) => spawnSync(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', site, ...pkgs], { encoding: 'utf8', maxBuffer: 1 << 26 })
   let r = pip(PY_PACKAGES)
-  if (r.status !== 0) return `pip install ${PY_PACKAGES.join(' ')} failed: ${firstLine(r.stderr)}`
+  if (r.status !== 0) return `pip install ${PY_PACKAGES.join(' ')} failed: ${lastLine(r.stderr)}`
   // The distro's own way to pick instrumentations: one for each library it finds installed.
   r = spawnSync(py, [join(site, 'bin/opentelemetry-bootstrap'), '-a', 'requirements'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: site } })
   const reqs = r.stdout.split('\n').map((l) => l.trim()).filter((l) => /^opentelemetry-instrumentation-/.test(l))
-  if (r.status !== 0 || reqs.length === 0) return `opentelemetry-bootstrap -a requirements failed: ${firstLine(r.stderr)}`
+  if (r.status !== 0 || reqs.length === 0) return `opentelemetry-bootstrap -a requirements failed: ${lastLine(r.stderr)}`
   // One install of everything: a second pip --target skips the `opentelemetry` folder that is already there.
   rmSync(site, { recursive: true, force: true })
   r = pip([...PY_PACKAGES, ...reqs])
-  if (r.status !== 0) return `pip install ${[...PY_PACKAGES, ...reqs].join(' ')} failed: ${firstLine(r.stderr)}`
+  if (r.status !== 0) return `pip install ${[...PY_PACKAGES, ...reqs].join(' ')} failed: ${lastLine(r.stderr)}`
   r = spawnSync(py, ['-m', 'compileall', '-q', '-f', '-j', '0', '--invalidation-mode', 'unchecked-hash', site], { encoding: 'utf8' })
-  if (r.status !== 0) return `compileall failed: ${firstLine(r.stderr)}`
+  if (r.status !== 0) return `compileall failed: ${lastLine(r.stderr)}`
   writeFileSync(done, `${[...PY_PACKAGES, ...reqs].join('\n')}\n`)
   return undefined
 }
@@ -105,7 +107,7 @@ function ensureJavaAgent(log) {
   if (!has('mvn')) return { reason: `${artifact} ${version} is not in ~/.m2 and mvn is not installed` }
   log(`  fetching ${group}:${artifact}:${version} (once)`)
   const r = spawnSync('mvn', ['-q', 'dependency:get', `-Dartifact=${group}:${artifact}:${version}`, '-Dtransitive=false'], { encoding: 'utf8' })
-  return existsSync(jar) ? { jar } : { reason: `mvn dependency:get ${group}:${artifact}:${version} failed: ${firstLine(r.stdout || r.stderr)}` }
+  return existsSync(jar) ? { jar } : { reason: `mvn dependency:get ${group}:${artifact}:${version} failed: ${lastLine(r.stdout || r.stderr)}` }
 }
 
 const layerOf = async (cwd, name, config) => writeLayer(await buildLayer(await openConfig({ cwd, config: { name, ...config } })), join(cwd, name)).layerDir
@@ -193,7 +195,7 @@ async function pythonRows({ dir, rows, rounds, log }) {
     const opt = (extra) => ['bwrap', '--dev-bind', '/', '/', '--tmpfs', '/opt', '--ro-bind', site, '/opt/python', ...extra, '--']
     const env = { PATH: `${home}/bin:/usr/bin:/bin`, HOME: '/tmp', LANG: 'C.UTF-8', ...OTEL_ENV }
     const init = join(task, 'init.py')
-    const count = (name, argv, extra) => instructions(argv, { env, wrap: opt(extra), onOutput: (out) => check(name, JSON.parse(firstLine(out))) })
+    const count = (name, argv, extra) => instructions(argv, { env, wrap: opt(extra), onOutput: (out) => check(name, JSON.parse(lastLine(out))) })
     ir = {
       bare: count('bare', [py, init], []),
       vendor: count('vendor', ['bash', '/opt/otel-instrument', py, init], ['--ro-bind', vendorScript, '/opt/otel-instrument']),
@@ -228,7 +230,7 @@ async function javaRows({ dir, rows, rounds, log }) {
 
   const task = join(dir, 'java-task')
   const r = spawnSync(join(jdk.home, 'bin/javac'), ['--release', '17', '-d', task, join(fixtures, 'java/Handler.java')], { encoding: 'utf8' })
-  if (r.status !== 0) return skip(`javac failed: ${firstLine(r.stderr)}`)
+  if (r.status !== 0) return skip(`javac failed: ${lastLine(r.stderr)}`)
   copyFileSync(agent.jar, join(dir, 'opentelemetry-javaagent.jar'))
   writeFileSync(join(dir, 'package.json'), '{"name":"bench-otel-runtimes","private":true}')
   const layer = await layerOf(dir, 'otel-java', { java: { agents: ['./opentelemetry-javaagent.jar'] } })
