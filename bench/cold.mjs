@@ -32,13 +32,15 @@ const pct = (a, b) => `${a >= b ? '+' : '−'}${(Math.abs(a - b) / b * 100).toFi
  * Instructions (valgrind callgrind, Ir) of a command and every process it execs or starts. Callgrind
  * writes one file per process image: --dump-before=execve keeps the image that execs (a wrapper)
  * apart from the one it becomes. `mainThread`: only the first thread of each process (node's
- * background compiler and GC threads vary from run to run).
+ * background compiler and GC threads vary from run to run). `wrap`: argv valgrind runs under.
+ * `onOutput`: given the command's stdout (to check what ran).
  */
-export function instructions(argv, { env = process.env, cwd, mainThread = false } = {}) {
+export function instructions(argv, { env = process.env, cwd, mainThread = false, wrap = [], onOutput } = {}) {
   const out = mkdtempSync(join(tmpdir(), 'wrapgen-cg-'))
   try {
-    const r = spawnSync('valgrind', ['--tool=callgrind', '--trace-children=yes', '--dump-before=execve', ...(mainThread ? ['--separate-threads=yes'] : []), `--callgrind-out-file=${out}/cg.%p`, ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 1 << 26 })
+    const r = spawnSync(wrap[0] ?? 'valgrind', [...wrap.slice(1), ...(wrap.length ? ['valgrind'] : []), '--tool=callgrind', '--trace-children=yes', '--dump-before=execve', ...(mainThread ? ['--separate-threads=yes'] : []), `--callgrind-out-file=${out}/cg.%p`, ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 1 << 26 })
     if (r.status !== 0) throw new Error(`${argv.join(' ')} under valgrind exited ${r.status}: ${r.stderr.slice(-400)}`)
+    onOutput?.(r.stdout)
     let total = 0
     for (const file of readdirSync(out)) {
       if (mainThread && !/-01$/.test(file)) continue

@@ -1,7 +1,7 @@
 // `npm run bench`: wrapgen's cost, always as a ratio against a baseline measured in the same run,
 // interleaved (baseline, candidate, baseline, ...), reported as medians with the interquartile range.
 // Writes docs/benchmarks.md (pass --no-write to only print; --quick for fewer rounds; --only=hooks for
-// the startup-hook section alone).
+// the startup-hook section alone, --only=cold or --only=otel-runtimes likewise for theirs).
 // Runs against dist/ (npm run bench compiles it first).
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,6 +16,7 @@ import { writeLayer } from '../dist/src/layer/write.js'
 import { sandboxAvailable } from '../dist/src/sandbox/index.js'
 import { coldCost, coldSection } from './cold.mjs'
 import { hooksCost, hooksSection } from './hooks.mjs'
+import { otelRuntimesCost, otelRuntimesSection } from './otel-runtimes.mjs'
 import { f, signed, spread, stat } from './stats.mjs'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -248,6 +249,23 @@ if (only === 'cold') {
   process.exit(0)
 }
 
+// --only=otel-runtimes: OpenTelemetry for python and java, the vendor's way against wrapgen's (bench/otel-runtimes.mjs).
+// Each round starts three functions on AWS's runtime clients (java's take seconds): fewer rounds.
+const OTEL_ROUNDS = { python: quick ? 5 : 11, java: quick ? 3 : 7 }
+const otelRoundsText = `${OTEL_ROUNDS.python} rounds for python, ${OTEL_ROUNDS.java} for java`
+const otelRuntimes = async () => {
+  const loadBefore = loadavg()[0]
+  const otelRows = []
+  await otelRuntimesCost({ rows: otelRows, rounds: OTEL_ROUNDS.python, javaRounds: OTEL_ROUNDS.java, log })
+  return otelRuntimesSection(otelRows, `${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (1-minute), on ${cpus().length} CPUs`, otelRoundsText)
+}
+if (only === 'otel-runtimes') {
+  const section = await otelRuntimes()
+  process.stdout.write(section)
+  writeSection('## OpenTelemetry for Python and Java', section)
+  process.exit(0)
+}
+
 // --only=hooks: only the startup-hook benchmarks (bench/hooks.mjs), rewriting only their section of the doc.
 const hookRows = []
 if (only === 'hooks') {
@@ -271,6 +289,7 @@ const coldLoad = loadavg()[0]
 const coldRows = []
 await coldCost({ repo, rows: coldRows, rounds: ROUNDS, log })
 const coldLoadText = `${coldLoad.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (1-minute), on ${cpus().length} CPUs`
+const otelRuntimesText = await otelRuntimes()
 
 const table = [
   '| benchmark | baseline (median, IQR) | candidate (median, IQR) | target | result |',
@@ -318,6 +337,7 @@ ${initText.trimEnd()}
 \`\`\`
 
 ${hooksSection(hookRows, ROUNDS, `${loadavg()[0].toFixed(1)} (1-minute, at the end), on ${cpus().length} CPUs`)}
-${coldSection(coldRows, coldLoadText)}`
+${coldSection(coldRows, coldLoadText)}
+${otelRuntimesText}`
 process.stdout.write(`${table}\n\n${initText}`)
 if (write) writeFileSync(join(repo, 'docs/benchmarks.md'), doc)
