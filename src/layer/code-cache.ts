@@ -1,0 +1,70 @@
+// V8 code caches for the preload bundle (node.codeCache), made by the node running wrapgen.
+import { spawn } from 'node:child_process'
+import { MODULE_HEAD, MODULE_TAIL } from '../render/preload-loader.js'
+
+export interface CodeCaches {
+  /** process.versions.v8 and process.arch of the node that made them: only that node can accept them. */
+  readonly v8: string
+  readonly arch: string
+  /** One per memory size ('' = node without Lambda's memory flags), in the order asked. */
+  readonly caches: ReadonlyArray<{ readonly memory: string; readonly data: Uint8Array }>
+}
+
+/**
+ * The V8 flags Lambda's node bootstrap passes for a memory size (docs: lambda-runtimes.md): they enter
+ * V8's flag hash, so a cache must be made under the same values to be accepted.
+ */
+export function lambdaNodeFlags(memoryMB: number): string {
+  return `--expose-gc --max-semi-space-size=${Math.floor(memoryMB / 20)} --max-old-space-size=${memoryMB - Math.floor(memoryMB / 10)}`
+}
+
+/**
+ * Runs in a child node. Every function is compiled up front (--no-lazy while compiling), so the cache
+ * holds the bytecode of all of them, not only the top level: nothing of the bundle is run to fill it.
+ * The seeds are fixed on the child's command line, which makes the bytes the same on every build
+ * with the same node; they, and --lazy, are set back to their defaults before each cache is
+ * written, so that its flag hash is the one of a node started with just the flags of its memory size.
+ */
+const PRODUCER = `
+const vm = require('node:vm'), v8 = require('node:v8')
+const chunks = []
+process.stdin.on('data', (c) => chunks.push(c)).on('end', () => {
+  const { source, sets } = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  v8.setFlagsFromString('--no-lazy')
+  const script = new vm.Script(source, { filename: 'preload.bundle.cjs' })
+  v8.setFlagsFromString('--lazy')
+  v8.setFlagsFromString('--hash-seed=0')
+  v8.setFlagsFromString('--random-seed=0')
+  const out = sets.map((flags) => {
+    if (flags) v8.setFlagsFromString(flags)
+    return script.createCachedData().toString('base64')
+  })
+  process.stdout.write(JSON.stringify({ v8: process.versions.v8, arch: process.arch, caches: out }))
+})
+`
+
+/** Caches for the bundle's code: for node without memory flags, then for each of `memoryMB`. */
+export async function makeCodeCaches(bundle: string, memoryMB: readonly number[]): Promise<CodeCaches> {
+  const sizes = [...new Set(memoryMB)].sort((a, b) => a - b)
+  const sets = ['', ...sizes.map(lambdaNodeFlags)]
+  const input = JSON.stringify({ source: MODULE_HEAD + bundle + MODULE_TAIL, sets })
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--hash-seed=1', '--random-seed=1', '-e', PRODUCER], { stdio: ['pipe', 'pipe', 'pipe'], env: {} })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (c: Buffer) => out.push(c))
+    child.stderr.on('data', (c: Buffer) => err.push(c))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString('utf8'))
+      else reject(new Error(`making the V8 code cache failed (node exited ${code}): ${Buffer.concat(err).toString('utf8').trim().split('\n').pop() ?? ''}`))
+    })
+    child.stdin.end(input)
+  })
+  const made = JSON.parse(stdout) as { v8: string; arch: string; caches: string[] }
+  return {
+    v8: made.v8,
+    arch: made.arch,
+    caches: made.caches.map((b64, i) => ({ memory: i === 0 ? '' : String(sizes[i - 1]), data: new Uint8Array(Buffer.from(b64, 'base64')) })),
+  }
+}
