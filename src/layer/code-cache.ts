@@ -31,7 +31,9 @@ const chunks = []
 process.stdin.on('data', (c) => chunks.push(c)).on('end', () => {
   const { source, sets } = JSON.parse(Buffer.concat(chunks).toString('utf8'))
   v8.setFlagsFromString('--no-lazy')
-  const script = new vm.Script(source, { filename: 'preload.bundle.cjs' })
+  // As the loader compiles it: a cached script keeps the import() handling it was made with.
+  const importModuleDynamically = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
+  const script = new vm.Script(source, { filename: 'preload.bundle.cjs', importModuleDynamically })
   v8.setFlagsFromString('--lazy')
   v8.setFlagsFromString('--hash-seed=0')
   v8.setFlagsFromString('--random-seed=0')

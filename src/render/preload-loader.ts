@@ -29,7 +29,9 @@ export interface LoaderInput {
  * made it and one exists for the memory size (Lambda's memory flags change V8's flag hash); V8 then
  * checks it again (version, flags, source) and, when it rejects it, compiles the source as it would
  * without one. Either way the bundle runs with the same module variables a plain require would give
- * it (this module's), and import() goes to node's own loader; a node without that option
+ * it (this module's). An import() left in the bundle (of an external package: the bundler turns those
+ * of built-ins into requires) goes to node's main-context loader, the one option a cached script
+ * keeps (node prints an ExperimentalWarning when it is first used); a node without that option
  * (before 20.12 / 21.7) requires the bundle as usual instead.
  */
 export function renderPreloadLoader(input: LoaderInput): string {
