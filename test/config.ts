@@ -420,6 +420,16 @@ t.test('resolve: defaults', async (t) => {
   t.notOk(got.runtimes.some((id) => id.startsWith('provided')), 'no OS-only runtime')
 })
 
+t.test('resolve: node.codeCache', async (t) => {
+  const cwd = t.testdir({})
+  const cache = async (codeCache?: boolean | { memoryMB?: number[] }) => (await openConfig({ cwd, config: { name: 'c', node: codeCache === undefined ? {} : { codeCache } } })).node.codeCache
+  t.equal(await cache(), undefined, 'absent: no cache')
+  t.equal(await cache(false), undefined, 'false: no cache')
+  t.same(await cache(true), { memoryMB: [] }, 'true: only the cache for node without memory flags')
+  t.same(await cache({}), { memoryMB: [] })
+  t.same(await cache({ memoryMB: [1024, 512, 1024] }), { memoryMB: [512, 1024] }, 'memory sizes sorted, once each (the layer is the same for any order)')
+})
+
 t.test('resolve: from a file, local paths resolve from the config folder, not cwd', async (t) => {
   const dir = t.testdir({
     'package.json': pkg(),
