@@ -463,6 +463,13 @@ t.test('node.codeCache: the hooks run the same whether V8 accepts the cache, rej
   t.same(outcome(run(cached.exec, env, undefined, [])), want, 'a corrupt cache: the same')
   rmSync(join(folder, 'preload.v8cache'))
   t.same(outcome(run(cached.exec, env, undefined, [])), want, 'a missing cache: the same')
+  const bundle = readFileSync(join(folder, 'preload.bundle.cjs'))
+  rmSync(join(folder, 'preload.bundle.cjs'))
+  const open = run(cached.exec, env, undefined, [])
+  t.equal(open.r.status, 0, 'a missing bundle: the function still starts (failMode open)')
+  t.same(open.log.map((l) => l.name), ['entry'], 'without the hooks')
+  t.same(open.stderr, [`wrapgen: ${folder}/preload.bundle.cjs is missing; running the function without wrapgen (failMode "open")`], 'and one line says why')
+  writeFileSync(join(folder, 'preload.bundle.cjs'), bundle)
 
   const again = await buildLayer(await openConfig({ cwd: dir, config: { name: 'cached', runtimes: ['nodejs20.x'], node: { ...node, codeCache: { memoryMB: [1024] } } } }))
   const first = await buildLayer(await openConfig({ cwd: dir, config: { name: 'cached', runtimes: ['nodejs20.x'], node: { ...node, codeCache: { memoryMB: [1024] } } } }))
