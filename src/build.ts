@@ -36,7 +36,7 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 async function preloadFiles(config: ResolvedConfig, bundle: Bundle): Promise<LayerFile[]> {
   const file = (name: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${name}`, mode: 0o644, contents })
   if (!config.node.codeCache) return [file(PRELOAD_FILE, bundle.code)]
-  const made = await makeCodeCaches(new TextDecoder().decode(bundle.code), config.node.codeCache.memoryMB)
+  const made = await makeCodeCaches(new TextDecoder().decode(bundle.code), config.node.codeCache.memoryMB, config.node.flags, config.node.inject)
   const caches = made.caches.map((c) => ({ memory: c.memory, file: `preload${c.memory ? `.${c.memory}` : ''}.v8cache`, data: c.data }))
   return [
     file(PRELOAD_FILE, text(renderPreloadLoader({ name: config.name, v8: made.v8, arch: made.arch, caches }))),

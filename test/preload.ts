@@ -14,6 +14,7 @@ import { renderInitReport } from '../src/invoke/report.js'
 import { initReport } from '../src/invoke/timing.js'
 import { scaled } from '../src/limits/time-limit.js'
 import { MODULE_HEAD, MODULE_TAIL } from '../src/render/preload-loader.js'
+import { v8FlagsOf } from '../src/layer/code-cache.js'
 
 interface LogRecord {
   name: string
@@ -420,6 +421,13 @@ t.test("inject: 'NODE_OPTIONS' with a flag holding a space, from a layer folder 
   t.equal(log[1]?.nodeOptions, `"--title=my app" --require "${join(written.layerDir, 'wrapgen/preload.cjs')}"`, 'NODE_OPTIONS in node\'s quoted form')
 })
 
+/** Whether this node's V8 accepts a layer's cache, asked as the loader asks it, in a node started with `flags`. */
+function acceptsCache(folder: string, cache: string, flags: string[]): boolean {
+  const check = `const vm = require('node:vm'), fs = require('node:fs'); const s = new vm.Script(${JSON.stringify(MODULE_HEAD)} + fs.readFileSync(${JSON.stringify(join(folder, 'preload.bundle.cjs'))}, 'utf8') + ${JSON.stringify(MODULE_TAIL)}, { cachedData: fs.readFileSync(${JSON.stringify(join(folder, cache))}) }); process.stdout.write(String(!s.cachedDataRejected))`
+  const r = spawnSync(process.execPath, [...flags, '-e', check], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
+  return r.stdout === 'true'
+}
+
 t.test('node.codeCache: the hooks run the same whether V8 accepts the cache, rejects it, or finds none; the build is byte-identical', async (t) => {
   const node: WrapgenConfig['node'] = {
     preloads: ['wrapgen/preloads/timing', { module: './hooks/plain.cjs', options: { label: 'one' } }, './hooks/throws.cjs', { module: './hooks/defined.ts', options: { label: 'two' } }, './hooks/dyn-import.cjs'],
@@ -430,12 +438,7 @@ t.test('node.codeCache: the hooks run the same whether V8 accepts the cache, rej
   t.same(readdirSync(folder).filter((f) => f.startsWith('preload')).sort(), ['preload.1024.v8cache', 'preload.bundle.cjs', 'preload.cjs', 'preload.v8cache'])
   t.notMatch(readFileSync(join(folder, 'preload.bundle.cjs'), 'utf8'), /import\("node:os"\)/, "a hook's import() of a built-in is bundled as a require")
 
-  // Whether this node's V8 accepts each cache, asked as the loader asks it, in a node with the flags given.
-  const accepts = (cache: string, flags: string[]): boolean => {
-    const check = `const vm = require('node:vm'), fs = require('node:fs'); const s = new vm.Script(${JSON.stringify(MODULE_HEAD)} + fs.readFileSync(${JSON.stringify(join(folder, 'preload.bundle.cjs'))}, 'utf8') + ${JSON.stringify(MODULE_TAIL)}, { cachedData: fs.readFileSync(${JSON.stringify(join(folder, cache))}) }); process.stdout.write(String(!s.cachedDataRejected))`
-    const r = spawnSync(process.execPath, [...flags, '-e', check], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
-    return r.stdout === 'true'
-  }
+  const accepts = (cache: string, flags: string[]): boolean => acceptsCache(folder, cache, flags)
   const lambda1024 = ['--expose-gc', '--max-semi-space-size=51', '--max-old-space-size=922']
   t.ok(accepts('preload.v8cache', []), 'node without flags accepts the plain cache')
   t.ok(accepts('preload.1024.v8cache', lambda1024), "node with Lambda's flags for 1024 MB accepts that cache")
@@ -477,4 +480,19 @@ t.test('node.codeCache: the hooks run the same whether V8 accepts the cache, rej
   t.ok(again.files.every((f, i) => Buffer.from(f.contents).equals(Buffer.from(first.files[i]!.contents))), 'two builds of the config: every file byte-identical, the caches too')
   t.ok(Buffer.from(again.zip).equals(Buffer.from(first.zip)), 'and the zip')
   t.ok(Buffer.from(again.files.find((f) => f.path === 'wrapgen/preload.v8cache')!.contents).equals(bytes), 'the same cache as the layer written above')
+})
+
+t.test("node.codeCache: the caches are made under the V8 flags of node.flags, in the order node applies them", async (t) => {
+  const options = new Map([['max-old-space-size', true], ['expose-gc', false], ['stack-size', true]])
+  t.same(v8FlagsOf(['--enable-source-maps', '--max-old-space-size=400', '--no-expose-gc', '--stack-size', '900', '--max_old_space_size', '500', '--title=x'], options), ['--max-old-space-size=400', '--no-expose-gc', '--stack-size=900', '--max-old-space-size=500'], "V8's own flags only, a separate value joined")
+  const lambda1024 = ['--expose-gc', '--max-semi-space-size=51', '--max-old-space-size=922']
+  for (const inject of ['argv', 'NODE_OPTIONS'] as const) {
+    const { preload } = await layer(`flags-${inject.toLowerCase()}`, { preloads: ['./hooks/plain.cjs'], flags: ['--enable-source-maps', '--max-old-space-size=400'], inject, codeCache: { memoryMB: [1024] } })
+    const folder = dirname(preload)
+    t.ok(acceptsCache(folder, 'preload.v8cache', ['--max-old-space-size=400']), `${inject}: node with the config's flag accepts the plain cache`)
+    t.notOk(acceptsCache(folder, 'preload.v8cache', []), `${inject}: node without it does not`)
+    // argv: the config's flags come after Lambda's and win; NODE_OPTIONS: Lambda's command line wins.
+    const effective = inject === 'argv' ? [...lambda1024.slice(0, 2), '--max-old-space-size=400'] : lambda1024
+    t.ok(acceptsCache(folder, 'preload.1024.v8cache', effective), `${inject}: node with the flags it will have at 1024 MB accepts that cache`)
+  }
 })

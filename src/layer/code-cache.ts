@@ -1,5 +1,5 @@
 // V8 code caches for the preload bundle (node.codeCache), made by the node running wrapgen.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { MODULE_HEAD, MODULE_TAIL } from '../render/preload-loader.js'
 
 export interface CodeCaches {
@@ -45,10 +45,42 @@ process.stdin.on('data', (c) => chunks.push(c)).on('end', () => {
 })
 `
 
-/** Caches for the bundle's code: for node without memory flags, then for each of `memoryMB`. */
-export async function makeCodeCaches(bundle: string, memoryMB: readonly number[]): Promise<CodeCaches> {
+/** V8's own options in this node (`node --v8-options`): name (dashes) -> whether it takes a value. */
+function v8Options(): Map<string, boolean> {
+  const text = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8', env: {} }).stdout ?? ''
+  const options = new Map<string, boolean>()
+  for (const m of text.matchAll(/^ {2}--([\w-]+) .*\n\s+type: (\w+)/gm)) options.set(m[1]!.replace(/_/g, '-'), m[2] !== 'bool')
+  return options
+}
+
+/**
+ * The V8 flags among node.flags, as one string for v8.setFlagsFromString (`--name`, `--no-name`,
+ * `--name=value`, or `--name` then its value): node passes them to V8, so they enter its flag hash.
+ * Node's own options (`--enable-source-maps`) do not.
+ */
+export function v8FlagsOf(flags: readonly string[], options: ReadonlyMap<string, boolean>): string[] {
+  const out: string[] = []
+  for (let i = 0; i < flags.length; i++) {
+    const m = /^--?(no-)?([\w-]+)(=.*)?$/.exec(flags[i]!)
+    const name = m?.[2]?.replace(/_/g, '-')
+    const takesValue = name === undefined ? undefined : options.get(name)
+    if (takesValue === undefined) continue
+    if (takesValue && m![3] === undefined && i + 1 < flags.length) out.push(`--${name}=${flags[++i]}`)
+    else out.push(`--${m![1] ?? ''}${name}${m![3] ?? ''}`)
+  }
+  return out
+}
+
+/**
+ * Caches for the bundle's code: for node without memory flags, then for each of `memoryMB`, each under
+ * the V8 flags the function's node will have: the config's (`flags`), after Lambda's memory flags when
+ * they are on the command line (they win there), before them in NODE_OPTIONS (where the command line wins).
+ */
+export async function makeCodeCaches(bundle: string, memoryMB: readonly number[], flags: readonly string[] = [], inject: 'argv' | 'NODE_OPTIONS' = 'argv'): Promise<CodeCaches> {
   const sizes = [...new Set(memoryMB)].sort((a, b) => a - b)
-  const sets = ['', ...sizes.map(lambdaNodeFlags)]
+  const own = flags.length ? v8FlagsOf(flags, v8Options()).join(' ') : ''
+  const withOwn = (memory: string): string => [inject === 'argv' ? memory : own, inject === 'argv' ? own : memory].filter(Boolean).join(' ')
+  const sets = [own, ...sizes.map((mb) => withOwn(lambdaNodeFlags(mb)))]
   const input = JSON.stringify({ source: MODULE_HEAD + bundle + MODULE_TAIL, sets })
   const stdout = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, ['--hash-seed=1', '--random-seed=1', '-e', PRODUCER], { stdio: ['pipe', 'pipe', 'pipe'], env: {} })
