@@ -4,7 +4,9 @@ import { bundlePreload, type Bundle } from './layer/bundle.js'
 import { sortFiles, type LayerFile } from './layer/files.js'
 import { zipLayer } from './layer/zip.js'
 import { configHash, plan as makePlan } from './plan/plan.js'
-import { LAYER_DIR, MANIFEST_FILE, PRELOAD_FILE, type Plan } from './plan/types.js'
+import { LAYER_DIR, MANIFEST_FILE, PRELOAD_BUNDLE_FILE, PRELOAD_FILE, type Plan } from './plan/types.js'
+import { makeCodeCaches } from './layer/code-cache.js'
+import { renderPreloadLoader } from './render/preload-loader.js'
 import { renderManifest, type Manifest } from './render/manifest.js'
 import { renderWrapper } from './render/wrapper.js'
 import { loadCatalogue } from './runtimes/catalogue.js'
@@ -27,13 +29,29 @@ export interface BuildResult {
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 
+/**
+ * The preload bundle as preload.cjs; with node.codeCache, preload.cjs is a loader that compiles the
+ * bundle (preload.bundle.cjs) with the V8 code caches made for it (preload[.<memory>].v8cache).
+ */
+async function preloadFiles(config: ResolvedConfig, bundle: Bundle): Promise<LayerFile[]> {
+  const file = (name: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${name}`, mode: 0o644, contents })
+  if (!config.node.codeCache) return [file(PRELOAD_FILE, bundle.code)]
+  const made = await makeCodeCaches(new TextDecoder().decode(bundle.code), config.node.codeCache.memoryMB, config.node.flags, config.node.inject)
+  const caches = made.caches.map((c) => ({ memory: c.memory, file: `preload${c.memory ? `.${c.memory}` : ''}.v8cache`, data: c.data }))
+  return [
+    file(PRELOAD_FILE, text(renderPreloadLoader({ name: config.name, v8: made.v8, arch: made.arch, caches }))),
+    file(PRELOAD_BUNDLE_FILE, bundle.code),
+    ...caches.map((c) => file(c.file, c.data)),
+  ]
+}
+
 export async function buildLayer(config: ResolvedConfig): Promise<BuildResult> {
   const plan = makePlan(config)
   const hash = configHash(config)
   const bundle = config.node.preloads.length > 0 ? await bundlePreload(config) : undefined
   // exec, and a part for each runtime family with something to do (exec sources it for that family).
   const files: LayerFile[] = renderWrapper(plan, version(), wrapperTemplates()).map((f) => ({ path: `${LAYER_DIR}/${f.name}`, mode: f.mode, contents: text(f.text) }))
-  if (bundle) files.push({ path: `${LAYER_DIR}/${PRELOAD_FILE}`, mode: 0o644, contents: bundle.code })
+  if (bundle) files.push(...(await preloadFiles(config, bundle)))
   files.push(...(await hookLayerFiles(config, plan)))
   files.push(...(await extensionLayerFiles(config, version())))
   // The custom-runtime shim makes the layer useful on the OS-only runtimes too.

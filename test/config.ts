@@ -256,6 +256,8 @@ const BAD: Array<[string, unknown, string[]]> = [
   ['env.unset: a wrapper variable', { name: 'a', node: { env: { unset: ['wrapgen_insert'] } } }, ['node.env.unset[0]: wrapgen_insert is a variable of the wrapper itself; choose another name']],
   ['python.flags ending in an option that takes a value', { name: 'a', python: { flags: ['-X', 'importtime', '-X'] } }, ['python.flags[2]: "-X" takes a value, which must follow it in the list; without one the runtime\'s entry would become its value']],
   ['node.mainFields unknown field', { name: 'a', node: { mainFields: ['module', 'exports'] } }, ['node.mainFields[1]: "exports" is not a package.json field esbuild reads; use "main", "module" or "browser"']],
+  ['node.codeCache: a memory size Lambda has not', { name: 'a', node: { codeCache: { memoryMB: [1024, 64] } } }, ['node.codeCache.memoryMB[1]: 64 is not a Lambda memory size; use a whole number of MB from 128 to 10240']],
+  ['node.codeCache: not true/false or an object', { name: 'a', node: { codeCache: 'yes' } }, ['node.codeCache: "yes" is not an object']],
   ['chain: relative path', { name: 'a', chain: ['opt/otel-handler'] }, ['chain[0]: "opt/otel-handler" must be an absolute path, e.g. "/opt/otel-handler"']],
   ['a NUL byte in a value', { name: 'a', env: { set: { GREETING: 'hi\0there' } } }, ['env.set.GREETING: "hi\\u0000there" contains a NUL byte, which no argv or environment can carry']],
   ['a NUL byte in a flag', { name: 'a', java: { flags: ['-Dx=\0'] } }, ['java.flags[0]: "-Dx=\\u0000" contains a NUL byte, which no argv or environment can carry']],
@@ -416,6 +418,16 @@ t.test('resolve: defaults', async (t) => {
   t.ok(got.runtimes.every((id) => wrappableRuntimes().includes(id)), 'only runtimes that run the wrapper')
   for (const family of ['node', 'python', 'java', 'dotnet', 'ruby']) t.ok(got.runtimes.some((id) => loadCatalogue().runtimes.find((r) => r.id === id)?.family === family), `default runtimes include ${family}`)
   t.notOk(got.runtimes.some((id) => id.startsWith('provided')), 'no OS-only runtime')
+})
+
+t.test('resolve: node.codeCache', async (t) => {
+  const cwd = t.testdir({})
+  const cache = async (codeCache?: boolean | { memoryMB?: number[] }) => (await openConfig({ cwd, config: { name: 'c', node: codeCache === undefined ? {} : { codeCache } } })).node.codeCache
+  t.equal(await cache(), undefined, 'absent: no cache')
+  t.equal(await cache(false), undefined, 'false: no cache')
+  t.same(await cache(true), { memoryMB: [] }, 'true: only the cache for node without memory flags')
+  t.same(await cache({}), { memoryMB: [] })
+  t.same(await cache({ memoryMB: [1024, 512, 1024] }), { memoryMB: [512, 1024] }, 'memory sizes sorted, once each (the layer is the same for any order)')
 })
 
 t.test('resolve: from a file, local paths resolve from the config folder, not cwd', async (t) => {

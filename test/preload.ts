@@ -2,8 +2,8 @@
 // it before an entry script. Hooks are small local files that append what they received to a JSON-lines
 // file named by WRAPGEN_TEST_LOG; the entry appends its own record, so order and options can be checked.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { transformSync } from 'esbuild'
 import t from 'tap'
 import { buildLayer } from '../src/build.js'
@@ -13,6 +13,8 @@ import { writeLayer } from '../src/layer/write.js'
 import { renderInitReport } from '../src/invoke/report.js'
 import { initReport } from '../src/invoke/timing.js'
 import { scaled } from '../src/limits/time-limit.js'
+import { MODULE_HEAD, MODULE_TAIL } from '../src/render/preload-loader.js'
+import { v8FlagsOf } from '../src/layer/code-cache.js'
 
 interface LogRecord {
   name: string
@@ -94,6 +96,7 @@ const dir = t.testdir({
     'wraps-exit.cjs': "const record = require('./record.cjs')\nmodule.exports = () => { const exit = process.exit; process.exit = (code) => { record('exit-wrapped', { options: { code } }); return exit.call(process, code) } }\n",
     'busy.cjs': "module.exports = () => { const end = Date.now() + 60; while (Date.now() < end); }\n",
     'slow-async.cjs': "module.exports = () => new Promise((resolve) => setTimeout(resolve, 150))\n",
+    'dyn-import.cjs': "const record = require('./record.cjs')\nmodule.exports = async () => { const os = await import('node:os'); record('dyn-import', { options: { cpus: typeof os.cpus } }) }\n",
     'which.cjs': "const record = require('./record.cjs')\nmodule.exports = (options, ctx) => record('which', { isFunctionProcess: ctx.isFunctionProcess, title: process.title })\n",
   },
   node_modules: {
@@ -142,10 +145,10 @@ async function layer(name: string, node: WrapgenConfig['node']): Promise<{ exec:
 
 let runs = 0
 /** Runs `exec node --expose-gc entry.cjs` as Lambda's bootstrap would; returns the result and the log. */
-function run(exec: string | undefined, env: Record<string, string> = {}, entry = join(task, 'entry.cjs')): { r: SpawnSyncReturns<string>; log: LogRecord[]; stderr: string[] } {
+function run(exec: string | undefined, env: Record<string, string> = {}, entry = join(task, 'entry.cjs'), flags = ['--expose-gc']): { r: SpawnSyncReturns<string>; log: LogRecord[]; stderr: string[] } {
   const log = join(dir, `log-${++runs}.jsonl`)
   writeFileSync(log, '')
-  const argv = [process.execPath, '--expose-gc', entry]
+  const argv = [process.execPath, ...flags, entry]
   // A clean environment: nothing of an outer wrapgen leaks in, and tap's coverage loader, which it adds to
   // every child's NODE_OPTIONS, is dropped by a shell in between: NODE_OPTIONS is exactly what the test says.
   const { NODE_OPTIONS, ...rest } = env
@@ -416,4 +419,80 @@ t.test("inject: 'NODE_OPTIONS' with a flag holding a space, from a layer folder 
   t.same(log.map((l) => l.name), ['which', 'entry'], 'the preload ran from the folder with a space')
   t.equal(log[0]?.title, 'my app', 'the flag arrived whole')
   t.equal(log[1]?.nodeOptions, `"--title=my app" --require "${join(written.layerDir, 'wrapgen/preload.cjs')}"`, 'NODE_OPTIONS in node\'s quoted form')
+})
+
+/** Whether this node's V8 accepts a layer's cache, asked as the loader asks it, in a node started with `flags`. */
+function acceptsCache(folder: string, cache: string, flags: string[]): boolean {
+  const check = `const vm = require('node:vm'), fs = require('node:fs'); const s = new vm.Script(${JSON.stringify(MODULE_HEAD)} + fs.readFileSync(${JSON.stringify(join(folder, 'preload.bundle.cjs'))}, 'utf8') + ${JSON.stringify(MODULE_TAIL)}, { cachedData: fs.readFileSync(${JSON.stringify(join(folder, cache))}) }); process.stdout.write(String(!s.cachedDataRejected))`
+  const r = spawnSync(process.execPath, [...flags, '-e', check], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
+  return r.stdout === 'true'
+}
+
+t.test('node.codeCache: the hooks run the same whether V8 accepts the cache, rejects it, or finds none; the build is byte-identical', async (t) => {
+  const node: WrapgenConfig['node'] = {
+    preloads: ['wrapgen/preloads/timing', { module: './hooks/plain.cjs', options: { label: 'one' } }, './hooks/throws.cjs', { module: './hooks/defined.ts', options: { label: 'two' } }, './hooks/dyn-import.cjs'],
+  }
+  const plain = await layer('uncached', node)
+  const cached = await layer('cached', { ...node, codeCache: { memoryMB: [1024] } })
+  const folder = dirname(cached.preload)
+  t.same(readdirSync(folder).filter((f) => f.startsWith('preload')).sort(), ['preload.1024.v8cache', 'preload.bundle.cjs', 'preload.cjs', 'preload.v8cache'])
+  t.notMatch(readFileSync(join(folder, 'preload.bundle.cjs'), 'utf8'), /import\("node:os"\)/, "a hook's import() of a built-in is bundled as a require")
+
+  const accepts = (cache: string, flags: string[]): boolean => acceptsCache(folder, cache, flags)
+  const lambda1024 = ['--expose-gc', '--max-semi-space-size=51', '--max-old-space-size=922']
+  t.ok(accepts('preload.v8cache', []), 'node without flags accepts the plain cache')
+  t.ok(accepts('preload.1024.v8cache', lambda1024), "node with Lambda's flags for 1024 MB accepts that cache")
+  t.notOk(accepts('preload.v8cache', lambda1024), 'and rejects the plain one (the flags are part of the check)')
+
+  const outcome = (x: ReturnType<typeof run>) => ({
+    status: x.r.status,
+    stdout: x.r.stdout,
+    names: x.log.map((l) => l.name),
+    options: x.log.filter((l) => l.name !== 'entry').map((l) => l.options),
+    failures: x.stderr.filter((l) => l.startsWith('wrapgen: ')),
+    timed: x.stderr.filter((l) => l.includes('wrapgen init timing')).map((l) => (JSON.parse(l) as { hooks: Array<{ name: string; ok: boolean }> }).hooks.map((h) => [h.name, h.ok])),
+  })
+  const env = { _HANDLER: 'handler.handler' }
+  const want = outcome(run(plain.exec, env))
+  t.same(want.names, ['plain', 'defined', 'entry', 'dyn-import'], 'without the cache: the hooks ran (import() in a hook too)')
+  t.equal(want.failures.length, 1, 'one line for the throwing hook')
+  t.equal(want.timed.length, 1, 'and the timing line')
+  t.same(outcome(run(cached.exec, { ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' }, undefined, lambda1024)), want, 'cache accepted: the same')
+  t.same(outcome(run(cached.exec, env, undefined, [])), want, 'cache accepted (node without flags): the same')
+  t.same(outcome(run(cached.exec, env)), want, "rejected (--expose-gc is not in the plain cache's flags): the same")
+  t.same(outcome(run(cached.exec, { ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048' }, undefined, [])), want, 'no cache for that memory size: the same')
+  const bytes = readFileSync(join(folder, 'preload.v8cache'))
+  writeFileSync(join(folder, 'preload.v8cache'), Buffer.alloc(bytes.length, 7))
+  t.same(outcome(run(cached.exec, env, undefined, [])), want, 'a corrupt cache: the same')
+  rmSync(join(folder, 'preload.v8cache'))
+  t.same(outcome(run(cached.exec, env, undefined, [])), want, 'a missing cache: the same')
+  const bundle = readFileSync(join(folder, 'preload.bundle.cjs'))
+  rmSync(join(folder, 'preload.bundle.cjs'))
+  const open = run(cached.exec, env, undefined, [])
+  t.equal(open.r.status, 0, 'a missing bundle: the function still starts (failMode open)')
+  t.same(open.log.map((l) => l.name), ['entry'], 'without the hooks')
+  t.same(open.stderr, [`wrapgen: ${folder}/preload.bundle.cjs is missing; running the function without wrapgen (failMode "open")`], 'and one line says why')
+  writeFileSync(join(folder, 'preload.bundle.cjs'), bundle)
+
+  const again = await buildLayer(await openConfig({ cwd: dir, config: { name: 'cached', runtimes: ['nodejs20.x'], node: { ...node, codeCache: { memoryMB: [1024] } } } }))
+  const first = await buildLayer(await openConfig({ cwd: dir, config: { name: 'cached', runtimes: ['nodejs20.x'], node: { ...node, codeCache: { memoryMB: [1024] } } } }))
+  t.same(again.files.map((f) => f.path), first.files.map((f) => f.path))
+  t.ok(again.files.every((f, i) => Buffer.from(f.contents).equals(Buffer.from(first.files[i]!.contents))), 'two builds of the config: every file byte-identical, the caches too')
+  t.ok(Buffer.from(again.zip).equals(Buffer.from(first.zip)), 'and the zip')
+  t.ok(Buffer.from(again.files.find((f) => f.path === 'wrapgen/preload.v8cache')!.contents).equals(bytes), 'the same cache as the layer written above')
+})
+
+t.test("node.codeCache: the caches are made under the V8 flags of node.flags, in the order node applies them", async (t) => {
+  const options = new Map([['max-old-space-size', true], ['expose-gc', false], ['stack-size', true]])
+  t.same(v8FlagsOf(['--enable-source-maps', '--max-old-space-size=400', '--no-expose-gc', '--stack-size', '900', '--max_old_space_size', '500', '--title=x'], options), ['--max-old-space-size=400', '--no-expose-gc', '--stack-size=900', '--max-old-space-size=500'], "V8's own flags only, a separate value joined")
+  const lambda1024 = ['--expose-gc', '--max-semi-space-size=51', '--max-old-space-size=922']
+  for (const inject of ['argv', 'NODE_OPTIONS'] as const) {
+    const { preload } = await layer(`flags-${inject.toLowerCase()}`, { preloads: ['./hooks/plain.cjs'], flags: ['--enable-source-maps', '--max-old-space-size=400'], inject, codeCache: { memoryMB: [1024] } })
+    const folder = dirname(preload)
+    t.ok(acceptsCache(folder, 'preload.v8cache', ['--max-old-space-size=400']), `${inject}: node with the config's flag accepts the plain cache`)
+    t.notOk(acceptsCache(folder, 'preload.v8cache', []), `${inject}: node without it does not`)
+    // argv: the config's flags come after Lambda's and win; NODE_OPTIONS: Lambda's command line wins.
+    const effective = inject === 'argv' ? [...lambda1024.slice(0, 2), '--max-old-space-size=400'] : lambda1024
+    t.ok(acceptsCache(folder, 'preload.1024.v8cache', effective), `${inject}: node with the flags it will have at 1024 MB accepts that cache`)
+  }
 })

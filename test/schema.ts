@@ -99,6 +99,7 @@ const WRONG: Array<[string, unknown, string]> = [
   ['budgetMs not a number', { name: 'x', node: { preloads: [{ module: './a.ts', budgetMs: 'soon' }] } }, 'node.preloads[0].budgetMs'],
   ['inject', { name: 'x', node: { inject: 'env' } }, 'node.inject'],
   ['mainFields', { name: 'x', node: { mainFields: ['exports'] } }, 'node.mainFields[0]'],
+  ['codeCache memory size', { name: 'x', node: { codeCache: { memoryMB: [100] } } }, 'node.codeCache.memoryMB[0]'],
   ['preload without module', { name: 'x', node: { preloads: [{ critical: true }] } }, 'node.preloads[0].module'],
   ['blank preload', { name: 'x', node: { preloads: ['  '] } }, 'node.preloads[0]'],
   ['preload options not an object', { name: 'x', node: { preloads: [{ module: 'm', options: 'verbose' }] } }, 'node.preloads[0].options'],

@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { BuildResult } from '../build.js'
+import { PRELOAD_BUNDLE_FILE, PRELOAD_FILE } from '../plan/types.js'
 import { bundleImports } from '../startup-hooks/node-imports.js'
 import { packageBytes, packageMs, median, timedBundle, type BundleReport, type HookMeasure } from '../layer/analyze.js'
 import { bwrapArgs, sandboxAvailable } from '../sandbox/index.js'
@@ -32,7 +33,8 @@ export interface AnalyzeOptions {
 export async function analyzeLayer(result: BuildResult, opts: AnalyzeOptions = {}): Promise<BundleReport[]> {
   const runs = opts.runs ?? 7
   const bundles: Array<{ file: string; code: Uint8Array; inputs: ReadonlyArray<{ path: string; bytes: number }>; esm: boolean }> = []
-  if (result.bundle) bundles.push({ file: 'wrapgen/preload.cjs', code: result.bundle.code, inputs: result.bundle.inputs, esm: false })
+  // With node.codeCache the bundle is preload.bundle.cjs; its load is timed from source, without the cache.
+  if (result.bundle) bundles.push({ file: `wrapgen/${result.config.node.codeCache ? PRELOAD_BUNDLE_FILE : PRELOAD_FILE}`, code: result.bundle.code, inputs: result.bundle.inputs, esm: false })
   if (result.config.node.imports.length) {
     for (const b of await bundleImports(result.config)) bundles.push({ file: `wrapgen/${b.file}`, code: b.code, inputs: b.inputs, esm: true })
   }

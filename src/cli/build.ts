@@ -63,6 +63,9 @@ ${configHelp(16)}
         `  layer zip   ${rel(written.zip)} (${kb(result.zip.byteLength)})`,
         `  manifest    ${rel(written.manifest)}`,
         m.bundle ? `  preload     ${m.preload} (${kb(m.bundle.bytes)}, ${m.bundle.inputs.length} inputs, target ${m.bundle.target}, external ${m.bundle.external.join(' ') || 'none'})` : '  preload     none (no node preloads configured)',
+        ...(result.config.node.codeCache && m.bundle
+          ? [`  code cache  for node ${process.version} (${process.arch}) without memory flags${result.config.node.codeCache.memoryMB.map((mb) => `, at ${mb} MB`).join('')}: used only on that node version`]
+          : []),
         `  runtimes    ${m.compatibleRuntimes.join(', ')}`,
         // Lambda's PublishLayerVersion takes at most 15; the layer still works on the others.
         ...(m.compatibleRuntimesLeftOut.length

@@ -75,6 +75,7 @@ function node(n: NodeOptions, root: string): ResolvedNode {
     inject: n.inject ?? 'argv',
     external: [...(n.external ?? ['@aws-sdk/*'])],
     mainFields: [...(n.mainFields ?? ['main', 'module'])],
+    ...(n.codeCache ? { codeCache: { memoryMB: [...new Set(n.codeCache === true ? [] : (n.codeCache.memoryMB ?? []))].sort((a, b) => a - b) } } : {}),
     imports: resolveNodeImports(n, root),
     preloads: (n.preloads ?? []).map((p) => {
       const spec: PreloadSpec = typeof p === 'string' ? { module: p } : p

@@ -17,7 +17,9 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
 export const CONFIG_KEYS = ['$schema', 'name', 'failMode', 'runtimes', 'env', 'node', 'python', 'java', 'dotnet', 'ruby', 'chain', 'extensions', 'customRuntime'] as const
 export const ENV_KEYS = ['set', 'default', 'prepend', 'append', 'unset'] as const
 export const RUNTIME_KEYS = ['flags', 'env'] as const
-export const NODE_KEYS = ['flags', 'env', 'preloads', 'imports', 'inject', 'external', 'mainFields'] as const
+export const NODE_KEYS = ['flags', 'env', 'preloads', 'imports', 'inject', 'external', 'mainFields', 'codeCache'] as const
+/** Lambda's memory sizes, in MB (node.codeCache.memoryMB). */
+export const LAMBDA_MEMORY_MB = [128, 10240] as const
 export const PRELOAD_KEYS = ['module', 'options', 'critical', 'budgetMs'] as const
 
 /** The subset of JSON Schema (draft-07) this file writes. */
@@ -26,8 +28,9 @@ export interface JsonSchema {
   $id?: string
   title?: string
   description?: string
-  type?: 'object' | 'array' | 'string' | 'boolean' | 'number'
+  type?: 'object' | 'array' | 'string' | 'boolean' | 'number' | 'integer'
   exclusiveMinimum?: number
+  minimum?: number
   maximum?: number
   properties?: Record<string, JsonSchema>
   additionalProperties?: boolean | JsonSchema
@@ -149,6 +152,13 @@ const node: JsonSchema = {
     inject: { type: 'string', enum: INJECT_MODES, default: 'argv', description: 'argv: flags and --require on the command line (spawned processes do not inherit them; fork() children do, through execArgv); NODE_OPTIONS: prepended to that variable.' },
     external: strings('Packages left out of the bundle (resolved at run time). Default: ["@aws-sdk/*"].'),
     mainFields: { type: 'array', description: 'Which package.json fields esbuild reads for packages without an exports map. Default: ["main", "module"].', items: { type: 'string', enum: MAIN_FIELDS } },
+    codeCache: {
+      description: 'Ship a V8 code cache of the preload bundle, used when the function\'s node accepts it (same V8, architecture and flags). true: for node without memory flags; { memoryMB: [...] }: also for Lambda\'s flags at each memory size. Default: false.',
+      oneOf: [
+        { type: 'boolean' },
+        { type: 'object', additionalProperties: false, properties: { memoryMB: { type: 'array', items: { type: 'integer', minimum: LAMBDA_MEMORY_MB[0], maximum: LAMBDA_MEMORY_MB[1] } } } },
+      ],
+    },
   },
 }
 

@@ -69,6 +69,15 @@ export interface NodeOptions extends RuntimeOptions {
    * package whose `module` build targets browsers would then break. @default ['main', 'module']
    */
   mainFields?: string[]
+  /**
+   * Ship a V8 code cache of the preload bundle, made at build time by the node running wrapgen, every
+   * function compiled: the function's node then skips compiling the bundle when it accepts the cache
+   * (same V8 version, architecture and V8 flags; Lambda's memory flags are among them, so list the
+   * function's memory sizes). A node that rejects it, or finds none for its memory size, compiles the
+   * bundle as without one. `true` makes only the cache for node without memory flags (local runs).
+   * @default false
+   */
+  codeCache?: boolean | { memoryMB?: number[] }
 }
 
 /** A Python or Ruby startup hook: a local file copied into the layer, or a module the runtime can import. */
@@ -245,6 +254,8 @@ export interface ResolvedNode extends ResolvedRuntime {
   readonly inject: 'argv' | 'NODE_OPTIONS'
   readonly external: readonly string[]
   readonly mainFields: readonly string[]
+  /** Memory sizes to make code caches for (a cache without memory flags is always made); absent: no cache. */
+  readonly codeCache?: { readonly memoryMB: readonly number[] }
 }
 
 /** A startup hook of python, ruby, java or dotnet, resolved. */

@@ -3,7 +3,7 @@ import { byVersion, closest } from './suggest.js'
 import { isReserved, MAX_ADDED_BYTES, MAX_ARG_STRLEN, SHELL_MAINTAINED, SHELL_SPECIAL, VAR_NAME, WRAPGEN_VARS } from './env-vars.js'
 import { ARGV_RULES } from '../plan/argv-rules.js'
 import { FAMILIES, type Family } from './types.js'
-import { CONFIG_KEYS } from './schema.js'
+import { CONFIG_KEYS, LAMBDA_MEMORY_MB } from './schema.js'
 import { validateCustomRuntime, validateExtensions } from './extensions.js'
 import { HOOK_KEYS, validateHooks, validateNodeImports, withoutDotSlash } from '../startup-hooks/validate.js'
 
@@ -111,6 +111,16 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     if (!Array.isArray(v)) return err(path, `${show(v)} is not an array of strings`)
     v.forEach((s, i) => string(s, keyPath(path, i)) && each(s, keyPath(path, i)))
   }
+  const codeCache = (v: unknown): void => {
+    if (v === undefined || typeof v === 'boolean') return
+    const c = object(v, 'node.codeCache', ['memoryMB'])
+    if (!c || c.memoryMB === undefined) return
+    if (!Array.isArray(c.memoryMB)) return err('node.codeCache.memoryMB', `${show(c.memoryMB)} is not an array of memory sizes in MB`)
+    c.memoryMB.forEach((m: unknown, i) => {
+      if (typeof m !== 'number' || !Number.isInteger(m) || m < LAMBDA_MEMORY_MB[0] || m > LAMBDA_MEMORY_MB[1])
+        err(`node.codeCache.memoryMB[${i}]`, `${show(m)} is not a Lambda memory size; use a whole number of MB from ${LAMBDA_MEMORY_MB[0]} to ${LAMBDA_MEMORY_MB[1]}`)
+    })
+  }
   const varName = (name: string, path: string): boolean => {
     if (!VAR_NAME.test(name)) return err(path, `${show(name)} is not a portable variable name (letters, digits, _; not starting with a digit)`), false
     if (WRAPGEN_VARS.includes(name)) return err(path, `${name} is wrapgen's own switch; set it on the function instead`), false
@@ -206,7 +216,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
   }
 
   for (const family of FAMILIES) {
-    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields', 'imports'] : ['flags', 'env', ...HOOK_KEYS[family]]
+    const keys = family === 'node' ? ['flags', 'env', 'preloads', 'inject', 'external', 'mainFields', 'codeCache', 'imports'] : ['flags', 'env', ...HOOK_KEYS[family]]
     if (root[family] === undefined) continue
     const rt = object(root[family], family, keys)
     if (!rt) continue
@@ -219,6 +229,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Validation {
     stringArray(rt.mainFields, 'node.mainFields', (f, p) => {
       if (!['main', 'module', 'browser'].includes(f)) err(p, `${show(f)} is not a package.json field esbuild reads; use "main", "module" or "browser"`)
     })
+    codeCache(rt.codeCache)
     preloads(rt.preloads)
     validateNodeImports(rt.imports, err, { isFile: ctx.isFile })
     if (rt.inject === 'NODE_OPTIONS' && Array.isArray(rt.flags)) {

@@ -136,7 +136,7 @@ const RUNTIME = { flags: 'strings', env: EDITS } as const
 /** The resolved config as compose stores it: every field verify reads, so a hand-edited compose.json fails here, with its key. */
 const CONFIG_SHAPE: Shape = {
   name: 'string', failMode: 'string', runtimes: 'strings', env: EDITS,
-  node: { ...RUNTIME, preloads: { list: PRELOAD }, imports: { list: PRELOAD }, inject: 'string', external: 'strings', mainFields: 'strings' },
+  node: { ...RUNTIME, preloads: { list: PRELOAD }, imports: { list: PRELOAD }, inject: 'string', external: 'strings', mainFields: 'strings', 'codeCache?': 'object' },
   python: { ...RUNTIME, preloads: { list: HOOK } },
   java: { ...RUNTIME, agents: { list: HOOK }, inject: 'string' },
   dotnet: { ...RUNTIME, startupHooks: { list: HOOK } },

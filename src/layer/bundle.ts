@@ -1,5 +1,6 @@
 // Bundles the preload entry with esbuild, in memory; resolves wrapgen's own modules to this package.
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { dirname, join, posix } from 'node:path'
 import type { BuildOptions, Message, Metafile, OnResolveResult, Plugin } from 'esbuild'
 import type { ResolvedConfig } from '../config/types.js'
@@ -42,6 +43,25 @@ export function wrapgenModules(): Plugin {
         loader: 'ts',
         resolveDir: join(root, dirname(args.path)),
       }))
+    },
+  }
+}
+
+/**
+ * With node.codeCache: `import()` of a node built-in becomes a require of it, as esbuild does for a
+ * bundled module. V8 runs an import() left in a code-cached script only through node's experimental
+ * main-context loader (which warns when first used); built-ins need no loader at all.
+ */
+export function builtinDynamicImports(): Plugin {
+  const builtins = new Set(builtinModules)
+  return {
+    name: 'wrapgen-builtin-dynamic-imports',
+    setup(build) {
+      build.onResolve({ filter: /^[\w:/]+$/ }, (args) => {
+        if (args.kind !== 'dynamic-import' || !builtins.has(args.path.replace(/^node:/, ''))) return undefined
+        return { path: args.path.replace(/^node:/, ''), namespace: 'wrapgen-builtin' }
+      })
+      build.onLoad({ filter: /.*/, namespace: 'wrapgen-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)})`, loader: 'js' }))
     },
   }
 }
@@ -111,6 +131,7 @@ export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
     result = await build({
       stdin: { contents: renderPreloadEntry(config), resolveDir: config.root, sourcefile: 'wrapgen-preload-entry.js', loader: 'js' },
       ...nodeBundleOptions(config, target),
+      ...(config.node.codeCache ? { plugins: [wrapgenModules(), builtinDynamicImports()] } : {}),
       format: 'cjs',
     })
   } catch (cause) {

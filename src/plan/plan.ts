@@ -4,7 +4,7 @@ import { separatorFor } from '../config/env-vars.js'
 import { FAMILIES, type Family, type ResolvedConfig, type ResolvedEnvEdits } from '../config/types.js'
 import { hookHashView } from '../startup-hooks/resolve.js'
 import { withHooks } from '../startup-hooks/plan.js'
-import { PRELOAD_FILE, type EnvOp, type FamilyPlan, type Plan, type Value } from './types.js'
+import { PRELOAD_BUNDLE_FILE, PRELOAD_FILE, type EnvOp, type FamilyPlan, type Plan, type Value } from './types.js'
 
 /** Stable hash of everything that changes what the layer does (never of absolute paths). */
 export function configHash(config: ResolvedConfig): string {
@@ -59,7 +59,8 @@ function nodePlan(config: ResolvedConfig, common: EnvOp[]): FamilyPlan {
   const n = config.node
   const hasPreload = n.preloads.length > 0
   const injected: Value[] = [...n.flags.map((f) => [f]), ...(hasPreload ? [['--require'], [{ file: PRELOAD_FILE }]] : [])]
-  const requires = hasPreload ? [PRELOAD_FILE] : []
+  // With a code cache preload.cjs only loads the bundle: the wrapper fails open when either is missing (a cache may be).
+  const requires = hasPreload ? [PRELOAD_FILE, ...(n.codeCache ? [PRELOAD_BUNDLE_FILE] : [])] : []
   if (n.inject === 'argv') return { family: 'node', flags: injected, env: [...common, ...envOps(n.env)], requires }
   // NODE_OPTIONS: one prepend, so our hooks run before any the user's own NODE_OPTIONS add. Each
   // word is written in NODE_OPTIONS syntax: flags now, the preload's path by the wrapper at run time.

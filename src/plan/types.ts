@@ -50,4 +50,6 @@ export const nodeOptionsDirProblem = (dir: string): string => `the layer's folde
 export const LAYER_DIR = 'wrapgen'
 export const WRAPPER_FILE = 'exec'
 export const PRELOAD_FILE = 'preload.cjs'
+/** With node.codeCache: the bundle itself, which preload.cjs compiles with its V8 code cache. */
+export const PRELOAD_BUNDLE_FILE = 'preload.bundle.cjs'
 export const MANIFEST_FILE = 'manifest.json'
