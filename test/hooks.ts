@@ -412,11 +412,11 @@ t.test('java, real JVM: an agent failing with an Error outside premain is isolat
 
 t.test('java: the committed runner class is its source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
   const out = join(dir, 'rebuilt')
-  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/wrapgen/agents/WrapgenAgents.java')], { encoding: 'utf8' })
+  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/WrapgenAgents.java')], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr)
   const major = readFileSync(join(repo, 'runners/java/WrapgenAgents.class')).readUInt16BE(6)
   t.equal(major, 52, 'Java 8 bytecode, for java8.al2')
-  t.ok(readFileSync(join(out, 'wrapgen/agents/WrapgenAgents.class')).equals(readFileSync(join(repo, 'runners/java/WrapgenAgents.class'))), 'run runners/java/build.sh after changing the source')
+  t.ok(readFileSync(join(out, 'WrapgenAgents.class')).equals(readFileSync(join(repo, 'runners/java/WrapgenAgents.class'))), 'run runners/java/build.sh after changing the source')
 })
 
 t.test('node.imports, real node: --import after the preload, loader hooks registered, isolated', async (t) => {
