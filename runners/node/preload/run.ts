@@ -12,7 +12,14 @@ export interface HookEntry {
   readonly load: () => unknown
 }
 
-const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
+/** What a hook threw, in one line; never throws itself (a thrown Object.create(null) has no string form). */
+function firstLine(e: unknown): string {
+  try {
+    return (e instanceof Error ? String(e.message) : String(e)).split('\n')[0] ?? ''
+  } catch {
+    return 'a value with no string form'
+  }
+}
 const round = (ms: number): number => Math.round(ms * 100) / 100
 
 /** Marks the environment with the pid of the function's process: node children inherit it. */
