@@ -1,6 +1,6 @@
 // Runs the configured hooks in order, each isolated: a throwing hook prints one stderr line and the
 // rest still run, unless it is critical. The generated preload entry calls this.
-import { logLine, now, preloadState, writeErr, type HookTiming, type Preload, type PreloadContext, type PreloadState, type Setup } from './index.js'
+import { logLine, now, STATE_KEY, writeErr, type HookTiming, type Preload, type PreloadContext, type PreloadState, type Setup } from './index.js'
 
 export interface HookEntry {
   readonly name: string
@@ -44,7 +44,8 @@ export const runHooks = (function runHooks(hooks: readonly HookEntry[]): void {
   // loaded modules has worker internals, or not the shape known here (the CommonJS loader listed).
   const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList
   if (!(loaded && !loaded.includes('NativeModule internal/worker') && loaded.includes('NativeModule internal/modules/cjs/loader')) && inWorker()) return
-  const state = preloadState()
+  // preloadState() and now(), inlined: calling them costs more than these lines on every start.
+  const state = ((globalThis as { [STATE_KEY]?: PreloadState })[STATE_KEY] ??= { startedAt: process.uptime() * 1000, timings: [], onDone: [], done: false, pending: [] })
   // Whether this is the function's own process rather than a child that inherited the preload
   // (through execArgv after fork(), or NODE_OPTIONS): the first process to run the hooks marks the
   // environment with its pid, a child sees another pid there. A fork() child started with an
@@ -55,7 +56,7 @@ export const runHooks = (function runHooks(hooks: readonly HookEntry[]): void {
   if (isFunctionProcess) process.env[PROCESS_MARK] = pid
   for (let i = 0; i < hooks.length; i++) {
     const hook = hooks[i]!
-    const t0 = now()
+    const t0 = process.uptime() * 1000
     const timing: HookTiming = { name: hook.name, ms: 0, ok: true }
     if (hook.budgetMs !== undefined) timing.budgetMs = hook.budgetMs
     const context: PreloadContext = { name: hook.name, log: (message, fields) => logLine({ preload: hook.name, message, ...fields }), timings: state.timings.slice(), isFunctionProcess }
@@ -65,7 +66,7 @@ export const runHooks = (function runHooks(hooks: readonly HookEntry[]): void {
     // process.exit must work.
     const exit = process.exit
     let inSetup = true
-    const intercept = ((code?: number) => exitDuringSetup(hook, inSetup, exit, code)) as typeof process.exit
+    const intercept: typeof process.exit = (code) => exitDuringSetup(hook, inSetup, exit, code)
     process.exit = intercept
     try {
       const m = hook.load() as { default?: unknown } | undefined
@@ -82,7 +83,7 @@ export const runHooks = (function runHooks(hooks: readonly HookEntry[]): void {
       inSetup = false
       if (process.exit === intercept) process.exit = exit
     }
-    timing.ms = now() - t0
+    timing.ms = process.uptime() * 1000 - t0
     if (hook.budgetMs !== undefined && timing.ms > hook.budgetMs) overBudget(hook, timing, `took ${round(timing.ms)} ms`)
     state.timings.push(timing)
   }
@@ -102,7 +103,7 @@ function noHook(): never {
   throw new Error('the module exports no hook; export default definePreload({ setup(options) { ... } })')
 }
 
-function exitDuringSetup(hook: HookEntry, inSetup: boolean, exit: typeof process.exit, code?: number): never {
+function exitDuringSetup(hook: HookEntry, inSetup: boolean, exit: typeof process.exit, code?: number | string | null): never {
   if (!inSetup) return exit.call(process, code)
   if (!hook.critical) throw (exitCalled = new Error(`called process.exit(${code === undefined ? '' : String(code)}) during setup`))
   writeErr(`wrapgen: preload ${hook.name} called process.exit(${code === undefined ? '' : String(code)}) during setup (critical: start-up ends)\n`)
