@@ -2,7 +2,7 @@
 // instruction counts as the figure that does not move with the machine's load, and times only as
 // differences or ratios to a baseline measured in the same run. `node bench/run.mjs --only=cold`
 // rewrites its section of docs/benchmarks.md; `node bench/cold.mjs` prints it (`--only=wrapper`: the
-// wrapper rows alone; WRAPGEN_BENCH_BEFORE=<an older checkout, dist/ built> adds its wrapper's rows).
+// wrapper rows alone; `--only=runners`: the java agent and node preload rows alone, side by side; WRAPGEN_BENCH_BEFORE=<an older checkout, dist/ built> adds its wrapper's rows).
 //
 // Rows: the python runner with one empty hook against bare `python -c pass` (each python 3.9+ found);
 // the generated wrapper under bash with each runtime's argv against a 3-line bash wrapper (export,
@@ -128,7 +128,7 @@ export async function wrapperCost({ repo, dir, row, rounds, log, before }) {
   }
 }
 
-export async function coldCost({ repo, rows, log, rounds }) {
+export async function coldCost({ repo, rows, log, rounds, runnersOnly = false }) {
   if (!has('valgrind')) {
     rows.push({ benchmark: 'cold start (all rows)', floor: '', wrapgen: '', result: 'skipped: valgrind is not installed' })
     return
@@ -142,12 +142,12 @@ export async function coldCost({ repo, rows, log, rounds }) {
     writeFileSync(join(dir, 'package.json'), '{"name":"bench-cold","private":true}')
 
     // ---- python: run.py + one empty hook vs bare python -c pass ----
-    log('cold: python')
+    if (!runnersOnly) log('cold: python')
     writeFileSync(join(dir, 'hook.py'), '')
     writeFileSync(join(dir, 'entry.py'), '')
     const pyLayer = await layer(dir, 'py', { python: { preloads: ['./hook.py'] } })
     const runner = join(pyLayer, 'wrapgen/python/run.py')
-    for (const [version, py] of pythons()) {
+    for (const [version, py] of runnersOnly ? [] : pythons()) {
       const bare = instructions([py, '-c', 'pass'])
       const bareFile = instructions([py, join(dir, 'entry.py')])
       const viaC = instructions([py, runner, '-c', 'pass'])
@@ -158,7 +158,7 @@ export async function coldCost({ repo, rows, log, rounds }) {
     }
 
     // ---- the wrapper under bash: each runtime's argv, the whole exec chain ----
-    await wrapperCost({ repo, dir, row, rounds, log, before: process.env.WRAPGEN_BENCH_BEFORE })
+    if (!runnersOnly) await wrapperCost({ repo, dir, row, rounds, log, before: process.env.WRAPGEN_BENCH_BEFORE })
 
     // ---- java: runner agent vs -javaagent: of the agent itself ----
     if (has('javac') && has('java')) {
@@ -193,23 +193,30 @@ export async function coldCost({ repo, rows, log, rounds }) {
 
     // ---- node: the --require preload with one empty hook vs --require of an empty file ----
     log('cold: node preload')
-    writeFileSync(join(dir, 'empty.cjs'), '')
     const preload = join(await layer(repo, 'node', { node: { preloads: ['./bench/fixtures/empty-preload/hook.js'] } }, dir), 'wrapgen/preload.cjs')
+    // The empty file at a path of the same length (node's loader walks the path character by character).
+    const empty = join(dir, 'none/wrapgen/preload.cjs')
+    mkdirSync(dirname(empty), { recursive: true })
+    writeFileSync(empty, '')
     writeFileSync(join(dir, 'mark.cjs'), 'globalThis.__wrapgenT0 = process.hrtime.bigint()\n')
     writeFileSync(join(dir, 'report.cjs'), 'const d = Number(process.hrtime.bigint() - globalThis.__wrapgenT0) / 1e6\nrequire("node:fs").writeSync(2, `${d}\\n`)\n')
     const inside = (file) => Number(spawnSync(process.execPath, ['--require', join(dir, 'mark.cjs'), '--require', file, '--require', join(dir, 'report.cjs'), '-e', '0'], { encoding: 'utf8' }).stderr.trim())
+    // Instructions of node's main thread, made repeatable: fixed hash and random seeds, and V8 on that
+    // one thread (without them the count moves by millions between identical runs, as the main thread
+    // compiles and collects garbage when its helper threads let it), from a folder with no package.json.
+    const fixed = (file) => instructions([process.execPath, '--hash-seed=1', '--random-seed=1', '--single-threaded', '--require', file, '-e', '0'], { cwd: dirname(empty), mainThread: true })
+    const ir = { floor: fixed(empty), wrapgen: fixed(preload) }
     const s = { floor: [], wrapgen: [] }
-    // Time, not instructions: node's instruction count moves by a few million from run to run (its
-    // main thread compiles and collects garbage when its helper threads let it), more than this costs.
     for (let i = 0; i < rounds * 3; i++) {
-      s.floor.push(inside(join(dir, 'empty.cjs')))
+      s.floor.push(inside(empty))
       s.wrapgen.push(inside(preload))
     }
     const own = stat(s.wrapgen).q1 - stat(s.floor).q1
-    row('node: --require preload.cjs, one empty hook (time inside node from before the --require to after it)', `--require of an empty file: ${f(stat(s.floor).q1, 3)} ms (Q1 of ${rounds * 3})`, `${f(stat(s.wrapgen).q1, 3)} ms`,
-      `+${f(own, 3)} ms (Q1 against Q1) — ${own <= 0.3 ? 'met' : 'missed'} (≤ +0.3 ms)`)
+    row('node: --require preload.cjs, one empty hook (time inside node from before the --require to after it; main-thread instructions with fixed seeds)', `--require of an empty file: ${f(stat(s.floor).q1, 3)} ms (Q1 of ${rounds * 3}); ${M(ir.floor)}`, `${f(stat(s.wrapgen).q1, 3)} ms; ${M(ir.wrapgen)}`,
+      `+${f(own, 3)} ms (Q1 against Q1), +${f((ir.wrapgen - ir.floor) / 1e6, 3)} M instructions — ${own <= 0.3 ? 'met' : 'missed'} (≤ +0.3 ms)`)
 
     // ---- the real OpenTelemetry Node SDK: wrapgen's bundle against the zero-code way ----
+    if (runnersOnly) return
     log('cold: OpenTelemetry node')
     await otelCost({ rows, rounds, log })
   } finally {
@@ -250,6 +257,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
-  } else await coldCost({ repo, rows, log, rounds })
+  } else await coldCost({ repo, rows, log, rounds, runnersOnly: process.argv.includes('--only=runners') })
   process.stdout.write(coldSection(rows, `${before.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${cpus().length} CPUs`))
 }

@@ -32,7 +32,7 @@ const repo = fileURLToPath(new URL('..', import.meta.url))
  */
 const MUTATIONS = [
   {
-    file: 'runners/java/src/wrapgen/agents/WrapgenAgents.java',
+    file: 'runners/java/src/WrapgenAgents.java',
     anchor: '      } catch (Throwable t) {',
     replace: '      } catch (Exception t) {',
     rebuild: 'java',

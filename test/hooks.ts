@@ -410,13 +410,54 @@ t.test('java, real JVM: an agent failing with an Error outside premain is isolat
   t.same(got.log, [`a2 null ${got.pid}`], 'the agent after them still started')
 })
 
+// The runner parses an agent's manifest itself (JarFile.getManifest loads classes -javaagent: does not)
+// and looks premain up in the JVM's order: both must read what the JVM reads.
+t.test('java, real JVM: the runner reads a manifest and finds premain as the JVM does', { skip: !(has('javac') && has('jar')) && 'no JDK (javac, jar)' }, async (t) => {
+  const fx = javaFixtures()
+  t.ok(fx.ok, 'agents compiled and packed')
+  const j = join(dir, 'java-manifest')
+  const pkg = 'com.example.agents.named.at.length.to.wrap'
+  const src: Record<string, string> = {
+    // A long name in a package: jar wraps its manifest line at 72 bytes, continued after one space.
+    'TheAgentWhoseNameRunsPastTheLine.java': `package ${pkg};\npublic class TheAgentWhoseNameRunsPastTheLine { public static void premain(String a) { System.out.println("long " + a + " boot=" + (Boot.class.getClassLoader() == null)); } }\n`,
+    'Boot.java': `package ${pkg};\npublic class Boot {}\n`,
+    // Both premain forms, one inherited: the JVM takes the class's own premain(String) first.
+    'Base.java': 'public class Base { public static void premain(String a, java.lang.instrument.Instrumentation i) { System.out.println("inherited"); } }\n',
+    'Child.java': 'public class Child extends Base { public static void premain(String a) { System.out.println("own " + a); } }\n',
+    'OnlyBase.java': 'public class OnlyBase extends Base {}\n',
+  }
+  mkdirSync(join(j, 'classes'), { recursive: true })
+  for (const [f, s] of Object.entries(src)) writeFileSync(join(j, f), s)
+  t.equal(spawnSync('javac', ['-d', join(j, 'classes'), ...Object.keys(src).map((f) => join(j, f))], { encoding: 'utf8' }).stderr, '', 'compiled')
+  const path = pkg.replace(/\./g, '/')
+  spawnSync('jar', ['cf', join(j, 'boot.jar'), '-C', join(j, 'classes'), `${path}/Boot.class`])
+  // Lower-case attribute names, CRLF lines, the boot jar by absolute path.
+  writeFileSync(join(j, 'long.mf'), `premain-class: ${pkg}.TheAgentWhoseNameRunsPastTheLine\r\nboot-class-path: ${join(j, 'boot.jar')}\r\n`)
+  spawnSync('jar', ['cfm', join(j, 'long.jar'), join(j, 'long.mf'), '-C', join(j, 'classes'), `${path}/TheAgentWhoseNameRunsPastTheLine.class`])
+  t.match(spawnSync('unzip', ['-p', join(j, 'long.jar'), 'META-INF/MANIFEST.MF'], { encoding: 'utf8' }).stdout ?? '', /\r?\n [^\r\n]+/, 'the manifest holds a continued line')
+  for (const [jar, cls] of [['child', 'Child'], ['onlybase', 'OnlyBase']] as const) {
+    writeFileSync(join(j, `${jar}.mf`), `Premain-Class: ${cls}\n`)
+    spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls}.class`, '-C', join(j, 'classes'), 'Base.class'])
+  }
+  const { wrapper } = await layer({ java: { agents: [{ jar: './java-manifest/long.jar', options: 'x' }, { jar: './java-manifest/child.jar', options: 'y' }, './java-manifest/onlybase.jar'] } })
+  const argv = ['java', '-classpath', fx.main, 'Main', 'example.App::handle']
+  const got = run(wrapper, argv)
+  t.equal(got.code, 0, got.stderr)
+  t.same(got.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', 'own y', 'inherited', ''], 'the continued Premain-Class and the Boot-Class-Path, the class\'s own premain first, an inherited one last')
+  t.same(own(got.stderr), [], 'no failures')
+  // The first two straight through -javaagent: (what the runner stands for) print the same. (An
+  // inherited premain, as Java 8's JVM takes it: this JVM may refuse it and abort, the runner takes it.)
+  const direct = spawnSync('java', ['-javaagent:' + join(j, 'long.jar') + '=x', '-javaagent:' + join(j, 'child.jar') + '=y', ...argv.slice(1)], { encoding: 'utf8' })
+  t.same(direct.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', 'own y', ''], 'as the JVM itself does')
+})
+
 t.test('java: the committed runner class is its source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
   const out = join(dir, 'rebuilt')
-  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/wrapgen/agents/WrapgenAgents.java')], { encoding: 'utf8' })
+  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/WrapgenAgents.java')], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr)
   const major = readFileSync(join(repo, 'runners/java/WrapgenAgents.class')).readUInt16BE(6)
   t.equal(major, 52, 'Java 8 bytecode, for java8.al2')
-  t.ok(readFileSync(join(out, 'wrapgen/agents/WrapgenAgents.class')).equals(readFileSync(join(repo, 'runners/java/WrapgenAgents.class'))), 'run runners/java/build.sh after changing the source')
+  t.ok(readFileSync(join(out, 'WrapgenAgents.class')).equals(readFileSync(join(repo, 'runners/java/WrapgenAgents.class'))), 'run runners/java/build.sh after changing the source')
 })
 
 t.test('node.imports, real node: --import after the preload, loader hooks registered, isolated', async (t) => {

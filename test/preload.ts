@@ -97,6 +97,8 @@ const dir = t.testdir({
     'busy.cjs': "module.exports = () => { const end = Date.now() + 60; while (Date.now() < end); }\n",
     'slow-async.cjs': "module.exports = () => new Promise((resolve) => setTimeout(resolve, 150))\n",
     'dyn-import.cjs': "const record = require('./record.cjs')\nmodule.exports = async () => { const os = await import('node:os'); record('dyn-import', { options: { cpus: typeof os.cpus } }) }\n",
+    'no-hook.cjs': "module.exports = { name: 'not a hook' }\n",
+    'throws-odd.cjs': "module.exports = () => { throw Object.create(null) }\n",
     'which.cjs': "const record = require('./record.cjs')\nmodule.exports = (options, ctx) => record('which', { isFunctionProcess: ctx.isFunctionProcess, title: process.title })\n",
   },
   node_modules: {
@@ -265,6 +267,17 @@ t.test('a thenable whose then throws fails at once (a critical one stops start-u
   t.not(c.r.status, 0)
   t.same(c.log.map((l) => l.name), [], 'the hooks after it and the entry never ran')
   t.ok(c.stderr.includes('wrapgen: preload ./hooks/bad-then.cjs failed: then broke (critical: stopping start-up)'))
+})
+
+t.test('a module that exports no hook, and a hook throwing a value with no string form, each fail alone', async (t) => {
+  const { exec } = await layer('odd-failures', { preloads: ['./hooks/no-hook.cjs', './hooks/throws-odd.cjs', './hooks/plain.cjs'] })
+  const { r, log, stderr } = run(exec)
+  t.equal(r.status, 0, r.stderr)
+  t.same(log.map((l) => l.name), ['plain', 'entry'], 'the next hook and the entry ran')
+  t.same(stderr, [
+    failLine('./hooks/no-hook.cjs', 'the module exports no hook; export default definePreload({ setup(options) { ... } })'),
+    failLine('./hooks/throws-odd.cjs', 'a value with no string form'),
+  ], 'one line each')
 })
 
 t.test('a critical hook whose async setup rejects ends the process too', async (t) => {

@@ -6,5 +6,5 @@ set -eu
 cd "$(dirname "$0")"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-javac --release 8 -Xlint:-options -d "$out" src/wrapgen/agents/WrapgenAgents.java
-cp "$out/wrapgen/agents/WrapgenAgents.class" WrapgenAgents.class
+javac --release 8 -Xlint:-options -d "$out" src/WrapgenAgents.java
+cp "$out/WrapgenAgents.class" WrapgenAgents.class

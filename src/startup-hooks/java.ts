@@ -7,7 +7,7 @@ import type { LayerFile } from '../layer/files.js'
 import { zipLayer } from '../layer/zip.js'
 import { packageRoot } from '../package-root.js'
 
-export const JAVA_RUNNER_CLASS = 'wrapgen.agents.WrapgenAgents'
+export const JAVA_RUNNER_CLASS = 'WrapgenAgents'
 
 const MANIFEST = [
   'Manifest-Version: 1.0',

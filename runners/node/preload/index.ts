@@ -1,6 +1,6 @@
 // wrapgen/preload: what a preload hook imports. No dependencies: it ends up inside every bundle.
-// Functions every cold start calls are written in parentheses, so that V8 compiles them with the file
-// rather than again on their first call (run.ts says more).
+// None of these is on the path every cold start takes: run.ts inlines what it needs (a call to a
+// function V8 has not compiled yet costs more than the line it runs; run.ts says more).
 
 /** What the runner hands every hook besides its options. */
 export interface PreloadContext {
@@ -64,14 +64,14 @@ export interface PreloadState {
   readonly pending: Array<Promise<void>>
 }
 
-const KEY = Symbol.for('wrapgen.preload')
+/** Where the state lives on globalThis: one per process, whichever bundle reaches it first. */
+export const STATE_KEY = Symbol.for('wrapgen.preload')
 
 /** The state of this process's preload run (created on first use). */
-export const preloadState = (function preloadState(): PreloadState {
-  const g = globalThis as { [KEY]?: PreloadState }
-  g[KEY] ??= { startedAt: now(), timings: [], onDone: [], done: false, pending: [] }
-  return g[KEY]
-})
+export function preloadState(): PreloadState {
+  const g = globalThis as { [STATE_KEY]?: PreloadState }
+  return (g[STATE_KEY] ??= { startedAt: now(), timings: [], onDone: [], done: false, pending: [] })
+}
 
 /** One JSON line on stderr: stdout belongs to the function. */
 export function logLine(fields: Record<string, unknown>): void {
@@ -99,6 +99,6 @@ export function writeErr(text: string): void {
  * Milliseconds since the process started. Not performance.now(): the `performance` global loads
  * node's perf_hooks modules on first use, a few milliseconds on every cold start.
  */
-export const now = (function now(): number {
+export function now(): number {
   return process.uptime() * 1000
-})
+}

@@ -1,6 +1,6 @@
 // Runs the configured hooks in order, each isolated: a throwing hook prints one stderr line and the
 // rest still run, unless it is critical. The generated preload entry calls this.
-import { logLine, now, preloadState, writeErr, type HookTiming, type Preload, type PreloadContext, type PreloadState, type Setup } from './index.js'
+import { logLine, now, STATE_KEY, writeErr, type HookTiming, type Preload, type PreloadContext, type PreloadState, type Setup } from './index.js'
 
 export interface HookEntry {
   readonly name: string
@@ -12,106 +12,100 @@ export interface HookEntry {
   readonly load: () => unknown
 }
 
-const setupOf = (function setupOf(mod: unknown): Setup<Record<string, unknown>> {
-  const m = mod as { default?: unknown; setup?: unknown }
-  const def = (m && typeof m === 'object' && 'default' in m ? m.default : m) as Preload | Setup<Record<string, unknown>> | undefined
-  if (typeof def === 'function') return def
-  if (def && typeof def === 'object' && typeof def.setup === 'function') return def.setup
-  throw new Error('the module exports no hook; export default definePreload({ setup(options) { ... } })')
-})
-
-const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
+/** What a hook threw, in one line; never throws itself (a thrown Object.create(null) has no string form). */
+function firstLine(e: unknown): string {
+  try {
+    return (e instanceof Error ? String(e.message) : String(e)).split('\n')[0] ?? ''
+  } catch {
+    return 'a value with no string form'
+  }
+}
 const round = (ms: number): number => Math.round(ms * 100) / 100
-
-/**
- * Whether this is a worker thread. node:worker_threads costs milliseconds to load (streams, perf
- * modules), so it is asked only once the process has loaded worker internals at all.
- */
-const inWorker = (function inWorker(): boolean {
-  const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList
-  // Exact names with includes, not a scan with a callback (a first call costs tens of microseconds on
-  // every cold start). The CommonJS loader is always listed: without it the list has another shape,
-  // and worker_threads is asked.
-  if (loaded && !loaded.includes('NativeModule internal/worker') && loaded.includes('NativeModule internal/modules/cjs/loader')) return false
-  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule
-  const threads = (get ? get('node:worker_threads') : require('node:worker_threads')) as { isMainThread: boolean }
-  return !threads.isMainThread
-})
 
 /** Marks the environment with the pid of the function's process: node children inherit it. */
 const PROCESS_MARK = 'WRAPGEN_PRELOAD_PID'
 
 /**
- * Whether this is the function's own process rather than a child that inherited the preload (through
- * `execArgv` after fork(), or NODE_OPTIONS). The first process to run the hooks marks the environment
- * with its pid; a child sees another pid there. A fork() child started with an environment of its own
- * is still known by its IPC channel (Lambda never starts the function with one).
+ * What a non-critical hook's process.exit() threw during its synchronous setup (it may not end
+ * start-up). Known by identity, so that no class is defined on every cold start.
  */
-const functionProcess = (function functionProcess(): boolean {
-  const mark = process.env[PROCESS_MARK]
-  if (mark !== undefined && mark !== String(process.pid)) return false
-  if (typeof process.send === 'function') return false
-  process.env[PROCESS_MARK] = String(process.pid)
-  return true
-})
+let exitCalled: unknown
 
-/** What a hook's process.exit() throws during its synchronous setup (a non-critical hook may not end start-up). */
-class ExitCalled extends Error {
-  constructor(readonly code: unknown) {
-    super(`called process.exit(${code === undefined ? '' : String(code)}) during setup`)
-  }
-}
-
+// Cold-start cost (docs/hooks.md, "Cost"). Every token here is parsed and compiled on every cold start
+// (about 200 instructions a byte, most of what the preload costs), and each first property access
+// runs without feedback. So the path every start takes is one function, written in parentheses so that
+// V8 compiles it with the file in one pass, with no helper calls, for-of loops or classes; what only a
+// failing, slow or async hook (or a worker thread) needs is in plain functions below, compiled only
+// when one does.
 export const runHooks = (function runHooks(hooks: readonly HookEntry[]): void {
   // --require also runs in every worker thread, including node 20's module-hooks thread when
-  // NODE_OPTIONS has --import/--loader (e.g. OpenTelemetry's ESM hook): hooks run once, on the main thread.
-  if (inWorker()) return
-  const state = preloadState()
-  const isFunctionProcess = functionProcess()
-  for (const hook of hooks) runHook(hook, state, isFunctionProcess)
-  state.done = true
-  for (const fn of state.onDone.splice(0)) fn()
-})
-
-// Cold-start cost (docs/hooks.md, "Cost"). V8 compiles a function in full only when it is first called,
-// after a quick pre-parse with the file; a function written in parentheses is compiled in full with the
-// file instead, in one pass. So the functions every start calls are parenthesised (measured: about
-// 0.18 ms less per start for an empty hook), and what only a failing, slow or async hook needs is in
-// plain functions of its own, compiled only when one does.
-
-const runHook = (function runHook(hook: HookEntry, state: PreloadState, isFunctionProcess: boolean): void {
-  const t0 = now()
-  const timing: HookTiming = { name: hook.name, ms: 0, ok: true }
-  if (hook.budgetMs !== undefined) timing.budgetMs = hook.budgetMs
-  const context: PreloadContext = { name: hook.name, log: (message, fields) => logLine({ preload: hook.name, message, ...fields }), timings: state.timings.slice(), isFunctionProcess }
-  // process.exit() inside a hook's synchronous setup: a non-critical hook may not end start-up, so
-  // the call throws (the hook is then reported as failed); a critical one may, after a line saying so.
-  // Async continuations are not covered: by then the function's own code runs too, and its
-  // process.exit must work.
-  const exit = process.exit
-  const guard = { inSetup: true }
-  const intercept = ((code?: number) => exitDuringSetup(hook, guard.inSetup, exit, code)) as typeof process.exit
-  process.exit = intercept
-  try {
-    const result = setupOf(hook.load())(hook.options, context)
-    // An async setup cannot delay the handler's load; how it ends is still reported.
-    if (result && typeof result.then === 'function') watchAsync(result, hook, timing, t0, state)
-  } catch (e) {
-    failed(hook, timing, e)
-    if (hook.critical && !(e instanceof ExitCalled)) throw e
-  } finally {
-    // A hook that wrapped process.exit itself keeps its wrapper; ours, still below it, passes through.
-    guard.inSetup = false
-    if (process.exit === intercept) process.exit = exit
+  // NODE_OPTIONS has --import/--loader (e.g. OpenTelemetry's ESM hook): hooks run once, on the main
+  // thread. node:worker_threads costs milliseconds to load, so it is asked only when the list of
+  // loaded modules has worker internals, or not the shape known here (the CommonJS loader listed).
+  const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList
+  if (!(loaded && !loaded.includes('NativeModule internal/worker') && loaded.includes('NativeModule internal/modules/cjs/loader')) && inWorker()) return
+  // preloadState() and now(), inlined: calling them costs more than these lines on every start.
+  const state = ((globalThis as { [STATE_KEY]?: PreloadState })[STATE_KEY] ??= { startedAt: process.uptime() * 1000, timings: [], onDone: [], done: false, pending: [] })
+  // Whether this is the function's own process rather than a child that inherited the preload
+  // (through execArgv after fork(), or NODE_OPTIONS): the first process to run the hooks marks the
+  // environment with its pid, a child sees another pid there. A fork() child started with an
+  // environment of its own is still known by its IPC channel (Lambda never starts one with it).
+  const mark = process.env[PROCESS_MARK]
+  const pid = String(process.pid)
+  const isFunctionProcess = (mark === undefined || mark === pid) && typeof process.send !== 'function'
+  if (isFunctionProcess) process.env[PROCESS_MARK] = pid
+  for (let i = 0; i < hooks.length; i++) {
+    const hook = hooks[i]!
+    const t0 = process.uptime() * 1000
+    const timing: HookTiming = { name: hook.name, ms: 0, ok: true }
+    if (hook.budgetMs !== undefined) timing.budgetMs = hook.budgetMs
+    const context: PreloadContext = { name: hook.name, log: (message, fields) => logLine({ preload: hook.name, message, ...fields }), timings: state.timings.slice(), isFunctionProcess }
+    // process.exit() inside a hook's synchronous setup: a non-critical hook may not end start-up, so
+    // the call throws (the hook is then reported as failed); a critical one may, after a line saying
+    // so. Async continuations are not covered: by then the function's own code runs too, and its
+    // process.exit must work.
+    const exit = process.exit
+    let inSetup = true
+    const intercept: typeof process.exit = (code) => exitDuringSetup(hook, inSetup, exit, code)
+    process.exit = intercept
+    try {
+      const m = hook.load() as { default?: unknown } | undefined
+      const def = (m && typeof m === 'object' && 'default' in m ? m.default : m) as Preload | Setup<Record<string, unknown>> | undefined
+      const setup = typeof def === 'function' ? def : def && typeof def === 'object' && typeof def.setup === 'function' ? def.setup : noHook()
+      const result = setup(hook.options, context)
+      // An async setup cannot delay the handler's load; how it ends is still reported.
+      if (result && typeof result.then === 'function') watchAsync(result, hook, timing, t0, state)
+    } catch (e) {
+      failed(hook, timing, e)
+      if (hook.critical && e !== exitCalled) throw e
+    } finally {
+      // A hook that wrapped process.exit itself keeps its wrapper; ours, still below it, passes through.
+      inSetup = false
+      if (process.exit === intercept) process.exit = exit
+    }
+    timing.ms = process.uptime() * 1000 - t0
+    if (hook.budgetMs !== undefined && timing.ms > hook.budgetMs) overBudget(hook, timing, `took ${round(timing.ms)} ms`)
+    state.timings.push(timing)
   }
-  timing.ms = now() - t0
-  if (hook.budgetMs !== undefined && timing.ms > hook.budgetMs) overBudget(hook, timing, `took ${round(timing.ms)} ms`)
-  state.timings.push(timing)
+  state.done = true
+  const done = state.onDone.splice(0)
+  for (let i = 0; i < done.length; i++) done[i]!()
 })
 
-function exitDuringSetup(hook: HookEntry, inSetup: boolean, exit: typeof process.exit, code?: number): never {
+/** Whether this is a worker thread (asked only when the loaded modules say it may be). */
+function inWorker(): boolean {
+  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule
+  const threads = (get ? get('node:worker_threads') : require('node:worker_threads')) as { isMainThread: boolean }
+  return !threads.isMainThread
+}
+
+function noHook(): never {
+  throw new Error('the module exports no hook; export default definePreload({ setup(options) { ... } })')
+}
+
+function exitDuringSetup(hook: HookEntry, inSetup: boolean, exit: typeof process.exit, code?: number | string | null): never {
   if (!inSetup) return exit.call(process, code)
-  if (!hook.critical) throw new ExitCalled(code)
+  if (!hook.critical) throw (exitCalled = new Error(`called process.exit(${code === undefined ? '' : String(code)}) during setup`))
   writeErr(`wrapgen: preload ${hook.name} called process.exit(${code === undefined ? '' : String(code)}) during setup (critical: start-up ends)\n`)
   return exit.call(process, code)
 }

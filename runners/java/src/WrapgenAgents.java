@@ -5,16 +5,18 @@
 //
 // Compiled for Java 8 (the oldest Lambda JVM) by runners/java/build.sh into WrapgenAgents.class, which
 // wrapgen packs into the layer's jar at build time, so building a layer needs no JDK.
-package wrapgen.agents;
-
+//
+// In no package: the JVM reads a jar's manifest when it defines a class of a named package from it
+// (java.lang.Package and its version info, the manifest classes, the jar verifier: eight classes that
+// -javaagent: of an agent in no package never loads).
 import java.io.File;
+import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.util.jar.Attributes;
 import java.util.jar.JarFile;
-import java.util.jar.Manifest;
+import java.util.zip.ZipEntry;
 
 public final class WrapgenAgents {
   /** Applied once per JVM, even when the runner is attached twice (argv and JAVA_TOOL_OPTIONS). */
@@ -44,11 +46,8 @@ public final class WrapgenAgents {
       return;
     }
     String text;
-    try (java.io.FileInputStream in = new java.io.FileInputStream(list)) {
-      byte[] bytes = new byte[(int) list.length()];
-      int n = 0;
-      for (int r; n < bytes.length && (r = in.read(bytes, n, bytes.length - n)) > 0; ) n += r;
-      text = new String(bytes, 0, n, "UTF-8");
+    try {
+      text = readAll(new java.io.FileInputStream(list), (int) list.length());
     } catch (Exception e) {
       System.err.println("wrapgen: cannot read " + list + " (" + e.getMessage() + "); no agents started");
       return;
@@ -109,15 +108,17 @@ public final class WrapgenAgents {
 
   /** What the JVM does for -javaagent:jar=options: the jar joins the system class path, then premain runs. */
   private static void start(File jar, String options, Instrumentation inst) throws Exception {
-    if (!jar.isFile()) throw new java.io.FileNotFoundException(jar + " is missing from the layer");
-    String premainClass;
-    String bootPath;
-    try (JarFile jf = new JarFile(jar)) {
-      Manifest m = jf.getManifest();
-      Attributes a = m == null ? null : m.getMainAttributes();
-      premainClass = a == null ? null : a.getValue("Premain-Class");
-      bootPath = a == null ? null : a.getValue("Boot-Class-Path");
-    }
+    // Made by name: a `new FileNotFoundException` here would make the JVM load it and IOException (two
+    // classes outside its class-data archive) when it verifies this class, on every start.
+    if (!jar.isFile()) throw (Exception) Class.forName("java.io.FileNotFoundException").getConstructor(String.class).newInstance(jar + " is missing from the layer");
+    // The manifest is read as a plain entry and parsed here: JarFile.getManifest loads java.util.jar's
+    // manifest, attribute and verifier classes, which -javaagent: (parsing it natively) does not. The
+    // jar stays open: the class path takes it (closing it would load more classes).
+    JarFile jf = new JarFile(jar, false);
+    ZipEntry entry = jf.getEntry("META-INF/MANIFEST.MF");
+    String manifest = entry == null ? "" : readAll(jf.getInputStream(entry), (int) entry.getSize());
+    String premainClass = attribute(manifest, "Premain-Class");
+    String bootPath = attribute(manifest, "Boot-Class-Path");
     if (premainClass == null) throw new IllegalArgumentException(jar.getName() + " has no Premain-Class in its manifest: not a Java agent");
     if (bootPath != null) {
       for (String p : bootPath.trim().split("\\s+")) {
@@ -125,22 +126,69 @@ public final class WrapgenAgents {
         if (b.isFile()) inst.appendToBootstrapClassLoaderSearch(new JarFile(b));
       }
     }
-    inst.appendToSystemClassLoaderSearch(new JarFile(jar));
+    inst.appendToSystemClassLoaderSearch(jf);
     Class<?> c = Class.forName(premainClass, true, ClassLoader.getSystemClassLoader());
-    Method withInst = find(c, String.class, Instrumentation.class);
+    // The JVM's order: premain(String, Instrumentation) then premain(String) declared by the class
+    // itself, then the same inherited (Class.getMethod walks Object's methods, loading
+    // InterruptedException for wait(): only when the class declares neither).
+    Method withInst = find(c, true, String.class, Instrumentation.class);
+    Method plain = withInst == null ? find(c, true, String.class) : null;
+    if (withInst == null && plain == null) {
+      withInst = find(c, false, String.class, Instrumentation.class);
+      if (withInst == null) plain = find(c, false, String.class);
+    }
     if (withInst != null) {
       withInst.invoke(null, options, inst);
       return;
     }
-    Method plain = find(c, String.class);
     if (plain == null) throw new NoSuchMethodException(premainClass + ".premain(String[, Instrumentation]) is not a public static method");
     plain.invoke(null, options);
   }
 
-  private static Method find(Class<?> c, Class<?>... params) {
+  /** A stream's bytes as UTF-8 text (`size`: its length when known, else negative), closing it. */
+  private static String readAll(InputStream in, int size) throws Exception {
+    try (InputStream s = in) {
+      byte[] bytes = new byte[size >= 0 ? size : 8192];
+      int n = 0;
+      for (int r; (r = s.read(bytes, n, bytes.length - n)) > 0; ) {
+        n += r;
+        if (n == bytes.length) bytes = java.util.Arrays.copyOf(bytes, n * 2);
+      }
+      return new String(bytes, 0, n, "UTF-8");
+    }
+  }
+
+  /**
+   * A main-section attribute of a manifest, as java.util.jar.Manifest reads it: names are
+   * case-insensitive, a line starting with a space continues the one before, the main section ends
+   * at the first empty line; the value trimmed (the JVM trims Premain-Class too), null when absent.
+   */
+  static String attribute(String manifest, String name) {
+    String text = manifest.replace("\r\n", "\n").replace('\r', '\n');
+    String found = null;
+    for (int at = 0, end; at < text.length() && found == null; at = end + 1) {
+      end = text.indexOf('\n', at);
+      if (end < 0) end = text.length();
+      if (end == at) break;
+      if (text.regionMatches(true, at, name, 0, name.length()) && end > at + name.length() && text.charAt(at + name.length()) == ':') {
+        StringBuilder v = new StringBuilder(text.substring(at + name.length() + 1, end));
+        while (end + 1 < text.length() && text.charAt(end + 1) == ' ') {
+          int next = text.indexOf('\n', end + 1);
+          if (next < 0) next = text.length();
+          v.append(text, end + 2, next);
+          end = next;
+        }
+        found = v.toString().trim();
+      }
+    }
+    return found;
+  }
+
+  /** The public static premain with these parameters, declared by the class itself or inherited; or null. */
+  private static Method find(Class<?> c, boolean declared, Class<?>... params) {
     try {
-      Method m = c.getMethod("premain", params);
-      return Modifier.isStatic(m.getModifiers()) ? m : null;
+      Method m = declared ? c.getDeclaredMethod("premain", params) : c.getMethod("premain", params);
+      return Modifier.isStatic(m.getModifiers()) && Modifier.isPublic(m.getModifiers()) ? m : null;
     } catch (NoSuchMethodException e) {
       return null;
     }
