@@ -83,8 +83,8 @@ const MUTATIONS = [
   },
   {
     file: 'src/verify/writes.ts',
-    anchor: 'for (const p of snapshot(root).keys()) if (!own.has(p)) out.push',
-    replace: "for (const p of snapshot(root).keys()) if (!own.has(p.split('/')[0])) out.push",
+    anchor: 'for (const p of snapshot(root).keys()) if (!own.has(p)) elsewhere.push',
+    replace: "for (const p of snapshot(root).keys()) if (!own.has(p.split('/')[0])) elsewhere.push",
     tests: [['test/security/contain.ts', 'write check sees']],
     what: 'verify\'s write check judges a path at the root by its top folder: a write under /var is missed',
   },
