@@ -15,7 +15,9 @@
 // Prints one line per mutation (caught, survived, broken baseline) and "N/12 caught"; exits 0 only
 // when every mutation was caught, 1 otherwise, 2 when it could not run (an anchor not found once, a
 // failed build). MUTATE_JOBS (default 2) runs that many test runs at once; MUTATE_ONLY=3,7 runs only
-// those mutations; MUTATE_KEEP=1 keeps the temp folder (each run's log is in it).
+// those mutations; MUTATE_KEEP=1 keeps the temp folder (each run's log is in it). `--check` only checks
+// the table (every anchor once, every test file there) and exits: `npm test` runs it, so a change that
+// moves an anchor fails CI at once instead of the next mutation run.
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -134,6 +136,10 @@ for (const m of MUTATIONS) {
     if (!existsSync(join(repo, file))) fail(`mutation ${m.id}: its test file ${file} does not exist`)
     if (grep.includes('\\')) fail(`mutation ${m.id}: its --grep ${JSON.stringify(grep)} holds a backslash, which tap's option parsing doubles`)
   }
+}
+if (process.argv.includes('--check')) {
+  process.stdout.write(`mutate: the ${MUTATIONS.length} mutations' anchors and test files are in place\n`)
+  process.exit(0)
 }
 const only = (process.env.MUTATE_ONLY ?? '').split(',').filter(Boolean).map(Number)
 const chosen = only.length ? MUTATIONS.filter((m) => only.includes(m.id)) : MUTATIONS
