@@ -228,6 +228,19 @@ function machine() {
   return `${nproc} CPUs (nproc), ${cpu}, node ${process.version}, ${process.platform} ${process.arch}; bubblewrap sandbox: ${sandboxAvailable() ? 'yes' : 'no (path-mapped)'}`
 }
 
+/**
+ * The sections of docs/benchmarks.md that no benchmark writes (figures taken by hand, or before a change,
+ * such as "Cold start before issue 20"): a full run keeps them, in their order, after what it generated.
+ */
+function keptSections(generated) {
+  const docFile = join(repo, 'docs/benchmarks.md')
+  if (!existsSync(docFile)) return ''
+  const heading = (part) => part.slice(0, part.indexOf('\n') >>> 0)
+  const made = new Set(generated.split(/\n(?=## )/).slice(1).map(heading))
+  const kept = readFileSync(docFile, 'utf8').split(/\n(?=## )/).slice(1).filter((part) => !made.has(heading(part)))
+  return kept.map((part) => `\n${part.trimEnd()}\n`).join('')
+}
+
 /** Replaces the section of docs/benchmarks.md that starts with `heading` (up to the next "## "), or appends it. */
 function writeSection(heading, section) {
   const docFile = join(repo, 'docs/benchmarks.md')
@@ -273,10 +286,8 @@ if (only === 'hooks') {
   await hooksCost({ repo, rows: hookRows, rounds: ROUNDS, log })
   const section = hooksSection(hookRows, ROUNDS, `${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${cpus().length} CPUs`)
   process.stdout.write(section)
-  const docFile = join(repo, 'docs/benchmarks.md')
-  const current = readFileSync(docFile, 'utf8')
-  const at = current.indexOf('## Startup hooks per runtime')
-  if (write) writeFileSync(docFile, at >= 0 ? current.slice(0, at) + section : `${current.trimEnd()}\n\n${section}`)
+  // Its section alone: the sections after it (the cold start, the hand-kept ones) stay as they are.
+  writeSection('## Startup hooks per runtime', section)
   process.exit(0)
 }
 
@@ -340,4 +351,4 @@ ${hooksSection(hookRows, ROUNDS, `${loadavg()[0].toFixed(1)} (1-minute, at the e
 ${coldSection(coldRows, coldLoadText)}
 ${otelRuntimesText}`
 process.stdout.write(`${table}\n\n${initText}`)
-if (write) writeFileSync(join(repo, 'docs/benchmarks.md'), doc)
+if (write) writeFileSync(join(repo, 'docs/benchmarks.md'), `${doc.trimEnd()}\n${keptSections(doc)}`)
