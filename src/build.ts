@@ -4,7 +4,7 @@ import { bundlePreload, type Bundle } from './layer/bundle.js'
 import { sortFiles, type LayerFile } from './layer/files.js'
 import { zipLayer } from './layer/zip.js'
 import { configHash, plan as makePlan } from './plan/plan.js'
-import { LAYER_DIR, MANIFEST_FILE, PRELOAD_BUNDLE_FILE, PRELOAD_FILE, type Plan } from './plan/types.js'
+import { LAYER_DIR, MANIFEST_FILE, PRELOAD_BUNDLE_FILE, PRELOAD_FILE, PRELOAD_RARE_FILE, type Plan } from './plan/types.js'
 import { makeCodeCaches } from './layer/code-cache.js'
 import { renderPreloadLoader } from './render/preload-loader.js'
 import { renderManifest, type Manifest } from './render/manifest.js'
@@ -30,17 +30,20 @@ export interface BuildResult {
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 /**
- * The preload bundle as preload.cjs; with node.codeCache, preload.cjs is a loader that compiles the
- * bundle (preload.bundle.cjs) with the V8 code caches made for it (preload[.<memory>].v8cache).
+ * The preload bundle as preload.cjs, and beside it preload-rare.cjs (the runner's code for failing,
+ * exiting, async or slow hooks, required only when one needs it); with node.codeCache, preload.cjs is a
+ * loader that compiles the bundle (preload.bundle.cjs) with the V8 code caches made for it
+ * (preload[.<memory>].v8cache).
  */
 async function preloadFiles(config: ResolvedConfig, bundle: Bundle): Promise<LayerFile[]> {
   const file = (name: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${name}`, mode: 0o644, contents })
-  if (!config.node.codeCache) return [file(PRELOAD_FILE, bundle.code)]
+  if (!config.node.codeCache) return [file(PRELOAD_FILE, bundle.code), file(PRELOAD_RARE_FILE, bundle.rare)]
   const made = await makeCodeCaches(new TextDecoder().decode(bundle.code), config.node.codeCache.memoryMB, config.node.flags, config.node.inject)
   const caches = made.caches.map((c) => ({ memory: c.memory, file: `preload${c.memory ? `.${c.memory}` : ''}.v8cache`, data: c.data }))
   return [
     file(PRELOAD_FILE, text(renderPreloadLoader({ name: config.name, v8: made.v8, arch: made.arch, caches }))),
     file(PRELOAD_BUNDLE_FILE, bundle.code),
+    file(PRELOAD_RARE_FILE, bundle.rare),
     ...caches.map((c) => file(c.file, c.data)),
   ]
 }

@@ -100,7 +100,7 @@ t.test('the zip: sorted entries, unix modes, fixed timestamps, comment; the tree
   const w = write(result)
   const { comment, entries } = await unzip(w.zip)
   const names = entries.map((e) => e.entry.fileName)
-  t.same(names, ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json', 'wrapgen/preload.cjs'], 'entries, sorted, files only')
+  t.same(names, ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json', 'wrapgen/preload-rare.cjs', 'wrapgen/preload.cjs'], 'entries, sorted, files only')
   t.same(names, [...names].sort(), 'sorted')
   t.equal(comment, `${result.plan.id} (wrapgen ${version()})`, 'the comment names the layer id and wrapgen version')
   for (const { entry, bytes } of entries) {
@@ -161,7 +161,7 @@ t.test('the manifest matches the files and says how to attach the layer', async 
   t.match(m.id, /^layer-test@[0-9a-f]{12}$/)
   t.equal(m.configHash.slice(0, 12), m.id.split('@')[1], 'the id carries the config hash')
   t.equal(m.wrapgenVersion, version())
-  t.same(m.files.map((f) => f.path), ['wrapgen/exec', ...PARTS, 'wrapgen/preload.cjs'], 'every file but the manifest itself')
+  t.same(m.files.map((f) => f.path), ['wrapgen/exec', ...PARTS, 'wrapgen/preload-rare.cjs', 'wrapgen/preload.cjs'], 'every file but the manifest itself')
   for (const f of m.files) {
     const bytes = readFileSync(join(w.layerDir, f.path))
     t.equal(f.size, bytes.byteLength, `${f.path}: size`)
@@ -196,6 +196,7 @@ t.test('no preloads: no preload file and preload: null', async (t) => {
   const w = write(result)
   t.same(result.files.map((f) => f.path), ['wrapgen/exec', ...PARTS, 'wrapgen/manifest.json'])
   t.notOk(existsSync(join(w.layerDir, 'wrapgen/preload.cjs')))
+  t.notOk(existsSync(join(w.layerDir, 'wrapgen/preload-rare.cjs')), 'nor the runner\'s rare paths')
   t.equal(result.manifest.preload, null)
   t.equal(result.manifest.bundle, null)
   t.equal(result.bundle, undefined)
@@ -407,4 +408,17 @@ t.test('the bundle does not depend on where wrapgen sits relative to the config'
   const two = await build(config, join(near, 'deep/er/still'))
   t.ok(Buffer.from(one.zip).equals(two.zip), 'byte-identical zips from two folders at different depths')
   t.match(Buffer.from(one.bundle!.code).toString(), '// wrapgen:runners/node/preload/run.ts', "wrapgen's own modules are named by their path in the package")
+})
+
+t.test("preload-rare.cjs is wrapgen's own code: the same bytes for every config of one node target, beside the preload", async (t) => {
+  const near = t.testdir({ 'h.cjs': 'module.exports = () => {}\n', 'g.cjs': 'module.exports = { setup() {} }\n' })
+  const rareOf = (r: BuildResult): string => Buffer.from(r.files.find((f) => f.path === 'wrapgen/preload-rare.cjs')!.contents).toString()
+  const one = await build({ name: 'rare-a', runtimes: ['nodejs20.x'], node: { preloads: ['./h.cjs'] } }, near)
+  const two = await build({ name: 'rare-b', runtimes: ['nodejs20.x'], node: { preloads: ['./g.cjs', 'wrapgen/preloads/timing'], codeCache: true } }, near)
+  const other = await build({ name: 'rare-c', runtimes: ['nodejs22.x'], node: { preloads: ['./h.cjs'] } }, near)
+  t.equal(rareOf(one), rareOf(two), 'other hooks, a code cache: the same file')
+  t.equal(one.manifest.files.find((f) => f.path === 'wrapgen/preload-rare.cjs')?.mode, '0644', 'listed in the manifest')
+  t.ok(rareOf(other).length > 0, 'another node target: built for it')
+  t.notOk(rareOf(one).includes(near), 'no build-machine path')
+  t.match(rareOf(one), '// wrapgen:runners/node/preload/rare.ts', 'named by its path in the package')
 })

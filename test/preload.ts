@@ -134,6 +134,8 @@ const dir = t.testdir({
       '',
     ].join('\n'),
     'child.cjs': "require('../hooks/record.cjs')('child', { execArgv: process.execArgv })\nif (process.send) process.disconnect()\n",
+    // Whether the runner required preload-rare.cjs before the entry ran.
+    'rare-entry.cjs': "require('../hooks/record.cjs')('entry', { options: { rare: Object.keys(require.cache).some((f) => f.endsWith('/preload-rare.cjs')) } })\nprocess.stdout.write('ENTRY-OUTPUT\\n')\n",
   },
 })
 const task = join(dir, 'task')
@@ -285,6 +287,42 @@ t.test('a critical hook whose async setup rejects ends the process too', async (
   const { r, stderr } = run(exec)
   t.equal(r.status, 1, 'exit 1: the start failed')
   t.ok(stderr.includes('wrapgen: preload ./hooks/rejects.cjs failed: async nope (critical: stopping start-up)'), 'stderr says critical')
+})
+
+t.test('what only failing, exiting, async or slow hooks need is in preload-rare.cjs, required only when one does', async (t) => {
+  const rareEntry = join(task, 'rare-entry.cjs')
+  const ok = await layer('rare-ok', { preloads: ['./hooks/plain.cjs', './hooks/defined.ts'] })
+  t.ok(existsSync(join(dirname(ok.preload), 'preload-rare.cjs')), 'the layer has it beside preload.cjs')
+  const quiet = run(ok.exec, {}, rareEntry)
+  t.equal(quiet.r.status, 0, quiet.r.stderr)
+  t.same(quiet.log.map((l) => [l.name, l.options?.rare]), [['plain', undefined], ['defined', undefined], ['entry', false]], 'hooks that succeed synchronously: never required')
+  for (const [name, hook] of [['fails', './hooks/throws.cjs'], ['exits', './hooks/exits.cjs'], ['async', './hooks/slow-async.cjs'], ['slow', { module: './hooks/busy.cjs', budgetMs: 1 }]] as const) {
+    const { exec } = await layer(`rare-${name}`, { preloads: [hook, './hooks/plain.cjs'] })
+    const { r, log } = run(exec, {}, rareEntry)
+    t.equal(r.status, 0, r.stderr)
+    t.same(log.map((l) => [l.name, l.options?.rare]), [['plain', undefined], ['entry', true]], `a hook that ${name}: required`)
+  }
+})
+
+t.test('a layer that lost preload-rare.cjs still starts the function, with one line, and runs every hook', async (t) => {
+  const { exec, preload } = await layer('rare-missing', {
+    preloads: ['./hooks/throws.cjs', './hooks/rejects.cjs', './hooks/exits.cjs', { module: './hooks/busy.cjs', budgetMs: 1 }, { module: './hooks/critical.cjs', critical: true }, './hooks/plain.cjs'],
+  })
+  const rare = join(dirname(preload), 'preload-rare.cjs')
+  rmSync(rare)
+  const { r, log, stderr } = run(exec)
+  t.equal(r.status, 0, `the function started and ended normally (stderr: ${r.stderr})`)
+  t.equal(r.stdout, 'ENTRY-OUTPUT\n')
+  t.same(log.map((l) => l.name), ['plain', 'entry'], 'the hooks after the failing ones and the entry ran')
+  t.equal(stderr.length, 1, `one line on stderr: ${r.stderr}`)
+  t.match(stderr[0], `wrapgen: ${rare} cannot be loaded (Error: Cannot find module '${rare}'); hooks run without failure, exit, budget or async reports`)
+  // Hooks that never need it: nothing said at all.
+  const ok = await layer('rare-missing-ok', { preloads: ['./hooks/plain.cjs'] })
+  rmSync(join(dirname(ok.preload), 'preload-rare.cjs'))
+  const quiet = run(ok.exec)
+  t.equal(quiet.r.status, 0, quiet.r.stderr)
+  t.same(quiet.stderr, [], 'not a line')
+  t.same(quiet.log.map((l) => l.name), ['plain', 'entry'])
 })
 
 t.test("inject: 'NODE_OPTIONS' loads the preload through NODE_OPTIONS, not argv", async (t) => {
@@ -448,7 +486,7 @@ t.test('node.codeCache: the hooks run the same whether V8 accepts the cache, rej
   const plain = await layer('uncached', node)
   const cached = await layer('cached', { ...node, codeCache: { memoryMB: [1024] } })
   const folder = dirname(cached.preload)
-  t.same(readdirSync(folder).filter((f) => f.startsWith('preload')).sort(), ['preload.1024.v8cache', 'preload.bundle.cjs', 'preload.cjs', 'preload.v8cache'])
+  t.same(readdirSync(folder).filter((f) => f.startsWith('preload')).sort(), ['preload-rare.cjs', 'preload.1024.v8cache', 'preload.bundle.cjs', 'preload.cjs', 'preload.v8cache'])
   t.notMatch(readFileSync(join(folder, 'preload.bundle.cjs'), 'utf8'), /import\("node:os"\)/, "a hook's import() of a built-in is bundled as a require")
 
   const accepts = (cache: string, flags: string[]): boolean => acceptsCache(folder, cache, flags)

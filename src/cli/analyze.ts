@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { BuildResult } from '../build.js'
-import { PRELOAD_BUNDLE_FILE, PRELOAD_FILE } from '../plan/types.js'
+import { PRELOAD_BUNDLE_FILE, PRELOAD_FILE, PRELOAD_RARE_FILE } from '../plan/types.js'
 import { bundleImports } from '../startup-hooks/node-imports.js'
 import { packageBytes, packageMs, median, timedBundle, type BundleReport, type HookMeasure } from '../layer/analyze.js'
 import { bwrapArgs, sandboxAvailable } from '../sandbox/index.js'
@@ -46,6 +46,8 @@ export async function analyzeLayer(result: BuildResult, opts: AnalyzeOptions = {
     const put = (name: string, text: string | Uint8Array): void => writeFileSync(join(dir, name), text, { mode: 0o644 })
     put('mark.cjs', MARK)
     put('empty.cjs', '')
+    // Beside the bundle, as in the layer: the runner requires it when a hook fails or is slow.
+    if (result.bundle) put(PRELOAD_RARE_FILE, result.bundle.rare)
     const node = realpathSync(process.execPath)
     // One node start with the bundle, under wrapgen's time limit scaled to this machine (limits/).
     const limitMs = scaled(60_000)

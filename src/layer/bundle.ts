@@ -10,6 +10,8 @@ import { renderPreloadEntry } from '../render/preload-entry.js'
 
 export interface Bundle {
   readonly code: Uint8Array
+  /** preload-rare.cjs: what the runner needs only for failing, exiting, async or slow hooks (runners/node/preload/rare.ts). */
+  readonly rare: Uint8Array
   readonly target: string
   /** Inputs relative to the config's folder, with the bytes each contributes to the output. */
   readonly inputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>
@@ -17,7 +19,7 @@ export interface Bundle {
 }
 
 /**
- * `wrapgen/preload`, `wrapgen/preload/run` and `wrapgen/preloads/<name>` come from this package,
+ * `wrapgen/preload`, `wrapgen/preload/run`, `wrapgen/preload/rare` and `wrapgen/preloads/<name>` come from this package,
  * whatever is installed. They load in a namespace of their own, named by their path inside the
  * package, so the bundle reads the same wherever wrapgen is installed relative to the config.
  */
@@ -31,6 +33,7 @@ export function wrapgenModules(): Plugin {
       build.onResolve({ filter: /^wrapgen(\/.*)?$/ }, (args) => {
         if (args.path === 'wrapgen/preload') return inPackage('runners/node/preload/index.ts')
         if (args.path === 'wrapgen/preload/run') return inPackage('runners/node/preload/run.ts')
+        if (args.path === 'wrapgen/preload/rare') return inPackage('runners/node/preload/rare.ts')
         const name = /^wrapgen\/preloads\/([\w-]+)$/.exec(args.path)?.[1]
         if (name && existsSync(join(root, 'preloads', `${name}.ts`))) return inPackage(`preloads/${name}.ts`)
         return { errors: [{ text: `"${args.path}" is not a wrapgen module; built-in preloads: ${builtIns().map((b) => `wrapgen/preloads/${b}`).join(', ')}` }] }
@@ -137,7 +140,24 @@ export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
   } catch (cause) {
     throw bundleError(cause, config)
   }
-  return { code: result.outputFiles[0]!.contents, target, inputs: inputsOf(result.metafile), external: config.node.external }
+  return { code: result.outputFiles[0]!.contents, rare: await bundleRare(target), target, inputs: inputsOf(result.metafile), external: config.node.external }
+}
+
+/** preload-rare.cjs: wrapgen's own code only, so it depends on nothing of the config but the node target. */
+async function bundleRare(target: string): Promise<Uint8Array> {
+  const { build } = await import('esbuild')
+  const result = await build({
+    stdin: { contents: "export { default } from 'wrapgen/preload/rare'", resolveDir: packageRoot(), sourcefile: 'wrapgen-preload-rare.js', loader: 'js' },
+    bundle: true,
+    write: false,
+    platform: 'node',
+    target,
+    format: 'cjs',
+    plugins: [wrapgenModules()],
+    logLevel: 'silent',
+    legalComments: 'inline',
+  })
+  return result.outputFiles[0]!.contents
 }
 
 function inputsOf(meta: Metafile): Bundle['inputs'] {

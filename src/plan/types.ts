@@ -52,4 +52,6 @@ export const WRAPPER_FILE = 'exec'
 export const PRELOAD_FILE = 'preload.cjs'
 /** With node.codeCache: the bundle itself, which preload.cjs compiles with its V8 code cache. */
 export const PRELOAD_BUNDLE_FILE = 'preload.bundle.cjs'
+/** Beside the preload: what its runner needs only for failing, exiting, async or slow hooks (runners/node/preload/run.ts RARE_FILE). */
+export const PRELOAD_RARE_FILE = 'preload-rare.cjs'
 export const MANIFEST_FILE = 'manifest.json'

@@ -1,6 +1,5 @@
 // wrapgen/preload: what a preload hook imports. No dependencies: it ends up inside every bundle.
-// None of these is on the path every cold start takes: run.ts inlines what it needs (a call to a
-// function V8 has not compiled yet costs more than the line it runs; run.ts says more).
+// Only `sharedState` is on the path every cold start takes (run.ts says why every token there counts).
 
 /** What the runner hands every hook besides its options. */
 export interface PreloadContext {
@@ -67,10 +66,16 @@ export interface PreloadState {
 /** Where the state lives on globalThis: one per process, whichever bundle reaches it first. */
 export const STATE_KEY = Symbol.for('wrapgen.preload')
 
-/** The state of this process's preload run (created on first use). */
+/**
+ * The state of this process's preload run: created when the first bundle holding this module starts
+ * running, joined by every later one. The one place its initial value is written (run.ts reads it
+ * directly, without a call: a function V8 has not compiled yet costs more than the line).
+ */
+export const sharedState: PreloadState = ((globalThis as { [STATE_KEY]?: PreloadState })[STATE_KEY] ??= { startedAt: process.uptime() * 1000, timings: [], onDone: [], done: false, pending: [] })
+
+/** The state of this process's preload run (the same object as `sharedState`). */
 export function preloadState(): PreloadState {
-  const g = globalThis as { [STATE_KEY]?: PreloadState }
-  return (g[STATE_KEY] ??= { startedAt: now(), timings: [], onDone: [], done: false, pending: [] })
+  return sharedState
 }
 
 /** One JSON line on stderr: stdout belongs to the function. */
