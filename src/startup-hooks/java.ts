@@ -24,13 +24,17 @@ const MANIFEST = [
 
 let jar: Promise<Uint8Array> | undefined
 
-/** A deterministic jar (the layer's zip writer: fixed timestamps, sorted entries). */
+/**
+ * A deterministic jar (the layer's zip writer: fixed timestamps, sorted entries), its entries stored:
+ * the JVM reads the manifest and the runner class on every cold start, and stored entries need no
+ * inflater (0.28 M fewer instructions at start; the jar is 10 KB).
+ */
 export function javaRunnerJar(): Promise<Uint8Array> {
   return (jar ??= (async () => {
     const files: LayerFile[] = [
       { path: 'META-INF/MANIFEST.MF', mode: 0o644, contents: new TextEncoder().encode(MANIFEST) },
       ...CLASSES.map((c) => ({ path: `${c}.class`, mode: 0o644, contents: readFileSync(join(packageRoot(), `runners/java/${c}.class`)) })),
     ]
-    return new Uint8Array(await zipLayer(files, ''))
+    return new Uint8Array(await zipLayer(files, '', { compress: false }))
   })())
 }

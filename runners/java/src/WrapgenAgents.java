@@ -9,14 +9,21 @@
 // needs no JDK.
 //
 // Cold start (docs/hooks.md): all of this runs in the interpreter, once, on the JVM's start path, so it
-// is as short as the work allows. wrapgen's build reads each agent's manifest (Premain-Class,
+// does only what the work needs. wrapgen's build reads each agent's manifest (Premain-Class,
 // Boot-Class-Path) into agents.txt, so no manifest is read here; the list's folder comes as the option
 // string, not from the class's code source; premain is found among the class's declared methods, not
 // with getDeclaredMethod (whose NoSuchMethodException for the form an agent lacks builds its message
-// with streams and lambdas); no String.split, regular expressions, StringBuilder or number formatting
-// unless a failure or WRAPGEN_TIMING=1 needs them: that code is in WrapgenAgentsRare, which the JVM
-// loads (and verifies) only then. In no package: the JVM reads a jar's manifest when it defines a class
-// of a named package from it (java.lang.Package, the manifest and verifier classes).
+// with streams and lambdas). Each JDK class this class names costs a call into the class loader's Java
+// code the first time (about 0.15 M instructions interpreted): paths are Strings (no java.io.File),
+// modifiers are tested against the constants javac inlines (no java.lang.reflect.Modifier), the agent
+// class loader is this class's own unless a custom system class loader is set (no java.lang.ClassLoader),
+// strings are joined with String.concat (no StringBuilder), and nothing names Exception. What only a
+// failure, a runner attached without its option string or WRAPGEN_TIMING=1 needs (messages, number
+// formatting) is in WrapgenAgentsRare, which the JVM loads and verifies only then. The JVM's lookup of
+// premain makes a Method of every method this class declares, resolving the types in their signatures:
+// so they name only String, Instrumentation and Throwable (a helper taking a WrapgenAgentsRare would
+// load it, one throwing Exception would resolve that). In no package: the JVM reads a jar's manifest when it defines a class of a named
+// package from it.
 import java.io.File;
 import java.io.FileInputStream;
 import java.lang.instrument.Instrumentation;
@@ -37,72 +44,81 @@ public final class WrapgenAgents {
     }
     // The option string is the runner's folder; a runner attached without it (by hand, or by a wrapper
     // of an older build) finds agents.txt beside its jar.
-    File dir = args != null && !args.isEmpty() ? new File(args) : WrapgenAgentsRare.ownFolder();
+    String dir = args != null && !args.isEmpty() ? args : WrapgenAgentsRare.ownFolder();
     if (dir == null) return;
-    File list = new File(dir, "agents.txt");
     String text;
     try {
-      // A plain FileInputStream: java.io readers and java.nio.file's channels are not in the JVM's
-      // default class-data archive.
-      byte[] bytes = new byte[(int) list.length()];
-      int n = 0;
-      try (FileInputStream in = new FileInputStream(list)) {
-        for (int r; n < bytes.length && (r = in.read(bytes, n, bytes.length - n)) > 0; ) n += r;
-      }
-      text = new String(bytes, 0, n, "UTF-8");
-    } catch (Exception e) {
-      WrapgenAgentsRare.noList(list, e);
+      text = read(dir.concat("/agents.txt"));
+    } catch (Throwable e) {
+      WrapgenAgentsRare.noList(dir, e);
       return;
     }
     WrapgenAgentsRare timings = "1".equals(System.getenv("WRAPGEN_TIMING")) ? new WrapgenAgentsRare() : null;
-    // One agent a line: critical|isolated, jar (relative to the folder), name, options, Premain-Class,
-    // Boot-Class-Path (tab-separated; the last two read from the jar's manifest at build time).
     for (int at = 0, end; at < text.length(); at = end + 1) {
       end = text.indexOf('\n', at);
       if (end < 0) end = text.length();
       if (end == at || text.charAt(at) == '#') continue;
-      int t1 = text.indexOf('\t', at);
-      int t2 = text.indexOf('\t', t1 + 1);
-      int t3 = text.indexOf('\t', t2 + 1);
-      int t4 = text.indexOf('\t', t3 + 1);
-      int t5 = text.indexOf('\t', t4 + 1);
-      if (t1 < 0 || t2 < 0 || t3 < 0 || t4 < 0 || t5 < 0 || t5 > end) continue;
-      boolean critical = text.startsWith("critical\t", at);
-      String name = text.substring(t2 + 1, t3);
+      String line = text.substring(at, end);
       long t0 = timings != null ? System.nanoTime() : 0;
       boolean ok = true;
       try {
-        start(new File(dir, text.substring(t1 + 1, t2)), text.substring(t4 + 1, t5), text.substring(t5 + 1, end), t4 == t3 + 1 ? null : text.substring(t3 + 1, t4), inst);
+        start(dir, line, inst);
       } catch (Throwable t) {
         ok = false;
-        WrapgenAgentsRare.failed(name, t, critical);
+        WrapgenAgentsRare.failed(dir, line, t);
       }
-      if (timings != null) timings.add(name, System.nanoTime() - t0, ok);
+      if (timings != null) timings.add(line, System.nanoTime() - t0, ok);
     }
     if (timings != null) timings.print();
   }
 
-  /** What the JVM does for -javaagent:jar=options: the jar joins the system class path, then premain runs. */
-  private static void start(File jar, String premainClass, String bootPath, String options, Instrumentation inst) throws Exception {
-    if (!jar.isFile()) throw WrapgenAgentsRare.missing(jar);
-    if (!bootPath.isEmpty()) WrapgenAgentsRare.bootClassPath(jar, bootPath, inst);
+  /**
+   * A file's text (UTF-8), read with a plain FileInputStream: java.io readers and java.nio.file's
+   * channels are not in the JVM's default class-data archive. Without a finally block (its handler
+   * would be verified against every instruction here): a failed read leaves the stream to its cleaner.
+   */
+  private static String read(String path) throws Throwable {
+    FileInputStream in = new FileInputStream(path);
+    byte[] bytes = new byte[in.available()];
+    int n = 0;
+    for (int r; n < bytes.length && (r = in.read(bytes, n, bytes.length - n)) > 0; ) n += r;
+    in.close();
+    return new String(bytes, 0, n, "UTF-8");
+  }
+
+  /**
+   * What the JVM does for -javaagent:jar=options, for one line of agents.txt: critical|isolated, jar
+   * (relative to the folder), name, options, Premain-Class, Boot-Class-Path, tab-separated (the last
+   * two read from the jar's manifest at build time). The jar joins the system class path (and its
+   * Boot-Class-Path the boot one), then premain runs. Apart from premain's loop, whose try block stays
+   * a single call: the JVM verifies every instruction a try block covers against its handler.
+   */
+  private static void start(String dir, String line, Instrumentation inst) throws Throwable {
+    int t1 = line.indexOf('\t');
+    int t2 = line.indexOf('\t', t1 + 1);
+    int t3 = line.indexOf('\t', t2 + 1);
+    int t4 = line.indexOf('\t', t3 + 1);
+    int t5 = line.indexOf('\t', t4 + 1);
+    String jar = dir.concat("/").concat(line.substring(t1 + 1, t2));
+    String options = t4 == t3 + 1 ? null : line.substring(t3 + 1, t4);
+    if (t5 + 1 < line.length()) WrapgenAgentsRare.bootClassPath(jar, line.substring(t5 + 1), inst);
     // The JarFile stays open: the class path takes it (closing it would load more classes).
     inst.appendToSystemClassLoaderSearch(new JarFile(jar, false));
-    Class<?> c = Class.forName(premainClass, true, ClassLoader.getSystemClassLoader());
+    // The JVM loads an agent with the system class loader: this class's own, unless one is configured.
+    Class<?> c = Class.forName(line.substring(t4 + 1, t5), true, System.getProperty("java.system.class.loader") == null ? WrapgenAgents.class.getClassLoader() : WrapgenAgentsRare.systemClassLoader());
     // The JVM's order: premain(String, Instrumentation) then premain(String) declared by the class
     // itself, then the same inherited (looked up only when the class declares neither).
     Method withInst = null;
     Method plain = null;
     for (Method m : c.getDeclaredMethods()) {
-      int mod = m.getModifiers();
-      if (!Modifier.isStatic(mod) || !Modifier.isPublic(mod) || !"premain".equals(m.getName())) continue;
+      if ((m.getModifiers() & (Modifier.PUBLIC | Modifier.STATIC)) != (Modifier.PUBLIC | Modifier.STATIC) || !"premain".equals(m.getName())) continue;
       Class<?>[] p = m.getParameterTypes();
       if (p.length == 2 && p[0] == String.class && p[1] == Instrumentation.class) withInst = m;
       else if (p.length == 1 && p[0] == String.class) plain = m;
     }
     if (withInst != null) withInst.invoke(null, options, inst);
     else if (plain != null) plain.invoke(null, options);
-    else WrapgenAgentsRare.inherited(c, premainClass, options, inst);
+    else WrapgenAgentsRare.inherited(c, options, inst);
   }
 }
 
@@ -113,43 +129,41 @@ public final class WrapgenAgents {
 final class WrapgenAgentsRare {
   private final StringBuilder timings = new StringBuilder();
 
-  /** The runner jar's folder, from its code source (decoded only when the path holds an escape). */
-  static File ownFolder() {
+  /** The runner jar's folder, from its code source. */
+  static String ownFolder() {
     try {
-      java.net.URL url = WrapgenAgents.class.getProtectionDomain().getCodeSource().getLocation();
-      String path = url.getPath();
-      return (path.indexOf('%') >= 0 ? new File(url.toURI()) : new File(path)).getParentFile();
+      return new File(WrapgenAgents.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
     } catch (Exception e) {
       System.err.println("wrapgen: cannot find the agent list beside the runner jar (" + e + "); no agents started");
       return null;
     }
   }
 
-  static void noList(File list, Exception e) {
-    System.err.println("wrapgen: cannot read " + list + " (" + e.getMessage() + "); no agents started");
+  static void noList(String dir, Throwable e) {
+    System.err.println("wrapgen: cannot read " + new File(dir, "agents.txt") + " (" + e.getMessage() + "); no agents started");
   }
 
-  static Exception missing(File jar) {
-    return new java.io.FileNotFoundException(jar + " is missing from the layer");
+  static ClassLoader systemClassLoader() {
+    return ClassLoader.getSystemClassLoader();
   }
 
   /** The jars of a Boot-Class-Path (space-separated, relative to the agent jar's folder), as the JVM adds them. */
-  static void bootClassPath(File jar, String bootPath, Instrumentation inst) throws Exception {
+  static void bootClassPath(String jar, String bootPath, Instrumentation inst) throws Exception {
     for (String p : bootPath.trim().split(" +")) {
-      File b = new File(p).isAbsolute() ? new File(p) : new File(jar.getParentFile(), p);
+      File b = new File(p).isAbsolute() ? new File(p) : new File(new File(jar).getParentFile(), p);
       if (b.isFile()) inst.appendToBootstrapClassLoaderSearch(new JarFile(b));
     }
   }
 
   /** A premain the class inherits (Class.getMethod walks Object's methods too, loading more classes). */
-  static void inherited(Class<?> c, String premainClass, String options, Instrumentation inst) throws Exception {
+  static void inherited(Class<?> c, String options, Instrumentation inst) throws Exception {
     Method withInst = find(c, String.class, Instrumentation.class);
     if (withInst != null) {
       withInst.invoke(null, options, inst);
       return;
     }
     Method plain = find(c, String.class);
-    if (plain == null) throw new NoSuchMethodException(premainClass + ".premain(String[, Instrumentation]) is not a public static method");
+    if (plain == null) throw new NoSuchMethodException(c.getName() + ".premain(String[, Instrumentation]) is not a public static method");
     plain.invoke(null, options);
   }
 
@@ -162,9 +176,19 @@ final class WrapgenAgentsRare {
     }
   }
 
-  /** One stderr line; a critical agent ends the JVM. */
-  static void failed(String name, Throwable t, boolean critical) {
+  /** An agents.txt line's fields (critical|isolated, jar, name, options, Premain-Class, Boot-Class-Path). */
+  private static String[] fields(String line) {
+    return line.split("\t", -1);
+  }
+
+  /** One stderr line (a jar missing from the layer said so); a critical agent ends the JVM. */
+  static void failed(String dir, String line, Throwable t) {
+    String[] f = fields(line);
+    String name = f[2];
+    String jar = dir + "/" + f[1];
+    boolean critical = "critical".equals(f[0]);
     Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof java.io.IOException && !new File(jar).isFile()) cause = new java.io.FileNotFoundException(jar + " is missing from the layer");
     String message = String.valueOf(cause.getMessage()).split("\n", 2)[0];
     System.err.println("wrapgen: agent " + name + " failed: " + cause.getClass().getName() + ("null".equals(message) ? "" : ": " + message) + (critical ? " (critical: stopping start-up)" : "; skipped"));
     if (critical) {
@@ -173,7 +197,8 @@ final class WrapgenAgentsRare {
     }
   }
 
-  void add(String name, long nanos, boolean ok) {
+  void add(String line, long nanos, boolean ok) {
+    String name = fields(line)[2];
     long us = (nanos + 500) / 1000;
     String frac = String.valueOf(1000 + us % 1000).substring(1);
     timings.append(timings.length() == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"ms\":").append(us / 1000).append('.').append(frac).append(",\"ok\":").append(ok).append('}');
