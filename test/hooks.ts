@@ -396,6 +396,12 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   const gone = run(wrapper, argv)
   t.equal(gone.code, 0)
   t.match(own(gone.stderr)[2], /^wrapgen: agent \.\/java\/a2\.jar failed: java\.io\.FileNotFoundException: .*04-a2\.jar is missing from the layer; skipped$/)
+  // A line cut short (agents.txt edited by hand): that agent fails alone, with one line.
+  writeFileSync(join(layerDir, 'wrapgen/java/agents.txt'), `${readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8')}critical\tagents/05-cut.jar\n`)
+  const cut = run(wrapper, argv)
+  t.equal(cut.code, 1, 'critical, as the line says')
+  t.match(own(cut.stderr).at(-1), /^wrapgen: agent  failed: java\.io\.FileNotFoundException: .*05-cut\.jar is missing from the layer \(critical: stopping start-up\)$/)
+  t.same(cut.log, [`a1 k=v,x=1 true ${cut.pid}`], 'the agents before it started')
   rmSync(join(layerDir, 'wrapgen/java/wrapgen-agents.jar'))
   const noRunner = run(wrapper, argv)
   t.equal(noRunner.code, 0)

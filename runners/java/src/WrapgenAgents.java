@@ -13,7 +13,8 @@
 // Boot-Class-Path) into agents.txt, so no manifest is read here; the list's folder comes as the option
 // string, not from the class's code source; premain is found among the class's declared methods, not
 // with getDeclaredMethod (whose NoSuchMethodException for the form an agent lacks builds its message
-// with streams and lambdas). Each JDK class this class names costs a call into the class loader's Java
+// with streams and lambdas); the list is scanned as bytes in the runner's own loop (see next()). Each
+// JDK class this class names costs a call into the class loader's Java
 // code the first time (about 0.15 M instructions interpreted): paths are Strings (no java.io.File),
 // modifiers are tested against the constants javac inlines (no java.lang.reflect.Modifier), the agent
 // class loader is this class's own unless a custom system class loader is set (no java.lang.ClassLoader),
@@ -46,44 +47,53 @@ public final class WrapgenAgents {
     // of an older build) finds agents.txt beside its jar.
     String dir = args != null && !args.isEmpty() ? args : WrapgenAgentsRare.ownFolder();
     if (dir == null) return;
-    String text;
+    byte[] list;
     try {
-      text = read(dir.concat("/agents.txt"));
+      list = read(dir.concat("/agents.txt"));
     } catch (Throwable e) {
       WrapgenAgentsRare.noList(dir, e);
       return;
     }
     WrapgenAgentsRare timings = "1".equals(System.getenv("WRAPGEN_TIMING")) ? new WrapgenAgentsRare() : null;
-    for (int at = 0, end; at < text.length(); at = end + 1) {
-      end = text.indexOf('\n', at);
-      if (end < 0) end = text.length();
-      if (end == at || text.charAt(at) == '#') continue;
-      String line = text.substring(at, end);
+    for (int at = 0, end; at < list.length; at = end + 1) {
+      end = next(list, at, '\n', list.length);
+      if (end == at || list[at] == '#') continue;
       long t0 = timings != null ? System.nanoTime() : 0;
       boolean ok = true;
       try {
-        start(dir, line, inst);
+        start(dir, list, at, end, inst);
       } catch (Throwable t) {
         ok = false;
-        WrapgenAgentsRare.failed(dir, line, t);
+        WrapgenAgentsRare.failed(dir, list, at, end, t);
       }
-      if (timings != null) timings.add(line, System.nanoTime() - t0, ok);
+      if (timings != null) timings.add(list, at, end, System.nanoTime() - t0, ok);
     }
     if (timings != null) timings.print();
   }
 
   /**
-   * A file's text (UTF-8), read with a plain FileInputStream: java.io readers and java.nio.file's
-   * channels are not in the JVM's default class-data archive. Without a finally block (its handler
-   * would be verified against every instruction here): a failed read leaves the stream to its cleaner.
+   * A file's bytes, read with a plain FileInputStream: java.io readers and java.nio.file's channels are
+   * not in the JVM's default class-data archive. Without a finally block (its handler would be verified
+   * against every instruction here): a failed read leaves the stream to its cleaner.
    */
-  private static String read(String path) throws Throwable {
+  private static byte[] read(String path) throws Throwable {
     FileInputStream in = new FileInputStream(path);
     byte[] bytes = new byte[in.available()];
     int n = 0;
     for (int r; n < bytes.length && (r = in.read(bytes, n, bytes.length - n)) > 0; ) n += r;
     in.close();
-    return new String(bytes, 0, n, "UTF-8");
+    return n == bytes.length ? bytes : WrapgenAgentsRare.copy(bytes, n);
+  }
+
+  /**
+   * The index of the first byte `c` in b[from, end), or end. The list is scanned here, as bytes (a tab
+   * or a newline is never part of a UTF-8 sequence), not with String.indexOf: the JVM counts a JDK
+   * method's loops across the whole process, and the runner's would make it compile String.indexOf
+   * during start-up, on the compiler thread's CPU time.
+   */
+  private static int next(byte[] b, int from, int c, int end) {
+    while (from < end && b[from] != c) from++;
+    return from;
   }
 
   /**
@@ -93,19 +103,19 @@ public final class WrapgenAgents {
    * Boot-Class-Path the boot one), then premain runs. Apart from premain's loop, whose try block stays
    * a single call: the JVM verifies every instruction a try block covers against its handler.
    */
-  private static void start(String dir, String line, Instrumentation inst) throws Throwable {
-    int t1 = line.indexOf('\t');
-    int t2 = line.indexOf('\t', t1 + 1);
-    int t3 = line.indexOf('\t', t2 + 1);
-    int t4 = line.indexOf('\t', t3 + 1);
-    int t5 = line.indexOf('\t', t4 + 1);
-    String jar = dir.concat("/").concat(line.substring(t1 + 1, t2));
-    String options = t4 == t3 + 1 ? null : line.substring(t3 + 1, t4);
-    if (t5 + 1 < line.length()) WrapgenAgentsRare.bootClassPath(jar, line.substring(t5 + 1), inst);
+  private static void start(String dir, byte[] b, int at, int end, Instrumentation inst) throws Throwable {
+    int t1 = next(b, at, '\t', end);
+    int t2 = next(b, t1 + 1, '\t', end);
+    int t3 = next(b, t2 + 1, '\t', end);
+    int t4 = next(b, t3 + 1, '\t', end);
+    int t5 = next(b, t4 + 1, '\t', end);
+    String jar = dir.concat("/").concat(new String(b, t1 + 1, t2 - t1 - 1, "UTF-8"));
+    String options = t4 == t3 + 1 ? null : new String(b, t3 + 1, t4 - t3 - 1, "UTF-8");
+    if (t5 + 1 < end) WrapgenAgentsRare.bootClassPath(jar, new String(b, t5 + 1, end - t5 - 1, "UTF-8"), inst);
     // The JarFile stays open: the class path takes it (closing it would load more classes).
     inst.appendToSystemClassLoaderSearch(new JarFile(jar, false));
     // The JVM loads an agent with the system class loader: this class's own, unless one is configured.
-    Class<?> c = Class.forName(line.substring(t4 + 1, t5), true, System.getProperty("java.system.class.loader") == null ? WrapgenAgents.class.getClassLoader() : WrapgenAgentsRare.systemClassLoader());
+    Class<?> c = Class.forName(new String(b, t4 + 1, t5 - t4 - 1, "UTF-8"), true, System.getProperty("java.system.class.loader") == null ? WrapgenAgents.class.getClassLoader() : WrapgenAgentsRare.systemClassLoader());
     // The JVM's order: premain(String, Instrumentation) then premain(String) declared by the class
     // itself, then the same inherited (looked up only when the class declares neither).
     Method withInst = null;
@@ -176,14 +186,20 @@ final class WrapgenAgentsRare {
     }
   }
 
-  /** An agents.txt line's fields (critical|isolated, jar, name, options, Premain-Class, Boot-Class-Path). */
-  private static String[] fields(String line) {
-    return line.split("\t", -1);
+  /** An agents.txt line's fields (critical|isolated, jar, name, options, Premain-Class, Boot-Class-Path), each "" when absent. */
+  private static String[] fields(byte[] list, int at, int end) {
+    String[] f = java.util.Arrays.copyOf(new String(list, at, end - at, java.nio.charset.StandardCharsets.UTF_8).split("\t", -1), 6);
+    for (int i = 0; i < f.length; i++) if (f[i] == null) f[i] = "";
+    return f;
+  }
+
+  static byte[] copy(byte[] bytes, int n) {
+    return java.util.Arrays.copyOf(bytes, n);
   }
 
   /** One stderr line (a jar missing from the layer said so); a critical agent ends the JVM. */
-  static void failed(String dir, String line, Throwable t) {
-    String[] f = fields(line);
+  static void failed(String dir, byte[] list, int at, int end, Throwable t) {
+    String[] f = fields(list, at, end);
     String name = f[2];
     String jar = dir + "/" + f[1];
     boolean critical = "critical".equals(f[0]);
@@ -197,8 +213,8 @@ final class WrapgenAgentsRare {
     }
   }
 
-  void add(String line, long nanos, boolean ok) {
-    String name = fields(line)[2];
+  void add(byte[] list, int at, int end, long nanos, boolean ok) {
+    String name = fields(list, at, end)[2];
     long us = (nanos + 500) / 1000;
     String frac = String.valueOf(1000 + us % 1000).substring(1);
     timings.append(timings.length() == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"ms\":").append(us / 1000).append('.').append(frac).append(",\"ok\":").append(ok).append('}');
