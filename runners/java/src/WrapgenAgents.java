@@ -14,17 +14,15 @@
 // string, not from the class's code source; premain is found among the class's declared methods, not
 // with getDeclaredMethod (whose NoSuchMethodException for the form an agent lacks builds its message
 // with streams and lambdas); the list is scanned as bytes in the runner's own loop (see next()). Each
-// JDK class this class names costs a call into the class loader's Java
-// code the first time (about 0.15 M instructions interpreted): paths are Strings (no java.io.File),
-// modifiers are tested against the constants javac inlines (no java.lang.reflect.Modifier), the agent
-// class loader is this class's own unless a custom system class loader is set (no java.lang.ClassLoader),
-// strings are joined with String.concat (no StringBuilder), and nothing names Exception. What only a
-// failure, a runner attached without its option string or WRAPGEN_TIMING=1 needs (messages, number
-// formatting) is in WrapgenAgentsRare, which the JVM loads and verifies only then. The JVM's lookup of
-// premain makes a Method of every method this class declares, resolving the types in their signatures:
-// so they name only String, Instrumentation and Throwable (a helper taking a WrapgenAgentsRare would
-// load it, one throwing Exception would resolve that). In no package: the JVM reads a jar's manifest when it defines a class of a named
-// package from it.
+// JDK class this class names is resolved through the class loader's Java code the first time: paths are
+// Strings (no java.io.File), modifiers are tested against the constants javac inlines (no
+// java.lang.reflect.Modifier), the agent class loader is this class's own unless a custom system class
+// loader is set (no java.lang.ClassLoader), and strings are joined with String.concat (no StringBuilder).
+// What only a failure, a runner attached without its option string or WRAPGEN_TIMING=1 needs (messages,
+// number formatting) is in WrapgenAgentsRare, which the JVM loads and verifies only then. The JVM's
+// lookup of premain makes a Method of every method this class declares, resolving the types in their
+// signatures, so the helpers take Strings and byte arrays (one taking a WrapgenAgentsRare would load
+// it). In no package: the JVM reads a jar's manifest when it defines a class of a named package from it.
 import java.io.File;
 import java.io.FileInputStream;
 import java.lang.instrument.Instrumentation;
@@ -76,7 +74,7 @@ public final class WrapgenAgents {
    * not in the JVM's default class-data archive. Without a finally block (its handler would be verified
    * against every instruction here): a failed read leaves the stream to its cleaner.
    */
-  private static byte[] read(String path) throws Throwable {
+  private static byte[] read(String path) throws Exception {
     FileInputStream in = new FileInputStream(path);
     byte[] bytes = new byte[in.available()];
     int n = 0;
@@ -103,7 +101,7 @@ public final class WrapgenAgents {
    * Boot-Class-Path the boot one), then premain runs. Apart from premain's loop, whose try block stays
    * a single call: the JVM verifies every instruction a try block covers against its handler.
    */
-  private static void start(String dir, byte[] b, int at, int end, Instrumentation inst) throws Throwable {
+  private static void start(String dir, byte[] b, int at, int end, Instrumentation inst) throws Exception {
     int t1 = next(b, at, '\t', end);
     int t2 = next(b, t1 + 1, '\t', end);
     int t3 = next(b, t2 + 1, '\t', end);
