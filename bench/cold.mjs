@@ -7,8 +7,8 @@
 // Rows: the python runner with one empty hook against bare `python -c pass` (each python 3.9+ found);
 // the generated wrapper under bash with each runtime's argv against a 3-line bash wrapper (export,
 // exec), over the whole exec chain; the java runner agent against -javaagent: of the agent itself
-// (classes loaded, and time paired run by run, judged on the median's 95 % interval: JAVA_ROUNDS, default
-// ROUNDS, sets how many pairs); the node preload with one empty hook against
+// (classes loaded, instructions under -Xint, and CPU and wall time paired run by run, judged on CPU
+// time's median's 95 % interval: JAVA_ROUNDS, default ROUNDS, sets how many pairs); the node preload with one empty hook against
 // --require of an empty file (time inside the process); the real OpenTelemetry Node SDK bundled
 // against its zero-code way (bench/otel.mjs, when its packages are in the cache folder).
 import { spawnSync } from 'node:child_process'
@@ -164,39 +164,7 @@ export async function coldCost({ repo, rows, log, rounds, runnersOnly = false })
     // ---- java: runner agent vs -javaagent: of the agent itself ----
     if (has('javac') && has('java')) {
       log('cold: java')
-      mkdirSync(join(dir, 'jsrc'))
-      // The runtime client reads its environment first thing (AWS_LAMBDA_RUNTIME_API): the stand-in main does too.
-      writeFileSync(join(dir, 'jsrc/App.java'), 'public class App { public static void main(String[] a) { System.getenv("AWS_LAMBDA_RUNTIME_API"); } }\n')
-      writeFileSync(join(dir, 'jsrc/EmptyAgent.java'), 'public class EmptyAgent { public static void premain(String a) {} }\n')
-      if (spawnSync('javac', ['-d', join(dir, 'app'), join(dir, 'jsrc/App.java')]).status === 0 && spawnSync('javac', ['-d', join(dir, 'agent'), join(dir, 'jsrc/EmptyAgent.java')]).status === 0) {
-        const mf = new TextEncoder().encode('Manifest-Version: 1.0\r\nPremain-Class: EmptyAgent\r\n\r\n')
-        writeFileSync(join(dir, 'empty.jar'), await zipLayer([{ path: 'META-INF/MANIFEST.MF', mode: 0o644, contents: mf }, { path: 'EmptyAgent.class', mode: 0o644, contents: readFileSync(join(dir, 'agent/EmptyAgent.class')) }], ''))
-        const jl = await layer(dir, 'java', { java: { agents: ['./empty.jar'] } })
-        const base = ['-XX:+UseSerialGC', '-Xshare:auto', '-XX:TieredStopAtLevel=1']
-        const variants = {
-          bare: [...base, '-cp', join(dir, 'app'), 'App'],
-          own: [...base, `-javaagent:${join(dir, 'empty.jar')}`, '-cp', join(dir, 'app'), 'App'],
-          wrapgen: [...base, `-javaagent:${join(jl, 'wrapgen/java/wrapgen-agents.jar')}`, '-cp', join(dir, 'app'), 'App'],
-        }
-        const classes = (args) => spawnSync('java', ['-Xlog:class+load', ...args], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('class,load')).length
-        const c = Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, classes(v)]))
-        const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]))
-        const javaRounds = Number(process.env.JAVA_ROUNDS ?? rounds)
-        // Every other round in reverse order: a JVM started right after another runs warmer.
-        for (let r = 0; r < javaRounds; r++) for (const k of r % 2 ? Object.keys(variants).reverse() : Object.keys(variants)) {
-          const t0 = performance.now()
-          spawnSync('java', variants[k], { stdio: 'ignore' })
-          times[k].push(performance.now() - t0)
-        }
-        const diffs = times.wrapgen.map((v, i) => v - times.own[i])
-        const d = stat(diffs)
-        // The verdict rests on the median's 95 % interval, not on one median: at load a single JVM start
-        // swings by more than the target, and only enough rounds (JAVA_ROUNDS) narrow the interval.
-        const ci = medianCI(diffs)
-        const verdict = ci.hi <= 1 ? 'met' : ci.lo > 1 ? 'missed' : `not decidable with ${javaRounds} rounds (the interval holds +1 ms; more JAVA_ROUNDS narrow it; the class count is the steady figure)`
-        row('java: runner agent + one empty agent (`-javaagent:wrapgen-agents.jar`)', `-javaagent: of the agent itself: ${c.own} classes (bare JVM ${c.bare})`, `${c.wrapgen} classes`,
-          `+${c.wrapgen - c.own} classes; wall time ${signed(d.median)} ms (median of ${javaRounds} paired runs, 95 % interval ${signed(ci.lo)} to ${signed(ci.hi)}, IQR ${f(d.q1)} to ${f(d.q3)}) — ${verdict} (≤ +1 ms)`)
-      }
+      await javaCost({ dir, row, rounds: Number(process.env.JAVA_ROUNDS ?? rounds) })
     }
 
     // ---- node: the --require preload with one empty hook vs --require of an empty file ----
@@ -229,6 +197,53 @@ export async function coldCost({ repo, rows, log, rounds, runnersOnly = false })
     await otelCost({ rows, rounds, log })
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The java runner agent with one empty agent against -javaagent: of that agent itself, for an agent
+ * whose premain takes (String) (the JVM's own lookup then fails once on the two-argument form) and one
+ * whose premain takes (String, Instrumentation). Classes loaded; instructions under -Xint (valgrind:
+ * the interpreter runs this code on a real start too, and without the JIT's threads the count repeats
+ * to 0.05 %); and CPU time (user + sys, what a Lambda function's fraction of a vCPU pays) and wall time
+ * paired run by run, every other round reversed, judged on the median's 95 % interval over `rounds`
+ * pairs (JAVA_ROUNDS): at load a single JVM start swings by more than the target.
+ */
+async function javaCost({ dir, row, rounds }) {
+  mkdirSync(join(dir, 'jsrc'))
+  // The runtime client reads its environment first thing (AWS_LAMBDA_RUNTIME_API): the stand-in main does too.
+  writeFileSync(join(dir, 'jsrc/App.java'), 'public class App { public static void main(String[] a) { System.getenv("AWS_LAMBDA_RUNTIME_API"); } }\n')
+  if (spawnSync('javac', ['-d', join(dir, 'app'), join(dir, 'jsrc/App.java')]).status !== 0) return
+  const forms = { '(String)': 'String a', '(String, Instrumentation)': 'String a, java.lang.instrument.Instrumentation i' }
+  for (const [form, params] of Object.entries(forms)) {
+    const name = form.length > 8 ? 'empty2' : 'empty'
+    writeFileSync(join(dir, 'jsrc/EmptyAgent.java'), `public class EmptyAgent { public static void premain(${params}) {} }\n`)
+    if (spawnSync('javac', ['-d', join(dir, name), join(dir, 'jsrc/EmptyAgent.java')]).status !== 0) return
+    const mf = new TextEncoder().encode('Manifest-Version: 1.0\r\nPremain-Class: EmptyAgent\r\n\r\n')
+    writeFileSync(join(dir, `${name}.jar`), await zipLayer([{ path: 'META-INF/MANIFEST.MF', mode: 0o644, contents: mf }, { path: 'EmptyAgent.class', mode: 0o644, contents: readFileSync(join(dir, name, 'EmptyAgent.class')) }], ''))
+    const jl = await layer(dir, `java-${name}`, { java: { agents: [`./${name}.jar`] } })
+    const base = ['java', '-XX:+UseSerialGC', '-Xshare:auto', '-XX:TieredStopAtLevel=1']
+    const main = ['-cp', join(dir, 'app'), 'App']
+    const java = join(jl, 'wrapgen/java')
+    const variants = { bare: [...base, ...main], own: [...base, `-javaagent:${join(dir, `${name}.jar`)}`, ...main], wrapgen: [...base, `-javaagent:${java}/wrapgen-agents.jar=${java}`, ...main] }
+    const classes = (argv) => spawnSync(argv[0], ['-Xlog:class+load', ...argv.slice(1)], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('class,load')).length
+    const c = Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, classes(v)]))
+    const ir = has('valgrind') ? Object.fromEntries(['own', 'wrapgen'].map((k) => [k, instructions([variants[k][0], '-Xint', '-XX:-UsePerfData', ...variants[k].slice(1)])])) : undefined
+    const paired = has('python3') ? spawnSync('python3', [join(dirname(fileURLToPath(import.meta.url)), 'paired-rusage.py')], { input: JSON.stringify({ rounds, variants: { own: variants.own, wrapgen: variants.wrapgen } }), encoding: 'utf8', maxBuffer: 1 << 24 }) : undefined
+    const runs = paired?.status === 0 ? JSON.parse(paired.stdout) : undefined
+    const diff = (i) => runs.wrapgen.map((w, r) => w[i] - runs.own[r][i])
+    const judged = (d) => {
+      const ci = medianCI(d)
+      return { s: stat(d), ci, verdict: ci.hi <= 1 ? 'met' : ci.lo > 1 ? 'missed' : `not decidable with ${rounds} pairs (the interval holds +1 ms; more JAVA_ROUNDS narrow it)` }
+    }
+    const cpu = runs && judged(diff(0))
+    const wall = runs && judged(diff(1))
+    const ms = (j) => `${signed(j.s.median)} ms (median of ${rounds} pairs, 95 % interval ${signed(j.ci.lo)} to ${signed(j.ci.hi)})`
+    row(`java: runner agent + one empty agent, premain${form} (\`-javaagent:wrapgen-agents.jar\`)`,
+      `-javaagent: of the agent itself: ${c.own} classes (bare JVM ${c.bare})${ir ? `; ${M(ir.own)} instructions (-Xint)` : ''}`,
+      `${c.wrapgen} classes${ir ? `; ${M(ir.wrapgen)}` : ''}`,
+      `${c.wrapgen >= c.own ? '+' : '−'}${Math.abs(c.wrapgen - c.own)} classes${ir ? `, ${pct(ir.wrapgen, ir.own)} instructions (${signed((ir.wrapgen - ir.own) / 1e6)} M)` : ''}; ` +
+      (runs ? `CPU time ${ms(cpu)} — ${cpu.verdict} (≤ +1 ms); wall time ${ms(wall)}` : 'no python3 to read the JVM\'s CPU time'))
   }
 }
 

@@ -13,6 +13,7 @@ import type { WrapgenConfig } from '../src/config/types.js'
 import { configProblems } from './fixtures/config-problems.js'
 import { writeLayer } from '../src/layer/write.js'
 import { simulate } from '../src/plan/simulate.js'
+import { manifestAttribute } from '../src/startup-hooks/binary-check.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
@@ -315,6 +316,7 @@ function buildJavaFixtures(): { ok: boolean; main: string } {
     'A1.java': 'import java.lang.instrument.Instrumentation;\npublic class A1 { public static void premain(String a, Instrumentation i) { Log.add("a1 " + a + " " + i.isRetransformClassesSupported()); } }\n',
     'A2.java': 'public class A2 { public static void premain(String a) { Log.add("a2 " + a); } }\n',
     'Boom.java': 'public class Boom { public static void premain(String a) { throw new IllegalStateException("agent broke\\nsecond"); } }\n',
+    'Gone.java': 'public class Gone { public static void premain(String a) { System.out.println("gone"); } }\n',
     'Log.java': 'public class Log { static void add(String s) { try { java.nio.file.Files.write(java.nio.file.Paths.get(System.getenv("HOOK_LOG")), (s + " " + ProcessHandle.current().pid() + "\\n").getBytes(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND); } catch (Exception e) { throw new RuntimeException(e); } } }\n',
     'Main.java': 'public class Main { public static void main(String[] a) { System.out.println("{\\"pid\\":" + ProcessHandle.current().pid() + ",\\"cp\\":\\"" + System.getProperty("java.class.path") + "\\",\\"args\\":\\"" + String.join("|", a) + "\\"}"); } }\n',
   }
@@ -324,15 +326,15 @@ function buildJavaFixtures(): { ok: boolean; main: string } {
   const newer = readFileSync(join(j, 'classes/Newer.class'))
   newer.writeUInt16BE(99, 6)
   writeFileSync(join(j, 'classes/Newer.class'), newer)
-  for (const [jar, cls, extra] of [['a1', 'A1', ['Log.class']], ['a2', 'A2', ['Log.class']], ['boom', 'Boom', []], ['init', 'Init', []], ['newer', 'Newer', []]] as const) {
+  for (const [jar, cls, extra] of [['a1', 'A1', ['Log.class']], ['a2', 'A2', ['Log.class']], ['boom', 'Boom', []], ['init', 'Init', []], ['newer', 'Newer', []], ['notagent', 'Gone', []]] as const) {
     writeFileSync(join(j, `${jar}.mf`), `Premain-Class: ${cls}\n`)
     if (spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls}.class`, ...extra.flatMap((e) => ['-C', join(j, 'classes'), e])]).status !== 0) return { ok: false, main: '' }
   }
   mkdirSync(join(j, 'app'))
   cpSync(join(j, 'classes/Main.class'), join(j, 'app/Main.class'))
   // A jar without Premain-Class is refused at build time: the layer is built with an agent in its
-  // place (notagent.jar), and the real one (notagent-real.jar) put into the built layer after.
-  writeFileSync(join(j, 'notagent.jar'), readFileSync(join(j, 'a1.jar')))
+  // place (notagent.jar, whose Premain-Class Gone is nowhere else), and the real one (notagent-real.jar)
+  // put into the built layer after.
   spawnSync('jar', ['cf', join(j, 'notagent-real.jar'), '-C', join(j, 'classes'), 'Main.class'])
   return { ok: true, main: join(j, 'app') }
 }
@@ -342,10 +344,11 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   t.ok(fx.ok, 'agents compiled and packed')
   const { wrapper, result, layerDir } = await layer({ java: { flags: ['-Xshare:auto'], agents: [{ jar: './java/a1.jar', options: 'k=v,x=1' }, './java/boom.jar', './java/notagent.jar', './java/a2.jar'] } })
   await t.rejects(layer({ java: { agents: ['./java/notagent-real.jar'] } }), { name: 'UserError', message: /^java\.agents\[0\]: \.\/java\/notagent-real\.jar has no Premain-Class in its manifest/ }, 'a jar that is not an agent: refused at build time')
-  // At run time (a jar replaced after the build), the runner skips it with one line.
+  // At run time (a jar replaced after the build, so the class agents.txt names is not in it), the
+  // runner skips it with one line.
   cpSync(join(dir, 'java/notagent-real.jar'), join(layerDir, 'wrapgen/java/agents/03-notagent.jar'))
   const sim = simulate(result.plan, { argv: ['/var/lang/bin/java', '-XX:+UseSerialGC', '-classpath', '/var/runtime/lib/*', 'com.amazonaws.Main', 'example.App::handle'], env: {}, wrapperDir: '/opt/wrapgen' })
-  t.same(sim.argv, ['/var/lang/bin/java', '-XX:+UseSerialGC', '-classpath', '/var/runtime/lib/*', '-Xshare:auto', '-javaagent:/opt/wrapgen/java/wrapgen-agents.jar', 'com.amazonaws.Main', 'example.App::handle'], 'one -javaagent, before the main class; the handler stays last')
+  t.same(sim.argv, ['/var/lang/bin/java', '-XX:+UseSerialGC', '-classpath', '/var/runtime/lib/*', '-Xshare:auto', '-javaagent:/opt/wrapgen/java/wrapgen-agents.jar=/opt/wrapgen/java', 'com.amazonaws.Main', 'example.App::handle'], 'one -javaagent (its option string: its folder), before the main class; the handler stays last')
   const argv = ['java', '-XX:+UseSerialGC', '-classpath', fx.main, 'Main', 'example.App::handle']
   const bare = run(undefined, argv)
   const got = run(wrapper, argv)
@@ -356,8 +359,17 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   t.same(got.log, [`a1 k=v,x=1 true ${got.pid}`, `a2 null ${got.pid}`], 'in order, with options (null when none, as the JVM passes), sharing the runner\'s capabilities')
   t.same(own(got.stderr), [
     'wrapgen: agent ./java/boom.jar failed: java.lang.IllegalStateException: agent broke; skipped',
-    'wrapgen: agent ./java/notagent.jar failed: java.lang.IllegalArgumentException: 03-notagent.jar has no Premain-Class in its manifest: not a Java agent; skipped',
+    'wrapgen: agent ./java/notagent.jar failed: java.lang.ClassNotFoundException: Gone; skipped',
   ])
+  t.same(readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8').split('\n').slice(1), [
+    'isolated\tagents/01-a1.jar\t./java/a1.jar\tk=v,x=1\tA1\t', 'isolated\tagents/02-boom.jar\t./java/boom.jar\t\tBoom\t', 'isolated\tagents/03-notagent.jar\t./java/notagent.jar\t\tGone\t', 'isolated\tagents/04-a2.jar\t./java/a2.jar\t\tA2\t', '',
+  ], 'agents.txt: each agent\'s Premain-Class read at build time, so the runner reads no manifest')
+  // Attached by hand, without its option string (or by a wrapper of an older build): it finds
+  // agents.txt beside its jar.
+  const byHand = run(undefined, ['java', `-javaagent:${join(layerDir, 'wrapgen/java/wrapgen-agents.jar')}`, ...argv.slice(1)])
+  t.equal(byHand.code, 0, byHand.stderr)
+  t.same(byHand.log, [`a1 k=v,x=1 true ${byHand.pid}`, `a2 null ${byHand.pid}`], 'the same agents, from agents.txt beside the jar')
+  t.same(own(byHand.stderr), own(got.stderr), 'the same failures')
   const twice = run(wrapper, [wrapper, ...argv])
   t.equal(twice.log.length, 2, 'applied once')
   const timed = run(wrapper, argv, { WRAPGEN_TIMING: '1' })
@@ -377,13 +389,19 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   const viaEnv = run(jto.wrapper, argv, { JAVA_TOOL_OPTIONS: '-Dfrom.user=1' })
   t.equal(viaEnv.code, 0, viaEnv.stderr)
   t.same(viaEnv.log, [`a1 null true ${viaEnv.pid}`, `a2 null ${viaEnv.pid}`])
-  t.match(viaEnv.stderr, /^Picked up JAVA_TOOL_OPTIONS: -javaagent:\S+\/wrapgen\/java\/wrapgen-agents\.jar -Dfrom\.user=1\n$/, 'prepended to the user\'s options; the JVM says so on stderr')
+  t.match(viaEnv.stderr, /^Picked up JAVA_TOOL_OPTIONS: -javaagent:(\S+)\/wrapgen\/java\/wrapgen-agents\.jar=\1\/wrapgen\/java -Dfrom\.user=1\n$/, 'prepended to the user\'s options, with the runner\'s folder as its option string; the JVM says so on stderr')
 
   // Missing files: an agent jar (that agent fails, one line) and the runner (original command).
   rmSync(join(layerDir, 'wrapgen/java/agents/04-a2.jar'))
   const gone = run(wrapper, argv)
   t.equal(gone.code, 0)
   t.match(own(gone.stderr)[2], /^wrapgen: agent \.\/java\/a2\.jar failed: java\.io\.FileNotFoundException: .*04-a2\.jar is missing from the layer; skipped$/)
+  // A line cut short (agents.txt edited by hand): that agent fails alone, with one line.
+  writeFileSync(join(layerDir, 'wrapgen/java/agents.txt'), `${readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8')}critical\tagents/05-cut.jar\n`)
+  const cut = run(wrapper, argv)
+  t.equal(cut.code, 1, 'critical, as the line says')
+  t.match(own(cut.stderr).at(-1), /^wrapgen: agent  failed: java\.io\.FileNotFoundException: .*05-cut\.jar is missing from the layer \(critical: stopping start-up\)$/)
+  t.same(cut.log, [`a1 k=v,x=1 true ${cut.pid}`], 'the agents before it started')
   rmSync(join(layerDir, 'wrapgen/java/wrapgen-agents.jar'))
   const noRunner = run(wrapper, argv)
   t.equal(noRunner.code, 0)
@@ -410,9 +428,17 @@ t.test('java, real JVM: an agent failing with an Error outside premain is isolat
   t.same(got.log, [`a2 null ${got.pid}`], 'the agent after them still started')
 })
 
-// The runner parses an agent's manifest itself (JarFile.getManifest loads classes -javaagent: does not)
-// and looks premain up in the JVM's order: both must read what the JVM reads.
-t.test('java, real JVM: the runner reads a manifest and finds premain as the JVM does', { skip: !(has('javac') && has('jar')) && 'no JDK (javac, jar)' }, async (t) => {
+// wrapgen's build reads each agent's manifest into agents.txt (the runner reads none on a cold start),
+// and the runner looks premain up in the JVM's order: both must read what the JVM reads.
+t.test('java: manifest attributes are read as java.util.jar.Manifest reads them', async (t) => {
+  t.equal(manifestAttribute('Manifest-Version: 1.0\r\nPremain-Class: a.b.\r\n C\r\n\r\n', 'Premain-Class'), 'a.b.C', 'CRLF lines, one continued after a space')
+  t.equal(manifestAttribute('Manifest-Version: 1.0\rpremain-class:  X \r', 'Premain-Class'), 'X', 'CR lines; the name in any case; the value trimmed')
+  t.equal(manifestAttribute('Manifest-Version: 1.0\n\nName: x/Y.class\nPremain-Class: Y\n', 'Premain-Class'), undefined, 'not from a per-entry section (after the first empty line)')
+  t.equal(manifestAttribute('Premain-Class-Extra: Z\nBoot-Class-Path: a.jar\n  b.jar\n', 'Premain-Class'), undefined, 'a longer name is another attribute')
+  t.equal(manifestAttribute('Boot-Class-Path: a.jar\n  b.jar\n', 'Boot-Class-Path'), 'a.jar b.jar', 'a continuation keeps the space after the first')
+})
+
+t.test('java, real JVM: the build reads a manifest and the runner finds premain as the JVM does', { skip: !(has('javac') && has('jar')) && 'no JDK (javac, jar)' }, async (t) => {
   const fx = javaFixtures()
   t.ok(fx.ok, 'agents compiled and packed')
   const j = join(dir, 'java-manifest')
@@ -439,7 +465,8 @@ t.test('java, real JVM: the runner reads a manifest and finds premain as the JVM
     writeFileSync(join(j, `${jar}.mf`), `Premain-Class: ${cls}\n`)
     spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls}.class`, '-C', join(j, 'classes'), 'Base.class'])
   }
-  const { wrapper } = await layer({ java: { agents: [{ jar: './java-manifest/long.jar', options: 'x' }, { jar: './java-manifest/child.jar', options: 'y' }, './java-manifest/onlybase.jar'] } })
+  const { wrapper, layerDir } = await layer({ java: { agents: [{ jar: './java-manifest/long.jar', options: 'x' }, { jar: './java-manifest/child.jar', options: 'y' }, './java-manifest/onlybase.jar'] } })
+  t.same(readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8').split('\n')[1]!.split('\t').slice(4), [`${pkg}.TheAgentWhoseNameRunsPastTheLine`, join(j, 'boot.jar')], 'agents.txt: the continued Premain-Class and the Boot-Class-Path')
   const argv = ['java', '-classpath', fx.main, 'Main', 'example.App::handle']
   const got = run(wrapper, argv)
   t.equal(got.code, 0, got.stderr)
@@ -451,13 +478,15 @@ t.test('java, real JVM: the runner reads a manifest and finds premain as the JVM
   t.same(direct.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', 'own y', ''], 'as the JVM itself does')
 })
 
-t.test('java: the committed runner class is its source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
+t.test('java: the committed runner classes are their source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
   const out = join(dir, 'rebuilt')
   const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/WrapgenAgents.java')], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr)
-  const major = readFileSync(join(repo, 'runners/java/WrapgenAgents.class')).readUInt16BE(6)
-  t.equal(major, 52, 'Java 8 bytecode, for java8.al2')
-  t.ok(readFileSync(join(out, 'WrapgenAgents.class')).equals(readFileSync(join(repo, 'runners/java/WrapgenAgents.class'))), 'run runners/java/build.sh after changing the source')
+  t.same(readdirSync(out).sort(), ['WrapgenAgents.class', 'WrapgenAgentsRare.class'], 'the two classes the layer\'s runner jar packs')
+  for (const c of ['WrapgenAgents.class', 'WrapgenAgentsRare.class']) {
+    t.equal(readFileSync(join(repo, 'runners/java', c)).readUInt16BE(6), 52, `${c}: Java 8 bytecode, for java8.al2`)
+    t.ok(readFileSync(join(out, c)).equals(readFileSync(join(repo, 'runners/java', c))), `${c}: run runners/java/build.sh after changing the source`)
+  }
 })
 
 t.test('node.imports, real node: --import after the preload, loader hooks registered, isolated', async (t) => {

@@ -6,10 +6,11 @@ import { sortFiles, type LayerFile } from './files.js'
 /** 1980-01-01 00:00 local time: DOS timestamps have no zone, and yazl reads local fields. */
 export const EPOCH = new Date(1980, 0, 1, 0, 0, 0)
 
-export function zipLayer(files: readonly LayerFile[], comment: string): Promise<Buffer> {
+/** `compress: false` stores the entries as they are (a reader then needs no inflater). */
+export function zipLayer(files: readonly LayerFile[], comment: string, { compress = true }: { readonly compress?: boolean } = {}): Promise<Buffer> {
   const zip = new yazl.ZipFile()
   for (const f of sortFiles(files)) {
-    zip.addBuffer(Buffer.from(f.contents), f.path, { mtime: EPOCH, mode: 0o100000 | f.mode, forceDosTimestamp: true, compress: true })
+    zip.addBuffer(Buffer.from(f.contents), f.path, { mtime: EPOCH, mode: 0o100000 | f.mode, forceDosTimestamp: true, compress })
   }
   return finishZip(zip, comment)
 }

@@ -1,14 +1,28 @@
 // What a Java agent jar and a .NET startup hook assembly must be, checked at build time: a text file (or
 // a jar without Premain-Class, a native DLL, an assembly without the hook type) built and verified
 // PASS, and failed only on a cold start. Read from the bytes alone: a jar is a zip whose manifest names
-// a Premain-Class it holds; a startup hook is a PE file with a CLI header whose metadata defines a type
-// StartupHook in no namespace with a static, parameterless `void Initialize()` (what .NET requires of
-// an entry in DOTNET_STARTUP_HOOKS). Pure but for yauzl's in-memory zip reading.
+// a Premain-Class it holds (that name and its Boot-Class-Path go into agents.txt, so that the runner
+// agent reads no manifest on a cold start); a startup hook is a PE file with a CLI header whose
+// metadata defines a type StartupHook in no namespace with a static, parameterless `void Initialize()`
+// (what .NET requires of an entry in DOTNET_STARTUP_HOOKS). Pure but for yauzl's in-memory zip reading.
 import yauzl from 'yauzl'
 import { zipEntries } from '../layer/zip.js'
 
+/** What the JVM reads from an agent jar's manifest for -javaagent: (the runner agent gets it from agents.txt). */
+export interface AgentManifest {
+  readonly premainClass: string
+  /** Space-separated jars, relative to the agent jar's folder; '' when the manifest has none. */
+  readonly bootClassPath: string
+}
+
 /** Why `bytes` is not a Java agent jar, or undefined. */
 export async function agentJarProblem(bytes: Uint8Array): Promise<string | undefined> {
+  const m = await agentManifest(bytes)
+  return typeof m === 'string' ? m : undefined
+}
+
+/** A Java agent jar's Premain-Class and Boot-Class-Path, or why `bytes` is not one. */
+export async function agentManifest(bytes: Uint8Array): Promise<AgentManifest | string> {
   let zip: yauzl.ZipFile
   try {
     zip = await yauzl.fromBufferPromise(Buffer.from(bytes), { strictFileNames: false })
@@ -33,12 +47,25 @@ export async function agentJarProblem(bytes: Uint8Array): Promise<string | undef
     zip.close()
   }
   if (manifest === undefined) return 'has no META-INF/MANIFEST.MF, so it names no Premain-Class: not a Java agent'
-  // Manifest lines of 72 bytes continue on the next line, after one space.
-  const main = manifest.replace(/\r?\n /g, '').split(/\r?\n/)
-  const premain = main.map((l) => /^premain-class:\s*(.+?)\s*$/i.exec(l)?.[1]).find(Boolean)
-  if (!premain) return 'has no Premain-Class in its manifest: not a Java agent (the JVM would refuse -javaagent with it)'
-  if (!names.has(`${premain.replace(/\./g, '/')}.class`)) return `names Premain-Class ${premain}, which it does not hold (${premain.replace(/\./g, '/')}.class)`
-  return undefined
+  const premainClass = manifestAttribute(manifest, 'Premain-Class')
+  if (!premainClass) return 'has no Premain-Class in its manifest: not a Java agent (the JVM would refuse -javaagent with it)'
+  if (!names.has(`${premainClass.replace(/\./g, '/')}.class`)) return `names Premain-Class ${premainClass}, which it does not hold (${premainClass.replace(/\./g, '/')}.class)`
+  return { premainClass, bootClassPath: (manifestAttribute(manifest, 'Boot-Class-Path') ?? '').split(/[ \t]+/).filter(Boolean).join(' ') }
+}
+
+/**
+ * A main-section attribute of a manifest as java.util.jar.Manifest reads it: lines end with CR LF, LF
+ * or CR; a line starting with a space continues the one before (jar wraps at 72 bytes); names are
+ * case-insensitive; the main section ends at the first empty line. The value trimmed, as the JVM trims
+ * Premain-Class; undefined when absent.
+ */
+export function manifestAttribute(manifest: string, name: string): string | undefined {
+  const lines = manifest.split(/\r\n|\r|\n/)
+  const end = lines.indexOf('')
+  const main = (end < 0 ? lines : lines.slice(0, end)).join('\n').replace(/\n /g, '').split('\n')
+  const lower = `${name.toLowerCase()}:`
+  const line = main.find((l) => l.toLowerCase().startsWith(lower))
+  return line === undefined ? undefined : line.slice(lower.length).trim()
 }
 
 /** Why `bytes` is not a .NET startup hook assembly, or undefined. */

@@ -13,7 +13,7 @@ import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNE
 import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
 import { javaRunnerJar } from './java.js'
 import { bundleImports } from './node-imports.js'
-import { agentJarProblem, startupHookProblem } from './binary-check.js'
+import { agentManifest, startupHookProblem, type AgentManifest } from './binary-check.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const file = (path: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${path}`, mode: 0o644, contents })
@@ -37,7 +37,18 @@ function readHook(config: ResolvedConfig, key: string, hook: ResolvedHook, i: nu
 const shipped = (config: ResolvedConfig, key: string, dir: string, hooks: readonly ResolvedHook[], path = hookPath): LayerFile[] =>
   hooks.flatMap((h, i) => (h.file || h.package ? [file(path(dir, h, i), readHook(config, key, h, i))] : []))
 
-/** Refuses a shipped java agent or .NET hook that is not one (binary-check.ts), naming its key. */
+/** Each java agent's manifest attributes, refusing a jar that is not an agent (binary-check.ts), naming its key. */
+async function agentManifests(config: ResolvedConfig): Promise<AgentManifest[]> {
+  const manifests: AgentManifest[] = []
+  for (const [i, h] of config.java.agents.entries()) {
+    const m = await agentManifest(readHook(config, 'java.agents', h, i))
+    if (typeof m === 'string') throw new UserError(`java.agents[${i}]: ${h.name} ${m}; give an agent jar (a Premain-Class in its manifest)`)
+    manifests.push(m)
+  }
+  return manifests
+}
+
+/** Refuses a shipped .NET hook that is not one (binary-check.ts), naming its key. */
 async function checkBinaries(config: ResolvedConfig, key: string, hooks: readonly ResolvedHook[], problem: (bytes: Uint8Array) => string | undefined | Promise<string | undefined>, what: string): Promise<void> {
   for (const [i, h] of hooks.entries()) {
     if (!h.file && !h.package) continue
@@ -69,9 +80,9 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
     files.push(...shipped(config, 'ruby.preloads', 'ruby/hooks', config.ruby.preloads))
   }
   if (config.java.agents.length) {
-    await checkBinaries(config, 'java.agents', config.java.agents, agentJarProblem, 'an agent jar (a Premain-Class in its manifest)')
+    const manifests = await agentManifests(config)
     files.push(file(JAVA_RUNNER, await javaRunnerJar()))
-    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, plan))))
+    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, manifests, plan))))
     files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
   }
   if (config.dotnet.startupHooks.length) {

@@ -1,4 +1,4 @@
-// The Java agent runner's jar, packed at build time from the committed class (runners/java/build.sh),
+// The Java agent runner's jar, packed at build time from the committed classes (runners/java/build.sh),
 // with a manifest that makes it an agent and grants the capabilities agents commonly ask for, since
 // every agent it starts shares its Instrumentation.
 import { readFileSync } from 'node:fs'
@@ -8,6 +8,8 @@ import { zipLayer } from '../layer/zip.js'
 import { packageRoot } from '../package-root.js'
 
 export const JAVA_RUNNER_CLASS = 'WrapgenAgents'
+/** The runner's classes: the agent, and what only failures and timing need (loaded only then). */
+const CLASSES = [JAVA_RUNNER_CLASS, 'WrapgenAgentsRare']
 
 const MANIFEST = [
   'Manifest-Version: 1.0',
@@ -22,14 +24,17 @@ const MANIFEST = [
 
 let jar: Promise<Uint8Array> | undefined
 
-/** A deterministic jar (the layer's zip writer: fixed timestamps, sorted entries). */
+/**
+ * A deterministic jar (the layer's zip writer: fixed timestamps, sorted entries), its entries stored:
+ * the JVM reads the manifest and the runner class on every cold start, and stored entries need no
+ * inflater (0.28 M fewer instructions at start; the jar is 10 KB).
+ */
 export function javaRunnerJar(): Promise<Uint8Array> {
   return (jar ??= (async () => {
-    const cls = readFileSync(join(packageRoot(), 'runners/java/WrapgenAgents.class'))
     const files: LayerFile[] = [
       { path: 'META-INF/MANIFEST.MF', mode: 0o644, contents: new TextEncoder().encode(MANIFEST) },
-      { path: `${JAVA_RUNNER_CLASS.replace(/\./g, '/')}.class`, mode: 0o644, contents: cls },
+      ...CLASSES.map((c) => ({ path: `${c}.class`, mode: 0o644, contents: readFileSync(join(packageRoot(), `runners/java/${c}.class`)) })),
     ]
-    return new Uint8Array(await zipLayer(files, ''))
+    return new Uint8Array(await zipLayer(files, '', { compress: false }))
   })())
 }

@@ -13,6 +13,8 @@ export const RUBY_RUNNER = 'ruby/run.rb'
 /** The agent that starts the configured agents, isolated and timed, and the list it reads beside it. */
 export const JAVA_RUNNER = 'java/wrapgen-agents.jar'
 export const JAVA_LIST = 'java/agents.txt'
+/** Their folder: the runner agent's option string, where it finds agents.txt. */
+export const JAVA_DIR = 'java'
 
 /** The .NET runner (listed once in DOTNET_STARTUP_HOOKS), and the variable its hook list comes in. */
 export const DOTNET_RUNNER = 'dotnet/WrapgenStartupHooks.dll'

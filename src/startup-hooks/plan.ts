@@ -3,7 +3,7 @@
 // wrapper logic: everything is a flag, an env edit or a required file.
 import type { ResolvedConfig } from '../config/types.js'
 import type { EnvOp, FamilyPlan, Value } from '../plan/types.js'
-import { DOTNET_LIST_VARIABLE, DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_RUNNER, PYTHON_RUNNER, PYTHON_RUNNER_CODE, RUBY_RUNNER } from './layout.js'
+import { DOTNET_LIST_VARIABLE, DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_DIR, JAVA_RUNNER, PYTHON_RUNNER, PYTHON_RUNNER_CODE, RUBY_RUNNER } from './layout.js'
 import { hookListLines } from './render.js'
 
 export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
@@ -25,7 +25,8 @@ export function withHooks(config: ResolvedConfig, fp: FamilyPlan): FamilyPlan {
       return { ...fp, flags: [...fp.flags, ['-r', { file: RUBY_RUNNER }]], requires: [...fp.requires, RUBY_RUNNER] }
     case 'java': {
       if (!config.java.agents.length) return fp
-      const agent: Value = ['-javaagent:', { file: JAVA_RUNNER }]
+      // The runner's option string is its folder: where agents.txt is, without the runner working it out.
+      const agent: Value = ['-javaagent:', { file: JAVA_RUNNER }, '=', { file: JAVA_DIR }]
       const requires = [...fp.requires, JAVA_RUNNER]
       // argv: after the configured flags, before the main class (the JVM starts agents in argv order,
       // after any JAVA_TOOL_OPTIONS ones). JAVA_TOOL_OPTIONS: prepended, so ours start first there.

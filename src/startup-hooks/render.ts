@@ -2,6 +2,7 @@
 // filled with the hook list, and the lists the java runner agent and the .NET runner read. Pure.
 import type { ResolvedConfig, ResolvedHook } from '../config/types.js'
 import type { Plan } from '../plan/types.js'
+import type { AgentManifest } from './binary-check.js'
 import { dotnetHookPath, hookPath } from './layout.js'
 import { pyLiteral, rbLiteral } from './literal.js'
 
@@ -39,8 +40,8 @@ export function renderRubyRunner(template: string, config: ResolvedConfig, plan:
 /**
  * The list a compiled runner reads: one hook a line, `critical<TAB>file<TAB>name<TAB>options`, the file
  * relative to the runner's folder. Names and options are cleaned of tabs and newlines (JSON text escapes
- * its own). Java's runner agent reads it from agents.txt beside its jar (after a comment line), with the
- * premain option string; the .NET runner from WRAPGEN_DOTNET_HOOKS, set by the wrapper, with options as JSON.
+ * its own). Java's runner agent reads it from agents.txt (renderHookList); the .NET runner from
+ * WRAPGEN_DOTNET_HOOKS, set by the wrapper, with options as JSON.
  */
 export function hookListLines(hooks: readonly ResolvedHook[], family: 'java' | 'dotnet'): string[] {
   const clean = (s: string): string => s.replace(/[\t\r\n]/g, ' ')
@@ -49,7 +50,12 @@ export function hookListLines(hooks: readonly ResolvedHook[], family: 'java' | '
   return hooks.map((h, i) => [h.critical ? 'critical' : 'isolated', file(h, i), clean(h.name), clean(options(h))].join('\t'))
 }
 
-/** agents.txt, the Java runner agent's list. */
-export function renderHookList(hooks: readonly ResolvedHook[], plan: Plan): string {
-  return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file, name, options)\n${hookListLines(hooks, 'java').join('\n')}\n`
+/**
+ * agents.txt, the Java runner agent's list (after a comment line): each line also holds the agent's
+ * Premain-Class and Boot-Class-Path, read from its jar at build time (`manifests`, in the agents' order),
+ * so that the runner reads no manifest on a cold start.
+ */
+export function renderHookList(hooks: readonly ResolvedHook[], manifests: readonly AgentManifest[], plan: Plan): string {
+  const lines = hookListLines(hooks, 'java').map((l, i) => `${l}\t${manifests[i]!.premainClass}\t${manifests[i]!.bootClassPath}`)
+  return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file, name, options, Premain-Class, Boot-Class-Path)\n${lines.join('\n')}\n`
 }

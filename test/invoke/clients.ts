@@ -172,8 +172,8 @@ t.test('java21 on the Java runtime client: agents before the main class, both in
     const jvm = p.jvm as string[]
     // The catalogue's JVM options reach the JVM (less those naming files only AWS's image has), the runner agent after them.
     for (const opt of ['-XX:MaxHeapSize=111411k', '-XX:+UseSerialGC', '-XX:+TieredCompilation', '-XX:TieredStopAtLevel=1', '--add-opens=java.base/java.io=ALL-UNNAMED', '-Dorg.crac.Core.Compat=com.amazonaws.services.lambda.crac', '-XX:+ErrorFileToStderr', '-Dcom.amazonaws.services.lambda.runtime.api.client.runtimeapi.NativeClient.JNI=/var/runtime/lib/jni/libaws-lambda-jni.linux-x86_64.so']) t.ok(jvm.includes(opt), `${inject}: the JVM got ${opt}`)
-    if (inject === 'argv') t.equal(jvm[jvm.length - 1], '-javaagent:/opt/wrapgen/java/wrapgen-agents.jar', 'argv: the runner agent last, right before the main class')
-    else t.equal(jvm[0], '-javaagent:/opt/wrapgen/java/wrapgen-agents.jar', 'JAVA_TOOL_OPTIONS: read before the command line')
+    if (inject === 'argv') t.equal(jvm[jvm.length - 1], '-javaagent:/opt/wrapgen/java/wrapgen-agents.jar=/opt/wrapgen/java', 'argv: the runner agent last, right before the main class')
+    else t.equal(jvm[0], '-javaagent:/opt/wrapgen/java/wrapgen-agents.jar=/opt/wrapgen/java', 'JAVA_TOOL_OPTIONS: read before the command line')
     t.equal(p.command, `com.amazonaws.services.lambda.runtime.api.client.AWSLambda ${handler}`, 'the main class and the handler string, as on Lambda')
     const cp = (p.classPath as string).split(':')
     t.same(cp, [...cp].sort(), 'the classpath is /var/runtime/lib\'s jars by file name, as on Lambda')

@@ -1,22 +1,34 @@
 // wrapgen's Java agent runner. The wrapper attaches this one agent (-javaagent: before the main class,
-// or in JAVA_TOOL_OPTIONS); it starts the configured agents listed in agents.txt beside its jar, in
-// order, each isolated (a failing agent prints one stderr line and the JVM still starts, unless it is
-// critical) and timed. Started directly with -javaagent, a throwing premain would abort the JVM.
+// or in JAVA_TOOL_OPTIONS) with its folder as the option string; it starts the configured agents listed
+// in agents.txt there, in order, each isolated (a failing agent prints one stderr line and the JVM
+// still starts, unless it is critical) and timed. Started directly with -javaagent, a throwing premain
+// would abort the JVM.
 //
-// Compiled for Java 8 (the oldest Lambda JVM) by runners/java/build.sh into WrapgenAgents.class, which
-// wrapgen packs into the layer's jar at build time, so building a layer needs no JDK.
+// Compiled for Java 8 (the oldest Lambda JVM) by runners/java/build.sh into WrapgenAgents.class and
+// WrapgenAgentsRare.class, which wrapgen packs into the layer's jar at build time, so building a layer
+// needs no JDK.
 //
-// In no package: the JVM reads a jar's manifest when it defines a class of a named package from it
-// (java.lang.Package and its version info, the manifest classes, the jar verifier: eight classes that
-// -javaagent: of an agent in no package never loads).
+// Cold start (docs/hooks.md): all of this runs in the interpreter, once, on the JVM's start path, so it
+// does only what the work needs. wrapgen's build reads each agent's manifest (Premain-Class,
+// Boot-Class-Path) into agents.txt, so no manifest is read here; the list's folder comes as the option
+// string, not from the class's code source; premain is found among the class's declared methods, not
+// with getDeclaredMethod (whose NoSuchMethodException for the form an agent lacks builds its message
+// with streams and lambdas); the list is scanned as bytes in the runner's own loop (see next()). Each
+// JDK class this class names is resolved through the class loader's Java code the first time: paths are
+// Strings (no java.io.File), modifiers are tested against the constants javac inlines (no
+// java.lang.reflect.Modifier), the agent class loader is this class's own unless a custom system class
+// loader is set (no java.lang.ClassLoader), and strings are joined with String.concat (no StringBuilder).
+// What only a failure, a runner attached without its option string or WRAPGEN_TIMING=1 needs (messages,
+// number formatting) is in WrapgenAgentsRare, which the JVM loads and verifies only then. The JVM's
+// lookup of premain makes a Method of every method this class declares, resolving the types in their
+// signatures, so the helpers take Strings and byte arrays (one taking a WrapgenAgentsRare would load
+// it). In no package: the JVM reads a jar's manifest when it defines a class of a named package from it.
 import java.io.File;
-import java.io.InputStream;
+import java.io.FileInputStream;
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.jar.JarFile;
-import java.util.zip.ZipEntry;
 
 public final class WrapgenAgents {
   /** Applied once per JVM, even when the runner is attached twice (argv and JAVA_TOOL_OPTIONS). */
@@ -29,75 +41,168 @@ public final class WrapgenAgents {
       if (started) return;
       started = true;
     }
-    // Cold-start cost (docs/hooks.md): every class loaded here that -javaagent: of the agent itself would
-    // not load costs the JVM start. So no java.net.URI (the jar's URL is decoded only when it holds an
-    // escape), no java.nio.charset.StandardCharsets (its initialiser loads five more charsets), no
-    // String.split with a limit (ArrayList.subList), no number formatting unless WRAPGEN_TIMING=1
-    // (FloatingDecimal: eight classes), and the list is read whole with a FileInputStream: java.io
-    // readers and java.nio.file's channels are not in the JVM's default class-data archive.
-    File list;
+    // The option string is the runner's folder; a runner attached without it (by hand, or by a wrapper
+    // of an older build) finds agents.txt beside its jar.
+    String dir = args != null && !args.isEmpty() ? args : WrapgenAgentsRare.ownFolder();
+    if (dir == null) return;
+    byte[] list;
     try {
-      java.net.URL url = WrapgenAgents.class.getProtectionDomain().getCodeSource().getLocation();
-      String path = url.getPath();
-      File jar = path.indexOf('%') >= 0 ? new File(url.toURI()) : new File(path);
-      list = new File(jar.getParentFile(), "agents.txt");
-    } catch (Exception e) {
-      System.err.println("wrapgen: cannot find the agent list beside the runner jar (" + e + "); no agents started");
+      list = read(dir.concat("/agents.txt"));
+    } catch (Throwable e) {
+      WrapgenAgentsRare.noList(dir, e);
       return;
     }
-    String text;
-    try {
-      text = readAll(new java.io.FileInputStream(list), (int) list.length());
-    } catch (Exception e) {
-      System.err.println("wrapgen: cannot read " + list + " (" + e.getMessage() + "); no agents started");
-      return;
-    }
-    boolean timed = "1".equals(System.getenv("WRAPGEN_TIMING"));
-    StringBuilder timings = timed ? new StringBuilder() : null;
-    for (int at = 0, end; at < text.length(); at = end + 1) {
-      end = text.indexOf('\n', at);
-      if (end < 0) end = text.length();
-      String line = text.substring(at, end);
-      if (line.isEmpty() || line.charAt(0) == '#') continue;
-      String[] f = fields(line);
-      if (f == null) continue;
-      boolean critical = "critical".equals(f[0]);
-      File agentJar = new File(list.getParentFile(), f[1]);
-      String name = f[2];
-      String options = f[3];
-      long t0 = System.nanoTime();
+    WrapgenAgentsRare timings = "1".equals(System.getenv("WRAPGEN_TIMING")) ? new WrapgenAgentsRare() : null;
+    for (int at = 0, end; at < list.length; at = end + 1) {
+      end = next(list, at, '\n', list.length);
+      if (end == at || list[at] == '#') continue;
+      long t0 = timings != null ? System.nanoTime() : 0;
       boolean ok = true;
       try {
-        start(agentJar, options.isEmpty() ? null : options, inst);
+        start(dir, list, at, end, inst);
       } catch (Throwable t) {
         ok = false;
-        failed(name, t, critical);
+        WrapgenAgentsRare.failed(dir, list, at, end, t);
       }
-      if (timed) {
-        long us = (System.nanoTime() - t0 + 500) / 1000;
-        String frac = String.valueOf(1000 + us % 1000).substring(1);
-        timings.append(timings.length() == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"ms\":").append(us / 1000).append('.').append(frac).append(",\"ok\":").append(ok).append('}');
-      }
+      if (timings != null) timings.add(list, at, end, System.nanoTime() - t0, ok);
     }
-    if (timed) System.err.println("{\"wrapgen\":\"hooks\",\"runtime\":\"java\",\"hooks\":[" + timings + "]}");
+    if (timings != null) timings.print();
   }
 
-  /** A line's first four tab-separated fields (critical, file, name, options), or null when it has fewer. */
-  private static String[] fields(String line) {
-    String[] f = new String[4];
-    int at = 0;
-    for (int i = 0; i < 4; i++) {
-      int tab = line.indexOf('\t', at);
-      if (i < 3 && tab < 0) return null;
-      f[i] = line.substring(at, tab < 0 || i == 3 ? line.length() : tab);
-      at = tab + 1;
+  /**
+   * A file's bytes, read with a plain FileInputStream: java.io readers and java.nio.file's channels are
+   * not in the JVM's default class-data archive. Without a finally block (its handler would be verified
+   * against every instruction here): a failed read leaves the stream to its cleaner.
+   */
+  private static byte[] read(String path) throws Exception {
+    FileInputStream in = new FileInputStream(path);
+    byte[] bytes = new byte[in.available()];
+    int n = 0;
+    for (int r; n < bytes.length && (r = in.read(bytes, n, bytes.length - n)) > 0; ) n += r;
+    in.close();
+    return n == bytes.length ? bytes : WrapgenAgentsRare.copy(bytes, n);
+  }
+
+  /**
+   * The index of the first byte `c` in b[from, end), or end. The list is scanned here, as bytes (a tab
+   * or a newline is never part of a UTF-8 sequence), not with String.indexOf: the JVM counts a JDK
+   * method's loops across the whole process, and the runner's would make it compile String.indexOf
+   * during start-up, on the compiler thread's CPU time.
+   */
+  private static int next(byte[] b, int from, int c, int end) {
+    while (from < end && b[from] != c) from++;
+    return from;
+  }
+
+  /**
+   * What the JVM does for -javaagent:jar=options, for one line of agents.txt: critical|isolated, jar
+   * (relative to the folder), name, options, Premain-Class, Boot-Class-Path, tab-separated (the last
+   * two read from the jar's manifest at build time). The jar joins the system class path (and its
+   * Boot-Class-Path the boot one), then premain runs. Apart from premain's loop, whose try block stays
+   * a single call: the JVM verifies every instruction a try block covers against its handler.
+   */
+  private static void start(String dir, byte[] b, int at, int end, Instrumentation inst) throws Exception {
+    int t1 = next(b, at, '\t', end);
+    int t2 = next(b, t1 + 1, '\t', end);
+    int t3 = next(b, t2 + 1, '\t', end);
+    int t4 = next(b, t3 + 1, '\t', end);
+    int t5 = next(b, t4 + 1, '\t', end);
+    String jar = dir.concat("/").concat(new String(b, t1 + 1, t2 - t1 - 1, "UTF-8"));
+    String options = t4 == t3 + 1 ? null : new String(b, t3 + 1, t4 - t3 - 1, "UTF-8");
+    if (t5 + 1 < end) WrapgenAgentsRare.bootClassPath(jar, new String(b, t5 + 1, end - t5 - 1, "UTF-8"), inst);
+    // The JarFile stays open: the class path takes it (closing it would load more classes).
+    inst.appendToSystemClassLoaderSearch(new JarFile(jar, false));
+    // The JVM loads an agent with the system class loader: this class's own, unless one is configured.
+    Class<?> c = Class.forName(new String(b, t4 + 1, t5 - t4 - 1, "UTF-8"), true, System.getProperty("java.system.class.loader") == null ? WrapgenAgents.class.getClassLoader() : WrapgenAgentsRare.systemClassLoader());
+    // The JVM's order: premain(String, Instrumentation) then premain(String) declared by the class
+    // itself, then the same inherited (looked up only when the class declares neither).
+    Method withInst = null;
+    Method plain = null;
+    for (Method m : c.getDeclaredMethods()) {
+      if ((m.getModifiers() & (Modifier.PUBLIC | Modifier.STATIC)) != (Modifier.PUBLIC | Modifier.STATIC) || !"premain".equals(m.getName())) continue;
+      Class<?>[] p = m.getParameterTypes();
+      if (p.length == 2 && p[0] == String.class && p[1] == Instrumentation.class) withInst = m;
+      else if (p.length == 1 && p[0] == String.class) plain = m;
     }
+    if (withInst != null) withInst.invoke(null, options, inst);
+    else if (plain != null) plain.invoke(null, options);
+    else WrapgenAgentsRare.inherited(c, options, inst);
+  }
+}
+
+/**
+ * What only a failure, a runner attached without its option string or WRAPGEN_TIMING=1 needs: kept out
+ * of WrapgenAgents, so that the JVM loads and verifies none of it on an ordinary start.
+ */
+final class WrapgenAgentsRare {
+  private final StringBuilder timings = new StringBuilder();
+
+  /** The runner jar's folder, from its code source. */
+  static String ownFolder() {
+    try {
+      return new File(WrapgenAgents.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
+    } catch (Exception e) {
+      System.err.println("wrapgen: cannot find the agent list beside the runner jar (" + e + "); no agents started");
+      return null;
+    }
+  }
+
+  static void noList(String dir, Throwable e) {
+    System.err.println("wrapgen: cannot read " + new File(dir, "agents.txt") + " (" + e.getMessage() + "); no agents started");
+  }
+
+  static ClassLoader systemClassLoader() {
+    return ClassLoader.getSystemClassLoader();
+  }
+
+  /** The jars of a Boot-Class-Path (space-separated, relative to the agent jar's folder), as the JVM adds them. */
+  static void bootClassPath(String jar, String bootPath, Instrumentation inst) throws Exception {
+    for (String p : bootPath.trim().split(" +")) {
+      File b = new File(p).isAbsolute() ? new File(p) : new File(new File(jar).getParentFile(), p);
+      if (b.isFile()) inst.appendToBootstrapClassLoaderSearch(new JarFile(b));
+    }
+  }
+
+  /** A premain the class inherits (Class.getMethod walks Object's methods too, loading more classes). */
+  static void inherited(Class<?> c, String options, Instrumentation inst) throws Exception {
+    Method withInst = find(c, String.class, Instrumentation.class);
+    if (withInst != null) {
+      withInst.invoke(null, options, inst);
+      return;
+    }
+    Method plain = find(c, String.class);
+    if (plain == null) throw new NoSuchMethodException(c.getName() + ".premain(String[, Instrumentation]) is not a public static method");
+    plain.invoke(null, options);
+  }
+
+  private static Method find(Class<?> c, Class<?>... params) {
+    try {
+      Method m = c.getMethod("premain", params);
+      return Modifier.isStatic(m.getModifiers()) ? m : null;
+    } catch (NoSuchMethodException e) {
+      return null;
+    }
+  }
+
+  /** An agents.txt line's fields (critical|isolated, jar, name, options, Premain-Class, Boot-Class-Path), each "" when absent. */
+  private static String[] fields(byte[] list, int at, int end) {
+    String[] f = java.util.Arrays.copyOf(new String(list, at, end - at, java.nio.charset.StandardCharsets.UTF_8).split("\t", -1), 6);
+    for (int i = 0; i < f.length; i++) if (f[i] == null) f[i] = "";
     return f;
   }
 
-  /** One stderr line; a critical agent ends the JVM. Kept apart: only a failure loads what it needs. */
-  private static void failed(String name, Throwable t, boolean critical) {
-    Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
+  static byte[] copy(byte[] bytes, int n) {
+    return java.util.Arrays.copyOf(bytes, n);
+  }
+
+  /** One stderr line (a jar missing from the layer said so); a critical agent ends the JVM. */
+  static void failed(String dir, byte[] list, int at, int end, Throwable t) {
+    String[] f = fields(list, at, end);
+    String name = f[2];
+    String jar = dir + "/" + f[1];
+    boolean critical = "critical".equals(f[0]);
+    Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof java.io.IOException && !new File(jar).isFile()) cause = new java.io.FileNotFoundException(jar + " is missing from the layer");
     String message = String.valueOf(cause.getMessage()).split("\n", 2)[0];
     System.err.println("wrapgen: agent " + name + " failed: " + cause.getClass().getName() + ("null".equals(message) ? "" : ": " + message) + (critical ? " (critical: stopping start-up)" : "; skipped"));
     if (critical) {
@@ -106,92 +211,15 @@ public final class WrapgenAgents {
     }
   }
 
-  /** What the JVM does for -javaagent:jar=options: the jar joins the system class path, then premain runs. */
-  private static void start(File jar, String options, Instrumentation inst) throws Exception {
-    // Made by name: a `new FileNotFoundException` here would make the JVM load it and IOException (two
-    // classes outside its class-data archive) when it verifies this class, on every start.
-    if (!jar.isFile()) throw (Exception) Class.forName("java.io.FileNotFoundException").getConstructor(String.class).newInstance(jar + " is missing from the layer");
-    // The manifest is read as a plain entry and parsed here: JarFile.getManifest loads java.util.jar's
-    // manifest, attribute and verifier classes, which -javaagent: (parsing it natively) does not. The
-    // jar stays open: the class path takes it (closing it would load more classes).
-    JarFile jf = new JarFile(jar, false);
-    ZipEntry entry = jf.getEntry("META-INF/MANIFEST.MF");
-    String manifest = entry == null ? "" : readAll(jf.getInputStream(entry), (int) entry.getSize());
-    String premainClass = attribute(manifest, "Premain-Class");
-    String bootPath = attribute(manifest, "Boot-Class-Path");
-    if (premainClass == null) throw new IllegalArgumentException(jar.getName() + " has no Premain-Class in its manifest: not a Java agent");
-    if (bootPath != null) {
-      for (String p : bootPath.trim().split("\\s+")) {
-        File b = new File(p).isAbsolute() ? new File(p) : new File(jar.getParentFile(), p);
-        if (b.isFile()) inst.appendToBootstrapClassLoaderSearch(new JarFile(b));
-      }
-    }
-    inst.appendToSystemClassLoaderSearch(jf);
-    Class<?> c = Class.forName(premainClass, true, ClassLoader.getSystemClassLoader());
-    // The JVM's order: premain(String, Instrumentation) then premain(String) declared by the class
-    // itself, then the same inherited (Class.getMethod walks Object's methods, loading
-    // InterruptedException for wait(): only when the class declares neither).
-    Method withInst = find(c, true, String.class, Instrumentation.class);
-    Method plain = withInst == null ? find(c, true, String.class) : null;
-    if (withInst == null && plain == null) {
-      withInst = find(c, false, String.class, Instrumentation.class);
-      if (withInst == null) plain = find(c, false, String.class);
-    }
-    if (withInst != null) {
-      withInst.invoke(null, options, inst);
-      return;
-    }
-    if (plain == null) throw new NoSuchMethodException(premainClass + ".premain(String[, Instrumentation]) is not a public static method");
-    plain.invoke(null, options);
+  void add(byte[] list, int at, int end, long nanos, boolean ok) {
+    String name = fields(list, at, end)[2];
+    long us = (nanos + 500) / 1000;
+    String frac = String.valueOf(1000 + us % 1000).substring(1);
+    timings.append(timings.length() == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"ms\":").append(us / 1000).append('.').append(frac).append(",\"ok\":").append(ok).append('}');
   }
 
-  /** A stream's bytes as UTF-8 text (`size`: its length when known, else negative), closing it. */
-  private static String readAll(InputStream in, int size) throws Exception {
-    try (InputStream s = in) {
-      byte[] bytes = new byte[size >= 0 ? size : 8192];
-      int n = 0;
-      for (int r; (r = s.read(bytes, n, bytes.length - n)) > 0; ) {
-        n += r;
-        if (n == bytes.length) bytes = java.util.Arrays.copyOf(bytes, n * 2);
-      }
-      return new String(bytes, 0, n, "UTF-8");
-    }
-  }
-
-  /**
-   * A main-section attribute of a manifest, as java.util.jar.Manifest reads it: names are
-   * case-insensitive, a line starting with a space continues the one before, the main section ends
-   * at the first empty line; the value trimmed (the JVM trims Premain-Class too), null when absent.
-   */
-  static String attribute(String manifest, String name) {
-    String text = manifest.replace("\r\n", "\n").replace('\r', '\n');
-    String found = null;
-    for (int at = 0, end; at < text.length() && found == null; at = end + 1) {
-      end = text.indexOf('\n', at);
-      if (end < 0) end = text.length();
-      if (end == at) break;
-      if (text.regionMatches(true, at, name, 0, name.length()) && end > at + name.length() && text.charAt(at + name.length()) == ':') {
-        StringBuilder v = new StringBuilder(text.substring(at + name.length() + 1, end));
-        while (end + 1 < text.length() && text.charAt(end + 1) == ' ') {
-          int next = text.indexOf('\n', end + 1);
-          if (next < 0) next = text.length();
-          v.append(text, end + 2, next);
-          end = next;
-        }
-        found = v.toString().trim();
-      }
-    }
-    return found;
-  }
-
-  /** The public static premain with these parameters, declared by the class itself or inherited; or null. */
-  private static Method find(Class<?> c, boolean declared, Class<?>... params) {
-    try {
-      Method m = declared ? c.getDeclaredMethod("premain", params) : c.getMethod("premain", params);
-      return Modifier.isStatic(m.getModifiers()) && Modifier.isPublic(m.getModifiers()) ? m : null;
-    } catch (NoSuchMethodException e) {
-      return null;
-    }
+  void print() {
+    System.err.println("{\"wrapgen\":\"hooks\",\"runtime\":\"java\",\"hooks\":[" + timings + "]}");
   }
 
   private static String json(String s) {
