@@ -13,7 +13,7 @@ import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNE
 import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
 import { javaRunnerJar } from './java.js'
 import { bundleImports } from './node-imports.js'
-import { agentManifest, startupHookProblem, type AgentManifest } from './binary-check.js'
+import { agentManifest, startupHookProblem } from './binary-check.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const file = (path: string, contents: Uint8Array): LayerFile => ({ path: `${LAYER_DIR}/${path}`, mode: 0o644, contents })
@@ -37,24 +37,22 @@ function readHook(config: ResolvedConfig, key: string, hook: ResolvedHook, i: nu
 const shipped = (config: ResolvedConfig, key: string, dir: string, hooks: readonly ResolvedHook[], path = hookPath): LayerFile[] =>
   hooks.flatMap((h, i) => (h.file || h.package ? [file(path(dir, h, i), readHook(config, key, h, i))] : []))
 
-/** Each java agent's manifest attributes, refusing a jar that is not an agent (binary-check.ts), naming its key. */
-async function agentManifests(config: ResolvedConfig): Promise<AgentManifest[]> {
-  const manifests: AgentManifest[] = []
-  for (const [i, h] of config.java.agents.entries()) {
-    const m = await agentManifest(readHook(config, 'java.agents', h, i))
-    if (typeof m === 'string') throw new UserError(`java.agents[${i}]: ${h.name} ${m}; give an agent jar (a Premain-Class in its manifest)`)
-    manifests.push(m)
-  }
-  return manifests
-}
-
-/** Refuses a shipped .NET hook that is not one (binary-check.ts), naming its key. */
-async function checkBinaries(config: ResolvedConfig, key: string, hooks: readonly ResolvedHook[], problem: (bytes: Uint8Array) => string | undefined | Promise<string | undefined>, what: string): Promise<void> {
+/**
+ * Each shipped hook's bytes read by `inspect` (binary-check.ts), in the hooks' order (undefined for a hook
+ * with no file); a hook `inspect` says is not what it must be (a string: why) is refused, naming its key.
+ */
+async function inspectBinaries<T>(config: ResolvedConfig, key: string, hooks: readonly ResolvedHook[], inspect: (bytes: Uint8Array) => T | string | Promise<T | string>, what: string): Promise<Array<T | undefined>> {
+  const out: Array<T | undefined> = []
   for (const [i, h] of hooks.entries()) {
-    if (!h.file && !h.package) continue
-    const why = await problem(readHook(config, key, h, i))
-    if (why) throw new UserError(`${key}[${i}]: ${h.name} ${why}; give ${what}`)
+    if (!h.file && !h.package) {
+      out.push(undefined)
+      continue
+    }
+    const read = await inspect(readHook(config, key, h, i))
+    if (typeof read === 'string') throw new UserError(`${key}[${i}]: ${h.name} ${read}; give ${what}`)
+    out.push(read)
   }
+  return out
 }
 
 export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promise<LayerFile[]> {
@@ -80,13 +78,13 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
     files.push(...shipped(config, 'ruby.preloads', 'ruby/hooks', config.ruby.preloads))
   }
   if (config.java.agents.length) {
-    const manifests = await agentManifests(config)
+    const manifests = await inspectBinaries(config, 'java.agents', config.java.agents, agentManifest, 'an agent jar (a Premain-Class in its manifest)')
     files.push(file(JAVA_RUNNER, await javaRunnerJar()))
     files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, manifests, plan))))
     files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
   }
   if (config.dotnet.startupHooks.length) {
-    await checkBinaries(config, 'dotnet.startupHooks', config.dotnet.startupHooks, startupHookProblem, 'a startup hook assembly (a StartupHook class in no namespace with static void Initialize())')
+    await inspectBinaries(config, 'dotnet.startupHooks', config.dotnet.startupHooks, (bytes) => startupHookProblem(bytes) ?? true, 'a startup hook assembly (a StartupHook class in no namespace with static void Initialize())')
     // Built once from runners/dotnet/src (runners/dotnet/build.sh) and committed: no .NET SDK needed here.
     // Its list is in the environment the wrapper sets (plan.ts), not in a file.
     files.push(file(DOTNET_RUNNER, readFileSync(join(root, 'runners/dotnet/WrapgenStartupHooks.dll'))))

@@ -10,11 +10,11 @@ export const PYTHON_RUNNER = 'python/run.py'
 export const PYTHON_RUNNER_CODE = 'python/runner.py'
 export const PYTHON_RUNNER_BYTECODE_DIR = 'python/__pycache__'
 export const RUBY_RUNNER = 'ruby/run.rb'
-/** The agent that starts the configured agents, isolated and timed, and the list it reads beside it. */
-export const JAVA_RUNNER = 'java/wrapgen-agents.jar'
-export const JAVA_LIST = 'java/agents.txt'
-/** Their folder: the runner agent's option string, where it finds agents.txt. */
+/** The runner agent's folder (its option string: where it finds agents.txt). */
 export const JAVA_DIR = 'java'
+/** The agent that starts the configured agents, isolated and timed, and the list it reads beside it. */
+export const JAVA_RUNNER = `${JAVA_DIR}/wrapgen-agents.jar`
+export const JAVA_LIST = `${JAVA_DIR}/agents.txt`
 
 /** The .NET runner (listed once in DOTNET_STARTUP_HOOKS), and the variable its hook list comes in. */
 export const DOTNET_RUNNER = 'dotnet/WrapgenStartupHooks.dll'

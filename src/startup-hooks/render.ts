@@ -55,7 +55,7 @@ export function hookListLines(hooks: readonly ResolvedHook[], family: 'java' | '
  * Premain-Class and Boot-Class-Path, read from its jar at build time (`manifests`, in the agents' order),
  * so that the runner reads no manifest on a cold start.
  */
-export function renderHookList(hooks: readonly ResolvedHook[], manifests: readonly AgentManifest[], plan: Plan): string {
-  const lines = hookListLines(hooks, 'java').map((l, i) => `${l}\t${manifests[i]!.premainClass}\t${manifests[i]!.bootClassPath}`)
+export function renderHookList(hooks: readonly ResolvedHook[], manifests: ReadonlyArray<AgentManifest | undefined>, plan: Plan): string {
+  const lines = hookListLines(hooks, 'java').map((l, i) => `${l}\t${manifests[i]?.premainClass ?? ''}\t${manifests[i]?.bootClassPath ?? ''}`)
   return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file, name, options, Premain-Class, Boot-Class-Path)\n${lines.join('\n')}\n`
 }
