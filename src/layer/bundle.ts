@@ -143,8 +143,24 @@ export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
   return { code: result.outputFiles[0]!.contents, rare: await bundleRare(target), target, inputs: inputsOf(result.metafile), external: config.node.external }
 }
 
-/** preload-rare.cjs: wrapgen's own code only, so it depends on nothing of the config but the node target. */
-async function bundleRare(target: string): Promise<Uint8Array> {
+const rareByTarget = new Map<string, Promise<Uint8Array>>()
+
+/**
+ * preload-rare.cjs: wrapgen's own code only, so it depends on nothing of the config but the node target:
+ * built once per target in a process (verify and the tests build many layers).
+ */
+function bundleRare(target: string): Promise<Uint8Array> {
+  let made = rareByTarget.get(target)
+  if (!made) {
+    made = buildRare(target)
+    // A failed build is not kept: the next layer tries again.
+    made.catch(() => rareByTarget.delete(target))
+    rareByTarget.set(target, made)
+  }
+  return made
+}
+
+async function buildRare(target: string): Promise<Uint8Array> {
   const { build } = await import('esbuild')
   const result = await build({
     stdin: { contents: "export { default } from 'wrapgen/preload/rare'", resolveDir: packageRoot(), sourcefile: 'wrapgen-preload-rare.js', loader: 'js' },
