@@ -99,7 +99,20 @@ const dir = t.testdir({
     'dyn-import.cjs': "const record = require('./record.cjs')\nmodule.exports = async () => { const os = await import('node:os'); record('dyn-import', { options: { cpus: typeof os.cpus } }) }\n",
     'no-hook.cjs': "module.exports = { name: 'not a hook' }\n",
     'throws-odd.cjs': "module.exports = () => { throw Object.create(null) }\n",
+    // CommonJS hooks whose code the runner gets as a function of its own (src/layer/bundle.ts, hookBodyFiles).
+    'this.cjs': "const record = require('./record.cjs')\nconst self = this === module.exports && this === exports\nmodule.exports = (options) => record('this', { options: { ...options, self } })\nreturn\nthrow new Error('ran past a top-level return')\n",
+    'shared.cjs': "const record = require('./record.cjs')\nmodule.exports = () => { module.exports.calls = (module.exports.calls || 0) + 1; record('shared', { options: { calls: module.exports.calls } }) }\n",
+    'uses-shared.cjs': "const record = require('./record.cjs')\nconst shared = require('./shared.cjs')\nmodule.exports = () => record('uses-shared', { options: { calls: shared.calls } })\n",
+    'count-loads.cjs': "const record = require('./record.cjs')\nglobalThis.__loads = (globalThis.__loads || 0) + 1\nmodule.exports = (options) => record('count-loads', { options: { ...options, loads: globalThis.__loads } })\n",
+    // Sloppy mode's function declared in a block: visible to the whole module, as node runs it; and a #! line.
+    'block-fn.cjs': "#!/usr/bin/env node\nif (true) { function where() { return 'module scope' } }\nmodule.exports = () => require('./record.cjs')('block-fn', { options: { where: where() } })\n",
     'which.cjs': "const record = require('./record.cjs')\nmodule.exports = (options, ctx) => record('which', { isFunctionProcess: ctx.isFunctionProcess, title: process.title })\n",
+  },
+  // What only sloppy mode allows (esbuild reads the function form as an ES module: strict), in a folder
+  // whose tsconfig.json does not make esbuild read every file as strict (the repository's does).
+  sloppy: {
+    'tsconfig.json': '{}',
+    'delete.cjs': "var y = 8\ndelete y\nmodule.exports = () => require('../hooks/record.cjs')('sloppy', { options: { y } })\n",
   },
   node_modules: {
     'fake-hooks': {
@@ -302,6 +315,47 @@ t.test('what only failing, exiting, async or slow hooks need is in preload-rare.
     t.equal(r.status, 0, r.stderr)
     t.same(log.map((l) => [l.name, l.options?.rare]), [['plain', undefined], ['entry', true]], `a hook that ${name}: required`)
   }
+})
+
+t.test("a CommonJS hook's code runs as the runner's own function, with node's module semantics; other hooks keep the bundled require", async (t) => {
+  const { exec, preload } = await layer('bodies', {
+    preloads: [
+      { module: './hooks/this.cjs', options: { a: 1 } },
+      './hooks/shared.cjs',
+      './hooks/uses-shared.cjs',
+      { module: './hooks/count-loads.cjs', options: { n: 1 } },
+      { module: './hooks/count-loads.cjs', options: { n: 2 } },
+      'fake-hooks/hook',
+      './hooks/load-throws.cjs',
+      './hooks/block-fn.cjs',
+      './hooks/defined.ts',
+    ],
+  })
+  const text = readFileSync(preload, 'utf8')
+  // Guards against a function copy of a module that other code requires (two module objects), or of
+  // one file named twice (its code run twice), and against the function form for an ES module.
+  t.same([...text.matchAll(/^\/\/ wrapgen-hook-body:(.*)$/gm)].map((m) => m[1]), ['hooks/this.cjs', 'hooks/uses-shared.cjs', 'node_modules/fake-hooks/hook.js', 'hooks/load-throws.cjs', 'hooks/block-fn.cjs'], 'only files named once, required by nothing else, and CommonJS')
+  const { r, log, stderr } = run(exec)
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, 'ENTRY-OUTPUT\n')
+  t.same(log.map((l) => [l.name, l.options]), [
+    ['this', { a: 1, self: true }],
+    ['shared', { calls: 1 }],
+    ['uses-shared', { calls: 1 }],
+    ['count-loads', { n: 1, loads: 1 }],
+    ['count-loads', { n: 2, loads: 1 }],
+    ['fake-hooks', {}],
+    ['block-fn', { where: 'module scope' }],
+    ['defined', {}],
+    ['entry', undefined],
+  ], 'this is module.exports, a top-level return ends the module, one module object per file, a file named twice loads once')
+  t.same(stderr, [failLine('./hooks/load-throws.cjs', 'module load exploded')], 'a throwing module body is isolated as before')
+  // Code esbuild cannot read as a function body: the build keeps the bundled require for every hook.
+  const odd = await layer('bodies-odd', { preloads: ['./sloppy/delete.cjs', './hooks/plain.cjs'] })
+  t.notMatch(readFileSync(odd.preload, 'utf8'), 'wrapgen-hook-body', 'the first build kept')
+  const o = run(odd.exec)
+  t.equal(o.r.status, 0, o.r.stderr)
+  t.same(o.log.map((l) => [l.name, l.options]), [['sloppy', { y: 8 }], ['plain', {}], ['entry', undefined]])
 })
 
 t.test('a layer that lost preload-rare.cjs still starts the function, with one line, and runs every hook', async (t) => {

@@ -1,6 +1,7 @@
 // `wrapgen build --analyze`, the pure part: what each node bundle of the layer is made of (bytes per
 // package, from esbuild's metafile), a copy of a bundle that records how long each of its modules took
 // to load, and the report of both. The CLI (cli/analyze.ts) runs that copy, sandboxed.
+import { HOOK_BODY_NAMESPACE, PRELOAD_ENTRY_NAME } from '../render/preload-entry.js'
 
 export interface Input {
   readonly path: string
@@ -44,6 +45,10 @@ const COMMONJS_HELPER = 'var __commonJS = (cb, mod) => function __require() {\n'
 // esbuild's helper for an ES module whose body runs lazily (inside a CommonJS bundle).
 const ESM_HELPER = 'var __esm = (fn, res) => function __init() {\n'
 const KEY = 'Symbol.for("wrapgen.analyze")'
+// A CommonJS hook whose code the runner gets as a function (render/preload-entry.ts): esbuild prints the
+// module's comment line, then the function's definition.
+const HOOK_BODY = new RegExp(`^// ${HOOK_BODY_NAMESPACE}:(.*)\\nvar ([\\w$]+) = \\(function\\(`, 'gm')
+const ENTRY_MARK = `\n// ${PRELOAD_ENTRY_NAME}\n`
 
 /**
  * The bundle with esbuild's module helpers timed: each module's own load time (its nested requires
@@ -52,7 +57,8 @@ const KEY = 'Symbol.for("wrapgen.analyze")'
  * the module that imports them. Undefined when the bundle has neither helper.
  */
 export function timedBundle(code: string): string | undefined {
-  if (!code.includes(COMMONJS_HELPER) && !code.includes(ESM_HELPER)) return undefined
+  const bodies = code.includes(ENTRY_MARK) ? [...code.matchAll(HOOK_BODY)] : []
+  if (!code.includes(COMMONJS_HELPER) && !code.includes(ESM_HELPER) && bodies.length === 0) return undefined
   const probe = [
     `var __wrapgenAnalyze = globalThis[${KEY}] ??= { ms: {}, stack: [] };`,
     'var __wrapgenTime = (name, run) => {',
@@ -71,7 +77,11 @@ export function timedBundle(code: string): string | undefined {
     `var ${helper} = (${params}) => {\n  const inner = ${inner}(${params}), name = __getOwnPropNames(${params.split(',')[0]})[0];\n  let started = false;\n  return function () { if (started) return inner(); started = true; return __wrapgenTime(name, inner); };\n};\n`
   const commonjs = `${wrap('__commonJS', 'cb, mod', '__wrapgenCommonJS')}var __wrapgenCommonJS = (cb, mod) => function __require() {\n`
   const esm = `${wrap('__esm', 'fn, res', '__wrapgenEsm')}var __wrapgenEsm = (fn, res) => function __init() {\n`
-  return `${probe}\n${code.replace(COMMONJS_HELPER, commonjs).replace(ESM_HELPER, esm)}`
+  // A hook's function, timed under its file's path, wrapped before the entry calls it.
+  const timeBodies = bodies.map(([, path, name]) => `${name} = __wrapgenBody(${JSON.stringify(path)}, ${name});\n`).join('')
+  const body = 'var __wrapgenBody = (name, run) => function (exports, module) { return __wrapgenTime(name, () => run.call(this, exports, module)); };\n'
+  const timed = code.replace(COMMONJS_HELPER, commonjs).replace(ESM_HELPER, esm)
+  return `${probe}\n${body}${bodies.length ? timed.replace(ENTRY_MARK, `\n${timeBodies}${ENTRY_MARK}`) : timed}`
 }
 
 /** Milliseconds per package from the per-module times of several runs: the median of each package's total. */

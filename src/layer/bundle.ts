@@ -6,7 +6,7 @@ import type { BuildOptions, Message, Metafile, OnResolveResult, Plugin } from 'e
 import type { ResolvedConfig } from '../config/types.js'
 import { UserError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
-import { renderPreloadEntry } from '../render/preload-entry.js'
+import { HOOK_BODY_NAMESPACE, PRELOAD_ENTRY_NAME as ENTRY, renderPreloadEntry, specifier } from '../render/preload-entry.js'
 
 export interface Bundle {
   readonly code: Uint8Array
@@ -41,9 +41,12 @@ export function wrapgenModules(): Plugin {
       // Relative imports between wrapgen's own files ('./index.js' is the TypeScript file index.ts).
       build.onResolve({ filter: /^\./, namespace: 'wrapgen' }, (args) =>
         inPackage(posix.join(posix.dirname(args.importer), args.path).replace(/\.js$/, '.ts')))
-      build.onLoad({ filter: /.*/, namespace: 'wrapgen' }, (args) => ({
-        contents: readFileSync(join(root, args.path), 'utf8'),
-        loader: 'ts',
+      // Minified as they load: V8 scans, parses and compiles the preload on every cold start, and the
+      // runner's whitespace, comments and long local names cost about 10 % of it (docs/hooks.md, "Cost").
+      // The users' own modules stay as written.
+      build.onLoad({ filter: /.*/, namespace: 'wrapgen' }, async (args) => ({
+        contents: (await build.esbuild.transform(readFileSync(join(root, args.path), 'utf8'), { loader: 'ts', format: 'esm', target: build.initialOptions.target ?? 'esnext', minify: true })).code,
+        loader: 'js',
         resolveDir: join(root, dirname(args.path)),
       }))
     },
@@ -129,18 +132,70 @@ export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
   checkLocalPreloads(config)
   const { build } = await import('esbuild')
   const target = nodeTarget(config.runtimes)
-  let result
-  try {
-    result = await build({
-      stdin: { contents: renderPreloadEntry(config), resolveDir: config.root, sourcefile: 'wrapgen-preload-entry.js', loader: 'js' },
+  const plugins = [wrapgenModules(), ...(config.node.codeCache ? [builtinDynamicImports()] : [])]
+  const bundle = (bodies: ReadonlyMap<number, string>) =>
+    build({
+      stdin: { contents: renderPreloadEntry(config, bodies), resolveDir: config.root, sourcefile: ENTRY, loader: 'js' },
       ...nodeBundleOptions(config, target),
-      ...(config.node.codeCache ? { plugins: [wrapgenModules(), builtinDynamicImports()] } : {}),
+      plugins: [...plugins, hookBodies(config.root)],
       format: 'cjs',
     })
+  let result
+  try {
+    result = await bundle(new Map())
   } catch (cause) {
     throw bundleError(cause, config)
   }
+  // Built again with the CommonJS hooks' code as functions; a hook that esbuild cannot read that way
+  // (what only a script may hold, such as `await` as a name, or what only sloppy mode allows: a legacy
+  // octal literal, delete of a bare name) keeps the first build.
+  const bodies = hookBodyFiles(config, result.metafile)
+  if (bodies.size > 0) result = await bundle(bodies).catch(() => result!)
   return { code: result.outputFiles[0]!.contents, rare: await bundleRare(target), target, inputs: inputsOf(result.metafile), external: config.node.external }
+}
+
+/**
+ * The hooks whose module can come as a function of its own code (renderPreloadEntry's `bodies`): a
+ * plain .js or .cjs file esbuild read as CommonJS, named by one hook only and imported by no other
+ * module of the bundle (that one would get the same module object from a require, which a second
+ * copy of its code would not give).
+ */
+export function hookBodyFiles(config: ResolvedConfig, meta: Metafile): Map<number, string> {
+  const entry = meta.inputs[ENTRY]
+  const imported = new Map<string, number>()
+  for (const [path, input] of Object.entries(meta.inputs)) for (const i of input.imports) if (path !== ENTRY) imported.set(i.path, (imported.get(i.path) ?? 0) + 1)
+  const files = config.node.preloads.map((p) => entry?.imports.find((i) => i.kind === 'require-call' && i.original === specifier(p.import, config.root))?.path)
+  const bodies = new Map<number, string>()
+  files.forEach((file, i) => {
+    if (file === undefined || !/\.c?js$/.test(file) || file.includes(':') || meta.inputs[file]?.format !== 'cjs') return
+    if (imported.has(file) || files.indexOf(file) !== files.lastIndexOf(file)) return
+    bodies.set(i, file)
+  })
+  return bodies
+}
+
+/**
+ * Loads `wrapgen-hook-body:<file>` (a path relative to the root) as an ES module whose default export
+ * is the file's code in a function of `exports` and `module`: what node's CommonJS loader runs it as.
+ * Its requires resolve from its own folder, as before.
+ */
+function hookBodies(root: string): Plugin {
+  const prefix = `${HOOK_BODY_NAMESPACE}:`
+  return {
+    name: 'wrapgen-hook-bodies',
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${HOOK_BODY_NAMESPACE}:`) }, (args) => ({ path: args.path.slice(prefix.length), namespace: HOOK_BODY_NAMESPACE }))
+      build.onLoad({ filter: /.*/, namespace: HOOK_BODY_NAMESPACE }, async (args) => {
+        const file = join(root, args.path)
+        // esbuild reads this module as strict code (it has an export), and would scope a function declared
+        // in a block to the block: converted as the CommonJS file it is first, such a function is assigned
+        // to a var of the module's scope, as sloppy mode does. The bundle itself stays sloppy code.
+        const { code } = await build.esbuild.transform(readFileSync(file, 'utf8'), { loader: 'js', format: 'cjs', target: build.initialOptions.target ?? 'esnext', sourcefile: file })
+        // A #! line is the file's first only (node skips it); the rest inside a function.
+        return { contents: `export default (function (exports, module) {\n${code.replace(/^#!.*/, '')}})\n`, resolveDir: dirname(file), loader: 'js' }
+      })
+    },
+  }
 }
 
 const rareByTarget = new Map<string, Promise<Uint8Array>>()
@@ -179,7 +234,7 @@ async function buildRare(target: string): Promise<Uint8Array> {
 function inputsOf(meta: Metafile): Bundle['inputs'] {
   const output = Object.values(meta.outputs)[0]
   return Object.entries(output?.inputs ?? {})
-    .map(([path, v]) => ({ path: path.replace(/^.*node_modules\//, 'node_modules/'), bytes: v.bytesInOutput }))
+    .map(([path, v]) => ({ path: path.replace(`${HOOK_BODY_NAMESPACE}:`, '').replace(/^.*node_modules\//, 'node_modules/'), bytes: v.bytesInOutput }))
     .sort((a, b) => a.path.localeCompare(b.path))
 }
 

@@ -3,7 +3,7 @@
 // on its own into preload-rare.cjs beside the preload and required on first need: a start where every
 // hook succeeds synchronously never parses a byte of it.
 import { logLine, now, writeErr, type HookTiming, type PreloadState } from './index.js'
-import type { HookEntry, Rare } from './run.js'
+import type { HookStart, Rare } from './run.js'
 
 /** What a hook threw, in one line; never throws itself (a thrown Object.create(null) has no string form). */
 function firstLine(e: unknown): string {
@@ -21,15 +21,15 @@ const round = (ms: number): number => Math.round(ms * 100) / 100
  */
 let exitCalled: unknown
 
-function failed(hook: HookEntry, timing: HookTiming, e: unknown): void {
-  timing.ok = false
-  timing.error = firstLine(e)
-  writeErr(`wrapgen: preload ${hook.name} failed: ${timing.error}${hook.critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
+function failed(hook: HookTiming, critical: boolean, e: unknown): void {
+  hook.ok = false
+  hook.error = firstLine(e)
+  writeErr(`wrapgen: preload ${hook.name} failed: ${hook.error}${critical ? ' (critical: stopping start-up)' : '; skipped'}\n`)
 }
 
-function overBudget(hook: HookEntry, timing: HookTiming, what: string): void {
-  if (timing.overBudget) return
-  timing.overBudget = true
+function overBudget(hook: HookStart, what: string): void {
+  if (hook.overBudget) return
+  hook.overBudget = true
   writeErr(`wrapgen: preload ${hook.name} ${what}, over its budget of ${hook.budgetMs} ms\n`)
 }
 
@@ -54,47 +54,47 @@ export default {
     throw new Error('the module exports no hook; export default definePreload({ setup(options) { ... } })')
   },
 
-  exit(hook, exit, code) {
+  exit(hook, critical, exit, code) {
     const call = `process.exit(${code === undefined ? '' : String(code)})`
-    if (!hook.critical) throw (exitCalled = new Error(`called ${call} during setup`))
+    if (!critical) throw (exitCalled = new Error(`called ${call} during setup`))
     writeErr(`wrapgen: preload ${hook.name} called ${call} during setup (critical: start-up ends)\n`)
     return exit.call(process, code)
   },
 
-  failed(hook, timing, e, exit, intercept) {
-    failed(hook, timing, e)
-    if (!hook.critical || e === exitCalled) return
+  failed(hook, critical, e, exit, intercept) {
+    failed(hook, critical, e)
+    if (!critical || e === exitCalled) return
     // A critical hook's failure ends start-up: node reports the throw, Lambda the failed init.
     if (process.exit === intercept) process.exit = exit
     throw e
   },
 
-  overBudget(hook, timing) {
-    overBudget(hook, timing, `took ${round(timing.ms)} ms`)
+  overBudget(hook) {
+    overBudget(hook, `took ${round(hook.ms)} ms`)
   },
 
   /**
    * An async setup: its end is reported (settledMs, over budget), and a critical one that rejects ends the
    * process (Lambda then reports the failed start), as a synchronous throw would.
    */
-  watchAsync(result, hook, timing, t0, state) {
+  watchAsync(result, hook, critical, t0, state) {
     const budget = hook.budgetMs
-    timing.pending = true
+    hook.pending = true
     // result.then is called here, inside the runner's try: a thenable whose then throws fails at once,
     // as a synchronous throw would. What it returns may be anything; Promise.resolve makes it a promise.
     const ended = result.then(
       () => undefined,
       (e: unknown) => {
-        failed(hook, timing, e)
-        if (hook.critical) process.exit(1)
+        failed(hook, critical, e)
+        if (critical) process.exit(1)
       },
     )
     const settled = Promise.resolve(ended).then(() => {
-      delete timing.pending
-      timing.settledMs = round(now() - t0)
-      if (timing.settledMs > budget) overBudget(hook, timing, `took ${timing.settledMs} ms (async)`)
+      delete hook.pending
+      hook.settledMs = round(now() - t0)
+      if (hook.settledMs > budget) overBudget(hook, `took ${hook.settledMs} ms (async)`)
     })
-    state.pending.push(Promise.race([settled, afterBudget(budget - (now() - t0), () => overBudget(hook, timing, 'is still running'))]))
+    state.pending.push(Promise.race([settled, afterBudget(budget - (now() - t0), () => overBudget(hook, 'is still running'))]))
   },
 
   log(hook, message, fields) {
