@@ -54,7 +54,7 @@ const ENTRY_MARK = `\n// ${PRELOAD_ENTRY_NAME}\n`
  * The bundle with esbuild's module helpers timed: each module's own load time (its nested requires
  * not counted) is added up under its metafile path in globalThis[Symbol.for("wrapgen.analyze")].
  * Modules esbuild inlined as plain code (ES modules it hoisted) are not seen; their time stays with
- * the module that imports them. Undefined when the bundle has neither helper.
+ * the module that imports them. Undefined when the bundle has neither helper nor a hook's function.
  */
 export function timedBundle(code: string): string | undefined {
   const bodies = code.includes(ENTRY_MARK) ? [...code.matchAll(HOOK_BODY)] : []
@@ -77,11 +77,12 @@ export function timedBundle(code: string): string | undefined {
     `var ${helper} = (${params}) => {\n  const inner = ${inner}(${params}), name = __getOwnPropNames(${params.split(',')[0]})[0];\n  let started = false;\n  return function () { if (started) return inner(); started = true; return __wrapgenTime(name, inner); };\n};\n`
   const commonjs = `${wrap('__commonJS', 'cb, mod', '__wrapgenCommonJS')}var __wrapgenCommonJS = (cb, mod) => function __require() {\n`
   const esm = `${wrap('__esm', 'fn, res', '__wrapgenEsm')}var __wrapgenEsm = (fn, res) => function __init() {\n`
-  // A hook's function, timed under its file's path, wrapped before the entry calls it.
-  const timeBodies = bodies.map(([, path, name]) => `${name} = __wrapgenBody(${JSON.stringify(path)}, ${name});\n`).join('')
-  const body = 'var __wrapgenBody = (name, run) => function (exports, module) { return __wrapgenTime(name, () => run.call(this, exports, module)); };\n'
   const timed = code.replace(COMMONJS_HELPER, commonjs).replace(ESM_HELPER, esm)
-  return `${probe}\n${body}${bodies.length ? timed.replace(ENTRY_MARK, `\n${timeBodies}${ENTRY_MARK}`) : timed}`
+  if (bodies.length === 0) return `${probe}\n${timed}`
+  // A hook's function, timed under its file's path: wrapped before the entry calls it.
+  const body = 'var __wrapgenBody = (name, run) => function (exports, module) { return __wrapgenTime(name, () => run.call(this, exports, module)); };\n'
+  const timeBodies = bodies.map(([, path, name]) => `${name} = __wrapgenBody(${JSON.stringify(path)}, ${name});\n`).join('')
+  return `${probe}\n${body}${timed.replace(ENTRY_MARK, `\n${timeBodies}${ENTRY_MARK}`)}`
 }
 
 /** Milliseconds per package from the per-module times of several runs: the median of each package's total. */

@@ -147,8 +147,7 @@ export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
     throw bundleError(cause, config)
   }
   // Built again with the CommonJS hooks' code as functions; a hook that esbuild cannot read that way
-  // (what only a script may hold, such as `await` as a name, or what only sloppy mode allows: a legacy
-  // octal literal, delete of a bare name) keeps the first build.
+  // (what only sloppy mode allows, such as a delete of a bare name) keeps the first build.
   const bodies = hookBodyFiles(config, result.metafile)
   if (bodies.size > 0) result = await bundle(bodies).catch(() => result!)
   return { code: result.outputFiles[0]!.contents, rare: await bundleRare(target), target, inputs: inputsOf(result.metafile), external: config.node.external }
@@ -160,10 +159,10 @@ export async function bundlePreload(config: ResolvedConfig): Promise<Bundle> {
  * module of the bundle (that one would get the same module object from a require, which a second
  * copy of its code would not give).
  */
-export function hookBodyFiles(config: ResolvedConfig, meta: Metafile): Map<number, string> {
+function hookBodyFiles(config: ResolvedConfig, meta: Metafile): Map<number, string> {
   const entry = meta.inputs[ENTRY]
-  const imported = new Map<string, number>()
-  for (const [path, input] of Object.entries(meta.inputs)) for (const i of input.imports) if (path !== ENTRY) imported.set(i.path, (imported.get(i.path) ?? 0) + 1)
+  const imported = new Set<string>()
+  for (const [path, input] of Object.entries(meta.inputs)) for (const i of input.imports) if (path !== ENTRY) imported.add(i.path)
   const files = config.node.preloads.map((p) => entry?.imports.find((i) => i.kind === 'require-call' && i.original === specifier(p.import, config.root))?.path)
   const bodies = new Map<number, string>()
   files.forEach((file, i) => {
