@@ -451,6 +451,10 @@ t.test('java, real JVM: the build reads a manifest and the runner finds premain 
     'Base.java': 'public class Base { public static void premain(String a, java.lang.instrument.Instrumentation i) { System.out.println("inherited"); } }\n',
     'Child.java': 'public class Child extends Base { public static void premain(String a) { System.out.println("own " + a); } }\n',
     'OnlyBase.java': 'public class OnlyBase extends Base {}\n',
+    // Not public, in a package: the JVM starts it past the access check.
+    'Hidden.java': `package ${pkg};\nclass Hidden { public static void premain(String a, java.lang.instrument.Instrumentation i) { System.out.println("hidden " + a); } }\n`,
+    // No premain: the JVM loads the class but never initialises it.
+    'NoPremain.java': 'public class NoPremain { static { System.out.println("initialised"); } }\n',
   }
   mkdirSync(join(j, 'classes'), { recursive: true })
   for (const [f, s] of Object.entries(src)) writeFileSync(join(j, f), s)
@@ -461,21 +465,22 @@ t.test('java, real JVM: the build reads a manifest and the runner finds premain 
   writeFileSync(join(j, 'long.mf'), `premain-class: ${pkg}.TheAgentWhoseNameRunsPastTheLine\r\nboot-class-path: ${join(j, 'boot.jar')}\r\n`)
   spawnSync('jar', ['cfm', join(j, 'long.jar'), join(j, 'long.mf'), '-C', join(j, 'classes'), `${path}/TheAgentWhoseNameRunsPastTheLine.class`])
   t.match(spawnSync('unzip', ['-p', join(j, 'long.jar'), 'META-INF/MANIFEST.MF'], { encoding: 'utf8' }).stdout ?? '', /\r?\n [^\r\n]+/, 'the manifest holds a continued line')
-  for (const [jar, cls] of [['child', 'Child'], ['onlybase', 'OnlyBase']] as const) {
+  for (const [jar, cls, extra] of [['child', 'Child', ['Base.class']], ['onlybase', 'OnlyBase', ['Base.class']], ['hidden', `${pkg}.Hidden`, []], ['nopremain', 'NoPremain', []]] as const) {
     writeFileSync(join(j, `${jar}.mf`), `Premain-Class: ${cls}\n`)
-    spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls}.class`, '-C', join(j, 'classes'), 'Base.class'])
+    spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls.replace(/\./g, '/')}.class`, ...extra.flatMap((e) => ['-C', join(j, 'classes'), e])])
   }
-  const { wrapper, layerDir } = await layer({ java: { agents: [{ jar: './java-manifest/long.jar', options: 'x' }, { jar: './java-manifest/child.jar', options: 'y' }, './java-manifest/onlybase.jar'] } })
+  const { wrapper, layerDir } = await layer({ java: { agents: [{ jar: './java-manifest/long.jar', options: 'x' }, { jar: './java-manifest/child.jar', options: 'y' }, './java-manifest/onlybase.jar', { jar: './java-manifest/hidden.jar', options: 'z' }, './java-manifest/nopremain.jar'] } })
   t.same(readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8').split('\n')[1]!.split('\t').slice(4), [`${pkg}.TheAgentWhoseNameRunsPastTheLine`, join(j, 'boot.jar')], 'agents.txt: the continued Premain-Class and the Boot-Class-Path')
   const argv = ['java', '-classpath', fx.main, 'Main', 'example.App::handle']
   const got = run(wrapper, argv)
   t.equal(got.code, 0, got.stderr)
-  t.same(got.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', 'own y', 'inherited', ''], 'the continued Premain-Class and the Boot-Class-Path, the class\'s own premain first, an inherited one last')
-  t.same(own(got.stderr), [], 'no failures')
-  // The first two straight through -javaagent: (what the runner stands for) print the same. (An
-  // inherited premain, as Java 8's JVM takes it: this JVM may refuse it and abort, the runner takes it.)
-  const direct = spawnSync('java', ['-javaagent:' + join(j, 'long.jar') + '=x', '-javaagent:' + join(j, 'child.jar') + '=y', ...argv.slice(1)], { encoding: 'utf8' })
-  t.same(direct.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', 'own y', ''], 'as the JVM itself does')
+  t.same(got.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', 'own y', 'inherited', 'hidden z', ''], 'the continued Premain-Class and the Boot-Class-Path, the class\'s own premain first, an inherited one last, a class that is not public, and a class without premain not initialised')
+  t.same(own(got.stderr), ['wrapgen: agent ./java-manifest/nopremain.jar failed: java.lang.NoSuchMethodException: NoPremain.premain(String[, Instrumentation]) is not a public static method; skipped'], 'only the agent without premain failed')
+  // Straight through -javaagent: (what the runner stands for) they print the same. (An inherited
+  // premain, as Java 8's JVM takes it: this JVM may refuse it and abort, the runner takes it; without
+  // premain the JVM aborts.)
+  const direct = spawnSync('java', ['-javaagent:' + join(j, 'long.jar') + '=x', '-javaagent:' + join(j, 'child.jar') + '=y', '-javaagent:' + join(j, 'hidden.jar') + '=z', ...argv.slice(1)], { encoding: 'utf8' })
+  t.same(direct.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', 'own y', 'hidden z', ''], 'as the JVM itself does')
 })
 
 t.test('java: the committed runner classes are their source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {

@@ -16,8 +16,7 @@
 // with streams and lambdas); the list is scanned as bytes in the runner's own loop (see next()). Each
 // JDK class this class names is resolved through the class loader's Java code the first time: paths are
 // Strings (no java.io.File), modifiers are tested against the constants javac inlines (no
-// java.lang.reflect.Modifier), the agent class loader is this class's own unless a custom system class
-// loader is set (no java.lang.ClassLoader), and strings are joined with String.concat (no StringBuilder).
+// java.lang.reflect.Modifier), and strings are joined with String.concat (no StringBuilder).
 // What only a failure, a runner attached without its option string or WRAPGEN_TIMING=1 needs (messages,
 // number formatting) is in WrapgenAgentsRare, which the JVM loads and verifies only then. The JVM's
 // lookup of premain makes a Method of every method this class declares, resolving the types in their
@@ -112,8 +111,9 @@ public final class WrapgenAgents {
     if (t5 + 1 < end) WrapgenAgentsRare.bootClassPath(jar, new String(b, t5 + 1, end - t5 - 1, "UTF-8"), inst);
     // The JarFile stays open: the class path takes it (closing it would load more classes).
     inst.appendToSystemClassLoaderSearch(new JarFile(jar, false));
-    // The JVM loads an agent with the system class loader: this class's own, unless one is configured.
-    Class<?> c = Class.forName(new String(b, t4 + 1, t5 - t4 - 1, "UTF-8"), true, System.getProperty("java.system.class.loader") == null ? WrapgenAgents.class.getClassLoader() : WrapgenAgentsRare.systemClassLoader());
+    // As the JVM loads an agent (java.instrument's loadClassAndStartAgent): with the system class loader,
+    // initialised only when its premain is invoked (a class without one never is).
+    Class<?> c = ClassLoader.getSystemClassLoader().loadClass(new String(b, t4 + 1, t5 - t4 - 1, "UTF-8"));
     // The JVM's order: premain(String, Instrumentation) then premain(String) declared by the class
     // itself, then the same inherited (looked up only when the class declares neither).
     Method withInst = null;
@@ -124,9 +124,16 @@ public final class WrapgenAgents {
       if (p.length == 2 && p[0] == String.class && p[1] == Instrumentation.class) withInst = m;
       else if (p.length == 1 && p[0] == String.class) plain = m;
     }
-    if (withInst != null) withInst.invoke(null, options, inst);
-    else if (plain != null) plain.invoke(null, options);
-    else WrapgenAgentsRare.inherited(c, options, inst);
+    Method m = withInst != null ? withInst : plain;
+    if (m == null) {
+      WrapgenAgentsRare.inherited(c, options, inst);
+      return;
+    }
+    // An agent class that is not public (in a package: the runner could not call its premain) is started
+    // past the access check, as the JVM does.
+    if ((c.getModifiers() & Modifier.PUBLIC) == 0) m.setAccessible(true);
+    if (m == withInst) m.invoke(null, options, inst);
+    else m.invoke(null, options);
   }
 }
 
@@ -151,10 +158,6 @@ final class WrapgenAgentsRare {
     System.err.println("wrapgen: cannot read " + new File(dir, "agents.txt") + " (" + e.getMessage() + "); no agents started");
   }
 
-  static ClassLoader systemClassLoader() {
-    return ClassLoader.getSystemClassLoader();
-  }
-
   /** The jars of a Boot-Class-Path (space-separated, relative to the agent jar's folder), as the JVM adds them. */
   static void bootClassPath(String jar, String bootPath, Instrumentation inst) throws Exception {
     for (String p : bootPath.trim().split(" +")) {
@@ -163,16 +166,17 @@ final class WrapgenAgentsRare {
     }
   }
 
-  /** A premain the class inherits (Class.getMethod walks Object's methods too, loading more classes). */
+  /**
+   * A premain the class inherits (Class.getMethod walks Object's methods too, loading more classes),
+   * called past the access check when the class declaring it is not public, as the JVM does.
+   */
   static void inherited(Class<?> c, String options, Instrumentation inst) throws Exception {
     Method withInst = find(c, String.class, Instrumentation.class);
-    if (withInst != null) {
-      withInst.invoke(null, options, inst);
-      return;
-    }
-    Method plain = find(c, String.class);
-    if (plain == null) throw new NoSuchMethodException(c.getName() + ".premain(String[, Instrumentation]) is not a public static method");
-    plain.invoke(null, options);
+    Method m = withInst != null ? withInst : find(c, String.class);
+    if (m == null) throw new NoSuchMethodException(c.getName() + ".premain(String[, Instrumentation]) is not a public static method");
+    if (!Modifier.isPublic(m.getDeclaringClass().getModifiers())) m.setAccessible(true);
+    if (m == withInst) m.invoke(null, options, inst);
+    else m.invoke(null, options);
   }
 
   private static Method find(Class<?> c, Class<?>... params) {
