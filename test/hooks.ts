@@ -485,7 +485,7 @@ t.test('java, real JVM: the build reads a manifest and the runner finds premain 
 
 t.test('java: the committed runner classes are their source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
   const out = join(dir, 'rebuilt')
-  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/WrapgenAgents.java')], { encoding: 'utf8' })
+  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/WrapgenAgents.java'), join(repo, 'runners/java/src/WrapgenAgentsRare.java')], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr)
   t.same(readdirSync(out).sort(), ['WrapgenAgents.class', 'WrapgenAgentsRare.class'], 'the two classes the layer\'s runner jar packs')
   for (const c of ['WrapgenAgents.class', 'WrapgenAgentsRare.class']) {
