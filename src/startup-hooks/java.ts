@@ -1,6 +1,7 @@
 // The Java agent runner's jar, packed at build time from the committed classes (runners/java/build.sh),
 // with a manifest that makes it an agent and grants the capabilities agents commonly ask for, since
-// every agent it starts shares its Instrumentation.
+// every agent it starts shares its Instrumentation. Used when the runner cannot be written into the first
+// agent's jar (java-hosted.ts: a signed jar, or one with classes of the runner's names).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LayerFile } from '../layer/files.js'
