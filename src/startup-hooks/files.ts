@@ -87,8 +87,8 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
     const isHosted = typeof hosted !== 'string'
     files.push(file(JAVA_RUNNER, isHosted ? hosted : await javaRunnerJar()))
     files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, manifests, plan, isHosted))))
-    const own = file(hookPath('java/agents', first, 0), new Uint8Array()).path
-    files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents).filter((f) => !(isHosted && f.path === own)))
+    const firstCopy = `${LAYER_DIR}/${hookPath('java/agents', first, 0)}`
+    files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents).filter((f) => !(isHosted && f.path === firstCopy)))
   }
   if (config.dotnet.startupHooks.length) {
     await inspectBinaries(config, 'dotnet.startupHooks', config.dotnet.startupHooks, (bytes) => startupHookProblem(bytes) ?? true, 'a startup hook assembly (a StartupHook class in no namespace with static void Initialize())')
