@@ -511,11 +511,11 @@ t.test('compose --config with every config key: the runners\' folders, extension
   const r = await cli('compose', tracerZip, handlerZip, '--config', join(project, '.wrapgenrc.json'), '--out', out)
   t.equal(r.code, 0, 'composed (before: exit 70, ENOENT under /opt/wrapgen/...)', { stderr: r.err })
   const { tree } = await readLayer(join(out, 'layer.zip'))
-  for (const path of ['wrapgen/import.mjs', 'wrapgen/imports/01-imp.mjs', 'wrapgen/python/run.py', 'wrapgen/python/hooks/01-otel.py', 'wrapgen/ruby/run.rb', 'wrapgen/ruby/hooks/01-otel.rb', 'wrapgen/java/wrapgen-agents.jar', 'wrapgen/java/agents.txt', 'wrapgen/java/agents/01-agent.jar', 'wrapgen/dotnet/WrapgenStartupHooks.dll', 'wrapgen/dotnet/hooks/01/Acme.StartupHook.dll', 'wrapgen/preload.cjs', 'extensions/agent', 'acme/agent.json', 'bootstrap', 'tracer/wrapper', 'handler-wrap/wrapper']) {
+  for (const path of ['wrapgen/import.mjs', 'wrapgen/imports/01-imp.mjs', 'wrapgen/python/run.py', 'wrapgen/python/hooks/01-otel.py', 'wrapgen/ruby/run.rb', 'wrapgen/ruby/hooks/01-otel.rb', 'wrapgen/java/wrapgen-agents.jar', 'wrapgen/java/agents.txt', 'wrapgen/dotnet/WrapgenStartupHooks.dll', 'wrapgen/dotnet/hooks/01/Acme.StartupHook.dll', 'wrapgen/preload.cjs', 'extensions/agent', 'acme/agent.json', 'bootstrap', 'tracer/wrapper', 'handler-wrap/wrapper']) {
     t.equal(tree.get(path)?.kind, 'file', `the zip holds /opt/${path}`)
     t.ok(existsSync(join(out, 'layer', path)), `the tree holds /opt/${path}`)
   }
-  for (const dir of ['wrapgen/imports', 'wrapgen/python/hooks', 'wrapgen/ruby', 'wrapgen/java/agents', 'wrapgen/dotnet/hooks/01', 'extensions', 'acme']) t.same(tree.get(dir), { kind: 'dir', mode: 0o755 }, `the zip has the folder /opt/${dir}/`)
+  for (const dir of ['wrapgen/imports', 'wrapgen/python/hooks', 'wrapgen/ruby', 'wrapgen/java', 'wrapgen/dotnet/hooks/01', 'extensions', 'acme']) t.same(tree.get(dir), { kind: 'dir', mode: 0o755 }, `the zip has the folder /opt/${dir}/`)
   t.equal(statSync(join(out, 'layer/extensions/agent')).mode & 0o777, 0o755, 'the extension keeps its exec bit')
   // Verified with its own compose.json: every family through the chain, the hooks column included.
   const v = await cli('verify', '--layer', out, '--memory', '1024', '--shell', 'dash')

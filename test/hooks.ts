@@ -13,7 +13,12 @@ import type { WrapgenConfig } from '../src/config/types.js'
 import { configProblems } from './fixtures/config-problems.js'
 import { writeLayer } from '../src/layer/write.js'
 import { simulate } from '../src/plan/simulate.js'
+import yazl from 'yazl'
 import { manifestAttribute } from '../src/startup-hooks/binary-check.js'
+import { hostedRunnerJar, rewriteManifest } from '../src/startup-hooks/java-hosted.js'
+import { javaRunnerClasses } from '../src/startup-hooks/java.js'
+import { finishZip } from '../src/layer/zip.js'
+import { agentJar } from './fixtures/hook-binaries.js'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
@@ -318,6 +323,14 @@ function buildJavaFixtures(): { ok: boolean; main: string } {
     'Boom.java': 'public class Boom { public static void premain(String a) { throw new IllegalStateException("agent broke\\nsecond"); } }\n',
     'Gone.java': 'public class Gone { public static void premain(String a) { System.out.println("gone"); } }\n',
     'Log.java': 'public class Log { static void add(String s) { try { java.nio.file.Files.write(java.nio.file.Paths.get(System.getenv("HOOK_LOG")), (s + " " + ProcessHandle.current().pid() + "\\n").getBytes(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND); } catch (Exception e) { throw new RuntimeException(e); } } }\n',
+    // The first agent's class comes from the runner's jar (the layer's copy of its own, hosting the
+    // runner): where it says it was loaded from, and an agent that appends its jar to the boot class
+    // path, as OpenTelemetry's does (the runner's classes are in that jar too).
+    'Where.java': 'public class Where { public static void premain(String a, java.lang.instrument.Instrumentation i) { Log.add("where " + Where.class.getProtectionDomain().getCodeSource().getLocation().getPath()); } }\n',
+    'SelfBoot.java': 'public class SelfBoot { public static void premain(String a, java.lang.instrument.Instrumentation i) throws Exception { i.appendToBootstrapClassLoaderSearch(new java.util.jar.JarFile(new java.io.File(SelfBoot.class.getProtectionDomain().getCodeSource().getLocation().toURI()))); System.out.println("selfboot"); } }\n',
+    // Signed in setup. In a package: the runner's classes, unsigned, are in the unnamed one, and a
+    // class loader takes a package's classes from jars of one signer only.
+    'Signed.java': 'package acme; public class Signed { public static void premain(String a) { System.out.println("signed " + a); } }\n',
     'Main.java': 'public class Main { public static void main(String[] a) { System.out.println("{\\"pid\\":" + ProcessHandle.current().pid() + ",\\"cp\\":\\"" + System.getProperty("java.class.path") + "\\",\\"args\\":\\"" + String.join("|", a) + "\\"}"); } }\n',
   }
   for (const [f, s] of Object.entries(src)) writeFileSync(join(j, f), s)
@@ -326,7 +339,7 @@ function buildJavaFixtures(): { ok: boolean; main: string } {
   const newer = readFileSync(join(j, 'classes/Newer.class'))
   newer.writeUInt16BE(99, 6)
   writeFileSync(join(j, 'classes/Newer.class'), newer)
-  for (const [jar, cls, extra] of [['a1', 'A1', ['Log.class']], ['a2', 'A2', ['Log.class']], ['boom', 'Boom', []], ['init', 'Init', []], ['newer', 'Newer', []], ['notagent', 'Gone', []]] as const) {
+  for (const [jar, cls, extra] of [['a1', 'A1', ['Log.class']], ['a2', 'A2', ['Log.class']], ['boom', 'Boom', []], ['init', 'Init', []], ['newer', 'Newer', []], ['notagent', 'Gone', []], ['where', 'Where', ['Log.class']], ['selfboot', 'SelfBoot', []]] as const) {
     writeFileSync(join(j, `${jar}.mf`), `Premain-Class: ${cls}\n`)
     if (spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls}.class`, ...extra.flatMap((e) => ['-C', join(j, 'classes'), e])]).status !== 0) return { ok: false, main: '' }
   }
@@ -336,6 +349,11 @@ function buildJavaFixtures(): { ok: boolean; main: string } {
   // place (notagent.jar, whose Premain-Class Gone is nowhere else), and the real one (notagent-real.jar)
   // put into the built layer after.
   spawnSync('jar', ['cf', join(j, 'notagent-real.jar'), '-C', join(j, 'classes'), 'Main.class'])
+  // A signed agent: the runner cannot be written into it (its signature covers the manifest).
+  writeFileSync(join(j, 'signed.mf'), 'Premain-Class: acme.Signed\n')
+  spawnSync('jar', ['cfm', join(j, 'signed.jar'), join(j, 'signed.mf'), '-C', join(j, 'classes'), 'acme/Signed.class'])
+  if (spawnSync('keytool', ['-genkeypair', '-keystore', join(j, 'keys.p12'), '-storepass', 'secret', '-keypass', 'secret', '-alias', 'k', '-dname', 'CN=wrapgen test', '-keyalg', 'RSA', '-keysize', '2048']).status !== 0) return { ok: false, main: '' }
+  if (spawnSync('jarsigner', ['-keystore', join(j, 'keys.p12'), '-storepass', 'secret', join(j, 'signed.jar'), 'k']).status !== 0) return { ok: false, main: '' }
   return { ok: true, main: join(j, 'app') }
 }
 
@@ -362,8 +380,13 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
     'wrapgen: agent ./java/notagent.jar failed: java.lang.ClassNotFoundException: Gone; skipped',
   ])
   t.same(readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8').split('\n').slice(1), [
-    'isolated\tagents/01-a1.jar\t./java/a1.jar\tk=v,x=1\tA1\t', 'isolated\tagents/02-boom.jar\t./java/boom.jar\t\tBoom\t', 'isolated\tagents/03-notagent.jar\t./java/notagent.jar\t\tGone\t', 'isolated\tagents/04-a2.jar\t./java/a2.jar\t\tA2\t', '',
-  ], 'agents.txt: each agent\'s Premain-Class read at build time, so the runner reads no manifest')
+    'isolated\t\t./java/a1.jar\tk=v,x=1\tA1\t', 'isolated\tagents/02-boom.jar\t./java/boom.jar\t\tBoom\t', 'isolated\tagents/03-notagent.jar\t./java/notagent.jar\t\tGone\t', 'isolated\tagents/04-a2.jar\t./java/a2.jar\t\tA2\t', '',
+  ], 'agents.txt: each agent\'s Premain-Class read at build time, so the runner reads no manifest; the first one\'s file empty (in the runner\'s jar)')
+  t.notOk(existsSync(join(layerDir, 'wrapgen/java/agents/01-a1.jar')), 'the first agent has no copy of its own: the runner is in it')
+  const hostJar = join(layerDir, 'wrapgen/java/wrapgen-agents.jar')
+  t.same(spawnSync('unzip', ['-Z1', hostJar], { encoding: 'utf8' }).stdout.split('\n'), ['META-INF/', 'META-INF/MANIFEST.MF', 'A1.class', 'Log.class', 'WrapgenAgents.class', 'WrapgenAgentsRare.class', ''], 'the runner\'s jar: the first agent\'s entries, the manifest first, and the runner\'s classes')
+  t.notMatch(spawnSync('unzip', ['-v', hostJar], { encoding: 'utf8' }).stdout, /Defl/, 'every entry stored (no inflater on a cold start)')
+  t.match(spawnSync('unzip', ['-p', hostJar, 'META-INF/MANIFEST.MF'], { encoding: 'utf8' }).stdout, /^Manifest-Version: 1\.0\r\n(.+\r\n)*Premain-Class: WrapgenAgents\r\n(.+\r\n)*Can-Set-Native-Method-Prefix: true\r\n\r\n$/, 'its Premain-Class the runner, with the runner\'s capabilities')
   // Attached by hand, without its option string (or by a wrapper of an older build): it finds
   // agents.txt beside its jar.
   const byHand = run(undefined, ['java', `-javaagent:${join(layerDir, 'wrapgen/java/wrapgen-agents.jar')}`, ...argv.slice(1)])
@@ -407,6 +430,66 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   t.equal(noRunner.code, 0)
   t.same(own(noRunner.stderr), [`wrapgen: ${join(layerDir, 'wrapgen')}/java/wrapgen-agents.jar is missing; running the function without wrapgen (failMode "open")`])
   t.same(noRunner.log, [])
+})
+
+// The runner hosted in the first agent's jar (src/startup-hooks/java-hosted.ts): what that agent sees,
+// its failures, an agent that puts its own jar (and so the runner's classes) on the boot class path,
+// and the jars it cannot be written into.
+t.test('java, real JVM: the runner in the first agent\'s jar', { skip: !(has('javac') && has('jar') && has('jarsigner')) && 'no JDK (javac, jar, jarsigner)' }, async (t) => {
+  const fx = javaFixtures()
+  t.ok(fx.ok, 'agents compiled, packed and signed')
+  const argv = ['java', '-XX:+UseSerialGC', '-classpath', fx.main, 'Main', 'example.App::handle']
+  const where = await layer({ java: { agents: ['./java/where.jar', './java/a2.jar'] } })
+  const got = run(where.wrapper, argv)
+  t.equal(got.code, 0, got.stderr)
+  t.same(got.log, [`where ${join(where.layerDir, 'wrapgen/java/wrapgen-agents.jar')} ${got.pid}`, `a2 null ${got.pid}`], 'the first agent\'s class comes from the layer\'s copy of its jar, as with -javaagent: of that copy')
+  t.ok(readFileSync(join(where.layerDir, 'wrapgen/java/wrapgen-agents.jar')).equals(readFileSync(join((await layer({ java: { agents: ['./java/where.jar', './java/a2.jar'] } })).layerDir, 'wrapgen/java/wrapgen-agents.jar'))), 'the same config, the same jar, byte for byte')
+
+  const boom = await layer({ java: { agents: ['./java/boom.jar', './java/a2.jar'] } })
+  const b = run(boom.wrapper, argv)
+  t.equal(b.code, 0, 'a failing first agent is isolated like the others')
+  t.same(own(b.stderr), ['wrapgen: agent ./java/boom.jar failed: java.lang.IllegalStateException: agent broke; skipped'])
+  t.same(b.log, [`a2 null ${b.pid}`])
+
+  // The failure after SelfBoot (no WRAPGEN_TIMING: the runner's rare class is loaded only then, by the
+  // boot loader now): one line, not a JVM aborted by an IllegalAccessError.
+  const sb = await layer({ java: { agents: ['./java/selfboot.jar', './java/boom.jar', './java/a2.jar'] } })
+  for (const env of [{}, { WRAPGEN_TIMING: '1' }] as Array<Record<string, string>>) {
+    const s = run(sb.wrapper, argv, env)
+    t.equal(s.code, 0, s.stderr)
+    t.same(own(s.stderr), ['wrapgen: agent ./java/boom.jar failed: java.lang.IllegalStateException: agent broke; skipped'], 'an agent that puts its jar on the boot class path: the failure after it reported as before')
+    t.same([s.stdout.split('\n')[0], s.log], ['selfboot', [`a2 null ${s.pid}`]])
+    t.equal(s.stderr.includes('{"wrapgen":"hooks"'), 'WRAPGEN_TIMING' in env, 'timed when asked')
+  }
+
+  const signed = await layer({ java: { agents: ['./java/signed.jar', './java/a1.jar'] } })
+  const java = join(signed.layerDir, 'wrapgen/java')
+  t.ok(readFileSync(join(java, 'agents/01-signed.jar')).equals(readFileSync(join(dir, 'java/signed.jar'))), 'a signed first agent: copied as it is')
+  t.same(spawnSync('unzip', ['-Z1', join(java, 'wrapgen-agents.jar')], { encoding: 'utf8' }).stdout.split('\n'), ['META-INF/MANIFEST.MF', 'WrapgenAgents.class', 'WrapgenAgentsRare.class', ''], 'and the runner in its own jar')
+  t.equal(readFileSync(join(java, 'agents.txt'), 'utf8').split('\n')[1], 'isolated\tagents/01-signed.jar\t./java/signed.jar\t\tacme.Signed\t')
+  const sg = run(signed.wrapper, argv)
+  t.equal(sg.code, 0, sg.stderr)
+  t.same([sg.stdout.split('\n')[0], sg.log], ['signed null', [`a1 null true ${sg.pid}`]], 'both started')
+})
+
+t.test('java: the jar the runner is written into', async (t) => {
+  const runner = javaRunnerClasses()
+  const hosted = await hostedRunnerJar(await agentJar(), runner)
+  t.type(hosted, Uint8Array, 'an agent jar hosts the runner')
+  t.equal(await hostedRunnerJar(await agentJar('WrapgenAgents'), runner), 'it has a class of the runner\'s name (WrapgenAgents.class)')
+  const clash = new yazl.ZipFile()
+  clash.addBuffer(Buffer.from('Manifest-Version: 1.0\r\nPremain-Class: A\r\n\r\n'), 'META-INF/MANIFEST.MF')
+  clash.addBuffer(Buffer.from('x'), 'A.class')
+  clash.addBuffer(Buffer.from('x'), 'META-INF/versions/11/WrapgenAgentsRare.class')
+  clash.addBuffer(Buffer.from('x'), 'META-INF/ACME.SF')
+  t.equal(await hostedRunnerJar(await finishZip(clash, ''), runner), 'it has a class of the runner\'s name (META-INF/versions/11/WrapgenAgentsRare.class)')
+  const grants = [['Premain-Class', 'WrapgenAgents'], ['Can-Retransform-Classes', 'true']] as const
+  t.equal(rewriteManifest('Manifest-Version: 1.0\nPremain-Class: io.example.Agent\nboot-class-path: a.jar\n  b.jar\ncan-retransform-classes: false\n\nName: x/\nSealed: true\n', grants),
+    'Manifest-Version: 1.0\r\nPremain-Class: WrapgenAgents\r\nboot-class-path: a.jar b.jar\r\nCan-Retransform-Classes: true\r\n\r\nName: x/\r\nSealed: true\r\n', 'replaced where they are (names in any case), continuations joined, the sections after kept')
+  t.equal(rewriteManifest('Premain-Class: A', grants), 'Premain-Class: WrapgenAgents\r\nCan-Retransform-Classes: true\r\n\r\n', 'missing attributes added; a last line without its newline read')
+  const long = rewriteManifest(`Premain-Class: A\r\nImplementation-Title: ${'é'.repeat(50)}\r\n\r\n`, grants).split('\r\n')
+  t.same(long.map((l) => Buffer.byteLength(l) <= 72), long.map(() => true), 'lines wrapped at 72 bytes')
+  t.equal(long.slice(1, 3).map((l, i) => (i ? l.slice(1) : l)).join(''), `Implementation-Title: ${'é'.repeat(50)}`, 'never inside a character')
 })
 
 // Guards against the runner catching only Exception around an agent's start: the Errors the JVM throws
@@ -475,6 +558,9 @@ t.test('java, real JVM: the build reads a manifest and the runner finds premain 
   const got = run(wrapper, argv)
   t.equal(got.code, 0, got.stderr)
   t.same(got.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', 'own y', 'inherited', 'hidden z', ''], 'the continued Premain-Class and the Boot-Class-Path, the class\'s own premain first, an inherited one last, a class that is not public, and a class without premain not initialised')
+  const later = await layer({ java: { agents: ['./java-manifest/nopremain.jar', { jar: './java-manifest/long.jar', options: 'x' }] } })
+  const boot = run(later.wrapper, argv)
+  t.same(boot.stdout.split('\n').filter((l) => !l.startsWith('{')), ['long x boot=true', ''], 'a Boot-Class-Path of an agent after the first (the runner adds it, not the JVM)')
   t.same(own(got.stderr), ['wrapgen: agent ./java-manifest/nopremain.jar failed: java.lang.NoSuchMethodException: NoPremain.premain(String[, Instrumentation]) is not a public static method; skipped'], 'only the agent without premain failed')
   // Straight through -javaagent: (what the runner stands for) they print the same. (An inherited
   // premain, as Java 8's JVM takes it: this JVM may refuse it and abort, the runner takes it; without
@@ -485,7 +571,7 @@ t.test('java, real JVM: the build reads a manifest and the runner finds premain 
 
 t.test('java: the committed runner classes are their source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
   const out = join(dir, 'rebuilt')
-  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/WrapgenAgents.java')], { encoding: 'utf8' })
+  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/WrapgenAgents.java'), join(repo, 'runners/java/src/WrapgenAgentsRare.java')], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr)
   t.same(readdirSync(out).sort(), ['WrapgenAgents.class', 'WrapgenAgentsRare.class'], 'the two classes the layer\'s runner jar packs')
   for (const c of ['WrapgenAgents.class', 'WrapgenAgentsRare.class']) {

@@ -7,5 +7,5 @@ set -eu
 cd "$(dirname "$0")"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-javac --release 8 -Xlint:-options -d "$out" src/WrapgenAgents.java
+javac --release 8 -Xlint:-options -d "$out" src/WrapgenAgents.java src/WrapgenAgentsRare.java
 for c in WrapgenAgents WrapgenAgentsRare; do cp "$out/$c.class" "$c.class"; done

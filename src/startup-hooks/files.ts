@@ -11,7 +11,8 @@ import { packageRoot } from '../package-root.js'
 import { LAYER_DIR, type Plan } from '../plan/types.js'
 import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, PYTHON_RUNNER_BYTECODE_DIR, PYTHON_RUNNER_CODE, RUBY_RUNNER, dotnetHookPath, hookPath } from './layout.js'
 import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
-import { javaRunnerJar } from './java.js'
+import { javaRunnerClasses, javaRunnerJar } from './java.js'
+import { hostedRunnerJar } from './java-hosted.js'
 import { bundleImports } from './node-imports.js'
 import { agentManifest, startupHookProblem } from './binary-check.js'
 
@@ -79,9 +80,15 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
   }
   if (config.java.agents.length) {
     const manifests = await inspectBinaries(config, 'java.agents', config.java.agents, agentManifest, 'an agent jar (a Premain-Class in its manifest)')
-    files.push(file(JAVA_RUNNER, await javaRunnerJar()))
-    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, manifests, plan))))
-    files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents))
+    // The runner in the first agent's copy where it can be (java-hosted.ts), at the runner jar's path
+    // (the plan's); that agent then has no copy of its own.
+    const first = config.java.agents[0]!
+    const hosted = await hostedRunnerJar(readHook(config, 'java.agents', first, 0), javaRunnerClasses())
+    const isHosted = typeof hosted !== 'string'
+    files.push(file(JAVA_RUNNER, isHosted ? hosted : await javaRunnerJar()))
+    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, manifests, plan, isHosted))))
+    const firstCopy = `${LAYER_DIR}/${hookPath('java/agents', first, 0)}`
+    files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents).filter((f) => !(isHosted && f.path === firstCopy)))
   }
   if (config.dotnet.startupHooks.length) {
     await inspectBinaries(config, 'dotnet.startupHooks', config.dotnet.startupHooks, (bytes) => startupHookProblem(bytes) ?? true, 'a startup hook assembly (a StartupHook class in no namespace with static void Initialize())')

@@ -1,6 +1,7 @@
 // The Java agent runner's jar, packed at build time from the committed classes (runners/java/build.sh),
 // with a manifest that makes it an agent and grants the capabilities agents commonly ask for, since
-// every agent it starts shares its Instrumentation.
+// every agent it starts shares its Instrumentation. Used when the runner cannot be written into the first
+// agent's jar (java-hosted.ts: a signed jar, or one with classes of the runner's names).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LayerFile } from '../layer/files.js'
@@ -9,18 +10,22 @@ import { packageRoot } from '../package-root.js'
 
 export const JAVA_RUNNER_CLASS = 'WrapgenAgents'
 /** The runner's classes: the agent, and what only failures and timing need (loaded only then). */
-const CLASSES = [JAVA_RUNNER_CLASS, 'WrapgenAgentsRare']
+export const JAVA_RUNNER_CLASSES = [JAVA_RUNNER_CLASS, 'WrapgenAgentsRare']
+/** The capabilities the runner's jar grants: every agent it starts shares its Instrumentation. */
+export const JAVA_RUNNER_GRANTS = [['Can-Redefine-Classes', 'true'], ['Can-Retransform-Classes', 'true'], ['Can-Set-Native-Method-Prefix', 'true']] as const
 
 const MANIFEST = [
   'Manifest-Version: 1.0',
   `Premain-Class: ${JAVA_RUNNER_CLASS}`,
-  'Can-Redefine-Classes: true',
-  'Can-Retransform-Classes: true',
-  'Can-Set-Native-Method-Prefix: true',
+  ...JAVA_RUNNER_GRANTS.map(([k, v]) => `${k}: ${v}`),
   'Created-By: wrapgen',
   '',
   '',
 ].join('\r\n')
+
+/** The runner's committed class files (runners/java/build.sh), as jar entries. */
+export const javaRunnerClasses = (): Array<{ name: string; bytes: Uint8Array }> =>
+  JAVA_RUNNER_CLASSES.map((c) => ({ name: `${c}.class`, bytes: readFileSync(join(packageRoot(), `runners/java/${c}.class`)) }))
 
 let jar: Promise<Uint8Array> | undefined
 
@@ -33,7 +38,7 @@ export function javaRunnerJar(): Promise<Uint8Array> {
   return (jar ??= (async () => {
     const files: LayerFile[] = [
       { path: 'META-INF/MANIFEST.MF', mode: 0o644, contents: new TextEncoder().encode(MANIFEST) },
-      ...CLASSES.map((c) => ({ path: `${c}.class`, mode: 0o644, contents: readFileSync(join(packageRoot(), `runners/java/${c}.class`)) })),
+      ...javaRunnerClasses().map((c) => ({ path: c.name, mode: 0o644, contents: c.bytes })),
     ]
     return new Uint8Array(await zipLayer(files, '', { compress: false }))
   })())

@@ -53,9 +53,15 @@ export function hookListLines(hooks: readonly ResolvedHook[], family: 'java' | '
 /**
  * agents.txt, the Java runner agent's list (after a comment line): each line also holds the agent's
  * Premain-Class and Boot-Class-Path, read from its jar at build time (`manifests`, in the agents' order),
- * so that the runner reads no manifest on a cold start.
+ * so that the runner reads no manifest on a cold start. `hostedFirst`: the first agent is in the
+ * runner's own jar (java-hosted.ts), its file empty, which tells the runner that the JVM has already
+ * put that jar and its Boot-Class-Path on the class paths.
  */
-export function renderHookList(hooks: readonly ResolvedHook[], manifests: ReadonlyArray<AgentManifest | undefined>, plan: Plan): string {
-  const lines = hookListLines(hooks, 'java').map((l, i) => `${l}\t${manifests[i]?.premainClass ?? ''}\t${manifests[i]?.bootClassPath ?? ''}`)
-  return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file, name, options, Premain-Class, Boot-Class-Path)\n${lines.join('\n')}\n`
+export function renderHookList(hooks: readonly ResolvedHook[], manifests: ReadonlyArray<AgentManifest | undefined>, plan: Plan, hostedFirst = false): string {
+  const lines = hookListLines(hooks, 'java').map((l, i) => {
+    const fields = l.split('\t')
+    if (i === 0 && hostedFirst) fields[1] = ''
+    return [...fields, manifests[i]?.premainClass ?? '', manifests[i]?.bootClassPath ?? ''].join('\t')
+  })
+  return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file (empty: in the runner's jar), name, options, Premain-Class, Boot-Class-Path)\n${lines.join('\n')}\n`
 }

@@ -22,7 +22,12 @@
 // lookup of premain makes a Method of every method this class declares, resolving the types in their
 // signatures, so the helpers take Strings and byte arrays (one taking a WrapgenAgentsRare would load
 // it). In no package: the JVM reads a jar's manifest when it defines a class of a named package from it.
-import java.io.File;
+//
+// wrapgen's build usually writes the runner into the first agent's jar (its copy in the layer, with this
+// class as Premain-Class): the JVM then opens one jar, not two, and that agent's class is loaded from
+// the jar already on the class path (docs/hooks.md). Such an agent may append its own jar to the boot
+// class path (OpenTelemetry's does): WrapgenAgentsRare, loaded later, may then come from the boot
+// loader, so it and what this class calls in it are public.
 import java.io.FileInputStream;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Method;
@@ -95,8 +100,9 @@ public final class WrapgenAgents {
 
   /**
    * What the JVM does for -javaagent:jar=options, for one line of agents.txt: critical|isolated, jar
-   * (relative to the folder), name, options, Premain-Class, Boot-Class-Path, tab-separated (the last
-   * two read from the jar's manifest at build time). The jar joins the system class path (and its
+   * (relative to the folder; empty for the agent the runner's own jar holds), name, options,
+   * Premain-Class, Boot-Class-Path, tab-separated (the last two read from the jar's manifest at build
+   * time). The jar joins the system class path (and its
    * Boot-Class-Path the boot one), then premain runs. Apart from premain's loop, whose try block stays
    * a single call: the JVM verifies every instruction a try block covers against its handler.
    */
@@ -106,11 +112,15 @@ public final class WrapgenAgents {
     int t3 = next(b, t2 + 1, '\t', end);
     int t4 = next(b, t3 + 1, '\t', end);
     int t5 = next(b, t4 + 1, '\t', end);
-    String jar = dir.concat("/").concat(new String(b, t1 + 1, t2 - t1 - 1, "UTF-8"));
     String options = t4 == t3 + 1 ? null : new String(b, t3 + 1, t4 - t3 - 1, "UTF-8");
-    if (t5 + 1 < end) WrapgenAgentsRare.bootClassPath(jar, new String(b, t5 + 1, end - t5 - 1, "UTF-8"), inst);
-    // The JarFile stays open: the class path takes it (closing it would load more classes).
-    inst.appendToSystemClassLoaderSearch(new JarFile(jar, false));
+    // No file: the agent is in the runner's own jar (wrapgen's build hosts the runner in the first
+    // agent's copy), which the JVM has put on the class path, with its Boot-Class-Path, to start the runner.
+    if (t2 != t1 + 1) {
+      String jar = dir.concat("/").concat(new String(b, t1 + 1, t2 - t1 - 1, "UTF-8"));
+      if (t5 + 1 < end) WrapgenAgentsRare.bootClassPath(jar, new String(b, t5 + 1, end - t5 - 1, "UTF-8"), inst);
+      // The JarFile stays open: the class path takes it (closing it would load more classes).
+      inst.appendToSystemClassLoaderSearch(new JarFile(jar, false));
+    }
     // As the JVM loads an agent (java.instrument's loadClassAndStartAgent): with the system class loader,
     // initialised only when its premain is invoked (a class without one never is).
     Class<?> c = ClassLoader.getSystemClassLoader().loadClass(new String(b, t4 + 1, t5 - t4 - 1, "UTF-8"));
@@ -134,105 +144,5 @@ public final class WrapgenAgents {
     if ((c.getModifiers() & Modifier.PUBLIC) == 0) m.setAccessible(true);
     if (m == withInst) m.invoke(null, options, inst);
     else m.invoke(null, options);
-  }
-}
-
-/**
- * What only a failure, a runner attached without its option string or WRAPGEN_TIMING=1 needs: kept out
- * of WrapgenAgents, so that the JVM loads and verifies none of it on an ordinary start.
- */
-final class WrapgenAgentsRare {
-  private final StringBuilder timings = new StringBuilder();
-
-  /** The runner jar's folder, from its code source. */
-  static String ownFolder() {
-    try {
-      return new File(WrapgenAgents.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
-    } catch (Exception e) {
-      System.err.println("wrapgen: cannot find the agent list beside the runner jar (" + e + "); no agents started");
-      return null;
-    }
-  }
-
-  static void noList(String dir, Throwable e) {
-    System.err.println("wrapgen: cannot read " + new File(dir, "agents.txt") + " (" + e.getMessage() + "); no agents started");
-  }
-
-  /** The jars of a Boot-Class-Path (space-separated, relative to the agent jar's folder), as the JVM adds them. */
-  static void bootClassPath(String jar, String bootPath, Instrumentation inst) throws Exception {
-    for (String p : bootPath.trim().split(" +")) {
-      File b = new File(p).isAbsolute() ? new File(p) : new File(new File(jar).getParentFile(), p);
-      if (b.isFile()) inst.appendToBootstrapClassLoaderSearch(new JarFile(b));
-    }
-  }
-
-  /**
-   * A premain the class inherits (Class.getMethod walks Object's methods too, loading more classes),
-   * called past the access check when the class declaring it is not public, as the JVM does.
-   */
-  static void inherited(Class<?> c, String options, Instrumentation inst) throws Exception {
-    Method withInst = find(c, String.class, Instrumentation.class);
-    Method m = withInst != null ? withInst : find(c, String.class);
-    if (m == null) throw new NoSuchMethodException(c.getName() + ".premain(String[, Instrumentation]) is not a public static method");
-    if (!Modifier.isPublic(m.getDeclaringClass().getModifiers())) m.setAccessible(true);
-    if (m == withInst) m.invoke(null, options, inst);
-    else m.invoke(null, options);
-  }
-
-  private static Method find(Class<?> c, Class<?>... params) {
-    try {
-      Method m = c.getMethod("premain", params);
-      return Modifier.isStatic(m.getModifiers()) ? m : null;
-    } catch (NoSuchMethodException e) {
-      return null;
-    }
-  }
-
-  /** An agents.txt line's fields (critical|isolated, jar, name, options, Premain-Class, Boot-Class-Path), each "" when absent. */
-  private static String[] fields(byte[] list, int at, int end) {
-    String[] f = java.util.Arrays.copyOf(new String(list, at, end - at, java.nio.charset.StandardCharsets.UTF_8).split("\t", -1), 6);
-    for (int i = 0; i < f.length; i++) if (f[i] == null) f[i] = "";
-    return f;
-  }
-
-  static byte[] copy(byte[] bytes, int n) {
-    return java.util.Arrays.copyOf(bytes, n);
-  }
-
-  /** One stderr line (a jar missing from the layer said so); a critical agent ends the JVM. */
-  static void failed(String dir, byte[] list, int at, int end, Throwable t) {
-    String[] f = fields(list, at, end);
-    String name = f[2];
-    String jar = dir + "/" + f[1];
-    boolean critical = "critical".equals(f[0]);
-    Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null ? t.getCause() : t;
-    if (cause instanceof java.io.IOException && !new File(jar).isFile()) cause = new java.io.FileNotFoundException(jar + " is missing from the layer");
-    String message = String.valueOf(cause.getMessage()).split("\n", 2)[0];
-    System.err.println("wrapgen: agent " + name + " failed: " + cause.getClass().getName() + ("null".equals(message) ? "" : ": " + message) + (critical ? " (critical: stopping start-up)" : "; skipped"));
-    if (critical) {
-      System.err.flush();
-      System.exit(1);
-    }
-  }
-
-  void add(byte[] list, int at, int end, long nanos, boolean ok) {
-    String name = fields(list, at, end)[2];
-    long us = (nanos + 500) / 1000;
-    String frac = String.valueOf(1000 + us % 1000).substring(1);
-    timings.append(timings.length() == 0 ? "" : ",").append("{\"name\":").append(json(name)).append(",\"ms\":").append(us / 1000).append('.').append(frac).append(",\"ok\":").append(ok).append('}');
-  }
-
-  void print() {
-    System.err.println("{\"wrapgen\":\"hooks\",\"runtime\":\"java\",\"hooks\":[" + timings + "]}");
-  }
-
-  private static String json(String s) {
-    StringBuilder b = new StringBuilder("\"");
-    for (char ch : s.toCharArray()) {
-      if (ch == '"' || ch == '\\') b.append('\\').append(ch);
-      else if (ch < 0x20) b.append(String.format("\\u%04x", (int) ch));
-      else b.append(ch);
-    }
-    return b.append('"').toString();
   }
 }
