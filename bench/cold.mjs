@@ -225,9 +225,11 @@ async function javaCost({ dir, row, rounds }) {
     const base = ['java', '-XX:+UseSerialGC', '-Xshare:auto', '-XX:TieredStopAtLevel=1']
     const main = ['-cp', join(dir, 'app'), 'App']
     const java = join(jl, 'wrapgen/java')
-    // The direct form attaches the layer's own copy of the agent: the same file at the same depth (the
-    // JVM's class path and zip code walk the path; a shorter one alone was 0.1-0.2 M instructions less).
-    const copy = join(java, readFileSync(join(java, 'agents.txt'), 'utf8').split('\n').find((l) => l && !l.startsWith('#')).split('\t')[1])
+    // The direct form attaches the agent's jar as built above, at the depth of the runner's jar (the
+    // JVM's class path and zip code walk the path; a shorter one alone was 0.1-0.2 M instructions less):
+    // the layer holds no plain copy of it when the runner is written into it (java-hosted.ts).
+    const copy = join(java, 'wrapgen-direct.jar')
+    copyFileSync(join(dir, `${name}.jar`), copy)
     const variants = { bare: [...base, ...main], own: [...base, `-javaagent:${copy}`, ...main], wrapgen: [...base, `-javaagent:${java}/wrapgen-agents.jar=${java}`, ...main] }
     const classes = (argv) => spawnSync(argv[0], ['-Xlog:class+load', ...argv.slice(1)], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('class,load')).length
     const c = Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, classes(v)]))
