@@ -54,17 +54,24 @@ export async function agentManifest(bytes: Uint8Array): Promise<AgentManifest | 
 }
 
 /**
- * A main-section attribute of a manifest as java.util.jar.Manifest reads it: lines end with CR LF, LF
- * or CR; a line starting with a space continues the one before (jar wraps at 72 bytes); names are
- * case-insensitive; the main section ends at the first empty line. The value trimmed, as the JVM trims
- * Premain-Class; undefined when absent.
+ * A manifest as java.util.jar.Manifest reads it: lines end with CR LF, LF or CR; a line starting with a
+ * space continues the one before (jar wraps at 72 bytes); the main section ends at the first empty line.
+ * `main`: its lines, continuations joined; `rest`: the entries' sections after it, lines as they were.
  */
-export function manifestAttribute(manifest: string, name: string): string | undefined {
+export function manifestSections(manifest: string): { readonly main: string[]; readonly rest: string[] } {
   const lines = manifest.split(/\r\n|\r|\n/)
   const end = lines.indexOf('')
   const main = (end < 0 ? lines : lines.slice(0, end)).join('\n').replace(/\n /g, '').split('\n')
+  return { main, rest: end < 0 ? [] : lines.slice(end + 1) }
+}
+
+/**
+ * A main-section attribute of a manifest (names are case-insensitive), its value trimmed, as the JVM
+ * trims Premain-Class; undefined when absent.
+ */
+export function manifestAttribute(manifest: string, name: string): string | undefined {
   const lower = `${name.toLowerCase()}:`
-  const line = main.find((l) => l.toLowerCase().startsWith(lower))
+  const line = manifestSections(manifest).main.find((l) => l.toLowerCase().startsWith(lower))
   return line === undefined ? undefined : line.slice(lower.length).trim()
 }
 

@@ -9,6 +9,7 @@
 import yauzl from 'yauzl'
 import yazl from 'yazl'
 import { EPOCH, finishZip, zipEntries } from '../layer/zip.js'
+import { manifestSections } from './binary-check.js'
 import { JAVA_RUNNER_CLASS, JAVA_RUNNER_CLASSES, JAVA_RUNNER_GRANTS } from './java.js'
 
 const MANIFEST = 'META-INF/MANIFEST.MF'
@@ -21,10 +22,7 @@ const SIGNATURE = /^META-INF\/([^/]+\.(SF|RSA|DSA|EC)|SIG-[^/]*)$/i
  * does; the entries' sections after it kept line for line.
  */
 export function rewriteManifest(manifest: string, set: ReadonlyArray<readonly [string, string]>): string {
-  const all = manifest.split(/\r\n|\r|\n/)
-  const end = all.indexOf('')
-  const rest = end < 0 ? '' : all.slice(end + 1).join('\r\n')
-  const lines = (end < 0 ? all : all.slice(0, end)).join('\n').replace(/\n /g, '').split('\n')
+  const { main: lines, rest } = manifestSections(manifest)
   const todo = new Map(set.map(([k, v]) => [k.toLowerCase(), `${k}: ${v}`]))
   const out = lines.map((l) => {
     const name = l.slice(0, l.indexOf(':')).toLowerCase()
@@ -33,7 +31,7 @@ export function rewriteManifest(manifest: string, set: ReadonlyArray<readonly [s
     return line ?? l
   })
   out.push(...todo.values())
-  return `${out.map(wrap).join('\r\n')}\r\n\r\n${rest}`
+  return `${out.map(wrap).join('\r\n')}\r\n\r\n${rest.join('\r\n')}`
 }
 
 /** A manifest line cut into 72-byte lines (continuations start with a space), never inside a UTF-8 sequence. */
