@@ -44,10 +44,15 @@ export function renderRubyRunner(template: string, config: ResolvedConfig, plan:
  * WRAPGEN_DOTNET_HOOKS, set by the wrapper, with options as JSON.
  */
 export function hookListLines(hooks: readonly ResolvedHook[], family: 'java' | 'dotnet'): string[] {
+  return hookListFields(hooks, family).map((f) => f.join('\t'))
+}
+
+/** hookListLines's fields, line by line. */
+function hookListFields(hooks: readonly ResolvedHook[], family: 'java' | 'dotnet'): string[][] {
   const clean = (s: string): string => s.replace(/[\t\r\n]/g, ' ')
   const file = (h: ResolvedHook, i: number): string => (family === 'java' ? hookPath('agents', h, i) : dotnetHookPath('hooks', h, i))
   const options = (h: ResolvedHook): string => (family === 'java' ? String(h.options.args ?? '') : Object.keys(h.options).length ? JSON.stringify(h.options) : '')
-  return hooks.map((h, i) => [h.critical ? 'critical' : 'isolated', file(h, i), clean(h.name), clean(options(h))].join('\t'))
+  return hooks.map((h, i) => [h.critical ? 'critical' : 'isolated', file(h, i), clean(h.name), clean(options(h))])
 }
 
 /**
@@ -58,10 +63,7 @@ export function hookListLines(hooks: readonly ResolvedHook[], family: 'java' | '
  * put that jar and its Boot-Class-Path on the class paths.
  */
 export function renderHookList(hooks: readonly ResolvedHook[], manifests: ReadonlyArray<AgentManifest | undefined>, plan: Plan, hostedFirst = false): string {
-  const lines = hookListLines(hooks, 'java').map((l, i) => {
-    const fields = l.split('\t')
-    if (i === 0 && hostedFirst) fields[1] = ''
-    return [...fields, manifests[i]?.premainClass ?? '', manifests[i]?.bootClassPath ?? ''].join('\t')
-  })
+  const lines = hookListFields(hooks, 'java').map(([critical, file, name, options], i) =>
+    [critical, i === 0 && hostedFirst ? '' : file, name, options, manifests[i]?.premainClass ?? '', manifests[i]?.bootClassPath ?? ''].join('\t'))
   return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file (empty: in the runner's jar), name, options, Premain-Class, Boot-Class-Path)\n${lines.join('\n')}\n`
 }
