@@ -14,7 +14,9 @@ import { configProblems } from './fixtures/config-problems.js'
 import { writeLayer } from '../src/layer/write.js'
 import { simulate } from '../src/plan/simulate.js'
 import yazl from 'yazl'
-import { manifestAttribute } from '../src/startup-hooks/binary-check.js'
+import fc from 'fast-check'
+import { agentManifest, manifestAttribute } from '../src/startup-hooks/binary-check.js'
+import { JAVA_LIST_STAND_IN, JAVA_TARGET_STAND_IN, decodeModifiedUtf8, encodeModifiedUtf8, premainArgs, replaceConstant } from '../src/startup-hooks/java-class.js'
 import { hostedRunnerJar, rewriteManifest } from '../src/startup-hooks/java-hosted.js'
 import { javaRunnerClasses } from '../src/startup-hooks/java.js'
 import { finishZip } from '../src/layer/zip.js'
@@ -380,18 +382,18 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
     'wrapgen: agent ./java/notagent.jar failed: java.lang.ClassNotFoundException: Gone; skipped',
   ])
   t.same(readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8').split('\n').slice(1), [
-    'isolated\t\t./java/a1.jar\tk=v,x=1\tA1\t', 'isolated\tagents/02-boom.jar\t./java/boom.jar\t\tBoom\t', 'isolated\tagents/03-notagent.jar\t./java/notagent.jar\t\tGone\t', 'isolated\tagents/04-a2.jar\t./java/a2.jar\t\tA2\t', '',
-  ], 'agents.txt: each agent\'s Premain-Class read at build time, so the runner reads no manifest; the first one\'s file empty (in the runner\'s jar)')
+    'isolated\t\t./java/a1.jar\tk=v,x=1\tA1\t\t2', 'isolated\tagents/02-boom.jar\t./java/boom.jar\t\tBoom\t\t', 'isolated\tagents/03-notagent.jar\t./java/notagent.jar\t\tGone\t\t', 'isolated\tagents/04-a2.jar\t./java/a2.jar\t\tA2\t\t', '',
+  ], 'agents.txt: each agent\'s Premain-Class read at build time, so the runner reads no manifest; the first one\'s file empty (in the runner\'s jar), its premain(String, Instrumentation) called straight')
   t.notOk(existsSync(join(layerDir, 'wrapgen/java/agents/01-a1.jar')), 'the first agent has no copy of its own: the runner is in it')
   const hostJar = join(layerDir, 'wrapgen/java/wrapgen-agents.jar')
   t.same(spawnSync('unzip', ['-Z1', hostJar], { encoding: 'utf8' }).stdout.split('\n'), ['META-INF/', 'META-INF/MANIFEST.MF', 'A1.class', 'Log.class', 'WrapgenAgents.class', 'WrapgenAgentsRare.class', ''], 'the runner\'s jar: the first agent\'s entries, the manifest first, and the runner\'s classes')
   t.notMatch(spawnSync('unzip', ['-v', hostJar], { encoding: 'utf8' }).stdout, /Defl/, 'every entry stored (no inflater on a cold start)')
   t.match(spawnSync('unzip', ['-p', hostJar, 'META-INF/MANIFEST.MF'], { encoding: 'utf8' }).stdout, /^Manifest-Version: 1\.0\r\n(.+\r\n)*Premain-Class: WrapgenAgents\r\n(.+\r\n)*Can-Set-Native-Method-Prefix: true\r\n\r\n$/, 'its Premain-Class the runner, with the runner\'s capabilities')
-  // Attached by hand, without its option string (or by a wrapper of an older build): it finds
-  // agents.txt beside its jar.
+  // Attached by hand, without its option string (or by a wrapper of an older build): it finds its
+  // folder (where the other agents' jars are) from its jar.
   const byHand = run(undefined, ['java', `-javaagent:${join(layerDir, 'wrapgen/java/wrapgen-agents.jar')}`, ...argv.slice(1)])
   t.equal(byHand.code, 0, byHand.stderr)
-  t.same(byHand.log, [`a1 k=v,x=1 true ${byHand.pid}`, `a2 null ${byHand.pid}`], 'the same agents, from agents.txt beside the jar')
+  t.same(byHand.log, [`a1 k=v,x=1 true ${byHand.pid}`, `a2 null ${byHand.pid}`], 'the same agents, their jars found beside its own')
   t.same(own(byHand.stderr), own(got.stderr), 'the same failures')
   const twice = run(wrapper, [wrapper, ...argv])
   t.equal(twice.log.length, 2, 'applied once')
@@ -419,12 +421,21 @@ t.test('java, real JVM: one runner agent starts the configured agents in order, 
   const gone = run(wrapper, argv)
   t.equal(gone.code, 0)
   t.match(own(gone.stderr)[2], /^wrapgen: agent \.\/java\/a2\.jar failed: java\.io\.FileNotFoundException: .*04-a2\.jar is missing from the layer; skipped$/)
-  // A line cut short (agents.txt edited by hand): that agent fails alone, with one line.
-  writeFileSync(join(layerDir, 'wrapgen/java/agents.txt'), `${readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8')}critical\tagents/05-cut.jar\n`)
-  const cut = run(wrapper, argv)
-  t.equal(cut.code, 1, 'critical, as the line says')
-  t.match(own(cut.stderr).at(-1), /^wrapgen: agent  failed: java\.io\.FileNotFoundException: .*05-cut\.jar is missing from the layer \(critical: stopping start-up\)$/)
-  t.same(cut.log, [`a1 k=v,x=1 true ${cut.pid}`], 'the agents before it started')
+  // The list is in the runner's class (java-class.ts): agents.txt edited by hand changes nothing.
+  const listFile = join(layerDir, 'wrapgen/java/agents.txt')
+  const cutList = `${readFileSync(listFile, 'utf8')}critical\tagents/05-cut.jar\n`
+  writeFileSync(listFile, cutList)
+  const edited = run(wrapper, argv)
+  t.same([edited.code, edited.log], [0, [`a1 k=v,x=1 true ${edited.pid}`]], 'agents.txt edited by hand: the list in the runner\'s class holds')
+  // A line cut short, in the class's list or in agents.txt (read by a runner whose class holds no
+  // list, as when the list is too long for a class file's constant): that agent fails alone, with one line.
+  for (const [where, list] of [['in the class', cutList], ['in agents.txt', undefined]] as const) {
+    writeFileSync(hostJar, (await hostedRunnerJar(readFileSync(join(dir, 'java/a1.jar')), () => javaRunnerClasses({ list, target: 'A1' }))) as Uint8Array)
+    const cut = run(wrapper, argv)
+    t.equal(cut.code, 1, `critical, as the line says (${where})`)
+    t.match(own(cut.stderr).at(-1), /^wrapgen: agent  failed: java\.io\.FileNotFoundException: .*05-cut\.jar is missing from the layer \(critical: stopping start-up\)$/)
+    t.same(cut.log, [`a1 k=v,x=1 true ${cut.pid}`], 'the agents before it started')
+  }
   rmSync(join(layerDir, 'wrapgen/java/wrapgen-agents.jar'))
   const noRunner = run(wrapper, argv)
   t.equal(noRunner.code, 0)
@@ -466,14 +477,14 @@ t.test('java, real JVM: the runner in the first agent\'s jar', { skip: !(has('ja
   const java = join(signed.layerDir, 'wrapgen/java')
   t.ok(readFileSync(join(java, 'agents/01-signed.jar')).equals(readFileSync(join(dir, 'java/signed.jar'))), 'a signed first agent: copied as it is')
   t.same(spawnSync('unzip', ['-Z1', join(java, 'wrapgen-agents.jar')], { encoding: 'utf8' }).stdout.split('\n'), ['META-INF/MANIFEST.MF', 'WrapgenAgents.class', 'WrapgenAgentsRare.class', ''], 'and the runner in its own jar')
-  t.equal(readFileSync(join(java, 'agents.txt'), 'utf8').split('\n')[1], 'isolated\tagents/01-signed.jar\t./java/signed.jar\t\tacme.Signed\t')
+  t.equal(readFileSync(join(java, 'agents.txt'), 'utf8').split('\n')[1], 'isolated\tagents/01-signed.jar\t./java/signed.jar\t\tacme.Signed\t\t1', 'its premain(String) called straight from the runner\'s own jar')
   const sg = run(signed.wrapper, argv)
   t.equal(sg.code, 0, sg.stderr)
   t.same([sg.stdout.split('\n')[0], sg.log], ['signed null', [`a1 null true ${sg.pid}`]], 'both started')
 })
 
 t.test('java: the jar the runner is written into', async (t) => {
-  const runner = javaRunnerClasses()
+  const runner = (): ReturnType<typeof javaRunnerClasses> => javaRunnerClasses()
   const hosted = await hostedRunnerJar(await agentJar(), runner)
   t.type(hosted, Uint8Array, 'an agent jar hosts the runner')
   t.equal(await hostedRunnerJar(await agentJar('WrapgenAgents'), runner), 'it has a class of the runner\'s name (WrapgenAgents.class)')
@@ -553,7 +564,7 @@ t.test('java, real JVM: the build reads a manifest and the runner finds premain 
     spawnSync('jar', ['cfm', join(j, `${jar}.jar`), join(j, `${jar}.mf`), '-C', join(j, 'classes'), `${cls.replace(/\./g, '/')}.class`, ...extra.flatMap((e) => ['-C', join(j, 'classes'), e])])
   }
   const { wrapper, layerDir } = await layer({ java: { agents: [{ jar: './java-manifest/long.jar', options: 'x' }, { jar: './java-manifest/child.jar', options: 'y' }, './java-manifest/onlybase.jar', { jar: './java-manifest/hidden.jar', options: 'z' }, './java-manifest/nopremain.jar'] } })
-  t.same(readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8').split('\n')[1]!.split('\t').slice(4), [`${pkg}.TheAgentWhoseNameRunsPastTheLine`, join(j, 'boot.jar')], 'agents.txt: the continued Premain-Class and the Boot-Class-Path')
+  t.same(readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8').split('\n')[1]!.split('\t').slice(4), [`${pkg}.TheAgentWhoseNameRunsPastTheLine`, join(j, 'boot.jar'), '1'], 'agents.txt: the continued Premain-Class and the Boot-Class-Path (its premain(String) called straight)')
   const argv = ['java', '-classpath', fx.main, 'Main', 'example.App::handle']
   const got = run(wrapper, argv)
   t.equal(got.code, 0, got.stderr)
@@ -571,13 +582,83 @@ t.test('java, real JVM: the build reads a manifest and the runner finds premain 
 
 t.test('java: the committed runner classes are their source compiled (runners/java/build.sh)', { skip: !has('javac') && 'javac not installed' }, async (t) => {
   const out = join(dir, 'rebuilt')
-  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, join(repo, 'runners/java/src/WrapgenAgents.java'), join(repo, 'runners/java/src/WrapgenAgentsRare.java')], { encoding: 'utf8' })
+  const r = spawnSync('javac', ['--release', '8', '-Xlint:-options', '-d', out, ...['WrapgenAgents', 'WrapgenAgentsRare', 'WrapgenAgentTarget'].map((c) => join(repo, `runners/java/src/${c}.java`))], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr)
-  t.same(readdirSync(out).sort(), ['WrapgenAgents.class', 'WrapgenAgentsRare.class'], 'the two classes the layer\'s runner jar packs')
+  t.same(readdirSync(out).sort(), ['WrapgenAgentTarget.class', 'WrapgenAgents.class', 'WrapgenAgentsRare.class'], 'the two classes the layer\'s runner jar packs, and the stand-in for the first agent\'s class (never packed)')
   for (const c of ['WrapgenAgents.class', 'WrapgenAgentsRare.class']) {
     t.equal(readFileSync(join(repo, 'runners/java', c)).readUInt16BE(6), 52, `${c}: Java 8 bytecode, for java8.al2`)
     t.ok(readFileSync(join(out, c)).equals(readFileSync(join(repo, 'runners/java', c))), `${c}: run runners/java/build.sh after changing the source`)
   }
+})
+
+// The runner calls the first agent's premain straight only where the JVM would call that same one and
+// the runner may (java-class.ts). Guards against reading the wrong method (a two-slot constant miscounted
+// shifts every index after it), calling a premain the JVM would not (an inherited one, a non-static one
+// declared beside a good one), and a class name written in plain UTF-8 where a class file wants modified
+// UTF-8 (the JVM refuses the runner's class and aborts: the function never starts).
+t.test('java: which premain the runner calls straight, read from the class file; names and lists written into the runner', async (t) => {
+  fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => decodeModifiedUtf8(encodeModifiedUtf8(s)) === s), { numRuns: 2000 })
+  t.same([...encodeModifiedUtf8('\0é𝔄')], [0xc0, 0x80, 0xc3, 0xa9, 0xed, 0xa0, 0xb5, 0xed, 0xb4, 0x84], 'U+0000 in two bytes, a character outside the BMP as its two surrogates')
+  const runner = javaRunnerClasses()[0]!.bytes
+  fc.assert(fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }), (name) => {
+    const renamed = replaceConstant(runner, 'class', JAVA_TARGET_STAND_IN, name)
+    return renamed.length === runner.length - JAVA_TARGET_STAND_IN.length + encodeModifiedUtf8(name).length && replaceConstant(renamed, 'class', name, JAVA_TARGET_STAND_IN).every((b, i) => b === runner[i])
+  }), { numRuns: 300 })
+  t.throws(() => replaceConstant(runner, 'string', JAVA_TARGET_STAND_IN, 'x'), /0 string constants/, 'a class name is not taken for a string constant')
+  t.throws(() => replaceConstant(runner, 'string', JAVA_LIST_STAND_IN, 'x'.repeat(70000)), RangeError, 'nor a list longer than a constant holds')
+  t.same(javaRunnerClasses({ list: 'é'.repeat(40000) }).map((c) => c.bytes), javaRunnerClasses().map((c) => c.bytes), 'such a list stays in agents.txt (the runner reads it there)')
+  t.equal(premainArgs(Buffer.from('not a class')), undefined, 'not a class file')
+  t.equal(premainArgs(runner.subarray(0, 300)), undefined, 'a class file cut short')
+  await t.test('compiled classes', { skip: !has('javac') && 'javac not installed' }, async (t) => {
+    const j = join(dir, 'java-premain')
+    const src: Record<string, string> = {
+      'P2.java': 'public class P2 { public static void premain(String a, java.lang.instrument.Instrumentation i) {} }\n',
+      'P1.java': 'public class P1 { public static void premain(String a) {} }\n',
+      'Both.java': 'public class Both { public static void premain(String a) {} public static void premain(String a, java.lang.instrument.Instrumentation i) {} }\n',
+      // Long and double constants take two slots each before the methods' names.
+      'Consts.java': 'public class Consts { static final long L = 1L << 40; static final double D = 1.5; public static void premain(String a) { System.out.println(L + D + a); } }\n',
+      'NotStatic.java': 'public class NotStatic { public void premain(String a, java.lang.instrument.Instrumentation i) {} public static void premain(String a) {} }\n',
+      'Inherits.java': 'public class Inherits extends P2 {}\n',
+      'Hidden.java': 'class Hidden { public static void premain(String a) {} }\n',
+      'Iface.java': 'public interface Iface { static void premain(String a) {} }\n',
+    }
+    mkdirSync(join(j, 'classes'), { recursive: true })
+    for (const [f, code] of Object.entries(src)) writeFileSync(join(j, f), code)
+    t.equal(spawnSync('javac', ['-d', join(j, 'classes'), ...Object.keys(src).map((f) => join(j, f))], { encoding: 'utf8' }).stderr, '', 'compiled')
+    const args = (c: string): 1 | 2 | undefined => premainArgs(readFileSync(join(j, 'classes', `${c}.class`)))
+    t.same(Object.fromEntries(['P2', 'P1', 'Both', 'Consts', 'NotStatic', 'Inherits', 'Hidden', 'Iface'].map((c) => [c, args(c)])),
+      { P2: 2, P1: 1, Both: 2, Consts: 1, NotStatic: undefined, Inherits: undefined, Hidden: undefined, Iface: undefined },
+      'the JVM\'s order; looked up as the JVM does where it must be (a non-static form the JVM would pick, an inherited premain, a class that is not public, an interface)')
+    // A multi-release jar may give a newer JVM another version of the class: not read.
+    const jar = async (versioned: boolean): Promise<Uint8Array> => {
+      const zip = new yazl.ZipFile()
+      zip.addBuffer(Buffer.from('Manifest-Version: 1.0\r\nPremain-Class: P2\r\nMulti-Release: true\r\n\r\n'), 'META-INF/MANIFEST.MF')
+      zip.addBuffer(readFileSync(join(j, 'classes/P2.class')), 'P2.class')
+      if (versioned) zip.addBuffer(readFileSync(join(j, 'classes/P1.class')), 'META-INF/versions/11/P2.class')
+      return finishZip(zip, '')
+    }
+    t.same([await agentManifest(await jar(false)), await agentManifest(await jar(true))], [{ premainClass: 'P2', bootClassPath: '', premainArgs: 2 }, { premainClass: 'P2', bootClassPath: '' }], 'a multi-release jar with a version of the class: looked up')
+  })
+})
+
+// A name that is not plain ASCII, and one outside the BMP, written into the runner's class: the JVM loads
+// the runner and the runner calls the agent (modified UTF-8, as the JVM reads it).
+t.test('java, real JVM: a first agent whose class name is not ASCII is called straight', { skip: !(has('javac') && has('jar')) && 'no JDK (javac, jar)' }, async (t) => {
+  const fx = javaFixtures()
+  t.ok(fx.ok, 'agents compiled and packed')
+  const j = join(dir, 'java-unicode')
+  const cls = 'été.𝔄gent'
+  mkdirSync(join(j, 'classes'), { recursive: true })
+  writeFileSync(join(j, '𝔄gent.java'), 'package été;\npublic class 𝔄gent { public static void premain(String a, java.lang.instrument.Instrumentation i) { System.out.println("unicode " + a.equals("\\u00fc=1")); } }\n')
+  t.equal(spawnSync('javac', ['-encoding', 'UTF-8', '-d', join(j, 'classes'), join(j, '𝔄gent.java')], { encoding: 'utf8' }).stderr, '', 'compiled')
+  writeFileSync(join(j, 'u.mf'), `Premain-Class: ${cls}\n`)
+  spawnSync('jar', ['cfm', join(j, 'u.jar'), join(j, 'u.mf'), '-C', join(j, 'classes'), 'été/𝔄gent.class'])
+  const { wrapper, layerDir } = await layer({ java: { agents: [{ jar: './java-unicode/u.jar', options: 'ü=1' }, './java/a2.jar'] } })
+  t.equal(readFileSync(join(layerDir, 'wrapgen/java/agents.txt'), 'utf8').split('\n')[1], `isolated\t\t./java-unicode/u.jar\tü=1\t${cls}\t\t2`)
+  const got = run(wrapper, ['java', '-classpath', fx.main, 'Main', 'example.App::handle'])
+  t.equal(got.code, 0, got.stderr)
+  t.equal(got.stdout.split('\n')[0], 'unicode true', 'called, with its options (not ASCII either)')
+  t.same(got.log, [`a2 null ${got.pid}`], 'and the agent after it')
 })
 
 t.test('node.imports, real node: --import after the preload, loader hooks registered, isolated', async (t) => {

@@ -7,5 +7,6 @@ set -eu
 cd "$(dirname "$0")"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-javac --release 8 -Xlint:-options -d "$out" src/WrapgenAgents.java src/WrapgenAgentsRare.java
+# WrapgenAgentTarget only stands for the first agent's class while compiling (never packed).
+javac --release 8 -Xlint:-options -d "$out" src/WrapgenAgents.java src/WrapgenAgentsRare.java src/WrapgenAgentTarget.java
 for c in WrapgenAgents WrapgenAgentsRare; do cp "$out/$c.class" "$c.class"; done

@@ -7,12 +7,19 @@
 // (what .NET requires of an entry in DOTNET_STARTUP_HOOKS). Pure but for yauzl's in-memory zip reading.
 import yauzl from 'yauzl'
 import { zipEntries } from '../layer/zip.js'
+import { premainArgs as javaPremainArgs } from './java-class.js'
 
 /** What the JVM reads from an agent jar's manifest for -javaagent: (the runner agent gets it from agents.txt). */
 export interface AgentManifest {
   readonly premainClass: string
   /** Space-separated jars, relative to the agent jar's folder; '' when the manifest has none. */
   readonly bootClassPath: string
+  /**
+   * The premain the runner may call straight (java-class.ts's premainArgs), read from the class file the
+   * JVM will load: undefined when it must look it up, or when a multi-release jar may give the JVM
+   * another version of that class.
+   */
+  readonly premainArgs?: 1 | 2
 }
 
 /** Why `bytes` is not a Java agent jar, or undefined. */
@@ -29,29 +36,40 @@ export async function agentManifest(bytes: Uint8Array): Promise<AgentManifest | 
   } catch {
     return 'is not a jar (not a zip archive)'
   }
-  const names = new Set<string>()
+  const entries = new Map<string, yauzl.Entry>()
+  const read = async (entry: yauzl.Entry): Promise<Buffer> => {
+    const chunks: Buffer[] = []
+    for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer)
+    return Buffer.concat(chunks)
+  }
   let manifest: string | undefined
+  let premainClass: string | undefined
+  let premainClassBytes: Buffer | undefined
   try {
     for await (const entry of zipEntries(zip)) {
-      names.add(entry.fileName)
-      if (entry.fileName.toUpperCase() === 'META-INF/MANIFEST.MF' && entry.uncompressedSize < 1024 * 1024) {
-        const s = await zip.openReadStreamPromise(entry)
-        const chunks: Buffer[] = []
-        for await (const c of s) chunks.push(c as Buffer)
-        manifest = Buffer.concat(chunks).toString('utf8')
-      }
+      entries.set(entry.fileName, entry)
+      if (entry.fileName.toUpperCase() === 'META-INF/MANIFEST.MF' && entry.uncompressedSize < 1024 * 1024) manifest = (await read(entry)).toString('utf8')
     }
+    premainClass = manifest === undefined ? undefined : manifestAttribute(manifest, 'Premain-Class')
+    const classEntry = premainClass ? entries.get(classFile(premainClass)) : undefined
+    if (classEntry && classEntry.uncompressedSize < 16 * 1024 * 1024) premainClassBytes = await read(classEntry)
   } catch (e) {
     return `is not a readable jar (${(e as Error).message})`
   } finally {
     zip.close()
   }
   if (manifest === undefined) return 'has no META-INF/MANIFEST.MF, so it names no Premain-Class: not a Java agent'
-  const premainClass = manifestAttribute(manifest, 'Premain-Class')
   if (!premainClass) return 'has no Premain-Class in its manifest: not a Java agent (the JVM would refuse -javaagent with it)'
-  if (!names.has(`${premainClass.replace(/\./g, '/')}.class`)) return `names Premain-Class ${premainClass}, which it does not hold (${premainClass.replace(/\./g, '/')}.class)`
-  return { premainClass, bootClassPath: (manifestAttribute(manifest, 'Boot-Class-Path') ?? '').split(/[ \t]+/).filter(Boolean).join(' ') }
+  if (!entries.has(classFile(premainClass))) return `names Premain-Class ${premainClass}, which it does not hold (${classFile(premainClass)})`
+  const bootClassPath = (manifestAttribute(manifest, 'Boot-Class-Path') ?? '').split(/[ \t]+/).filter(Boolean).join(' ')
+  // A multi-release jar may hold the class again under META-INF/versions/N/, which a newer JVM loads instead.
+  const versioned = /^true$/i.test(manifestAttribute(manifest, 'Multi-Release') ?? '') && [...entries.keys()].some((n) => n.startsWith('META-INF/versions/') && n.endsWith(`/${classFile(premainClass!)}`))
+  const premainArgs = premainClassBytes && !versioned ? javaPremainArgs(premainClassBytes) : undefined
+  return premainArgs ? { premainClass, bootClassPath, premainArgs } : { premainClass, bootClassPath }
 }
+
+/** A class's file in a jar (a.b.C: a/b/C.class). */
+const classFile = (className: string): string => `${className.replace(/\./g, '/')}.class`
 
 /**
  * A manifest as java.util.jar.Manifest reads it: lines end with CR LF, LF or CR; a line starting with a

@@ -83,10 +83,14 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
     // The runner in the first agent's copy where it can be (java-hosted.ts), at the runner jar's path
     // (the plan's); that agent then has no copy of its own.
     const first = config.java.agents[0]!
-    const hosted = await hostedRunnerJar(readHook(config, 'java.agents', first, 0), javaRunnerClasses())
+    // The list (which says whether the runner is hosted) is written into the runner's class too, and the
+    // runner calls the first agent's premain straight where its class file allows (java-class.ts).
+    const target = manifests[0]?.premainArgs ? manifests[0].premainClass : undefined
+    const list = (hosted: boolean): string => renderHookList(config.java.agents, manifests, plan, hosted)
+    const hosted = await hostedRunnerJar(readHook(config, 'java.agents', first, 0), () => javaRunnerClasses({ list: list(true), target }))
     const isHosted = typeof hosted !== 'string'
-    files.push(file(JAVA_RUNNER, isHosted ? hosted : await javaRunnerJar()))
-    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, manifests, plan, isHosted))))
+    files.push(file(JAVA_RUNNER, isHosted ? hosted : await javaRunnerJar(javaRunnerClasses({ list: list(false), target }))))
+    files.push(file(JAVA_LIST, text(list(isHosted))))
     const firstCopy = `${LAYER_DIR}/${hookPath('java/agents', first, 0)}`
     files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents).filter((f) => !(isHosted && f.path === firstCopy)))
   }

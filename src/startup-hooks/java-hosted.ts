@@ -55,8 +55,9 @@ function wrap(line: string): string {
  * The first agent's jar with the runner in it, its entries stored (a stored jar needs no inflater on a
  * cold start: 0.6 M instructions fewer than the same jar deflated, at the cost of its unpacked size in
  * the layer), in the jar's order with the manifest first; or why the runner cannot be hosted in it.
+ * `runner`: the runner's classes for a hosted runner (asked only once the jar is known to take them).
  */
-export async function hostedRunnerJar(agent: Uint8Array, runner: ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array }>): Promise<Uint8Array | string> {
+export async function hostedRunnerJar(agent: Uint8Array, runner: () => ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array }>): Promise<Uint8Array | string> {
   const zip = await yauzl.fromBufferPromise(Buffer.from(agent), { strictFileNames: false, lazyEntries: true })
   const entries: Array<{ readonly name: string; readonly bytes?: Buffer }> = []
   let manifest: string | undefined
@@ -89,6 +90,6 @@ export async function hostedRunnerJar(agent: Uint8Array, runner: ReadonlyArray<{
     if (e.bytes) out.addBuffer(e.bytes, e.name, { ...opts, mode: 0o100644, compress: false })
     else out.addEmptyDirectory(e.name, { ...opts, mode: 0o40755 })
   }
-  for (const r of runner) out.addBuffer(Buffer.from(r.bytes), r.name, { ...opts, mode: 0o100644, compress: false })
+  for (const r of runner()) out.addBuffer(Buffer.from(r.bytes), r.name, { ...opts, mode: 0o100644, compress: false })
   return new Uint8Array(await finishZip(out, ''))
 }

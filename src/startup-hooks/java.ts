@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { LayerFile } from '../layer/files.js'
 import { zipLayer } from '../layer/zip.js'
 import { packageRoot } from '../package-root.js'
+import { JAVA_LIST_STAND_IN, JAVA_TARGET_STAND_IN, encodeModifiedUtf8, replaceConstant, utf8AsChars } from './java-class.js'
 
 export const JAVA_RUNNER_CLASS = 'WrapgenAgents'
 /** The runner's classes: the agent, and what only failures and timing need (loaded only then). */
@@ -23,23 +24,32 @@ const MANIFEST = [
   '',
 ].join('\r\n')
 
-/** The runner's committed class files (runners/java/build.sh), as jar entries. */
-export const javaRunnerClasses = (): Array<{ name: string; bytes: Uint8Array }> =>
-  JAVA_RUNNER_CLASSES.map((c) => ({ name: `${c}.class`, bytes: readFileSync(join(packageRoot(), `runners/java/${c}.class`)) }))
-
-let jar: Promise<Uint8Array> | undefined
+/**
+ * The runner's committed class files (runners/java/build.sh), as jar entries. `list`: agents.txt's text,
+ * written into the runner's class (read from agents.txt when too long for a class file's constant);
+ * `target`: the class (a.b.C) whose premain the runner calls straight, named in the runner's class in
+ * place of its stand-in (java-class.ts), the list's first line saying how to call it.
+ */
+export function javaRunnerClasses(embed: { readonly list?: string; readonly target?: string } = {}): Array<{ name: string; bytes: Uint8Array }> {
+  return JAVA_RUNNER_CLASSES.map((c) => {
+    let bytes: Uint8Array = readFileSync(join(packageRoot(), `runners/java/${c}.class`))
+    if (c === JAVA_RUNNER_CLASS && embed.target !== undefined) bytes = replaceConstant(bytes, 'class', JAVA_TARGET_STAND_IN, embed.target.replace(/\./g, '/'))
+    // Its comment lines are for people reading agents.txt: the runner would only scan past them.
+    const chars = embed.list === undefined ? '' : utf8AsChars(embed.list.split('\n').filter((l) => !l.startsWith('#')).join('\n'))
+    if (c === JAVA_RUNNER_CLASS && chars.length > 1 && encodeModifiedUtf8(chars).length <= 0xffff) bytes = replaceConstant(bytes, 'string', JAVA_LIST_STAND_IN, chars)
+    return { name: `${c}.class`, bytes }
+  })
+}
 
 /**
- * A deterministic jar (the layer's zip writer: fixed timestamps, sorted entries), its entries stored:
- * the JVM reads the manifest and the runner class on every cold start, and stored entries need no
- * inflater (0.28 M fewer instructions at start; the jar is 10 KB).
+ * A deterministic jar of `classes` (the layer's zip writer: fixed timestamps, sorted entries), its
+ * entries stored: the JVM reads the manifest and the runner class on every cold start, and stored
+ * entries need no inflater (0.28 M fewer instructions at start; the jar is 10 KB).
  */
-export function javaRunnerJar(): Promise<Uint8Array> {
-  return (jar ??= (async () => {
-    const files: LayerFile[] = [
-      { path: 'META-INF/MANIFEST.MF', mode: 0o644, contents: new TextEncoder().encode(MANIFEST) },
-      ...javaRunnerClasses().map((c) => ({ path: c.name, mode: 0o644, contents: c.bytes })),
-    ]
-    return new Uint8Array(await zipLayer(files, '', { compress: false }))
-  })())
+export async function javaRunnerJar(classes: ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array }>): Promise<Uint8Array> {
+  const files: LayerFile[] = [
+    { path: 'META-INF/MANIFEST.MF', mode: 0o644, contents: new TextEncoder().encode(MANIFEST) },
+    ...classes.map((c) => ({ path: c.name, mode: 0o644, contents: c.bytes })),
+  ]
+  return new Uint8Array(await zipLayer(files, '', { compress: false }))
 }

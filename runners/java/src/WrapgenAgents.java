@@ -1,8 +1,8 @@
 // wrapgen's Java agent runner. The wrapper attaches this one agent (-javaagent: before the main class,
-// or in JAVA_TOOL_OPTIONS) with its folder as the option string; it starts the configured agents listed
-// in agents.txt there, in order, each isolated (a failing agent prints one stderr line and the JVM
-// still starts, unless it is critical) and timed. Started directly with -javaagent, a throwing premain
-// would abort the JVM.
+// or in JAVA_TOOL_OPTIONS) with its folder as the option string; it starts the configured agents of
+// agents.txt (whose text the build writes into this class: LIST), in order, each isolated (a failing
+// agent prints one stderr line and the JVM still starts, unless it is critical) and timed. Started
+// directly with -javaagent, a throwing premain would abort the JVM.
 //
 // Compiled for Java 8 (the oldest Lambda JVM) by runners/java/build.sh into WrapgenAgents.class and
 // WrapgenAgentsRare.class, which wrapgen packs into the layer's jar at build time, so building a layer
@@ -10,8 +10,11 @@
 //
 // Cold start (docs/hooks.md): all of this runs in the interpreter, once, on the JVM's start path, so it
 // does only what the work needs. wrapgen's build reads each agent's manifest (Premain-Class,
-// Boot-Class-Path) into agents.txt, so no manifest is read here; the list's folder comes as the option
-// string, not from the class's code source; premain is found among the class's declared methods, not
+// Boot-Class-Path) into agents.txt, so no manifest is read here, and writes that list into this class,
+// so no file is opened; for the first agent, it reads in its class file which premain the JVM would call
+// and names that class here (start()), so that one is called straight. The list's folder comes as the
+// option string, not from the class's code source; another agent's premain is found among its class's
+// declared methods, not
 // with getDeclaredMethod (whose NoSuchMethodException for the form an agent lacks builds its message
 // with streams and lambdas); the list is scanned as bytes in the runner's own loop (see next()). Each
 // JDK class this class names is resolved through the class loader's Java code the first time: paths are
@@ -38,23 +41,38 @@ public final class WrapgenAgents {
   /** Applied once per JVM, even when the runner is attached twice (argv and JAVA_TOOL_OPTIONS). */
   private static boolean started;
 
+  /**
+   * agents.txt's text, which wrapgen's build writes here in place of this one-character stand-in
+   * (java-class.ts): no file to open on a cold start (0.2 M instructions). Each char is one byte of
+   * the list's UTF-8, so the runner copies it into bytes without a charset; a list too long for a class
+   * file's constant (64 KB) is read from agents.txt instead.
+   */
+  private static final String LIST = "\u0001";
+
   private WrapgenAgents() {}
 
+  @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): each char's low byte, no charset
   public static void premain(String args, Instrumentation inst) {
     synchronized (WrapgenAgents.class) {
       if (started) return;
       started = true;
     }
-    // The option string is the runner's folder; a runner attached without it (by hand, or by a wrapper
-    // of an older build) finds agents.txt beside its jar.
+    // The option string is the runner's folder (the agents' jars are relative to it); a runner attached
+    // without it (by hand, or by a wrapper of an older build) finds it from its own jar.
     String dir = args != null && !args.isEmpty() ? args : WrapgenAgentsRare.ownFolder();
     if (dir == null) return;
     byte[] list;
-    try {
-      list = read(dir.concat("/agents.txt"));
-    } catch (Throwable e) {
-      WrapgenAgentsRare.noList(dir, e);
-      return;
+    String embedded = LIST;
+    if (embedded.length() > 1) {
+      list = new byte[embedded.length()];
+      embedded.getBytes(0, list.length, list, 0);
+    } else {
+      try {
+        list = read(dir.concat("/agents.txt"));
+      } catch (Throwable e) {
+        WrapgenAgentsRare.noList(dir, e);
+        return;
+      }
     }
     WrapgenAgentsRare timings = "1".equals(System.getenv("WRAPGEN_TIMING")) ? new WrapgenAgentsRare() : null;
     for (int at = 0, end; at < list.length; at = end + 1) {
@@ -76,9 +94,10 @@ public final class WrapgenAgents {
   /**
    * A file's bytes, read with a plain FileInputStream: java.io readers and java.nio.file's channels are
    * not in the JVM's default class-data archive. Without a finally block (its handler would be verified
-   * against every instruction here): a failed read leaves the stream to its cleaner.
+   * against every instruction here): a failed read leaves the stream to its cleaner. Throws Throwable
+   * (see start).
    */
-  private static byte[] read(String path) throws Exception {
+  private static byte[] read(String path) throws Throwable {
     FileInputStream in = new FileInputStream(path);
     byte[] bytes = new byte[in.available()];
     int n = 0;
@@ -101,25 +120,38 @@ public final class WrapgenAgents {
   /**
    * What the JVM does for -javaagent:jar=options, for one line of agents.txt: critical|isolated, jar
    * (relative to the folder; empty for the agent the runner's own jar holds), name, options,
-   * Premain-Class, Boot-Class-Path, tab-separated (the last two read from the jar's manifest at build
-   * time). The jar joins the system class path (and its
-   * Boot-Class-Path the boot one), then premain runs. Apart from premain's loop, whose try block stays
-   * a single call: the JVM verifies every instruction a try block covers against its handler.
+   * Premain-Class, Boot-Class-Path (these two read from the jar's manifest at build time), and how to
+   * call premain, tab-separated. The jar joins the system class path (and its Boot-Class-Path the boot
+   * one), then premain runs. Apart from premain's loop, whose try block stays a single call: the JVM
+   * verifies every instruction a try block covers against its handler. Throws Throwable, not Exception:
+   * a checked exception a method declares is one more class the JVM resolves when it lists this
+   * class's methods to find premain.
    */
-  private static void start(String dir, byte[] b, int at, int end, Instrumentation inst) throws Exception {
+  private static void start(String dir, byte[] b, int at, int end, Instrumentation inst) throws Throwable {
     int t1 = next(b, at, '\t', end);
     int t2 = next(b, t1 + 1, '\t', end);
     int t3 = next(b, t2 + 1, '\t', end);
     int t4 = next(b, t3 + 1, '\t', end);
     int t5 = next(b, t4 + 1, '\t', end);
+    int t6 = next(b, t5 + 1, '\t', end);
     String options = t4 == t3 + 1 ? null : new String(b, t3 + 1, t4 - t3 - 1, "UTF-8");
     // No file: the agent is in the runner's own jar (wrapgen's build hosts the runner in the first
     // agent's copy), which the JVM has put on the class path, with its Boot-Class-Path, to start the runner.
     if (t2 != t1 + 1) {
       String jar = dir.concat("/").concat(new String(b, t1 + 1, t2 - t1 - 1, "UTF-8"));
-      if (t5 + 1 < end) WrapgenAgentsRare.bootClassPath(jar, new String(b, t5 + 1, end - t5 - 1, "UTF-8"), inst);
+      if (t6 > t5 + 1) WrapgenAgentsRare.bootClassPath(jar, new String(b, t5 + 1, t6 - t5 - 1, "UTF-8"), inst);
       // The JarFile stays open: the class path takes it (closing it would load more classes).
       inst.appendToSystemClassLoaderSearch(new JarFile(jar, false));
+    }
+    // The first agent, called straight: wrapgen's build wrote its class's name into this class in place
+    // of WrapgenAgentTarget's (java-class.ts), having read in its class file that the JVM would call that
+    // premain and that this class may (the last field: 2 for (String, Instrumentation), 1 for (String)).
+    // The JVM resolves the call as it loads an agent, with the system class loader, and initialises the
+    // class only now; no premain lookup by reflection, no reflective call (about 0.3 M instructions).
+    if (t6 + 1 < end) {
+      if (b[t6 + 1] == '2') WrapgenAgentTarget.premain(options, inst);
+      else WrapgenAgentTarget.premain(options);
+      return;
     }
     // As the JVM loads an agent (java.instrument's loadClassAndStartAgent): with the system class loader,
     // initialised only when its premain is invoked (a class without one never is).

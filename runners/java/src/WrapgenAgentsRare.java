@@ -61,9 +61,9 @@ public final class WrapgenAgentsRare {
     }
   }
 
-  /** An agents.txt line's fields (critical|isolated, jar, name, options, Premain-Class, Boot-Class-Path), each "" when absent. */
+  /** An agents.txt line's fields (critical|isolated, jar, name, options, Premain-Class, Boot-Class-Path, call), each "" when absent. */
   private static String[] fields(byte[] list, int at, int end) {
-    String[] f = java.util.Arrays.copyOf(new String(list, at, end - at, java.nio.charset.StandardCharsets.UTF_8).split("\t", -1), 6);
+    String[] f = java.util.Arrays.copyOf(new String(list, at, end - at, java.nio.charset.StandardCharsets.UTF_8).split("\t", -1), 7);
     for (int i = 0; i < f.length; i++) if (f[i] == null) f[i] = "";
     return f;
   }
