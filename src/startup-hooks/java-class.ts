@@ -120,7 +120,7 @@ export function replaceConstant(bytes: Uint8Array, kind: 'class' | 'string', fro
 }
 
 /** Text whose chars are the UTF-8 bytes of `s`, one each (what the runner copies into bytes with String.getBytes(int, int, byte[], int)). */
-export const utf8AsChars = (s: string): string => String.fromCharCode(...new TextEncoder().encode(s))
+export const utf8AsChars = (s: string): string => Buffer.from(s, 'utf8').toString('latin1')
 
 /**
  * A class file's "modified UTF-8" (JVMS §4.4.7): UTF-8 of each UTF-16 unit, so a character outside the
