@@ -10,7 +10,7 @@ import type { LayerFile } from '../layer/files.js'
 import { packageRoot } from '../package-root.js'
 import { LAYER_DIR, type Plan } from '../plan/types.js'
 import { DOTNET_RUNNER, NODE_IMPORT_RUNNER, JAVA_LIST, JAVA_RUNNER, PYTHON_RUNNER, PYTHON_RUNNER_BYTECODE_DIR, PYTHON_RUNNER_CODE, RUBY_RUNNER, dotnetHookPath, hookPath } from './layout.js'
-import { renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
+import { javaAgentLines, renderImportRunner, renderHookList, renderPythonRunner, renderRubyRunner } from './render.js'
 import { javaRunnerClasses, javaRunnerJar } from './java.js'
 import { hostedRunnerJar } from './java-hosted.js'
 import { bundleImports } from './node-imports.js'
@@ -86,11 +86,11 @@ export async function hookLayerFiles(config: ResolvedConfig, plan: Plan): Promis
     // The list (which says whether the runner is hosted) is written into the runner's class too, and the
     // runner calls the first agent's premain straight where its class file allows (java-class.ts).
     const target = manifests[0]?.premainArgs ? manifests[0].premainClass : undefined
-    const list = (hosted: boolean): string => renderHookList(config.java.agents, manifests, plan, hosted)
-    const hosted = await hostedRunnerJar(readHook(config, 'java.agents', first, 0), () => javaRunnerClasses({ list: list(true), target }))
+    const lines = (hosted: boolean): string => javaAgentLines(config.java.agents, manifests, hosted)
+    const hosted = await hostedRunnerJar(readHook(config, 'java.agents', first, 0), () => javaRunnerClasses({ list: lines(true), target }))
     const isHosted = typeof hosted !== 'string'
-    files.push(file(JAVA_RUNNER, isHosted ? hosted : await javaRunnerJar(javaRunnerClasses({ list: list(false), target }))))
-    files.push(file(JAVA_LIST, text(list(isHosted))))
+    files.push(file(JAVA_RUNNER, isHosted ? hosted : await javaRunnerJar(javaRunnerClasses({ list: lines(false), target }))))
+    files.push(file(JAVA_LIST, text(renderHookList(config.java.agents, manifests, plan, isHosted))))
     const firstCopy = `${LAYER_DIR}/${hookPath('java/agents', first, 0)}`
     files.push(...shipped(config, 'java.agents', 'java/agents', config.java.agents).filter((f) => !(isHosted && f.path === firstCopy)))
   }

@@ -25,18 +25,18 @@ const MANIFEST = [
 ].join('\r\n')
 
 /**
- * The runner's committed class files (runners/java/build.sh), as jar entries. `list`: agents.txt's text,
- * written into the runner's class (read from agents.txt when too long for a class file's constant);
- * `target`: the class (a.b.C) whose premain the runner calls straight, named in the runner's class in
- * place of its stand-in (java-class.ts), the list's first line saying how to call it.
+ * The runner's committed class files (runners/java/build.sh), as jar entries. `list`: the agents' lines
+ * (render.ts's javaAgentLines), written into the runner's class (read from agents.txt when too long for a
+ * class file's constant); `target`: the class (a.b.C) whose premain the runner calls straight, named in
+ * the runner's class in place of its stand-in (java-class.ts), the list's first line saying how to call it.
  */
 export function javaRunnerClasses(embed: { readonly list?: string; readonly target?: string } = {}): Array<{ name: string; bytes: Uint8Array }> {
+  const chars = embed.list === undefined ? '' : utf8AsChars(embed.list)
+  const list = chars.length > 1 && encodeModifiedUtf8(chars).length <= 0xffff ? chars : undefined
   return JAVA_RUNNER_CLASSES.map((c) => {
     let bytes: Uint8Array = readFileSync(join(packageRoot(), `runners/java/${c}.class`))
     if (c === JAVA_RUNNER_CLASS && embed.target !== undefined) bytes = replaceConstant(bytes, 'class', JAVA_TARGET_STAND_IN, embed.target.replace(/\./g, '/'))
-    // Its comment lines are for people reading agents.txt: the runner would only scan past them.
-    const chars = embed.list === undefined ? '' : utf8AsChars(embed.list.split('\n').filter((l) => !l.startsWith('#')).join('\n'))
-    if (c === JAVA_RUNNER_CLASS && chars.length > 1 && encodeModifiedUtf8(chars).length <= 0xffff) bytes = replaceConstant(bytes, 'string', JAVA_LIST_STAND_IN, chars)
+    if (c === JAVA_RUNNER_CLASS && list !== undefined) bytes = replaceConstant(bytes, 'string', JAVA_LIST_STAND_IN, list)
     return { name: `${c}.class`, bytes }
   })
 }

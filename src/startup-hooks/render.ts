@@ -56,16 +56,21 @@ function hookListFields(hooks: readonly ResolvedHook[], family: 'java' | 'dotnet
 }
 
 /**
- * agents.txt, the Java runner agent's list (after a comment line): each line also holds the agent's
- * Premain-Class and Boot-Class-Path, read from its jar at build time (`manifests`, in the agents' order),
- * so that the runner reads no manifest on a cold start. `hostedFirst`: the first agent is in the
- * runner's own jar (java-hosted.ts), its file empty, which tells the runner that the JVM has already
- * put that jar and its Boot-Class-Path on the class paths. The first line's last field is its
- * `premainArgs` (2, 1 or empty): the runner then calls that premain straight, the build having named
- * the agent's class in the runner's (javaRunnerClasses); other lines leave it empty.
+ * The Java runner agent's list, one agent a line: each line also holds the agent's Premain-Class and
+ * Boot-Class-Path, read from its jar at build time (`manifests`, in the agents' order), so that the
+ * runner reads no manifest on a cold start. `hostedFirst`: the first agent is in the runner's own jar
+ * (java-hosted.ts), its file empty, which tells the runner that the JVM has already put that jar and its
+ * Boot-Class-Path on the class paths. The first line's last field is its `premainArgs` (2, 1 or empty):
+ * the runner then calls that premain straight, the build having named the agent's class in the runner's
+ * (javaRunnerClasses); other lines leave it empty. The build writes these lines into the runner's class.
  */
-export function renderHookList(hooks: readonly ResolvedHook[], manifests: ReadonlyArray<AgentManifest | undefined>, plan: Plan, hostedFirst = false): string {
+export function javaAgentLines(hooks: readonly ResolvedHook[], manifests: ReadonlyArray<AgentManifest | undefined>, hostedFirst = false): string {
   const lines = hookListFields(hooks, 'java').map(([critical, file, name, options], i) =>
     [critical, i === 0 && hostedFirst ? '' : file, name, options, manifests[i]?.premainClass ?? '', manifests[i]?.bootClassPath ?? '', i === 0 ? String(manifests[0]?.premainArgs ?? '') : ''].join('\t'))
-  return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file (empty: in the runner's jar), name, options, Premain-Class, Boot-Class-Path, premain called straight (2: with Instrumentation, 1: without))\n${lines.join('\n')}\n`
+  return `${lines.join('\n')}\n`
+}
+
+/** agents.txt: javaAgentLines after a comment line for people reading the layer (the runner skips it). */
+export function renderHookList(hooks: readonly ResolvedHook[], manifests: ReadonlyArray<AgentManifest | undefined>, plan: Plan, hostedFirst = false): string {
+  return `# wrapgen ${plan.id}: startup hooks in order (critical|isolated, file (empty: in the runner's jar), name, options, Premain-Class, Boot-Class-Path, premain called straight (2: with Instrumentation, 1: without))\n${javaAgentLines(hooks, manifests, hostedFirst)}`
 }
