@@ -158,10 +158,12 @@ async function runInvokeOn(opts: InvokeRunOptions, mode: Mode): Promise<InvokeRu
   if (handler === undefined) throw new UsageError(`--runtime ${runtime.id}: give --handler, e.g. example.Handler::handleRequest`)
   const memory = opts.memory ?? DEFAULT_MEMORY_MB
   if (!existsSync(opts.taskDir) || !statSync(opts.taskDir).isDirectory()) throw new UserError(`--task ${opts.taskDir}: not a folder; give the folder holding the function's code, or its .zip/.jar deployment package`)
+  // The user's layers are checked before this machine's runtime client is looked up (a wrong path is
+  // said first, whatever is installed) and before anything is built (a bad one leaves nothing behind).
+  const givenLayer = !opts.noLayer && opts.layerDir ? layerTree(opts.layerDir) : undefined
+  for (const dir of opts.withLayers ?? []) withLayerTree(dir)
   // The runtime's client and interpreter, found before anything is built (a missing one is one line).
   const client = provided ? providedClient() : await clientFor(runtime, { taskDir: opts.taskDir, interpreter: opts.interpreter, ricJars: opts.ricJars })
-  // Checked before anything is built, so a bad --with-layer leaves nothing behind.
-  for (const dir of opts.withLayers ?? []) withLayerTree(dir)
   let prepared: PreparedLayer | undefined
   let layerDir: string | undefined
   let merged: MergedLayers | undefined
@@ -169,7 +171,7 @@ async function runInvokeOn(opts: InvokeRunOptions, mode: Mode): Promise<InvokeRu
   // What is built here is removed here when a later step fails: nothing is left in the temp folder.
   try {
     if (!opts.noLayer) {
-      if (opts.layerDir) layerDir = layerTree(opts.layerDir)
+      if (givenLayer) layerDir = givenLayer
       else if (opts.config) layerDir = (prepared = await buildTempLayer(opts.config)).layerDir
       else throw new UserError('no layer to run: give a config, a built layer (--layer), or --no-layer')
     }
